@@ -1,0 +1,55 @@
+"""Input checks shared by the public entry points: one clear ValueError, never a
+traceback from inside NumPy, never a silently wrong answer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLOAT_DTYPES = ("float32", "float64")
+
+
+def check_dtype(dtype: object) -> np.dtype:
+    """Normalise a user dtype; only float32 and float64 are supported."""
+    try:
+        dt = np.dtype(dtype)  # type: ignore[call-overload]
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in FLOAT_DTYPES:
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return dt
+
+
+def as_2d_float(x: object, dtype: np.dtype, what: str = "X") -> np.ndarray:
+    """Numeric, non-empty, finite, 2-D; converted to ``dtype`` (copied only if needed)."""
+    if isinstance(x, np.ndarray) and x.dtype == dtype and x.ndim == 2:
+        a = x
+    else:
+        try:
+            a = np.asarray(x)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{what} could not be read as a numeric array: {exc}") from None
+        if a.dtype.kind == "b":
+            a = a.astype(dtype)
+        if a.dtype.kind not in "iuf":
+            raise ValueError(
+                f"{what} must be numeric; got dtype {a.dtype}"
+                + (" (strings or mixed types)" if a.dtype.kind in "OUS" else "")
+            )
+        if a.ndim == 1:
+            raise ValueError(
+                f"{what} must be 2-D (N samples, k features), got 1-D shape {a.shape}; use "
+                f"{what}.reshape(-1, 1) for one feature or {what}.reshape(1, -1) for one sample"
+            )
+        if a.ndim != 2:
+            raise ValueError(f"{what} must be 2-D (N samples, k features), got shape {a.shape}")
+        with np.errstate(over="ignore"):  # out-of-range values become inf, reported below
+            a = a.astype(dtype, copy=False)
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError(f"{what} is empty (shape {a.shape}); it needs at least one row and column")
+    if not np.isfinite(a).all():
+        bad = np.argwhere(~np.isfinite(a))[0]
+        raise ValueError(
+            f"{what} contains {a[tuple(bad)]} at row {bad[0]}, column {bad[1]}; "
+            "remove or impute NaN/inf values first"
+        )
+    return a

@@ -1,0 +1,338 @@
+"""Activation functions, each with its derivative written right beside it.
+
+Every activation maps a pre-activation ``Z`` of shape ``(N, d)`` to ``A`` of the same
+shape, element-wise (softmax: row-wise). Backpropagation through it is the
+vector-Jacobian product ``dZ = vjp(Z, A, dA)``: given ``dA = dL/dA`` it returns
+``dL/dZ``. For element-wise functions that is ``dA * f'(Z)`` (seed 004:
+``dh/dz = diag(f'(z))``); for softmax it is ``dA @ (diag(a) - a aᵀ)`` per row.
+
+All functions are numerically stable for |z| up to 1e4 (and far beyond) in float32 and
+float64: no overflow warnings, no NaN, finite derivatives, and the input dtype is kept
+(constants are Python floats so NumPy never upcasts float32 to float64).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import numpy as np
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "SELU",
+    "Activation",
+    "Identity",
+    "LeakyReLU",
+    "ReLU",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+    "get",
+    "names",
+    "sigmoid",
+]
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function 1 / (1 + e^-z) without overflow: exp is only taken of -|z|."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+
+
+class Activation:
+    """Base class: ``forward(Z) -> A`` and ``vjp(Z, A, dA) -> dZ``.
+
+    ``derivative(Z)`` gives the element-wise derivative f'(Z) (used by the trace table
+    and the plots); softmax, whose Jacobian is not diagonal, does not provide it.
+    """
+
+    name: ClassVar[str] = ""
+    symbol: ClassVar[str] = ""  # short name used in trace tables, e.g. "σ" for sigmoid
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+        """dL/dZ from dL/dA. Z, A, dA: (N, d) -> (N, d)."""
+        return da * self.derivative(z, a)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        """Element-wise f'(z), shape of z. ``a = f(z)`` may be passed to avoid recomputing it."""
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, float]:
+        """Settings needed to rebuild this activation (empty for parameter-free ones)."""
+        return {}
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({settings})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.get_config() == other.get_config()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))
+
+
+class Identity(Activation):
+    """f(z) = z;  f'(z) = 1."""
+
+    name = "identity"
+    symbol = "id"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return z
+
+    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+        return da
+
+    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        return np.ones_like(z)
+
+
+class Sigmoid(Activation):
+    """f(z) = 1 / (1 + e^-z);  f'(z) = f(z) (1 - f(z))  (seed 004)."""
+
+    name = "sigmoid"
+    symbol = "σ"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return sigmoid(z)
+
+    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+        return da * a * (1.0 - a)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        a = sigmoid(z) if a is None else a
+        return a * (1.0 - a)
+
+
+class Tanh(Activation):
+    """f(z) = tanh z;  f'(z) = 1 - tanh² z."""
+
+    name = "tanh"
+    symbol = "tanh"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return np.tanh(z)
+
+    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+        return da * (1.0 - a * a)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        a = np.tanh(z) if a is None else a
+        return 1.0 - a * a
+
+
+class ReLU(Activation):
+    """f(z) = max(0, z);  f'(z) = 1 if z > 0 else 0 (0 at z = 0, as PyTorch and Keras).
+
+    Seed 004 writes the derivative as f(z) ⊘ f(z), which is 0/0 for every z ≤ 0; the
+    indicator 1[z > 0] is what it means.
+    """
+
+    name = "relu"
+    symbol = "r"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return np.maximum(z, 0.0)
+
+    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+        return np.where(a > 0.0, da, 0.0).astype(da.dtype, copy=False)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        return (z > 0.0).astype(z.dtype)
+
+
+class LeakyReLU(Activation):
+    """f(z) = z if z > 0 else slope·z;  f'(z) = 1 if z > 0 else slope."""
+
+    name = "leaky_relu"
+    symbol = "lrelu"
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return np.where(z > 0.0, z, self.negative_slope * z).astype(z.dtype, copy=False)
+
+    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+        return np.where(z > 0.0, da, self.negative_slope * da).astype(da.dtype, copy=False)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        return np.where(z > 0.0, 1.0, self.negative_slope).astype(z.dtype)
+
+    def get_config(self) -> dict[str, float]:
+        return {"negative_slope": self.negative_slope}
+
+
+class ELU(Activation):
+    """f(z) = z if z > 0 else α(e^z - 1)  (seed 003 with α = 1);  f'(z) = 1 or f(z) + α."""
+
+    name = "elu"
+    symbol = "elu"
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = float(alpha)
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        # expm1 of min(z, 0) never overflows and is exact near 0.
+        return np.where(z > 0.0, z, self.alpha * np.expm1(np.minimum(z, 0.0))).astype(
+            z.dtype, copy=False
+        )
+
+    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+        return np.where(z > 0.0, da, da * (a + self.alpha)).astype(da.dtype, copy=False)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        a = self.forward(z) if a is None else a
+        return np.where(z > 0.0, 1.0, a + self.alpha).astype(z.dtype)
+
+    def get_config(self) -> dict[str, float]:
+        return {"alpha": self.alpha}
+
+
+class SELU(Activation):
+    """f(z) = λ·elu_α(z) with Klambauer et al.'s α ≈ 1.6733, λ ≈ 1.0507;  f'(z) = λ or f(z) + λα."""
+
+    name = "selu"
+    symbol = "selu"
+    alpha = 1.6732632423543772
+    scale = 1.0507009873554805
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        neg = self.alpha * np.expm1(np.minimum(z, 0.0))
+        return (self.scale * np.where(z > 0.0, z, neg)).astype(z.dtype, copy=False)
+
+    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+        slope = np.where(z > 0.0, self.scale, a + self.scale * self.alpha)
+        return (da * slope).astype(da.dtype, copy=False)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        a = self.forward(z) if a is None else a
+        return np.where(z > 0.0, self.scale, a + self.scale * self.alpha).astype(z.dtype)
+
+
+class Softplus(Activation):
+    """f(z) = log(1 + e^z) computed as logaddexp(0, z);  f'(z) = sigmoid(z)."""
+
+    name = "softplus"
+    symbol = "softplus"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return np.logaddexp(0.0, z).astype(z.dtype, copy=False)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        # sigmoid(z) = 1 - exp(-softplus(z)); from the cached output this costs one exp.
+        return sigmoid(z) if a is None else -np.expm1(-a)
+
+
+class SiLU(Activation):
+    """SiLU / swish: f(z) = z·sigmoid(z);  f'(z) = s(1 + z(1 - s)) with s = sigmoid(z).
+
+    Backward recomputes sigmoid(z) rather than keeping a second (N, d) cache.
+    """
+
+    name = "silu"
+    symbol = "silu"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return z * sigmoid(z)
+
+    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        s = sigmoid(z)
+        return s * (1.0 + z * (1.0 - s))
+
+
+_GELU_C = math.sqrt(2.0 / math.pi)
+_GELU_K = 0.044715
+
+
+class GELU(Activation):
+    """GELU, tanh form (Hendrycks & Gimpel; PyTorch's ``approximate="tanh"``).
+
+    f(z) = ½ z (1 + tanh u),  u = c (z + k z³),  c = √(2/π), k = 0.044715;
+    f'(z) = ½ (1 + t) + ½ z (1 - t²) c (1 + 3 k z²),  t = tanh u.
+    NumPy has no vectorised erf, so the exact-erf GELU is not offered; the two differ by
+    less than 5e-4 everywhere. Backward recomputes t rather than caching it.
+    """
+
+    name = "gelu"
+    symbol = "gelu"
+
+    def _tanh_u(self, z: np.ndarray) -> np.ndarray:
+        # Clamp before cubing so float32 never overflows; tanh saturates long before.
+        zc = np.clip(z, -100.0, 100.0)
+        return np.tanh(_GELU_C * (zc + _GELU_K * zc * zc * zc))
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return 0.5 * z * (1.0 + self._tanh_u(z))
+
+    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        t = self._tanh_u(z)
+        zc = np.clip(z, -100.0, 100.0)
+        return 0.5 * (1.0 + t) + 0.5 * zc * (1.0 - t * t) * _GELU_C * (
+            1.0 + 3.0 * _GELU_K * zc * zc
+        )
+
+
+class Softmax(Activation):
+    """Row-wise softmax(z)_k = e^{z_k - max z} / Σ_j e^{z_j - max z}.
+
+    Jacobian per row (seed 004): ∂a_k/∂z_j = a_k (δ_kj - a_j) = (diag(a) - a aᵀ)_kj,
+    so the vector-Jacobian product is  dZ = a ⊙ (dA - Σ_j dA_j a_j).
+    Seed 004 prints the denominator as Σ_k z_i(k); it is Σ_k e^{z_i(k)}.
+    """
+
+    name = "softmax"
+    symbol = "softmax"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        e /= e.sum(axis=-1, keepdims=True)
+        return e
+
+    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+        return a * (da - np.sum(da * a, axis=-1, keepdims=True))
+
+    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        raise TypeError("softmax has a full Jacobian, not an element-wise derivative; use vjp()")
+
+    def jacobian(self, z: np.ndarray) -> np.ndarray:
+        """The Jacobian diag(a) - a aᵀ for each row. z: (N, C) -> (N, C, C)."""
+        a = self.forward(z)
+        return np.einsum("nk,kj->nkj", a, np.eye(a.shape[-1], dtype=a.dtype)) - np.einsum(
+            "nk,nj->nkj", a, a
+        )
+
+
+_REGISTRY: dict[str, type[Activation]] = {
+    cls.name: cls
+    for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, SiLU, GELU, Softmax)
+}
+_ALIASES = {"linear": "identity", "logistic": "sigmoid", "swish": "silu", "none": "identity"}
+
+
+def names() -> list[str]:
+    """All activation names accepted by :func:`get` (aliases excluded)."""
+    return list(_REGISTRY)
+
+
+def get(activation: str | Activation | None, **config: float) -> Activation:
+    """Return an Activation from a name ("relu", "sigmoid", ...), an instance, or None (identity)."""
+    if activation is None:
+        return Identity()
+    if isinstance(activation, Activation):
+        return activation
+    if isinstance(activation, str):
+        key = _ALIASES.get(activation.lower(), activation.lower())
+        if key in _REGISTRY:
+            return _REGISTRY[key](**config)
+    raise ValueError(
+        f"unknown activation {activation!r}; choose one of {', '.join(sorted(_REGISTRY))}"
+    )

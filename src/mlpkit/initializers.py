@@ -1,0 +1,207 @@
+"""Weight initialisers: ``init(shape, rng, dtype) -> array``.
+
+A weight matrix W has shape ``(fan_in, fan_out)``. The variance-scaling schemes keep
+activations and gradients at a steady scale from layer to layer, which is what stops
+them exploding or vanishing in deep nets (seed 000, "further explorations"):
+
+========================  =============================================
+glorot (Xavier) uniform    U(-l, l),  l = √(6 / (fan_in + fan_out))
+glorot normal              N(0, 2 / (fan_in + fan_out))
+he (Kaiming) uniform       U(-l, l),  l = √(6 / fan_in)
+he normal                  N(0, 2 / fan_in)
+lecun uniform / normal     U(-√(3/fan_in), √(3/fan_in)) / N(0, 1 / fan_in)
+========================  =============================================
+
+He suits the ReLU family, LeCun suits SELU, Glorot the rest; :func:`default_for`
+picks accordingly. Randomness always comes from the ``numpy.random.Generator`` passed
+in (the network's), never NumPy's global state.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "Constant",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "Initializer",
+    "LecunNormal",
+    "LecunUniform",
+    "Normal",
+    "Uniform",
+    "Zeros",
+    "default_for",
+    "get",
+]
+
+
+def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    return shape[0], shape[1]
+
+
+class Initializer:
+    """Base class. Subclasses implement ``__call__(shape, rng, dtype)``."""
+
+    name = ""
+
+    def __call__(
+        self, shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype | str = "float32"
+    ) -> np.ndarray:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, float]:
+        return {}
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({settings})"
+
+
+class Constant(Initializer):
+    """Every entry equal to ``value``."""
+
+    name = "constant"
+
+    def __init__(self, value: float = 0.0) -> None:
+        self.value = float(value)
+
+    def __call__(self, shape, rng, dtype="float32"):  # type: ignore[no-untyped-def]
+        return np.full(shape, self.value, dtype=dtype)
+
+    def get_config(self) -> dict[str, float]:
+        return {"value": self.value}
+
+
+class Zeros(Constant):
+    """All zeros: fine for biases; for weights it leaves every unit of a layer identical."""
+
+    name = "zeros"
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+
+    def get_config(self) -> dict[str, float]:
+        return {}
+
+
+class Normal(Initializer):
+    """N(mean, std²) entries."""
+
+    name = "normal"
+
+    def __init__(self, std: float = 0.05, mean: float = 0.0) -> None:
+        self.std, self.mean = float(std), float(mean)
+
+    def __call__(self, shape, rng, dtype="float32"):  # type: ignore[no-untyped-def]
+        return rng.normal(self.mean, self.std, size=shape).astype(dtype)
+
+    def get_config(self) -> dict[str, float]:
+        return {"std": self.std, "mean": self.mean}
+
+
+class Uniform(Initializer):
+    """U(low, high) entries; ``Uniform(limit)`` means U(-limit, limit)."""
+
+    name = "uniform"
+
+    def __init__(self, limit: float = 0.05, low: float | None = None) -> None:
+        self.high = float(limit)
+        self.low = -self.high if low is None else float(low)
+
+    def __call__(self, shape, rng, dtype="float32"):  # type: ignore[no-untyped-def]
+        return rng.uniform(self.low, self.high, size=shape).astype(dtype)
+
+    def get_config(self) -> dict[str, float]:
+        return {"limit": self.high, "low": self.low}
+
+
+class _VarianceScaling(Initializer):
+    """Variance = scale / fan, drawn uniform or normal."""
+
+    scale = 1.0
+    fan = "in"  # "in" or "avg"
+    distribution = "uniform"
+
+    def __call__(self, shape, rng, dtype="float32"):  # type: ignore[no-untyped-def]
+        fan_in, fan_out = _fans(tuple(shape))
+        fan = fan_in if self.fan == "in" else (fan_in + fan_out) / 2.0
+        variance = self.scale / max(1.0, fan)
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * variance)
+            return rng.uniform(-limit, limit, size=shape).astype(dtype)
+        return rng.normal(0.0, math.sqrt(variance), size=shape).astype(dtype)
+
+
+class GlorotUniform(_VarianceScaling):
+    name, scale, fan, distribution = "glorot_uniform", 1.0, "avg", "uniform"
+
+
+class GlorotNormal(_VarianceScaling):
+    name, scale, fan, distribution = "glorot_normal", 1.0, "avg", "normal"
+
+
+class HeUniform(_VarianceScaling):
+    name, scale, fan, distribution = "he_uniform", 2.0, "in", "uniform"
+
+
+class HeNormal(_VarianceScaling):
+    name, scale, fan, distribution = "he_normal", 2.0, "in", "normal"
+
+
+class LecunUniform(_VarianceScaling):
+    name, scale, fan, distribution = "lecun_uniform", 1.0, "in", "uniform"
+
+
+class LecunNormal(_VarianceScaling):
+    name, scale, fan, distribution = "lecun_normal", 1.0, "in", "normal"
+
+
+_REGISTRY: dict[str, type[Initializer]] = {
+    cls.name: cls
+    for cls in (
+        Zeros,
+        Constant,
+        Normal,
+        Uniform,
+        GlorotUniform,
+        GlorotNormal,
+        HeUniform,
+        HeNormal,
+        LecunUniform,
+        LecunNormal,
+    )
+}
+_ALIASES = {
+    "xavier_uniform": "glorot_uniform",
+    "xavier_normal": "glorot_normal",
+    "kaiming_uniform": "he_uniform",
+    "kaiming_normal": "he_normal",
+    "zero": "zeros",
+}
+
+
+def get(init: str | Initializer) -> Initializer:
+    """Return an Initializer from a name ("he_normal", ...) or an instance."""
+    if isinstance(init, Initializer):
+        return init
+    if isinstance(init, str):
+        key = _ALIASES.get(init.lower(), init.lower())
+        if key in _REGISTRY:
+            return _REGISTRY[key]()
+    raise ValueError(f"unknown initializer {init!r}; choose one of {', '.join(_REGISTRY)}")
+
+
+def default_for(activation_name: str) -> Initializer:
+    """He for the ReLU family, LeCun normal for SELU, Glorot uniform for everything else."""
+    if activation_name in ("relu", "leaky_relu", "elu", "gelu", "silu"):
+        return HeUniform()
+    if activation_name == "selu":
+        return LecunNormal()
+    return GlorotUniform()

@@ -1,0 +1,357 @@
+"""Saving and loading models: a small JSON header followed by raw little-endian arrays.
+
+Layout (all integers little-endian)::
+
+    0   8 bytes   magic  b"\\x89MLPKIT\\n"
+    8   uint32    format version (1)
+    12  uint64    header length H (at most 16 MiB)
+    20  H bytes   UTF-8 JSON header
+    ..  padding   zeros up to a multiple of 64
+    D   data      the arrays, each at a 64-byte aligned offset from D
+
+The header names the architecture, dtype, loss, optimizer (settings, step and state),
+the random generator's state, the epochs/steps trained, and an ``arrays`` table of
+{name, dtype, shape, offset, nbytes}; ``data_sha256`` is the SHA-256 of the data
+section. Loading never executes anything (no pickle, no eval) and checks everything
+before it allocates an array: magic, version, header size, JSON well-formedness,
+every array's dtype (float32/float64 only), shape, offset and length against the file
+size, no overlaps, then the checksum. Any problem raises :class:`LoadError`.
+
+Writes are atomic: a temporary file in the same folder, flushed and fsynced, then
+renamed over the target, so a crash leaves the old file or the new one, never half.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import math
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import activations as act_mod
+from . import losses as losses_mod
+from . import optimizers as optim
+from . import regularizers as regs
+
+if TYPE_CHECKING:
+    from .network import Sequential
+
+__all__ = ["FORMAT_VERSION", "MAGIC", "LoadError", "load", "save"]
+
+MAGIC = b"\x89MLPKIT\n"
+FORMAT_VERSION = 1
+MAX_HEADER = 16 * 1024 * 1024
+ALIGN = 64
+_PREFIX = struct.Struct("<8sIQ")
+_DTYPES = {"<f4": np.dtype("<f4"), "<f8": np.dtype("<f8")}
+
+
+class LoadError(ValueError):
+    """A model file is malformed, corrupted, truncated or not an mlpkit model."""
+
+
+def _pad(n: int) -> int:
+    return (-n) % ALIGN
+
+
+# -- saving -------------------------------------------------------------------------------
+def _layer_spec(layer: Any) -> dict[str, Any]:
+    from .layers import ActivationLayer, Dense, Dropout
+
+    if isinstance(layer, Dense):
+        spec: dict[str, Any] = {
+            "type": "Dense",
+            "in_features": layer.in_features,
+            "out_features": layer.out_features,
+            "activation": layer.activation.name,
+            "activation_config": layer.activation.get_config(),
+            "bias": layer.use_bias,
+        }
+        for key in ("regularizer", "bias_regularizer"):
+            reg = getattr(layer, key)
+            spec[key] = None if reg is None else {"name": reg.name, "config": reg.get_config()}
+        return spec
+    if isinstance(layer, Dropout):
+        return {"type": "Dropout", "rate": layer.rate}
+    if isinstance(layer, ActivationLayer):
+        return {"type": "Activation", "activation": layer.activation.name,
+                "activation_config": layer.activation.get_config()}  # fmt: skip
+    raise TypeError(f"cannot save layer type {type(layer).__name__}")
+
+
+def _collect(model: Sequential) -> tuple[dict[str, Any], list[tuple[str, np.ndarray]]]:
+    arrays: list[tuple[str, np.ndarray]] = list(
+        zip(model.parameter_names(), model.parameters(), strict=True)
+    )
+    header: dict[str, Any] = {
+        "format": "mlpkit",
+        "version": FORMAT_VERSION,
+        "kind": "Sequential",
+        "dtype": model.dtype.name,
+        "seed": model.seed,
+        "layers": [_layer_spec(layer) for layer in model.layers],
+        "loss": None
+        if model.loss is None
+        else {"name": model.loss.name, "config": model.loss.get_config()},
+        "metrics": [m for m in model.metrics if isinstance(m, str)],
+        "rng": model.rng.bit_generator.state,
+        "epochs_trained": model.epochs_trained,
+        "steps_trained": model.steps_trained,
+        "optimizer": None,
+    }
+    if model.optimizer is not None:
+        sd = model.optimizer.state_dict()
+        refs: dict[str, dict[str, str]] = {}
+        for i, entries in sd["state"].items():
+            refs[str(i)] = {}
+            for k, v in entries.items():
+                name = f"optimizer.{i}.{k}"
+                refs[str(i)][k] = name
+                arrays.append((name, v))
+        header["optimizer"] = {
+            "name": sd["name"],
+            "config": sd["config"],
+            "t": sd["t"],
+            "state": refs,
+        }
+    if model.history is not None:
+        header["history"] = {
+            k: [float(v) for v in vals] for k, vals in model.history.history.items()
+        }
+    return header, arrays
+
+
+def save(model: Sequential, path: str | os.PathLike[str]) -> Path:
+    """Write ``model`` to ``path`` atomically; returns the path."""
+    from .network import Sequential
+
+    if not isinstance(model, Sequential):
+        raise TypeError(f"save() takes an mlpkit model, got {type(model).__name__}")
+    header, arrays = _collect(model)
+    table, offset = [], 0
+    for name, arr in arrays:
+        a = np.ascontiguousarray(arr)
+        le = a.dtype.newbyteorder("<")
+        table.append({"name": name, "dtype": le.str, "shape": list(a.shape), "offset": offset,
+                      "nbytes": a.nbytes})  # fmt: skip
+        offset += a.nbytes + _pad(a.nbytes)
+    header["arrays"] = table
+    header["data_length"] = offset
+    digest = hashlib.sha256()
+    chunks: list[bytes] = []
+    for (_, arr), entry in zip(arrays, table, strict=True):
+        raw = np.ascontiguousarray(arr, dtype=np.dtype(entry["dtype"])).tobytes()
+        chunk = raw + b"\0" * _pad(len(raw))
+        digest.update(chunk)
+        chunks.append(chunk)
+    header["data_sha256"] = digest.hexdigest()
+    blob = json.dumps(header, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    prefix = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(blob))
+    head = prefix + blob + b"\0" * _pad(len(prefix) + len(blob))
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(head)
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return target
+
+
+# -- loading ------------------------------------------------------------------------------
+def _fail(path: Path, what: str) -> LoadError:
+    return LoadError(f"{path}: {what}")
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"non-finite number {name} in header")
+
+
+def _read_header(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
+    if len(data) < _PREFIX.size:
+        raise _fail(path, f"file is {len(data)} bytes, too short to be an mlpkit model")
+    magic, version, hlen = _PREFIX.unpack_from(data)
+    if magic != MAGIC:
+        hint = (
+            " (it looks like a pickle)"
+            if data[:1] == b"\x80"
+            else (" (it looks like a zip/.npz archive)" if data[:2] == b"PK" else "")
+        )
+        raise _fail(path, f"not an mlpkit model file: bad magic bytes{hint}")
+    if version != FORMAT_VERSION:
+        raise _fail(
+            path, f"format version {version} is not supported (this mlpkit reads {FORMAT_VERSION})"
+        )
+    if hlen > MAX_HEADER:
+        raise _fail(path, f"header length {hlen} exceeds the {MAX_HEADER}-byte cap")
+    end = _PREFIX.size + hlen
+    if end > len(data):
+        raise _fail(path, f"truncated: header needs {end} bytes, file has {len(data)}")
+    try:
+        header = json.loads(
+            data[_PREFIX.size : end].decode("utf-8"), parse_constant=_reject_constant
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _fail(path, f"header is not valid JSON: {exc}") from None
+    if not isinstance(header, dict) or header.get("format") != "mlpkit":
+        raise _fail(path, "header is not an mlpkit header")
+    return header, end + _pad(end)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_table(
+    path: Path, header: dict[str, Any], data_start: int, size: int
+) -> list[dict[str, Any]]:
+    table = header.get("arrays")
+    length = header.get("data_length")
+    if not isinstance(table, list) or not _is_int(length) or length < 0:
+        raise _fail(path, "header lacks a valid arrays table or data_length")
+    if data_start + length != size:
+        raise _fail(path, f"file is {size} bytes but the header describes {data_start + length} "
+                          "(truncated or has trailing bytes)")  # fmt: skip
+    spans = []
+    for entry in table:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise _fail(path, "malformed entry in the arrays table")
+        name, dt, shape = entry["name"], entry.get("dtype"), entry.get("shape")
+        off, nbytes = entry.get("offset"), entry.get("nbytes")
+        if dt not in _DTYPES:
+            raise _fail(path, f"array {name!r} has unsupported dtype {dt!r} (float32/float64 only)")
+        if (
+            not isinstance(shape, list)
+            or len(shape) > 2
+            or not all(_is_int(s) and s >= 0 for s in shape)
+        ):
+            raise _fail(path, f"array {name!r} has an invalid shape {shape!r}")
+        if not (_is_int(off) and _is_int(nbytes)) or off < 0 or nbytes < 0 or off % ALIGN:
+            raise _fail(path, f"array {name!r} has an invalid offset/length")
+        expected = math.prod(shape) * _DTYPES[dt].itemsize
+        if expected != nbytes:
+            raise _fail(
+                path, f"array {name!r}: shape {shape} needs {expected} bytes, header says {nbytes}"
+            )
+        if off + nbytes > length:
+            raise _fail(
+                path, f"array {name!r} extends past the end of the data ({off + nbytes} > {length})"
+            )
+        spans.append((off, off + nbytes, name))
+    spans.sort()
+    for (_, end_a, a), (start_b, _, b) in itertools.pairwise(spans):
+        if start_b < end_a:
+            raise _fail(path, f"arrays {a!r} and {b!r} overlap")
+    return table
+
+
+def _build(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Sequential:
+    from .layers import ACTIVATION_LAYERS, Dense, Dropout
+    from .network import Sequential
+
+    def reg(spec: Any) -> regs.Regularizer | None:
+        if spec is None:
+            return None
+        return {"l1": regs.L1, "l2": regs.L2, "l1l2": regs.L1L2}[spec["name"]](**spec["config"])
+
+    layers = []
+    for spec in header["layers"]:
+        kind = spec["type"]
+        if kind == "Dense":
+            layers.append(Dense(
+                spec["in_features"], spec["out_features"],
+                activation=act_mod.get(spec["activation"], **spec.get("activation_config", {})),
+                bias=spec["bias"], regularizer=reg(spec.get("regularizer")),
+                bias_regularizer=reg(spec.get("bias_regularizer")),
+            ))  # fmt: skip
+        elif kind == "Dropout":
+            layers.append(Dropout(spec["rate"]))
+        elif kind == "Activation":
+            layers.append(
+                ACTIVATION_LAYERS[spec["activation"]](**spec.get("activation_config", {}))
+            )
+        else:
+            raise _fail(path, f"unknown layer type {kind!r}")
+    model = Sequential(layers, seed=header.get("seed"), dtype=header["dtype"])
+    names = model.parameter_names()
+    for name, p in zip(names, model.parameters(), strict=True):
+        if name not in arrays or arrays[name].shape != p.shape or arrays[name].dtype != p.dtype:
+            raise _fail(path, f"parameter {name} is missing or has the wrong shape or dtype")
+        p[...] = arrays[name]
+    if header.get("loss"):
+        model.loss = losses_mod.get(header["loss"]["name"], **header["loss"].get("config", {}))
+    model.metrics = list(header.get("metrics", []))
+    opt = header.get("optimizer")
+    if opt:
+        state = {
+            int(i): {k: arrays[ref] for k, ref in entries.items()}
+            for i, entries in opt["state"].items()
+        }
+        model.optimizer = optim.from_state_dict(
+            {"name": opt["name"], "config": opt["config"], "t": opt["t"], "state": state}
+        )
+        model.optimizer.check_state(model.parameters())
+    model.rng.bit_generator.state = header["rng"]
+    model.epochs_trained = int(header.get("epochs_trained", 0))
+    model.steps_trained = int(header.get("steps_trained", 0))
+    if "history" in header:
+        from .callbacks import History
+
+        history = History()
+        history.history = {k: list(v) for k, v in header["history"].items()}
+        history.epoch = list(range(model.epochs_trained - len(next(iter(history.history.values()), [])),
+                                   model.epochs_trained))  # fmt: skip
+        model.history = history
+    return model
+
+
+def load(path: str | os.PathLike[str]) -> Sequential:
+    """Read a model written by :func:`save`. Raises LoadError for any malformed file."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"{p}: cannot read: {exc.strerror or exc}") from None
+    header, data_start = _read_header(p, data)
+    table = _check_table(p, header, data_start, len(data))
+    section = memoryview(data)[data_start:]
+    if hashlib.sha256(section).hexdigest() != header.get("data_sha256"):
+        raise _fail(p, "checksum mismatch: the data section is corrupted")
+    arrays = {}
+    for entry in table:
+        off, nbytes = entry["offset"], entry["nbytes"]
+        raw = section[off : off + nbytes]
+        arrays[entry["name"]] = (
+            np.frombuffer(raw, dtype=_DTYPES[entry["dtype"]]).reshape(entry["shape"]).copy()
+        )
+    try:
+        return _build(p, header, arrays)
+    except LoadError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise _fail(
+            p, f"invalid model description in header: {type(exc).__name__}: {exc}"
+        ) from None

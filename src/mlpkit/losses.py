@@ -1,0 +1,444 @@
+"""Losses: a value ``loss(y_pred, y_true) -> float`` and its gradient
+``loss.gradient(y_pred, y_true) -> dL/dy_pred`` (same shape as y_pred).
+
+Every loss is a per-sample loss l_i averaged over the N samples,
+L = (1/N) Σ_i l_i (seed 004), so every gradient carries the 1/N. With sample weights
+w_i it is L = (1/N) Σ_i w_i l_i (Keras's "sum over batch size" convention).
+
+================================  ======================================  ==============
+name                              per-sample l_i                          dl_i/dŷ_i
+================================  ======================================  ==============
+squared (seeds 001, 004)          ½ Σ_k (ŷ_k − t_k)²                      ŷ − t
+mse (PyTorch/Keras)               (1/d) Σ_k (ŷ_k − t_k)²                  2(ŷ − t)/d
+mae                               (1/d) Σ_k |ŷ_k − t_k|                   sign(ŷ − t)/d
+huber(δ)                          (1/d) Σ_k ρ_δ(ŷ_k − t_k)                clip(ŷ − t, ±δ)/d
+binary_cross_entropy              −(1/d) Σ_k t log ŷ + (1−t) log(1−ŷ)     (ŷ − t)/(ŷ(1−ŷ)d)
+cross_entropy                     −Σ_k t_k log ŷ_k                        −t/ŷ
+================================  ======================================  ==============
+
+The cross-entropies also take ``from_logits=True``: then y_pred is the pre-activation z
+and the loss applies log-softmax / log-sigmoid itself, stably. (Seed 002 writes
+the cross-entropy as −Σ f_k y_k and seed 004 as −ŷᵀ log ŷ; both drop or misplace a
+term: it is −Σ_k y_k log ŷ_k, which is what is implemented.)
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from .activations import sigmoid
+
+__all__ = [
+    "BinaryCrossEntropy",
+    "CrossEntropy",
+    "Huber",
+    "Loss",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "SquaredLoss",
+    "fused_logits_loss",
+    "get",
+]
+
+
+def _as_weights(sample_weight: np.ndarray | None, n: int, dtype: np.dtype) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=dtype).reshape(-1)
+    if w.shape[0] != n:
+        raise ValueError(f"sample_weight has {w.shape[0]} entries but there are {n} samples")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("sample_weight must be finite and non-negative")
+    return w
+
+
+class Loss:
+    """Base class. Subclasses implement ``_per_sample`` and ``_per_sample_grad``."""
+
+    name: ClassVar[str] = ""
+    #: whether targets are class labels (cross-entropy) rather than values
+    takes_labels: ClassVar[bool] = False
+
+    from_logits = False
+
+    # -- public API -------------------------------------------------------------------
+    def __call__(
+        self, y_pred: np.ndarray, y_true: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> float:
+        """L = (1/N) Σ_i w_i l_i. y_pred: (N, d); y_true: (N, d), (N,) or labels (N,)."""
+        p = self._check_pred(y_pred)
+        t = self.prepare_targets(y_true, p.shape[1], p.dtype, n_samples=p.shape[0])
+        return self._value(p, t, _as_weights(sample_weight, p.shape[0], p.dtype))
+
+    def loss(
+        self, y_pred: np.ndarray, y_true: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> float:
+        """Same as calling the loss."""
+        return self(y_pred, y_true, sample_weight)
+
+    def per_sample(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+        """l_i for each sample: (N,)."""
+        p = self._check_pred(y_pred)
+        t = self.prepare_targets(y_true, p.shape[1], p.dtype, n_samples=p.shape[0])
+        return self._per_sample(p, t)
+
+    def gradient(
+        self, y_pred: np.ndarray, y_true: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> np.ndarray:
+        """dL/dy_pred: (N, d), including the 1/N of the mean."""
+        p = self._check_pred(y_pred)
+        t = self.prepare_targets(y_true, p.shape[1], p.dtype, n_samples=p.shape[0])
+        return self._grad(p, t, _as_weights(sample_weight, p.shape[0], p.dtype))
+
+    # -- targets ----------------------------------------------------------------------
+    def prepare_targets(
+        self, y: np.ndarray, n_outputs: int, dtype: np.dtype, n_samples: int | None = None
+    ) -> np.ndarray:
+        """Validate targets and bring them to (N, n_outputs) in ``dtype``."""
+        t = _numeric(y, "targets")
+        if t.ndim == 1 and n_outputs == 1:
+            t = t.reshape(-1, 1)
+        if t.ndim != 2 or t.shape[1] != n_outputs:
+            raise ValueError(
+                f"{self.name} targets must have shape (N, {n_outputs}) to match the "
+                f"{n_outputs} output unit(s); got {t.shape}"
+            )
+        _check_rows(t, n_samples)
+        _check_finite(t, "targets")
+        return t.astype(dtype, copy=False)
+
+    # -- internals used by the training loop (targets already prepared) ---------------
+    def _value(self, p: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> float:
+        per = self._per_sample(p, t)
+        if w is not None:
+            return float(np.dot(per, w)) / per.shape[0]
+        return float(per.mean())
+
+    def _grad(self, p: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+        g = self._per_sample_grad(p, t)
+        if w is not None:
+            g *= (w / p.shape[0])[:, None]
+        else:
+            g *= 1.0 / p.shape[0]
+        return g
+
+    def value_and_grad(
+        self, p: np.ndarray, t: np.ndarray, w: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """(L, dL/dp) with prepared targets; subclasses may share work between the two."""
+        return self._value(p, t, w), self._grad(p, t, w)
+
+    def _per_sample(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _per_sample_grad(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """dl_i/dp_i (N, d), a fresh array the caller may scale in place."""
+        raise NotImplementedError
+
+    def _check_pred(self, y_pred: np.ndarray) -> np.ndarray:
+        p = _numeric(y_pred, "y_pred")
+        if p.dtype.kind != "f":
+            p = p.astype(np.float64)
+        if p.ndim == 1:
+            p = p.reshape(-1, 1)
+        if p.ndim != 2 or p.shape[0] == 0:
+            raise ValueError(f"y_pred must be a non-empty (N, d) array, got shape {p.shape}")
+        return p
+
+    def get_config(self) -> dict[str, float | bool]:
+        return {"from_logits": True} if self.from_logits else {}
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({settings})"
+
+
+def _numeric(y: object, what: str) -> np.ndarray:
+    try:
+        a = np.asarray(y)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise ValueError(f"{what} could not be read as a numeric array: {exc}") from None
+    if a.dtype.kind == "b":
+        a = a.astype(np.int64)
+    if a.dtype.kind not in "iuf":
+        raise ValueError(f"{what} must be numeric; got dtype {a.dtype}")
+    return a
+
+
+def _check_rows(t: np.ndarray, n_samples: int | None) -> None:
+    if n_samples is not None and t.shape[0] != n_samples:
+        raise ValueError(f"targets have {t.shape[0]} rows but there are {n_samples} samples")
+
+
+def _check_finite(a: np.ndarray, what: str) -> None:
+    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+        bad = np.argwhere(~np.isfinite(a))[0]
+        raise ValueError(f"{what} contain a non-finite value {a[tuple(bad)]} at index {tuple(bad)}")
+
+
+class SquaredLoss(Loss):
+    """Seeds 001/004's squared loss: l_i = ½‖ŷ_i − t_i‖², averaged over samples."""
+
+    name = "squared"
+
+    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+        e = p - t
+        return 0.5 * np.einsum("ij,ij->i", e, e)
+
+    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+        return p - t
+
+
+class MeanSquaredError(Loss):
+    """Mean over all elements of (ŷ − t)² (PyTorch's MSELoss, Keras's mse)."""
+
+    name = "mse"
+
+    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+        e = p - t
+        return np.einsum("ij,ij->i", e, e) / p.shape[1]
+
+    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+        g = p - t
+        g *= 2.0 / p.shape[1]
+        return g
+
+
+class MeanAbsoluteError(Loss):
+    """Mean over all elements of |ŷ − t|; sub-gradient sign(ŷ − t) (0 at a tie)."""
+
+    name = "mae"
+
+    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+        return np.abs(p - t).mean(axis=1)
+
+    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+        g = np.sign(p - t)
+        g *= 1.0 / p.shape[1]
+        return g
+
+
+class Huber(Loss):
+    """Mean over elements of ρ(e): ½e² for |e| ≤ δ, δ(|e| − ½δ) beyond (PyTorch HuberLoss)."""
+
+    name = "huber"
+
+    def __init__(self, delta: float = 1.0) -> None:
+        if delta <= 0:
+            raise ValueError(f"Huber delta must be > 0, got {delta}")
+        self.delta = float(delta)
+
+    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+        a = np.abs(p - t)
+        quad = np.minimum(a, self.delta)
+        return (0.5 * quad * quad + self.delta * (a - quad)).mean(axis=1)
+
+    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+        g = np.clip(p - t, -self.delta, self.delta)
+        g *= 1.0 / p.shape[1]
+        return g
+
+    def get_config(self) -> dict[str, float | bool]:
+        return {"delta": self.delta}
+
+
+class BinaryCrossEntropy(Loss):
+    """Mean over elements of −[t log ŷ + (1 − t) log(1 − ŷ)], t in [0, 1].
+
+    On probabilities ŷ is clipped to [ε, 1 − ε] (ε = machine epsilon of the dtype), so
+    the value and gradient stay finite. With ``from_logits=True`` y_pred is z and
+    l = max(z, 0) − z t + log(1 + e^{−|z|}), gradient (sigmoid(z) − t)/d: exact and
+    finite for any z.
+    """
+
+    name = "binary_cross_entropy"
+
+    def __init__(self, from_logits: bool = False) -> None:
+        self.from_logits = bool(from_logits)
+
+    def prepare_targets(self, y, n_outputs, dtype, n_samples=None):  # type: ignore[no-untyped-def]
+        t = super().prepare_targets(y, n_outputs, dtype, n_samples)
+        if np.any(t < 0) or np.any(t > 1):
+            raise ValueError("binary_cross_entropy targets must lie in [0, 1] (use 0/1 labels)")
+        return t
+
+    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+        if self.from_logits:
+            per = np.maximum(p, 0.0) - p * t + np.log1p(np.exp(-np.abs(p)))
+        else:
+            eps = float(np.finfo(p.dtype).eps)
+            q = np.clip(p, eps, 1.0 - eps)
+            per = -(t * np.log(q) + (1.0 - t) * np.log1p(-q))
+        return per.mean(axis=1)
+
+    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+        if self.from_logits:
+            g = sigmoid(p) - t
+        else:
+            eps = float(np.finfo(p.dtype).eps)
+            q = np.clip(p, eps, 1.0 - eps)
+            g = (q - t) / (q * (1.0 - q))
+        g *= 1.0 / p.shape[1]
+        return g
+
+
+class CrossEntropy(Loss):
+    """l_i = −Σ_k t_ik log ŷ_ik with t one-hot rows (or probabilities), or integer labels
+    y_i in 0..C−1 meaning l_i = −log ŷ_{i, y_i}.
+
+    ``from_logits=True``: y_pred is z and log ŷ = log_softmax(z) = z − max z −
+    log Σ e^{z − max z}; the gradient is softmax(z) − t, finite for any z.
+    """
+
+    name = "cross_entropy"
+    takes_labels = True
+
+    def __init__(self, from_logits: bool = False) -> None:
+        self.from_logits = bool(from_logits)
+
+    def prepare_targets(self, y, n_outputs, dtype, n_samples=None):  # type: ignore[no-untyped-def]
+        t = _numeric(y, "targets")
+        if t.ndim == 2 and t.shape[1] == 1 and n_outputs > 1:
+            t = t.reshape(-1)
+        if t.ndim == 1:
+            _check_rows(t, n_samples)
+            _check_finite(t, "targets")
+            labels = t.astype(np.int64)
+            if t.dtype.kind == "f" and np.any(labels != t):
+                raise ValueError("cross_entropy labels must be whole numbers (class indices)")
+            bad = np.flatnonzero((labels < 0) | (labels >= n_outputs))
+            if bad.size:
+                i = int(bad[0])
+                raise ValueError(
+                    f"label {labels[i]} at row {i} is outside 0..{n_outputs - 1} "
+                    f"(the output layer has {n_outputs} units)"
+                )
+            return labels
+        if t.ndim != 2 or t.shape[1] != n_outputs:
+            raise ValueError(
+                f"cross_entropy targets must be labels (N,) or one-hot rows (N, {n_outputs}); "
+                f"got shape {t.shape}"
+            )
+        _check_rows(t, n_samples)
+        _check_finite(t, "targets")
+        return t.astype(dtype, copy=False)
+
+    def _log_probs(self, p: np.ndarray) -> np.ndarray:
+        if self.from_logits:
+            shifted = p - p.max(axis=1, keepdims=True)
+            return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        eps = float(np.finfo(p.dtype).eps)
+        return np.log(np.clip(p, eps, 1.0))
+
+    @staticmethod
+    def _pick(logp: np.ndarray, t: np.ndarray) -> np.ndarray:
+        if t.ndim == 1:
+            return -logp[np.arange(t.shape[0]), t]
+        return -np.einsum("ij,ij->i", t, logp)
+
+    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+        return self._pick(self._log_probs(p), t)
+
+    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+        if self.from_logits:
+            shifted = p - p.max(axis=1, keepdims=True)
+            g = np.exp(shifted)
+            g /= g.sum(axis=1, keepdims=True)
+            return self._minus_targets(g, t)
+        eps = float(np.finfo(p.dtype).eps)
+        q = np.clip(p, eps, 1.0)
+        if t.ndim == 1:
+            g = np.zeros_like(p)
+            rows = np.arange(t.shape[0])
+            g[rows, t] = -1.0 / q[rows, t]
+            return g
+        return -t / q
+
+    @staticmethod
+    def _minus_targets(g: np.ndarray, t: np.ndarray) -> np.ndarray:
+        if t.ndim == 1:
+            g[np.arange(t.shape[0]), t] -= 1.0
+        else:
+            # d/dz of −Σ t log softmax z is softmax(z)·Σt − t; Σt = 1 for one-hot rows.
+            g *= t.sum(axis=1, keepdims=True)
+            g -= t
+        return g
+
+    def value_and_grad(self, p, t, w=None):  # type: ignore[no-untyped-def]
+        if not self.from_logits:
+            return super().value_and_grad(p, t, w)
+        # One log-softmax serves both the value and the gradient softmax(z) − t.
+        logp = p - p.max(axis=1, keepdims=True)
+        logp -= np.log(np.exp(logp).sum(axis=1, keepdims=True))
+        per = self._pick(logp, t)
+        n = p.shape[0]
+        g = self._minus_targets(np.exp(logp), t)
+        if w is None:
+            g *= 1.0 / n
+            return float(per.mean()), g
+        g *= (w / n)[:, None]
+        return float(np.dot(per, w)) / n, g
+
+
+_REGISTRY: dict[str, type[Loss]] = {
+    cls.name: cls
+    for cls in (
+        SquaredLoss,
+        MeanSquaredError,
+        MeanAbsoluteError,
+        Huber,
+        BinaryCrossEntropy,
+        CrossEntropy,
+    )
+}
+_ALIASES = {
+    "squared_loss": "squared",
+    "sse": "squared",
+    "mean_squared_error": "mse",
+    "mean_absolute_error": "mae",
+    "bce": "binary_cross_entropy",
+    "binary_crossentropy": "binary_cross_entropy",
+    "log_loss": "binary_cross_entropy",
+    "ce": "cross_entropy",
+    "crossentropy": "cross_entropy",
+    "categorical_crossentropy": "cross_entropy",
+    "categorical_cross_entropy": "cross_entropy",
+    "sparse_categorical_crossentropy": "cross_entropy",
+}
+
+
+def names() -> list[str]:
+    """The loss names :func:`get` accepts (aliases excluded)."""
+    return list(_REGISTRY)
+
+
+def get(loss: str | Loss, **config: float | bool) -> Loss:
+    """A Loss from a name ("squared", "mse", "cross_entropy", ...) or an instance."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, str):
+        key = _ALIASES.get(loss.lower(), loss.lower())
+        if key in _REGISTRY:
+            return _REGISTRY[key](**config)
+    raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(_REGISTRY)}")
+
+
+def fused_logits_loss(output_activation: str, loss: Loss) -> Loss | None:
+    """The logits form of ``loss`` when it can be fused with the output activation.
+
+    The fused gradient dL/dz = (ŷ − t)/N holds for exactly two pairs:
+    softmax + cross_entropy (since ∂(−Σ t log softmax z)/∂z = softmax z − t when Σ t = 1)
+    and sigmoid + binary_cross_entropy (∂/∂z of −[t log σ + (1−t) log(1−σ)] = σ − t).
+    For them training backpropagates from z directly and computes the loss from z with
+    log-softmax / log-sigmoid, which stays finite even for logits of ±1e4 where ŷ
+    itself rounds to exactly 0 or 1. Any other pair returns None.
+    """
+    if loss.from_logits:
+        return None
+    if output_activation == "softmax" and isinstance(loss, CrossEntropy):
+        return CrossEntropy(from_logits=True)
+    if output_activation == "sigmoid" and isinstance(loss, BinaryCrossEntropy):
+        return BinaryCrossEntropy(from_logits=True)
+    return None

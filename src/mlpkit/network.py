@@ -1,0 +1,361 @@
+"""Sequential: a stack of layers run forward in order and backward in reverse.
+
+``forward(X)`` runs every layer's forward (each caches what its backward needs);
+``backward(dY)`` runs the chain rule from the output back to the input, layer by
+layer (seed 001's Theorem 1.5.1, seed 004's recursion), filling every parameter's
+gradient; ``gradients()`` lines up with ``get_weights()``:
+``[W1, b1, W2, b2, ...]`` with W of shape (in, out) and b of shape (out,).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import losses as losses_mod
+from ._validation import as_2d_float, check_dtype
+from .layers import ActivationLayer, Dense, Dropout, Layer
+
+if TYPE_CHECKING:
+    from .callbacks import Callback, History
+    from .optimizers import Optimizer
+
+__all__ = ["Sequential"]
+
+#: rows per chunk in predict(): bounds memory for any N while keeping BLAS efficient
+PREDICT_BATCH = 4096
+
+
+class Sequential:
+    """A feed-forward network.
+
+    Parameters
+    ----------
+    layers : the layers in order, e.g. ``[Dense(2, 8, "relu"), Dense(8, 1, "sigmoid")]``.
+    seed : seeds the network's ``numpy.random.Generator``, the only source of
+        randomness (initial weights, shuffling, dropout, validation split). The same
+        seed gives bit-identical results across runs and processes.
+    dtype : "float32" (default) or "float64". Inputs are converted to it once; nothing
+        is upcast in forward or backward.
+    """
+
+    def __init__(
+        self, layers: Iterable[Layer], seed: int | None = None, dtype: str | np.dtype = "float32"
+    ) -> None:
+        self.layers: list[Layer] = list(layers)
+        if not self.layers:
+            raise ValueError("Sequential needs at least one layer")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(
+                    f"layer {i} is {type(layer).__name__}, not an mlpkit layer "
+                    "(use Dense, an activation layer such as ReLU(), or Dropout)"
+                )
+        dense = [layer for layer in self.layers if isinstance(layer, Dense)]
+        if not dense:
+            raise ValueError("Sequential needs at least one Dense layer to know its input width")
+        if len({id(layer) for layer in self.layers}) != len(self.layers):
+            raise ValueError("the same layer object appears twice; create a new layer for each use")
+        self.dtype = check_dtype(dtype)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        width = dense[0].in_features
+        self.n_features_in: int = int(width)
+        for i, layer in enumerate(self.layers):
+            try:
+                width = layer.build(width, self.rng, self.dtype)
+            except ValueError as exc:
+                raise ValueError(f"layer {i}: {exc}") from None
+        self.n_outputs: int = int(width)
+        # Training state, kept between fit() calls so training resumes where it stopped.
+        self.loss: losses_mod.Loss | None = None
+        self.optimizer: Optimizer | None = None
+        self.history: History | None = None
+        self.epochs_trained = 0
+        self.steps_trained = 0
+        self.metrics: list[Any] = []
+        self.stop_training = False
+        self._rows_forward: int | None = None
+
+    # -- structure --------------------------------------------------------------------
+    @property
+    def output_activation(self) -> str:
+        """Name of the activation producing the network's output ("identity" if none)."""
+        last = self.layers[-1]
+        if isinstance(last, Dense | ActivationLayer):
+            return last.activation.name
+        return "identity"
+
+    def parameters(self) -> list[np.ndarray]:
+        """The live parameter arrays (not copies): [W1, b1, W2, b2, ...]."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def gradients(self) -> list[np.ndarray]:
+        """Gradients from the last backward, aligned with ``parameters()``/``get_weights()``."""
+        return [g for layer in self.layers for g in layer.gradients()]
+
+    def parameter_names(self) -> list[str]:
+        """Labels such as "layer0.W", aligned with ``parameters()``."""
+        return [f"layer{i}.{n}" for i, layer in enumerate(self.layers) for n in layer.param_names]
+
+    def count_params(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the parameters: [W1 (in, out), b1 (out,), W2, b2, ...]."""
+        return [p.copy() for p in self.parameters()]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Copy ``weights`` (same order and shapes as ``get_weights()``) into the network."""
+        params = self.parameters()
+        names = self.parameter_names()
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(
+                f"set_weights got {len(weights)} arrays but the network has {len(params)} "
+                f"({', '.join(names)})"
+            )
+        checked = []
+        for i, (p, w, name) in enumerate(zip(params, weights, names, strict=True)):
+            a = np.asarray(w)
+            if a.dtype.kind not in "iuf":
+                raise ValueError(
+                    f"set_weights: array {i} ({name}) is not numeric (dtype {a.dtype})"
+                )
+            if a.shape != p.shape:
+                raise ValueError(
+                    f"set_weights: array {i} ({name}) has shape {a.shape}, expected {p.shape}"
+                )
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"set_weights: array {i} ({name}) contains NaN or inf")
+            checked.append(a)
+        for p, a in zip(params, checked, strict=True):
+            np.copyto(p, a, casting="unsafe")
+
+    def penalty(self) -> float:
+        """Sum of the layers' regularisation penalties (added to the training loss)."""
+        return sum(layer.penalty() for layer in self.layers)
+
+    # -- computation ------------------------------------------------------------------
+    def _check_x(self, x: object, what: str = "X") -> np.ndarray:
+        a = as_2d_float(x, self.dtype, what)
+        if a.shape[1] != self.n_features_in:
+            first = next(i for i, layer in enumerate(self.layers) if isinstance(layer, Dense))
+            raise ValueError(
+                f"layer {first} ({self.layers[first]!r}) expects {self.n_features_in} input "
+                f"features, got {what} with {a.shape[1]} (shape {a.shape})"
+            )
+        return a
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """X: (N, n_features_in) -> output (N, n_outputs), caching for ``backward``.
+
+        ``training=True`` turns dropout on.
+        """
+        return self._forward(self._check_x(x), training)
+
+    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        self._rows_forward = x.shape[0]
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, dy: np.ndarray) -> np.ndarray:
+        """dY = dL/d(output): (N, n_outputs) -> dL/dX: (N, n_features_in).
+
+        Fills every layer's gradients (``gradients()``), including regularisation.
+        """
+        if self._rows_forward is None:
+            raise RuntimeError("backward() needs a forward() first")
+        d = np.asarray(dy, dtype=self.dtype)
+        expected = (self._rows_forward, self.n_outputs)
+        if d.shape != expected:
+            raise ValueError(f"backward: dY has shape {d.shape}, expected {expected}")
+        return self._backward(d, need_input_grad=True)  # type: ignore[return-value]
+
+    def _backward(
+        self, d: np.ndarray, need_input_grad: bool = False, from_logits: bool = False
+    ) -> np.ndarray | None:
+        """Backward pass. With ``from_logits`` d is dL/dZ of the output layer (fused heads)."""
+        last = len(self.layers) - 1
+        for i in range(last, -1, -1):
+            layer = self.layers[i]
+            wants_dx = need_input_grad or i > 0
+            if i == last and from_logits:
+                d = layer.backward_preactivation(d, wants_dx)  # type: ignore[attr-defined]
+            else:
+                d = layer.backward(d, wants_dx)
+        return d
+
+    def output_logits(self) -> np.ndarray:
+        """The output layer's pre-activation Z from the last forward (N, n_outputs)."""
+        z = self.layers[-1].preactivation  # type: ignore[attr-defined]
+        if z is None:
+            raise RuntimeError("output_logits() needs a forward() first")
+        return z
+
+    def predict(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """Outputs for X: (N, n_features_in) -> (N, n_outputs).
+
+        Runs in chunks of ``batch_size`` rows (default 4096) so memory stays bounded
+        for any N; caches nothing and leaves dropout off.
+        """
+        a = self._check_x(x)
+        step = PREDICT_BATCH if batch_size is None else int(batch_size)
+        if step < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if a.shape[0] <= step:
+            return self._call(a)
+        out = np.empty((a.shape[0], self.n_outputs), dtype=self.dtype)
+        for start in range(0, a.shape[0], step):
+            out[start : start + step] = self._call(a[start : start + step])
+        return out
+
+    def _call(self, x: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.call(x)
+        return x
+
+    __call__ = predict
+
+    def predict_classes(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """Class labels (N,): argmax for several outputs, output ≥ 0.5 for one sigmoid unit."""
+        y = self.predict(x, batch_size)
+        if y.shape[1] == 1:
+            threshold = 0.0 if self.output_activation == "identity" else 0.5
+            return (y[:, 0] >= threshold).astype(np.int64)
+        return np.argmax(y, axis=1)
+
+    def clear_cache(self) -> None:
+        """Drop the arrays layers keep for backward (e.g. after training a large set)."""
+        for layer in self.layers:
+            layer.clear_cache()
+        self._rows_forward = None
+
+    # -- training (implemented in training.py) -----------------------------------------
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        loss: str | losses_mod.Loss | None = None,
+        optimizer: str | Optimizer | None = None,
+        epochs: int = 1,
+        batch_size: int | None = 32,
+        shuffle: bool = True,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+        validation_split: float = 0.0,
+        callbacks: Sequence[Callback] | None = None,
+        metrics: Sequence[str | Callable[..., float]] | None = None,
+        class_weight: dict[Any, float] | str | None = None,
+        sample_weight: np.ndarray | None = None,
+        verbose: int = 1,
+    ) -> History:
+        """Train on X (N, n_features_in) and targets y; returns the History.
+
+        ``batch_size=1`` is stochastic, ``None`` full batch, ``n`` mini-batch gradient
+        descent (seed 001); an epoch is one pass over the data. Calling fit again resumes
+        with the same loss, optimizer state and random generator. See
+        :func:`mlpkit.training.fit` for every argument.
+        """
+        from .training import fit
+
+        return fit(
+            self,
+            x,
+            y,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation_data=validation_data,
+            validation_split=validation_split,
+            callbacks=callbacks,
+            metrics=metrics,
+            class_weight=class_weight,
+            sample_weight=sample_weight,
+            verbose=verbose,
+        )
+
+    def evaluate(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        loss: str | losses_mod.Loss | None = None,
+        metrics: Sequence[str | Callable[..., float]] | None = None,
+        batch_size: int | None = None,
+    ) -> dict[str, float]:
+        """{"loss": ..., metric: ...} on (X, y), dropout off. Loss defaults to the fitted one."""
+        from .training import evaluate
+
+        return evaluate(self, x, y, loss=loss, metrics=metrics, batch_size=batch_size)
+
+    # -- copies and description ---------------------------------------------------------
+    def copy(self) -> Sequential:
+        """An independent deep copy (weights, optimizer state and generator included)."""
+        self.clear_cache()
+        return copy.deepcopy(self)
+
+    def astype(self, dtype: str | np.dtype) -> Sequential:
+        """A copy whose parameters and computations use ``dtype`` ("float32"/"float64")."""
+        dt = check_dtype(dtype)
+        new = self.copy()
+        new.dtype = dt
+        for layer in new.layers:
+            layer.dtype = dt
+            for name in layer.param_names:
+                setattr(layer, name, getattr(layer, name).astype(dt))
+                setattr(layer, "d" + name, getattr(layer, "d" + name).astype(dt))
+        new.optimizer = None
+        return new
+
+    def describe_layers(self) -> list[dict[str, Any]]:
+        """One row per layer: kind, activation, input/W/b/output shapes, parameter count."""
+        rows = []
+        width = self.n_features_in
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, Dense):
+                label = f"Dense({layer.activation.name})"
+                w = str(layer.W.shape)
+                b = str(layer.b.shape) if layer.use_bias else "-"
+            elif isinstance(layer, Dropout):
+                label, w, b = f"Dropout({layer.rate:g})", "-", "-"
+            else:
+                label, w, b = type(layer).__name__, "-", "-"
+            out = layer.out_features
+            n = sum(p.size for p in layer.parameters())
+            rows.append(
+                {"index": i, "layer": label, "input": f"(N, {width})", "W": w, "b": b,
+                 "output": f"(N, {out})", "params": n}
+            )  # fmt: skip
+            width = out
+        return rows
+
+    def summary(self, print_fn: Callable[[str], None] | None = print) -> str:
+        """Print (and return) every layer's input, weight, bias and output shapes and the
+        parameter count."""
+        rows = self.describe_layers()
+        head = {"index": "#", "layer": "layer", "input": "input", "W": "W", "b": "b",
+                "output": "output", "params": "params"}  # fmt: skip
+        cols = list(head)
+        table = [head] + [{k: str(v) for k, v in r.items()} for r in rows]
+        widths = {c: max(len(r[c]) for r in table) for c in cols}
+        lines = [f"Sequential ({self.dtype.name}, seed={self.seed})"]
+        for j, r in enumerate(table):
+            cells = [r[c].rjust(widths[c]) if c in ("index", "params") else r[c].ljust(widths[c])
+                     for c in cols]  # fmt: skip
+            lines.append("  ".join(cells).rstrip())
+            if j == 0:
+                lines.append("-" * len(lines[-1]))
+        lines.append(f"total parameters: {self.count_params():,}")
+        text = "\n".join(lines)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([{inner}], seed={self.seed}, dtype={self.dtype.name!r})"

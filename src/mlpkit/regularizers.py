@@ -1,0 +1,105 @@
+"""Weight penalties R(W) added to the training loss, with their gradients.
+
+Seed 004 regularises with R(W) = ½‖W‖²_F, whose gradient is W, giving the update
+W ← W − η(∇_W l + α W). ``L2(alpha)`` is exactly that: penalty α·½Σw², gradient α·W.
+(Seed 004 also writes ½‖W‖²_F = (Σ|w|²)^½; the square root is a slip — the stated
+gradient W is the gradient of the squared norm.) Keras's ``L2(l2)`` has no ½, so
+Keras's l2 equals our alpha / 2; scikit-learn's ``alpha`` divides by the sample count.
+``L1(alpha)`` is α·Σ|w| with sub-gradient α·sign(w).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["L1", "L1L2", "L2", "Regularizer", "get"]
+
+
+class Regularizer:
+    """Base class: ``penalty(W) -> float`` and ``gradient(W) -> array like W``."""
+
+    name = ""
+
+    def penalty(self, w: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def gradient(self, w: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({settings})"
+
+
+class L2(Regularizer):
+    """R(W) = α · ½ Σ w²;  ∇R = α W  (seed 004)."""
+
+    name = "l2"
+
+    def __init__(self, alpha: float = 1e-4) -> None:
+        if alpha < 0:
+            raise ValueError(f"L2 alpha must be >= 0, got {alpha}")
+        self.alpha = float(alpha)
+
+    def penalty(self, w: np.ndarray) -> float:
+        flat = w.ravel()
+        return 0.5 * self.alpha * float(np.dot(flat, flat))
+
+    def gradient(self, w: np.ndarray) -> np.ndarray:
+        return self.alpha * w
+
+    def get_config(self) -> dict[str, float]:
+        return {"alpha": self.alpha}
+
+
+class L1(Regularizer):
+    """R(W) = α Σ |w|;  ∇R = α sign(w) (0 at w = 0)."""
+
+    name = "l1"
+
+    def __init__(self, alpha: float = 1e-4) -> None:
+        if alpha < 0:
+            raise ValueError(f"L1 alpha must be >= 0, got {alpha}")
+        self.alpha = float(alpha)
+
+    def penalty(self, w: np.ndarray) -> float:
+        return self.alpha * float(np.abs(w).sum())
+
+    def gradient(self, w: np.ndarray) -> np.ndarray:
+        return self.alpha * np.sign(w)
+
+    def get_config(self) -> dict[str, float]:
+        return {"alpha": self.alpha}
+
+
+class L1L2(Regularizer):
+    """R(W) = l1 Σ|w| + l2 · ½ Σ w² (elastic net)."""
+
+    name = "l1l2"
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
+        self._l1, self._l2 = L1(l1), L2(l2)
+
+    def penalty(self, w: np.ndarray) -> float:
+        return self._l1.penalty(w) + self._l2.penalty(w)
+
+    def gradient(self, w: np.ndarray) -> np.ndarray:
+        return self._l1.gradient(w) + self._l2.gradient(w)
+
+    def get_config(self) -> dict[str, float]:
+        return {"l1": self._l1.alpha, "l2": self._l2.alpha}
+
+
+_REGISTRY: dict[str, type[Regularizer]] = {"l1": L1, "l2": L2, "l1l2": L1L2}
+
+
+def get(reg: Regularizer | str | None) -> Regularizer | None:
+    """None, an instance, or a name with default strength ("l1", "l2")."""
+    if reg is None or isinstance(reg, Regularizer):
+        return reg
+    if isinstance(reg, str) and reg.lower() in _REGISTRY:
+        return _REGISTRY[reg.lower()]()
+    raise ValueError(f"unknown regularizer {reg!r}; use L1(alpha), L2(alpha) or L1L2(l1, l2)")

@@ -1,0 +1,235 @@
+"""Forward/backward tables for a few examples, in the notation of the seeds.
+
+Forward, per layer: the pre-activation s = h_prev W + b and the activation h = f(s),
+printed as ``σ(1.000) = 0.731`` the way seed 001 tabulates its XOR network. Backward,
+per layer and example: the error term δ = ∂l/∂s (seed 001 defines δ = −(t − y) r'(s_y)
+for its output), then the weight gradients ∂L/∂W = h_prevᵀ δ / n and ∂L/∂b = Σ δ / n of
+the mean loss over the traced examples.
+
+The backward walk here is written out independently of ``Layer.backward`` —
+δ_prev = (δ Wᵀ) ⊙ f'(s_prev) — so comparing the two is itself a check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import losses as losses_mod
+from .layers import ActivationLayer, Dense, Dropout
+from .training import default_loss
+
+if TYPE_CHECKING:
+    from .network import Sequential
+
+__all__ = ["LayerTrace", "Trace", "trace"]
+
+
+def _aligned(rows: list[list[str]]) -> str:
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    for r in rows:  # stretch the rule under the header to the column width
+        if all(set(cell) <= {"-"} for cell in r):
+            r[:] = ["-" * w for w in widths]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    )
+
+
+@dataclass
+class LayerTrace:
+    """One layer's values for the n traced examples (all arrays have n rows)."""
+
+    index: int
+    label: str  # e.g. "Dense(sigmoid)"
+    symbol: str  # activation symbol for the table: "σ", "r", "tanh", ...
+    s: np.ndarray | None  # pre-activation (n, k); None for parameter-free layers
+    h: np.ndarray  # activation (n, k)
+    delta: np.ndarray  # ∂l_i/∂s_i per example (n, k): per-sample loss, no 1/n
+    dW: np.ndarray | None  # ∂L/∂W of the mean loss (k_prev, k)
+    db: np.ndarray | None  # ∂L/∂b (k,)
+
+
+@dataclass
+class Trace:
+    """Everything that happens to a few examples in one forward and backward pass."""
+
+    x: np.ndarray
+    layers: list[LayerTrace]
+    output: np.ndarray
+    target: np.ndarray
+    losses: np.ndarray  # per example (n,)
+    loss_name: str
+
+    @property
+    def loss(self) -> float:
+        """Mean loss over the traced examples."""
+        return float(self.losses.mean())
+
+    def gradients(self) -> list[np.ndarray]:
+        """∂L/∂θ aligned with ``model.get_weights()`` (dense layers' dW, db)."""
+        out: list[np.ndarray] = []
+        for lt in self.layers:
+            if lt.dW is not None:
+                out.append(lt.dW)
+                if lt.db is not None:
+                    out.append(lt.db)
+        return out
+
+    # -- rendering ----------------------------------------------------------------
+    def _forward_rows(self, digits: int, max_units: int) -> tuple[list[str], list[list[str]]]:
+        f = f"{{:.{digits}f}}"
+        header = ["x"]
+        last = len(self.layers) - 1
+        for lt in self.layers:
+            k = lt.h.shape[1]
+            for u in range(min(k, max_units)):
+                name = "y" if lt.index == self.layers[last].index else f"h{lt.index}"
+                header.append(f"{name}[{u}]" if k > 1 or name != "y" else "y")
+            if k > max_units:
+                header.append("…")
+        header += ["target", f"loss ({self.loss_name})"]
+        rows = []
+        for i in range(self.x.shape[0]):
+            row = ["(" + ", ".join(f"{v:g}" for v in self.x[i]) + ")"]
+            for lt in self.layers:
+                k = lt.h.shape[1]
+                for u in range(min(k, max_units)):
+                    h = f.format(lt.h[i, u])
+                    row.append(h if lt.s is None else f"{lt.symbol}({f.format(lt.s[i, u])}) = {h}")
+                if k > max_units:
+                    row.append("…")
+            tgt = self.target[i]
+            row.append(", ".join(f"{v:g}" for v in np.atleast_1d(tgt)))
+            row.append(f.format(self.losses[i]))
+            rows.append(row)
+        return header, rows
+
+    def _backward_rows(self, digits: int, max_units: int) -> tuple[list[str], list[list[str]]]:
+        f = f"{{:.{digits}f}}"
+        header = ["x"] + [
+            f"δ{lt.index} = ∂l/∂s{lt.index}" for lt in self.layers if lt.s is not None
+        ]
+        rows = []
+        for i in range(self.x.shape[0]):
+            row = ["(" + ", ".join(f"{v:g}" for v in self.x[i]) + ")"]
+            for lt in self.layers:
+                if lt.s is None:
+                    continue
+                vals = [f.format(v) for v in lt.delta[i, :max_units]]
+                row.append(
+                    "[" + ", ".join(vals) + (", …" if lt.delta.shape[1] > max_units else "") + "]"
+                )
+            rows.append(row)
+        return header, rows
+
+    def _gradient_lines(self, digits: int) -> list[str]:
+        lines = []
+        with np.printoptions(precision=digits, suppress=True, linewidth=100):
+            for lt in self.layers:
+                if lt.dW is not None:
+                    lines.append(f"∂L/∂W{lt.index} =\n{lt.dW}")
+                    if lt.db is not None:
+                        lines.append(f"∂L/∂b{lt.index} = {lt.db}")
+        return lines
+
+    def to_text(self, digits: int = 3, max_units: int = 8) -> str:
+        """Aligned plain-text tables: forward, backward δ, then the gradients."""
+        parts = []
+        for title, (header, rows) in (
+            ("forward", self._forward_rows(digits, max_units)),
+            ("backward", self._backward_rows(digits, max_units)),
+        ):
+            parts.append(f"{title}:\n" + _aligned([header, ["-" * len(h) for h in header], *rows]))
+        gradients = "\n".join(self._gradient_lines(digits))
+        parts.append(f"mean loss L = {self.loss:.{digits + 3}f}\n{gradients}")
+        return "\n\n".join(parts)
+
+    def to_markdown(self, digits: int = 3, max_units: int = 8) -> str:
+        """GitHub-flavoured Markdown tables (forward and backward) plus the gradients."""
+        parts = []
+        for header, rows in (
+            self._forward_rows(digits, max_units),
+            self._backward_rows(digits, max_units),
+        ):
+            lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            lines += ["| " + " | ".join(r) + " |" for r in rows]
+            parts.append("\n".join(lines))
+        gradients = "\n".join(self._gradient_lines(digits))
+        parts.append(f"Mean loss L = {self.loss:.{digits + 3}f}\n\n```\n{gradients}\n```")
+        return "\n\n".join(parts)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def trace(
+    model: Sequential, x: np.ndarray, y: np.ndarray, loss: str | losses_mod.Loss | None = None
+) -> Trace:
+    """Trace one example (x of shape (k,)) or a few (x of shape (n, k)) through ``model``.
+
+    y : their targets, as fit takes them. loss : defaults to the model's loss, else the
+    output layer's default. Dropout is off. Returns a :class:`Trace`; ``print`` it.
+    """
+    xa = np.asarray(x, dtype=model.dtype)
+    if xa.ndim == 1:
+        xa = xa.reshape(1, -1)
+        y = (
+            np.asarray(y).reshape(1, -1)
+            if np.ndim(y) >= 1 and np.size(y) > 1
+            else np.reshape(y, (1,))
+        )
+    xa = model._check_x(xa)
+    loss_obj = (
+        losses_mod.get(loss)
+        if loss is not None
+        else (model.loss or losses_mod.get(default_loss(model.output_activation)))
+    )
+    t = loss_obj.prepare_targets(y, model.n_outputs, model.dtype, n_samples=xa.shape[0])
+    n = xa.shape[0]
+
+    # Forward: record s and h for every layer.
+    inputs, pre, post = [], [], []
+    h = xa
+    for layer in model.layers:
+        inputs.append(h)
+        if isinstance(layer, Dense):
+            s = h @ layer.W + (layer.b if layer.use_bias else 0.0)
+            h = layer.activation.forward(s)
+        elif isinstance(layer, ActivationLayer):
+            s, h = h, layer.activation.forward(h)
+        else:  # Dropout is the identity outside training
+            s = None
+        pre.append(s)
+        post.append(h)
+    out = h
+    per_sample = loss_obj._per_sample(out, t)
+    dh = loss_obj._per_sample_grad(out, t)
+
+    # Backward, written out: δ = f'(s) ⊙ ∂l/∂h ; ∂l/∂h_prev = δ Wᵀ.
+    records: list[LayerTrace] = []
+    for i in range(len(model.layers) - 1, -1, -1):
+        layer, s, hh = model.layers[i], pre[i], post[i]
+        if isinstance(layer, Dropout):
+            records.append(LayerTrace(i, "Dropout", "", None, hh, dh, None, None))
+            continue
+        act = layer.activation  # type: ignore[attr-defined]
+        delta = act.vjp(s, hh, dh)
+        dW = db = None
+        if isinstance(layer, Dense):
+            dW = inputs[i].T @ delta / n
+            if layer.regularizer is not None:
+                dW = dW + layer.regularizer.gradient(layer.W)
+            if layer.use_bias:
+                db = delta.sum(axis=0) / n
+                if layer.bias_regularizer is not None:
+                    db = db + layer.bias_regularizer.gradient(layer.b)
+            dh = delta @ layer.W.T
+            label = f"Dense({act.name})"
+        else:
+            dh = delta
+            label = type(layer).__name__
+        records.append(LayerTrace(i, label, act.symbol, s, hh, delta, dW, db))
+    records.reverse()
+    return Trace(xa, records, out, t, per_sample, loss_obj.name)

@@ -1,0 +1,359 @@
+"""The training loop: batching, shuffling, validation, history — and nothing else.
+Everything optional (progress, early stopping, checkpoints, schedules, NaN guard,
+monitors) is a callback.
+
+One step on a batch (Xb, Tb) of n rows (seed 004's training steps):
+
+    1. forward:   Ŷ = model(Xb)                 (layers cache what backward needs)
+    2. loss:      L = (1/n) Σ_i w_i l(ŷ_i, t_i) + Σ_layers R(W)
+    3. backward:  dL/dŶ (or dL/dZ for the fused softmax/sigmoid heads) through every layer
+    4. update:    optimizer.step(parameters, gradients)
+
+``batch_size=1`` is stochastic gradient descent, ``batch_size=None`` batch gradient
+descent (the gradient averaged over all N, seed 001), anything else mini-batch.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import losses as losses_mod
+from . import metrics as metrics_mod
+from . import optimizers as optim
+from .callbacks import (
+    Callback,
+    CallbackList,
+    EpochLogger,
+    History,
+    ProgressBar,
+    TerminateOnNaN,
+)
+from .layers import Dense
+from .network import PREDICT_BATCH
+
+if TYPE_CHECKING:
+    from .network import Sequential
+
+__all__ = ["default_loss", "evaluate", "fit"]
+
+_DEFAULT_LOSS = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}
+
+
+def default_loss(output_activation: str) -> str:
+    """softmax → cross_entropy, sigmoid → binary_cross_entropy, anything else → mse."""
+    return _DEFAULT_LOSS.get(output_activation, "mse")
+
+
+def _note(message: str, verbose: int) -> None:
+    if verbose:
+        print(f"mlpkit: {message}", file=sys.stderr)
+
+
+def _resolve_loss(model: Sequential, loss: Any, verbose: int) -> losses_mod.Loss:
+    if loss is not None:
+        return losses_mod.get(loss)
+    if model.loss is not None:
+        return model.loss
+    name = default_loss(model.output_activation)
+    _note(f"no loss given; using {name} for a {model.output_activation} output layer", verbose)
+    return losses_mod.get(name)
+
+
+def _resolve_optimizer(model: Sequential, optimizer: Any, verbose: int) -> optim.Optimizer:
+    if optimizer is not None:
+        opt = optim.get(optimizer)
+    elif model.optimizer is not None:
+        opt = model.optimizer
+    else:
+        opt = optim.Adam()
+        _note("no optimizer given; using Adam(lr=0.001)", verbose)
+    opt.check_state(model.parameters())
+    return opt
+
+
+def _class_labels(t: np.ndarray) -> np.ndarray:
+    return metrics_mod.labels_from_targets(t)
+
+
+def _sample_weights(
+    t: np.ndarray,
+    loss: losses_mod.Loss,
+    n_outputs: int,
+    sample_weight: Any,
+    class_weight: Any,
+    dtype: np.dtype,
+) -> np.ndarray | None:
+    n = t.shape[0]
+    w = losses_mod._as_weights(sample_weight, n, dtype)
+    if class_weight is None:
+        return w
+    if not (loss.takes_labels or isinstance(loss, losses_mod.BinaryCrossEntropy)):
+        raise ValueError("class_weight needs a classification loss (cross-entropy)")
+    labels = _class_labels(t)
+    n_classes = max(n_outputs, 2)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"class_weight must be a dict or 'balanced', got {class_weight!r}")
+        counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+        present = counts > 0
+        table = np.zeros(n_classes)
+        table[present] = n / (present.sum() * counts[present])
+    else:
+        table = np.ones(n_classes)
+        for label, weight in dict(class_weight).items():
+            k = int(label)
+            if not 0 <= k < n_classes:
+                raise ValueError(f"class_weight has class {label!r} outside 0..{n_classes - 1}")
+            table[k] = float(weight)
+    cw = table[labels].astype(dtype)
+    return cw if w is None else w * cw
+
+
+def _outputs_and_logits(model: Sequential, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Outputs and the output layer's pre-activation, in bounded chunks, no caching."""
+    last = model.layers[-1]
+    outs, logits = [], []
+    for start in range(0, x.shape[0], PREDICT_BATCH):
+        h = x[start : start + PREDICT_BATCH]
+        for layer in model.layers[:-1]:
+            h = layer.call(h)
+        z = last._affine(h) if isinstance(last, Dense) else h
+        act = getattr(last, "activation", None)
+        outs.append(act.forward(z) if act is not None else last.call(z))
+        logits.append(z)
+    if len(outs) == 1:
+        return outs[0], logits[0]
+    return np.concatenate(outs), np.concatenate(logits)
+
+
+def _evaluate_prepared(
+    model: Sequential,
+    x: np.ndarray,
+    t: np.ndarray,
+    w: np.ndarray | None,
+    loss: losses_mod.Loss,
+    metric_objs: Sequence[metrics_mod.Metric],
+) -> dict[str, float]:
+    outputs, logits = _outputs_and_logits(model, x)
+    fused = losses_mod.fused_logits_loss(model.output_activation, loss)
+    value = fused._value(logits, t, w) if fused else loss._value(outputs, t, w)
+    logs = {"loss": value + model.penalty()}
+    for m in metric_objs:
+        logs[m.name] = m(outputs, t, model.output_activation)
+    return logs
+
+
+def evaluate(
+    model: Sequential,
+    x: np.ndarray,
+    y: np.ndarray,
+    loss: str | losses_mod.Loss | None = None,
+    metrics: Sequence[str | Callable[..., float]] | None = None,
+    batch_size: int | None = None,
+    sample_weight: np.ndarray | None = None,
+) -> dict[str, float]:
+    """{"loss": L + penalty, metric: value, ...} on (X, y) with dropout off.
+
+    The loss defaults to the one the model was trained with, metrics to those given to
+    the last fit.
+    """
+    xa = model._check_x(x)
+    loss_obj = (
+        losses_mod.get(loss)
+        if loss is not None
+        else model.loss or losses_mod.get(default_loss(model.output_activation))
+    )
+    t = loss_obj.prepare_targets(y, model.n_outputs, model.dtype, n_samples=xa.shape[0])
+    w = losses_mod._as_weights(sample_weight, xa.shape[0], model.dtype)
+    names = metrics if metrics is not None else getattr(model, "metrics", None) or []
+    return _evaluate_prepared(model, xa, t, w, loss_obj, [metrics_mod.get(m) for m in names])
+
+
+def _check_args(epochs: Any, batch_size: Any, verbose: Any, validation_split: Any) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
+        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+    if batch_size is not None and (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int | np.integer)
+        or batch_size < 1
+    ):
+        raise ValueError(
+            f"batch_size must be a positive integer or None (full batch), got {batch_size!r}"
+        )
+    if verbose not in (0, 1, 2):
+        raise ValueError(
+            f"verbose must be 0 (silent), 1 (progress bar) or 2 (one line per epoch), got {verbose!r}"
+        )
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+
+
+def _progress_callback(verbose: int) -> Callback | None:
+    if verbose == 2:
+        return EpochLogger()
+    if verbose == 1:
+        try:
+            return ProgressBar()
+        except ImportError:
+            _note("install tqdm (pip install 'mlpkit[progress]') for progress bars", 1)
+            return EpochLogger()
+    return None
+
+
+def fit(
+    model: Sequential,
+    x: np.ndarray,
+    y: np.ndarray,
+    loss: str | losses_mod.Loss | None = None,
+    optimizer: str | optim.Optimizer | None = None,
+    epochs: int = 1,
+    batch_size: int | None = 32,
+    shuffle: bool = True,
+    validation_data: tuple[np.ndarray, ...] | None = None,
+    validation_split: float = 0.0,
+    callbacks: Sequence[Callback] | None = None,
+    metrics: Sequence[str | Callable[..., float]] | None = None,
+    class_weight: dict[Any, float] | str | None = None,
+    sample_weight: np.ndarray | None = None,
+    verbose: int = 1,
+) -> History:
+    """Train ``model`` on X (N, n_features_in) and y; return the History.
+
+    loss : name or Loss; default: the model's previous loss, else by output layer
+        (softmax → cross_entropy, sigmoid → binary_cross_entropy, otherwise mse).
+    optimizer : name or Optimizer; default: the model's previous optimizer (with its
+        state, so training resumes), else Adam(lr=0.001).
+    epochs : passes over the data in this call. batch_size : 1 stochastic, None full batch.
+    shuffle : reshuffle the rows every epoch (from the model's generator).
+    validation_data : (X_val, y_val) or (X_val, y_val, w_val), evaluated each epoch;
+        validation_split : else this fraction of rows, drawn at random once per call.
+    metrics : names ("accuracy", "precision", "recall", "f1", "mse", "mae", "r2") or
+        callables fn(targets, outputs); train values are computed on the epoch's
+        predictions as they were made (Keras's convention), validation on the end weights.
+    class_weight : {class: weight} or "balanced"; sample_weight : (N,). The loss becomes
+        (1/n) Σ_i w_i l_i, w_i = sample_weight_i · class_weight[y_i].
+    verbose : 0 silent, 1 progress bar, 2 one line per epoch (stderr).
+    """
+    _check_args(epochs, batch_size, verbose, validation_split)
+    xa = model._check_x(x)
+    loss_obj = _resolve_loss(model, loss, verbose)
+    opt = _resolve_optimizer(model, optimizer, verbose)
+    model.loss, model.optimizer = loss_obj, opt
+    if metrics is not None:
+        model.metrics = list(metrics)
+    metric_objs = [metrics_mod.get(m) for m in (getattr(model, "metrics", None) or [])]
+    n_out, dtype = model.n_outputs, model.dtype
+    t = loss_obj.prepare_targets(y, n_out, dtype, n_samples=xa.shape[0])
+    w = _sample_weights(t, loss_obj, n_out, sample_weight, class_weight, dtype)
+
+    val = None
+    if validation_data is not None:
+        if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight)"
+            )
+        xv = model._check_x(validation_data[0], "X_val")
+        tv = loss_obj.prepare_targets(validation_data[1], n_out, dtype, n_samples=xv.shape[0])
+        wv = losses_mod._as_weights(
+            validation_data[2] if len(validation_data) == 3 else None, xv.shape[0], dtype
+        )
+        val = (xv, tv, wv)
+    elif validation_split > 0.0:
+        n_val = int(xa.shape[0] * validation_split)
+        if n_val < 1 or n_val >= xa.shape[0]:
+            raise ValueError(
+                f"validation_split={validation_split} of {xa.shape[0]} rows leaves "
+                f"{n_val} for validation and {xa.shape[0] - n_val} for training; both need >= 1"
+            )
+        order = model.rng.permutation(xa.shape[0])
+        vi, ti = np.sort(order[:n_val]), np.sort(order[n_val:])
+        val = (xa[vi], t[vi], None if w is None else w[vi])
+        xa, t, w = xa[ti], t[ti], None if w is None else w[ti]
+
+    n = xa.shape[0]
+    bs = n if batch_size is None else min(int(batch_size), n)
+    steps = math.ceil(n / bs)
+    history = History()
+    user = list(callbacks or [])
+    for c in user:
+        if not isinstance(c, Callback):
+            raise TypeError(f"callbacks must be mlpkit Callback instances, got {type(c).__name__}")
+    guard = [] if any(isinstance(c, TerminateOnNaN) for c in user) else [TerminateOnNaN()]
+    progress = _progress_callback(verbose)
+    cbs = CallbackList([history, *guard, *user, *([progress] if progress else [])])
+    start = model.epochs_trained
+    cbs.set_model(model, {"epochs": epochs, "steps": steps, "samples": n,
+                          "final_epoch": start + epochs, "batch_size": bs})  # fmt: skip
+    model.history = history
+    model.stop_training = False
+
+    fused = losses_mod.fused_logits_loss(model.output_activation, loss_obj)
+    params, grads = model.parameters(), model.gradients()
+    has_penalty = any(
+        getattr(layer, "regularizer", None) or getattr(layer, "bias_regularizer", None)
+        for layer in model.layers
+    )
+    dense_layers = [(i, layer) for i, layer in enumerate(model.layers) if isinstance(layer, Dense)]
+    # One shuffled copy per epoch, written into buffers allocated once: batches are views.
+    xs, ts = (np.empty_like(xa), np.empty_like(t)) if shuffle else (xa, t)
+    ws = (np.empty_like(w) if shuffle else w) if w is not None else None
+    preds = np.empty((n, n_out), dtype=dtype) if metric_objs else None
+    batch_logs = cbs.wants_batch_logs
+
+    cbs.on_train_begin()
+    for epoch in range(start, start + epochs):
+        cbs.on_epoch_begin(epoch)
+        began = time.perf_counter()
+        if shuffle:
+            order = model.rng.permutation(n)
+            np.take(xa, order, axis=0, out=xs)
+            np.take(t, order, axis=0, out=ts)
+            if w is not None:
+                np.take(w, order, axis=0, out=ws)
+        total = 0.0
+        for b in range(steps):
+            lo, hi = b * bs, min(n, (b + 1) * bs)
+            xb, tb = xs[lo:hi], ts[lo:hi]
+            wb = ws[lo:hi] if ws is not None else None
+            cbs.on_batch_begin(b)
+            out = model._forward(xb, True)
+            if fused is not None:
+                value, d = fused.value_and_grad(model.output_logits(), tb, wb)
+                model._backward(d, from_logits=True)
+            else:
+                value, d = loss_obj.value_and_grad(out, tb, wb)
+                model._backward(d)
+            if has_penalty:
+                value += model.penalty()
+            cbs.on_batch_loss(b, value)
+            opt.step(params, grads)
+            model.steps_trained += 1
+            total += value * (hi - lo)
+            if preds is not None:
+                preds[lo:hi] = out
+            if batch_logs:
+                cbs.on_batch_end(b, {"loss": total / hi, "size": hi - lo})
+        logs: dict[str, float] = {"loss": total / n}
+        for m in metric_objs:
+            logs[m.name] = m(preds, ts, model.output_activation)
+        if val is not None:
+            vlogs = _evaluate_prepared(model, *val, loss_obj, metric_objs)
+            logs.update({f"val_{k}": v for k, v in vlogs.items()})
+        logs["lr"] = opt.lr
+        for i, layer in dense_layers:
+            logs[f"grad_norm.layer{i}"] = math.sqrt(
+                sum(float(np.vdot(g, g)) for g in layer.gradients())
+            )
+        logs["time"] = time.perf_counter() - began
+        model.epochs_trained += 1
+        cbs.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    cbs.on_train_end()
+    return history
