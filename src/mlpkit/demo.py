@@ -12,7 +12,6 @@ import argparse
 import sys
 import time
 
-import numpy as np
 
 from . import Dense, Sequential, optimizers, trace
 from .datasets import load_digits, train_test_split, xor
@@ -29,7 +28,8 @@ def run_xor(seed: int = 0, epochs: int = 5000) -> Sequential:
     print(
         f"{epochs} epochs in {took:.2f}s: loss {history['loss'][0]:.4f} -> {history['loss'][-1]:.6f}"
     )
-    print(f"predictions {np.round(net.predict(x).ravel(), 3).tolist()}  targets {y.tolist()}\n")
+    predictions = [round(float(v), 3) for v in net.predict(x).ravel()]
+    print(f"predictions {predictions}  targets {y.tolist()}\n")
     print(trace(net, x, y, loss="squared"))
     return net
 

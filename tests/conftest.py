@@ -1,0 +1,39 @@
+"""Shared helpers for the test suite."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlpkit
+from mlpkit import activations
+
+#: every activation name, and a representative keyword configuration for each
+ACTIVATIONS = activations.names()
+HIDDEN_ACTIVATIONS = [a for a in ACTIVATIONS if a != "softmax"]
+
+
+def make_mlp(
+    sizes: list[int],
+    hidden: str = "tanh",
+    output: str = "identity",
+    seed: int = 0,
+    dtype: str = "float64",
+    **dense_kwargs,
+) -> mlpkit.Sequential:
+    """Dense layers of the given widths: `hidden` activation inside, `output` at the end."""
+    layers = [
+        mlpkit.Dense(a, b, hidden if i < len(sizes) - 2 else output, **dense_kwargs)
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+    ]
+    return mlpkit.Sequential(layers, seed=seed, dtype=dtype)
+
+
+def numeric_derivative(f, z: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Element-wise central difference of an element-wise function."""
+    return (f(z + eps) - f(z - eps)) / (2 * eps)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)

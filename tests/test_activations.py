@@ -1,0 +1,118 @@
+"""Each activation: its values, its derivative (finite differences, float64), its
+stability at |z| = 1e4 in float32 and float64, and dtype preservation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mlpkit import activations as A
+
+from .conftest import ACTIVATIONS, HIDDEN_ACTIVATIONS, numeric_derivative
+
+REFERENCE = {  # independent scalar formulas, straight from the seeds and papers
+    "identity": lambda z: z,
+    "sigmoid": lambda z: 1 / (1 + math.exp(-z)),
+    "tanh": math.tanh,
+    "relu": lambda z: max(0.0, z),
+    "leaky_relu": lambda z: z if z > 0 else 0.01 * z,
+    "elu": lambda z: z if z > 0 else math.exp(z) - 1,
+    "selu": lambda z: 1.0507009873554805 * (z if z > 0 else 1.6732632423543772 * (math.exp(z) - 1)),
+    "softplus": lambda z: math.log(1 + math.exp(z)),
+    "silu": lambda z: z / (1 + math.exp(-z)),
+    "gelu": lambda z: 0.5 * z * (1 + math.tanh(math.sqrt(2 / math.pi) * (z + 0.044715 * z**3))),
+}
+
+
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+def test_values_match_the_scalar_formula(name, rng):
+    z = rng.normal(0, 3, size=(7, 5))
+    got = A.get(name).forward(z)
+    want = np.vectorize(REFERENCE[name])(z)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_seed_001_sigmoid_values():
+    s = A.Sigmoid().forward(np.array([1.0, -2.0, 2.0, 5.0, -4.0, -1.0]))
+    np.testing.assert_allclose(s, [0.731, 0.119, 0.881, 0.993, 0.018, 0.269], atol=5e-4)
+
+
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+def test_derivative_matches_finite_differences(name, rng):
+    act = A.get(name)
+    z = rng.normal(0, 2, size=(6, 4))
+    z[np.abs(z) < 1e-3] = 0.5  # keep away from the kinks of relu/leaky_relu/elu
+    numeric = numeric_derivative(act.forward, z)
+    np.testing.assert_allclose(act.derivative(z), numeric, rtol=1e-6, atol=1e-9)
+    # vjp with the cached output must agree with f'(z) * dA
+    da = rng.normal(size=z.shape)
+    np.testing.assert_allclose(act.vjp(z, act.forward(z), da), da * numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_softmax_vjp_is_the_jacobian_product(rng):
+    """Seed 004: ∂ŷ/∂z = diag(ŷ) − ŷŷᵀ; vjp must equal dA @ J for every row."""
+    sm = A.Softmax()
+    z = rng.normal(size=(5, 4))
+    a = sm.forward(z)
+    J = sm.jacobian(z)
+    for i in range(5):
+        np.testing.assert_allclose(J[i], np.diag(a[i]) - np.outer(a[i], a[i]), atol=1e-15)
+    da = rng.normal(size=z.shape)
+    np.testing.assert_allclose(sm.vjp(z, a, da), np.einsum("nk,nkj->nj", da, J), atol=1e-14)
+    # and the Jacobian itself against finite differences of one row
+    eps = 1e-6
+    for j in range(4):
+        e = np.zeros(4)
+        e[j] = eps
+        col = (sm.forward(z[:1] + e) - sm.forward(z[:1] - e))[0] / (2 * eps)
+        np.testing.assert_allclose(J[0][:, j], col, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_extreme_inputs_stay_finite(name, dtype):
+    act = A.get(name)
+    z = np.array([[-1e4, -50.0, -1.0, 0.0, 1.0, 50.0, 1e4]], dtype=dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is fine
+        a = act.forward(z)
+        dz = act.vjp(z, a, np.ones_like(z))
+    assert a.dtype == np.dtype(dtype) and dz.dtype == np.dtype(dtype)
+    assert np.all(np.isfinite(a)) and np.all(np.isfinite(dz))
+
+
+def test_extreme_values_are_the_right_limits():
+    z = np.array([-1e4, 1e4])
+    np.testing.assert_array_equal(A.Sigmoid().forward(z), [0.0, 1.0])
+    np.testing.assert_array_equal(A.Softplus().forward(z), [0.0, 1e4])
+    np.testing.assert_allclose(A.GELU().forward(z), [0.0, 1e4])
+    np.testing.assert_allclose(A.Softmax().forward(np.array([[1e4, 0.0, -1e4]])), [[1, 0, 0]])
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_float32_is_not_upcast(name, rng):
+    act = A.get(name)
+    z = rng.normal(size=(3, 4)).astype(np.float32)
+    a = act.forward(z)
+    assert a.dtype == np.float32
+    assert act.vjp(z, a, np.ones_like(z)).dtype == np.float32
+
+
+def test_relu_derivative_is_zero_at_zero_like_pytorch():
+    """Seed 004 writes f(z) ⊘ f(z), undefined at z ≤ 0; the convention is 1[z > 0]."""
+    np.testing.assert_array_equal(A.ReLU().derivative(np.array([-1.0, 0.0, 2.0])), [0, 0, 1])
+
+
+def test_parameterised_activations_use_their_settings():
+    z = np.array([-2.0, 3.0])
+    np.testing.assert_allclose(A.LeakyReLU(0.2).forward(z), [-0.4, 3.0])
+    np.testing.assert_allclose(A.ELU(alpha=2.0).forward(z), [2 * (math.exp(-2) - 1), 3.0])
+
+
+def test_get_resolves_names_aliases_and_rejects_unknown():
+    assert isinstance(A.get("swish"), A.SiLU)
+    assert isinstance(A.get(None), A.Identity)
+    assert isinstance(A.get("ReLU"), A.ReLU)
+    with pytest.raises(ValueError, match="unknown activation 'relux'"):
+        A.get("relux")

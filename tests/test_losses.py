@@ -1,0 +1,167 @@
+"""Losses: values by their formulas, gradients by finite differences, label formats,
+the logits forms and the fused heads at extreme logits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mlpkit import losses as L
+from mlpkit.datasets import one_hot
+
+
+def _probs(rng, n, c):
+    z = rng.normal(size=(n, c))
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def test_squared_loss_is_half_sum_of_squares_averaged_over_samples():
+    """Seed 001: L = ½ Σ (t − y)²; seed 004: l = (1/N) Σ l_i."""
+    y = np.array([[0.743], [0.183], [0.743], [0.334]])
+    t = np.array([1, 0, 1, 0])
+    per = 0.5 * (t - y[:, 0]) ** 2
+    assert L.get("squared")(y, t) == pytest.approx(per.mean())
+    np.testing.assert_allclose(L.get("squared").gradient(y, t), (y - t[:, None]) / 4)
+
+
+def test_mse_averages_over_all_elements(rng):
+    p, t = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    assert L.get("mse")(p, t) == pytest.approx(np.mean((p - t) ** 2))
+    assert L.get("mae")(p, t) == pytest.approx(np.mean(np.abs(p - t)))
+    e = p - t
+    huber = np.where(np.abs(e) <= 1, 0.5 * e**2, np.abs(e) - 0.5)
+    assert L.get("huber")(p, t) == pytest.approx(huber.mean())
+
+
+def test_cross_entropy_labels_and_one_hot_agree(rng):
+    p = _probs(rng, 6, 4)
+    labels = rng.integers(0, 4, size=6)
+    ce = L.get("cross_entropy")
+    want = -np.log(p[np.arange(6), labels]).mean()
+    assert ce(p, labels) == pytest.approx(want)
+    assert ce(p, one_hot(labels, 4)) == pytest.approx(want)
+    np.testing.assert_allclose(ce.gradient(p, labels), ce.gradient(p, one_hot(labels, 4)))
+
+
+def test_binary_cross_entropy_value(rng):
+    p = rng.uniform(0.05, 0.95, size=(8, 1))
+    t = rng.integers(0, 2, size=8)
+    want = -np.mean(t * np.log(p[:, 0]) + (1 - t) * np.log(1 - p[:, 0]))
+    assert L.get("bce")(p, t) == pytest.approx(want)
+
+
+def test_logits_forms_equal_probability_forms(rng):
+    z = rng.normal(size=(7, 5))
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    labels = rng.integers(0, 5, size=7)
+    assert L.CrossEntropy(from_logits=True)(z, labels) == pytest.approx(L.CrossEntropy()(p, labels))
+    zb = rng.normal(size=(7, 1))
+    tb = rng.integers(0, 2, size=7)
+    assert L.BinaryCrossEntropy(from_logits=True)(zb, tb) == pytest.approx(
+        L.BinaryCrossEntropy()(1 / (1 + np.exp(-zb)), tb)
+    )
+
+
+CASES = [
+    ("squared", {}, "values"),
+    ("mse", {}, "values"),
+    ("mae", {}, "values"),
+    ("huber", {"delta": 0.7}, "values"),
+    ("binary_cross_entropy", {}, "probs01"),
+    ("binary_cross_entropy", {"from_logits": True}, "logits01"),
+    ("cross_entropy", {}, "probs"),
+    ("cross_entropy", {"from_logits": True}, "logits"),
+]
+
+
+@pytest.mark.parametrize(("name", "config", "kind"), CASES)
+def test_gradient_matches_finite_differences(name, config, kind, rng):
+    loss = L.get(name, **config)
+    n, c = 6, 3
+    if kind == "values":
+        p, t = rng.normal(size=(n, c)), rng.normal(size=(n, c))
+    elif kind == "probs01":
+        p, t = rng.uniform(0.1, 0.9, size=(n, c)), rng.uniform(0, 1, size=(n, c))
+    elif kind == "logits01":
+        p, t = rng.normal(size=(n, c)), rng.uniform(0, 1, size=(n, c))
+    elif kind == "probs":
+        p, t = _probs(rng, n, c), rng.integers(0, c, size=n)
+    else:
+        p, t = (
+            rng.normal(size=(n, c)),
+            one_hot(rng.integers(0, c, size=n), c, "float64") * 0.8 + 0.05,
+        )
+    w = rng.uniform(0.5, 2.0, size=n)
+    for weights in (None, w):
+        g = loss.gradient(p, t, sample_weight=weights)
+        numeric = np.zeros_like(p)
+        eps = 1e-6
+        for idx in np.ndindex(p.shape):
+            q = p.copy()
+            q[idx] += eps
+            up = loss(q, t, sample_weight=weights)
+            q[idx] -= 2 * eps
+            numeric[idx] = (up - loss(q, t, sample_weight=weights)) / (2 * eps)
+        np.testing.assert_allclose(g, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_sample_weights_scale_each_term(rng):
+    p, t = rng.normal(size=(4, 2)), rng.normal(size=(4, 2))
+    w = np.array([1.0, 0.0, 2.0, 1.0])
+    per = L.get("mse").per_sample(p, t)
+    assert L.get("mse")(p, t, sample_weight=w) == pytest.approx(np.dot(w, per) / 4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_logit_losses_are_finite_at_plus_minus_1e4(dtype):
+    z = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]], dtype=dtype)
+    labels = np.array([1, 1])
+    ce = L.CrossEntropy(from_logits=True)
+    value, grad = ce.value_and_grad(z, labels)
+    assert np.isfinite(value) and np.all(np.isfinite(grad)) and grad.dtype == np.dtype(dtype)
+    assert value == pytest.approx(
+        1e4, rel=1e-6
+    )  # the first row is 2e4 nats wrong, the second right
+    zb = np.array([[1e4], [-1e4]], dtype=dtype)
+    bce = L.BinaryCrossEntropy(from_logits=True)
+    value, grad = bce.value_and_grad(zb, bce.prepare_targets(np.array([0, 0]), 1, np.dtype(dtype)))
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    np.testing.assert_allclose(grad, [[0.5], [0.0]])
+
+
+def test_probability_losses_stay_finite_at_0_and_1():
+    p = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    ce = L.CrossEntropy()
+    assert np.isfinite(ce(p, np.array([1, 1])))
+    assert np.all(np.isfinite(ce.gradient(p, np.array([1, 1]))))
+
+
+def test_fused_pairs_are_exactly_the_valid_ones():
+    assert isinstance(L.fused_logits_loss("softmax", L.CrossEntropy()), L.CrossEntropy)
+    assert isinstance(L.fused_logits_loss("sigmoid", L.BinaryCrossEntropy()), L.BinaryCrossEntropy)
+    assert L.fused_logits_loss("softmax", L.MeanSquaredError()) is None
+    assert L.fused_logits_loss("sigmoid", L.CrossEntropy()) is None
+    assert L.fused_logits_loss("softmax", L.CrossEntropy(from_logits=True)) is None
+
+
+def test_target_errors_name_the_problem():
+    p = np.full((3, 4), 0.25)
+    with pytest.raises(
+        ValueError, match=r"label 4 at row 2 is outside 0..3 \(the output layer has 4 units\)"
+    ):
+        L.CrossEntropy()(p, [0, 1, 4])
+    with pytest.raises(ValueError, match="whole numbers"):
+        L.CrossEntropy()(p, [0.5, 1, 2])
+    with pytest.raises(ValueError, match=r"targets have 2 rows but there are 3 samples"):
+        L.CrossEntropy()(p, [0, 1])
+    with pytest.raises(ValueError, match=r"must have shape \(N, 4\)"):
+        L.get("mse")(p, np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        L.get("bce")(np.full((2, 1), 0.5), [0, 2])
+    with pytest.raises(ValueError, match="non-finite"):
+        L.get("mse")(p, np.full((3, 4), np.nan))
+    with pytest.raises(ValueError, match="must be numeric"):
+        L.get("mse")(p, [["a"] * 4] * 3)
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        L.get("hinge")

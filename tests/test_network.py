@@ -1,0 +1,151 @@
+"""Sequential: weights and gradients line up, predict is batched and cache-free,
+summary shows the shapes, and bad input gets one clear ValueError."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlpkit
+from mlpkit import Dense
+
+from .conftest import make_mlp
+
+
+def test_weights_and_gradients_are_aligned(rng):
+    net = make_mlp([3, 5, 2])
+    shapes = [w.shape for w in net.get_weights()]
+    assert shapes == [(3, 5), (5,), (5, 2), (2,)]
+    net.forward(rng.normal(size=(4, 3)))
+    net.backward(np.ones((4, 2)))
+    assert [g.shape for g in net.gradients()] == shapes
+    assert net.parameter_names() == ["layer0.W", "layer0.b", "layer1.W", "layer1.b"]
+    assert net.count_params() == 3 * 5 + 5 + 5 * 2 + 2
+
+
+def test_get_weights_returns_copies_and_set_weights_copies_in(rng):
+    net = make_mlp([2, 3, 1])
+    weights = net.get_weights()
+    weights[0][...] = 7.0
+    assert not np.any(net.get_weights()[0] == 7.0)
+    live = net.parameters()[0]
+    net.set_weights(weights)
+    assert net.parameters()[0] is live  # set_weights writes into the existing arrays
+    np.testing.assert_array_equal(live, 7.0)
+
+
+def test_set_weights_errors_name_the_array():
+    net = make_mlp([2, 3, 1])
+    good = net.get_weights()
+    with pytest.raises(ValueError, match=r"got 3 arrays but the network has 4"):
+        net.set_weights(good[:3])
+    bad = list(good)
+    bad[2] = np.zeros((3,))
+    with pytest.raises(
+        ValueError, match=r"array 2 \(layer1.W\) has shape \(3,\), expected \(3, 1\)"
+    ):
+        net.set_weights(bad)
+    bad[2] = np.full((3, 1), np.nan)
+    with pytest.raises(ValueError, match=r"array 2 \(layer1.W\) contains NaN or inf"):
+        net.set_weights(bad)
+
+
+def test_predict_is_batched_and_equals_forward(rng):
+    net = make_mlp([4, 8, 3], hidden="relu", output="softmax", dtype="float32")
+    x = rng.normal(size=(1000, 4)).astype(np.float32)
+    full = net.forward(x)
+    np.testing.assert_allclose(net.predict(x, batch_size=64), full, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(net.predict(x), full, rtol=1e-5, atol=1e-7)
+    net.clear_cache()
+    net.predict(x)
+    assert net.layers[0]._x is None  # predict caches nothing
+
+
+def test_predict_classes(rng):
+    net = make_mlp([2, 3], output="softmax")
+    x = rng.normal(size=(5, 2))
+    np.testing.assert_array_equal(net.predict_classes(x), net.predict(x).argmax(1))
+    binary = make_mlp([2, 1], output="sigmoid")
+    np.testing.assert_array_equal(
+        binary.predict_classes(x), (binary.predict(x)[:, 0] >= 0.5).astype(int)
+    )
+
+
+def test_summary_lists_every_shape_and_the_parameter_count():
+    net = mlpkit.Sequential(
+        [Dense(4, 3, "relu"), mlpkit.Dropout(0.1), Dense(3, 2, "softmax")], seed=0
+    )
+    text = net.summary(print_fn=None)
+    for piece in ["Dense(relu)", "(N, 4)", "(4, 3)", "(3,)", "(N, 3)", "Dropout(0.1)",
+                  "Dense(softmax)", "(3, 2)", "(2,)", "(N, 2)", "total parameters: 23"]:  # fmt: skip
+        assert piece in text, piece
+
+
+def test_summary_prints(capsys):
+    make_mlp([2, 2]).summary()
+    assert "total parameters: 6" in capsys.readouterr().out
+
+
+BAD_INPUTS = [
+    (
+        np.zeros((3, 5)),
+        r"layer 0 \(Dense\(in_features=4.*expects 4 input features, got X with 5 \(shape \(3, 5\)\)",
+    ),
+    (np.array([[1.0, np.nan, 0, 0]]), r"X contains nan at row 0, column 1"),
+    (np.array([[0, 0, 0, 0], [1.0, 2, np.inf, 0]]), r"X contains inf at row 1, column 2"),
+    (
+        np.array([["a", "b", "c", "d"]]),
+        r"X must be numeric; got dtype <U1 \(strings or mixed types\)",
+    ),
+    (np.zeros((0, 4)), r"X is empty \(shape \(0, 4\)\)"),
+    (np.zeros(4), r"X must be 2-D .* got 1-D shape \(4,\); use X.reshape\(-1, 1\)"),
+    (np.zeros((2, 2, 4)), r"X must be 2-D"),
+    ([[1, 2, 3, 4], [1, 2]], r"X could not be read as a numeric array"),
+    (np.array([[1e39, 0, 0, 0]]), r"X contains inf at row 0, column 0"),  # overflows float32
+]
+
+
+@pytest.mark.parametrize(("x", "message"), BAD_INPUTS)
+def test_bad_input_gets_a_clear_error(x, message):
+    net = make_mlp([4, 3, 2], dtype="float32")
+    for call in (net.predict, net.forward, lambda a: net.fit(a, np.zeros((len(a), 2)), verbose=0)):
+        with pytest.raises(ValueError, match=message):
+            call(x)
+
+
+def test_backward_checks_its_input(rng):
+    net = make_mlp([3, 2])
+    with pytest.raises(RuntimeError, match="needs a forward"):
+        net.backward(np.ones((2, 2)))
+    net.forward(rng.normal(size=(4, 3)))
+    with pytest.raises(ValueError, match=r"dY has shape \(4, 3\), expected \(4, 2\)"):
+        net.backward(np.ones((4, 3)))
+
+
+def test_construction_errors():
+    with pytest.raises(ValueError, match="at least one layer"):
+        mlpkit.Sequential([])
+    with pytest.raises(TypeError, match="layer 1 is str"):
+        mlpkit.Sequential([Dense(2, 2), "relu"])
+    shared = Dense(2, 2)
+    with pytest.raises(ValueError, match="appears twice"):
+        mlpkit.Sequential([shared, shared])
+    with pytest.raises(ValueError, match="dtype must be 'float32' or 'float64'"):
+        mlpkit.Sequential([Dense(2, 2)], dtype="int8")
+
+
+def test_same_seed_same_weights_and_different_seed_different():
+    a, b, c = (make_mlp([3, 4, 2], seed=s).get_weights() for s in (5, 5, 6))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_astype_and_copy_are_independent(rng):
+    net = make_mlp([3, 4, 2], dtype="float32")
+    wide = net.astype("float64")
+    assert wide.dtype == np.float64 and all(w.dtype == np.float64 for w in wide.get_weights())
+    x = rng.normal(size=(5, 3))
+    np.testing.assert_allclose(wide.predict(x), net.predict(x), rtol=1e-5, atol=1e-6)
+    twin = net.copy()
+    twin.parameters()[0][...] = 0
+    assert np.any(net.parameters()[0] != 0)
