@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -24,7 +26,7 @@ def make_mlp(
     """Dense layers of the given widths: `hidden` activation inside, `output` at the end."""
     layers = [
         mlpkit.Dense(a, b, hidden if i < len(sizes) - 2 else output, **dense_kwargs)
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+        for i, (a, b) in enumerate(itertools.pairwise(sizes))
     ]
     return mlpkit.Sequential(layers, seed=seed, dtype=dtype)
 

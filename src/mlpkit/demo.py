@@ -12,7 +12,6 @@ import argparse
 import sys
 import time
 
-
 from . import Dense, Sequential, optimizers, trace
 from .datasets import load_digits, train_test_split, xor
 
