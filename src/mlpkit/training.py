@@ -293,67 +293,94 @@ def fit(
     model.history = history
     model.stop_training = False
 
-    fused = losses_mod.fused_logits_loss(model.output_activation, loss_obj)
-    params, grads = model.parameters(), model.gradients()
-    has_penalty = any(
-        getattr(layer, "regularizer", None) or getattr(layer, "bias_regularizer", None)
-        for layer in model.layers
-    )
-    dense_layers = [(i, layer) for i, layer in enumerate(model.layers) if isinstance(layer, Dense)]
-    # One shuffled copy per epoch, written into buffers allocated once: batches are views.
-    xs, ts = (np.empty_like(xa), np.empty_like(t)) if shuffle else (xa, t)
-    ws = (np.empty_like(w) if shuffle else w) if w is not None else None
-    preds = np.empty((n, n_out), dtype=dtype) if metric_objs else None
-    batch_logs = cbs.wants_batch_logs
-
+    loop = _EpochLoop(model, loss_obj, opt, metric_objs, xa, t, w, bs, shuffle)
     cbs.on_train_begin()
-    for epoch in range(start, start + epochs):
-        cbs.on_epoch_begin(epoch)
-        began = time.perf_counter()
-        if shuffle:
-            order = model.rng.permutation(n)
-            np.take(xa, order, axis=0, out=xs)
-            np.take(t, order, axis=0, out=ts)
-            if w is not None:
-                np.take(w, order, axis=0, out=ws)
+    # A diverging run overflows; TerminateOnNaN reports that once, clearly, instead of
+    # a stream of NumPy overflow warnings.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for epoch in range(start, start + epochs):
+            cbs.on_epoch_begin(epoch)
+            began = time.perf_counter()
+            logs = loop.train_epoch(cbs)
+            if val is not None:
+                vlogs = _evaluate_prepared(model, *val, loss_obj, metric_objs)
+                logs.update({f"val_{k}": v for k, v in vlogs.items()})
+            logs["lr"] = opt.lr
+            logs.update(loop.gradient_norms())
+            logs["time"] = time.perf_counter() - began
+            model.epochs_trained += 1
+            cbs.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+    cbs.on_train_end()
+    return history
+
+
+class _EpochLoop:
+    """The inner loop: one pass over the (shuffled) data in batches.
+
+    The shuffled copy is written each epoch into buffers allocated once, so every
+    batch is a contiguous view and no epoch copies the data set more than once.
+    """
+
+    def __init__(self, model, loss, opt, metric_objs, x, t, w, batch_size, shuffle):  # type: ignore[no-untyped-def]
+        self.model, self.loss, self.opt, self.metric_objs = model, loss, opt, metric_objs
+        self.fused = losses_mod.fused_logits_loss(model.output_activation, loss)
+        self.x, self.t, self.w = x, t, w
+        self.n, self.bs, self.shuffle = x.shape[0], batch_size, shuffle
+        self.steps = math.ceil(self.n / batch_size)
+        self.params, self.grads = model.parameters(), model.gradients()
+        self.has_penalty = any(
+            getattr(layer, "regularizer", None) or getattr(layer, "bias_regularizer", None)
+            for layer in model.layers
+        )
+        self.xs, self.ts = (np.empty_like(x), np.empty_like(t)) if shuffle else (x, t)
+        self.ws = (np.empty_like(w) if shuffle else w) if w is not None else None
+        self.preds = np.empty((self.n, model.n_outputs), model.dtype) if metric_objs else None
+
+    def _reshuffle(self) -> None:
+        order = self.model.rng.permutation(self.n)
+        np.take(self.x, order, axis=0, out=self.xs)
+        np.take(self.t, order, axis=0, out=self.ts)
+        if self.w is not None:
+            np.take(self.w, order, axis=0, out=self.ws)
+
+    def train_epoch(self, cbs: CallbackList) -> dict[str, float]:
+        """Run every batch once; return the epoch's logs (mean loss, train metrics)."""
+        model, fused, bs = self.model, self.fused, self.bs
+        if self.shuffle:
+            self._reshuffle()
         total = 0.0
-        for b in range(steps):
-            lo, hi = b * bs, min(n, (b + 1) * bs)
-            xb, tb = xs[lo:hi], ts[lo:hi]
-            wb = ws[lo:hi] if ws is not None else None
+        for b in range(self.steps):
+            lo, hi = b * bs, min(self.n, (b + 1) * bs)
+            tb, wb = self.ts[lo:hi], None if self.ws is None else self.ws[lo:hi]
             cbs.on_batch_begin(b)
-            out = model._forward(xb, True)
+            out = model._forward(self.xs[lo:hi], True)
             if fused is not None:
                 value, d = fused.value_and_grad(model.output_logits(), tb, wb)
                 model._backward(d, from_logits=True)
             else:
-                value, d = loss_obj.value_and_grad(out, tb, wb)
+                value, d = self.loss.value_and_grad(out, tb, wb)
                 model._backward(d)
-            if has_penalty:
+            if self.has_penalty:
                 value += model.penalty()
-            cbs.on_batch_loss(b, value)
-            opt.step(params, grads)
+            cbs.on_batch_loss(b, value)  # before the update: TerminateOnNaN keeps the weights
+            self.opt.step(self.params, self.grads)
             model.steps_trained += 1
             total += value * (hi - lo)
-            if preds is not None:
-                preds[lo:hi] = out
-            if batch_logs:
+            if self.preds is not None:
+                self.preds[lo:hi] = out
+            if cbs.wants_batch_logs:
                 cbs.on_batch_end(b, {"loss": total / hi, "size": hi - lo})
-        logs: dict[str, float] = {"loss": total / n}
-        for m in metric_objs:
-            logs[m.name] = m(preds, ts, model.output_activation)
-        if val is not None:
-            vlogs = _evaluate_prepared(model, *val, loss_obj, metric_objs)
-            logs.update({f"val_{k}": v for k, v in vlogs.items()})
-        logs["lr"] = opt.lr
-        for i, layer in dense_layers:
-            logs[f"grad_norm.layer{i}"] = math.sqrt(
-                sum(float(np.vdot(g, g)) for g in layer.gradients())
-            )
-        logs["time"] = time.perf_counter() - began
-        model.epochs_trained += 1
-        cbs.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
-    cbs.on_train_end()
-    return history
+        logs = {"loss": total / self.n}
+        for m in self.metric_objs:
+            logs[m.name] = m(self.preds, self.ts, model.output_activation)
+        return logs
+
+    def gradient_norms(self) -> dict[str, float]:
+        """L2 norm of each Dense layer's gradient at the epoch's last batch."""
+        return {
+            f"grad_norm.layer{i}": math.sqrt(sum(float(np.vdot(g, g)) for g in layer.gradients()))
+            for i, layer in enumerate(self.model.layers)
+            if isinstance(layer, Dense)
+        }

@@ -1,0 +1,195 @@
+"""Optimizers: first steps against their formulas worked by hand (the seeds' forms
+included), trajectories step for step against PyTorch, state round trips, clipping."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mlpkit import optimizers as O
+
+
+def run(opt, p0, grads):
+    p = np.array(p0, dtype=np.float64)
+    out = []
+    for g in grads:
+        opt.step([p], [np.array(g, dtype=np.float64)])
+        out.append(p.copy())
+    return out
+
+
+P0 = [1.0, -2.0]
+G = [[0.5, -1.0], [0.1, 0.3], [-0.2, 0.4]]
+
+
+def test_plain_sgd_is_the_seeds_update():
+    """w ← w − η ∂L/∂w."""
+    steps = run(O.SGD(lr=0.1), P0, G)
+    np.testing.assert_allclose(steps[0], [1.0 - 0.05, -2.0 + 0.1])
+    np.testing.assert_allclose(steps[-1], np.array(P0) - 0.1 * np.sum(G, axis=0))
+
+
+def test_seed_momentum_is_an_ema_of_gradients():
+    """Seed 003: m ← βm + (1−β)g, θ ← θ − ηm, m starting at 0."""
+    beta, lr = 0.9, 0.5
+    m, p = 0.0, P0[0]
+    want = []
+    for g in G:
+        m = beta * m + (1 - beta) * g[0]
+        p = p - lr * m
+        want.append(p)
+    got = [s[0] for s in run(O.Momentum(lr=lr, beta=beta), P0, G)]
+    np.testing.assert_allclose(got, want)
+    assert got[0] == pytest.approx(1.0 - 0.5 * 0.1 * 0.5)  # m1 = (1 − β) g1 = 0.05
+
+
+def test_sgd_dampening_equals_seed_momentum_after_the_first_step():
+    """PyTorch starts the buffer at g; from then on SGD(momentum=β, dampening=β) is the EMA."""
+    beta = 0.9
+    b = G[0][0]  # t = 1: buffer = g
+    p = P0[0] - 0.5 * b
+    for g in G[1:]:
+        b = beta * b + (1 - beta) * g[0]
+        p -= 0.5 * b
+    got = run(O.SGD(lr=0.5, momentum=beta, dampening=beta), P0, G)[-1][0]
+    assert got == pytest.approx(p)
+
+
+def test_sgd_nesterov_and_weight_decay_by_hand():
+    mu, wd, lr = 0.8, 0.1, 0.2
+    p, b = P0[1], None
+    for g in G:
+        g = g[1] + wd * p
+        b = g if b is None else mu * b + g
+        p -= lr * (g + mu * b)
+    got = run(O.SGD(lr=lr, momentum=mu, nesterov=True, weight_decay=wd), P0, G)[-1][1]
+    assert got == pytest.approx(p)
+
+
+@pytest.mark.parametrize("eps_inside", [False, True])
+def test_rmsprop_by_hand(eps_inside):
+    """v ← αv + (1−α)g²; θ ← θ − η g / (√v + ε)  (seed 003: η g / √(v + ε))."""
+    alpha, lr, eps = 0.9, 0.01, 1e-3
+    v, p = 0.0, P0[0]
+    for g in G:
+        v = alpha * v + (1 - alpha) * g[0] ** 2
+        d = math.sqrt(v + eps) if eps_inside else math.sqrt(v) + eps
+        p -= lr * g[0] / d
+    opt = O.RMSprop(lr=lr, alpha=alpha, eps=eps, eps_inside_sqrt=eps_inside)
+    assert run(opt, P0, G)[-1][0] == pytest.approx(p)
+
+
+def test_adam_by_hand():
+    b1, b2, lr, eps = 0.9, 0.999, 0.1, 1e-8
+    m = v = 0.0
+    p = P0[0]
+    for t, g in enumerate(G, start=1):
+        m = b1 * m + (1 - b1) * g[0]
+        v = b2 * v + (1 - b2) * g[0] ** 2
+        mhat, vhat = m / (1 - b1**t), v / (1 - b2**t)
+        p -= lr * mhat / (math.sqrt(vhat) + eps)
+    assert run(O.Adam(lr=lr), P0, G)[-1][0] == pytest.approx(p, rel=1e-12)
+    # the first Adam step has size lr whatever the gradient's scale
+    first = run(O.Adam(lr=lr), P0, [[1e-3, -1e3]])[0]
+    assert first == pytest.approx(np.array(P0) - lr * np.array([1, -1]), rel=1e-5)
+
+
+def test_adamw_decays_weights_outside_the_gradient():
+    lr, wd = 0.1, 0.5
+    p_adam = run(O.Adam(lr=lr), P0, G[:1])[0]
+    p_adamw = run(O.AdamW(lr=lr, weight_decay=wd), P0, G[:1])[0]
+    np.testing.assert_allclose(p_adamw, p_adam - lr * wd * np.array(P0))
+
+
+def test_adagrad_by_hand():
+    lr, eps = 0.5, 1e-10
+    s, p = 0.0, P0[0]
+    for g in G:
+        s += g[0] ** 2
+        p -= lr * g[0] / (math.sqrt(s) + eps)
+    assert run(O.Adagrad(lr=lr), P0, G)[-1][0] == pytest.approx(p)
+
+
+def test_clipping_by_global_norm_and_value():
+    g = np.array([3.0, 4.0])  # norm 5
+    p = np.zeros(2)
+    O.SGD(lr=1.0, clip_norm=1.0).step([p], [g.copy()])
+    np.testing.assert_allclose(p, [-0.6, -0.8], rtol=1e-5)
+    p = np.zeros(2)
+    O.SGD(lr=1.0, clip_value=3.5).step([p], [g.copy()])
+    np.testing.assert_allclose(p, [-3.0, -3.5])
+
+
+CONFIGS = [
+    (O.SGD, {"lr": 0.1}),
+    (O.SGD, {"lr": 0.1, "momentum": 0.9}),
+    (O.SGD, {"lr": 0.1, "momentum": 0.9, "dampening": 0.9, "weight_decay": 0.01}),
+    (O.SGD, {"lr": 0.05, "momentum": 0.8, "nesterov": True}),
+    (O.RMSprop, {"lr": 0.01}),
+    (O.RMSprop, {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.1}),
+    (O.Adam, {"lr": 0.01}),
+    (O.Adam, {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1, "amsgrad": True}),
+    (O.AdamW, {"lr": 0.01}),
+    (O.AdamW, {"lr": 0.01, "weight_decay": 0.2, "amsgrad": True}),
+    (O.Adagrad, {"lr": 0.1}),
+    (O.Adagrad, {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.05, "initial_accumulator_value": 0.1}),
+]
+
+
+@pytest.mark.parametrize(("cls", "config"), CONFIGS, ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(CONFIGS)])
+def test_trajectory_matches_pytorch_step_for_step(cls, config):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    shapes = [(4, 3), (3,)]
+    params = [rng.normal(size=s) for s in shapes]
+    tparams = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in params]
+    topt = getattr(torch.optim, cls.__name__)(tparams, **config)
+    opt = cls(**config)
+    for _ in range(30):
+        grads = [rng.normal(size=s) for s in shapes]
+        for tp, g in zip(tparams, grads, strict=True):
+            tp.grad = torch.tensor(g, dtype=torch.float64)
+        topt.step()
+        opt.step(params, [g.copy() for g in grads])
+        for p, tp in zip(params, tparams, strict=True):
+            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("cls", "config"), CONFIGS[1:2] + CONFIGS[5:6] + CONFIGS[7:8] + CONFIGS[11:])
+def test_state_dict_round_trip_continues_identically(cls, config):
+    rng = np.random.default_rng(1)
+    p = rng.normal(size=(3, 2))
+    opt = cls(**config)
+    grads = [rng.normal(size=(3, 2)) for _ in range(6)]
+    for g in grads[:3]:
+        opt.step([p], [g.copy()])
+    twin_p = p.copy()
+    twin = O.from_state_dict(opt.state_dict())
+    for g in grads[3:]:
+        opt.step([p], [g.copy()])
+        twin.step([twin_p], [g.copy()])
+    np.testing.assert_array_equal(p, twin_p)
+
+
+def test_state_is_created_lazily_per_parameter():
+    opt = O.Adam()
+    assert opt.state == {}
+    a, b = np.zeros(3), np.zeros((2, 2))
+    opt.step([a, b], [np.ones(3), np.ones((2, 2))])
+    assert set(opt.state) == {0, 1}
+    assert opt.state[1]["exp_avg"].shape == (2, 2)
+
+
+def test_optimizer_argument_errors():
+    with pytest.raises(ValueError, match="learning rate must be a finite number >= 0"):
+        O.SGD(lr=-1)
+    with pytest.raises(ValueError, match="Nesterov momentum requires momentum > 0"):
+        O.SGD(nesterov=True)
+    with pytest.raises(ValueError, match=r"betas must be in \[0, 1\)"):
+        O.Adam(betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="unknown optimizer 'adamax'"):
+        O.get("adamax")
+    with pytest.raises(ValueError, match="state_dict is for 'Adam', not 'SGD'"):
+        O.SGD().load_state_dict(O.Adam().state_dict())
