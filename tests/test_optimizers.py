@@ -134,11 +134,16 @@ CONFIGS = [
     (O.AdamW, {"lr": 0.01}),
     (O.AdamW, {"lr": 0.01, "weight_decay": 0.2, "amsgrad": True}),
     (O.Adagrad, {"lr": 0.1}),
-    (O.Adagrad, {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.05, "initial_accumulator_value": 0.1}),
+    (
+        O.Adagrad,
+        {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.05, "initial_accumulator_value": 0.1},
+    ),
 ]
 
 
-@pytest.mark.parametrize(("cls", "config"), CONFIGS, ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(CONFIGS)])
+@pytest.mark.parametrize(
+    ("cls", "config"), CONFIGS, ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(CONFIGS)]
+)
 def test_trajectory_matches_pytorch_step_for_step(cls, config):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
@@ -157,7 +162,9 @@ def test_trajectory_matches_pytorch_step_for_step(cls, config):
             np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize(("cls", "config"), CONFIGS[1:2] + CONFIGS[5:6] + CONFIGS[7:8] + CONFIGS[11:])
+@pytest.mark.parametrize(
+    ("cls", "config"), CONFIGS[1:2] + CONFIGS[5:6] + CONFIGS[7:8] + CONFIGS[11:]
+)
 def test_state_dict_round_trip_continues_identically(cls, config):
     rng = np.random.default_rng(1)
     p = rng.normal(size=(3, 2))

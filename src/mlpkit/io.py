@@ -8,14 +8,17 @@ Layout (all integers little-endian)::
     20  H bytes   UTF-8 JSON header
     ..  padding   zeros up to a multiple of 64
     D   data      the arrays, each at a 64-byte aligned offset from D
+    end 32 bytes  SHA-256 of every byte before it (header included)
 
 The header names the architecture, dtype, loss, optimizer (settings, step and state),
 the random generator's state, the epochs/steps trained, and an ``arrays`` table of
 {name, dtype, shape, offset, nbytes}; ``data_sha256`` is the SHA-256 of the data
-section. Loading never executes anything (no pickle, no eval) and checks everything
-before it allocates an array: magic, version, header size, JSON well-formedness,
-every array's dtype (float32/float64 only), shape, offset and length against the file
-size, no overlaps, then the checksum. Any problem raises :class:`LoadError`.
+section, and the file ends with the SHA-256 of everything before it, so a flipped
+byte anywhere — weights or metadata — is caught. Loading never executes anything
+(no pickle, no eval) and checks everything before it allocates an array: magic,
+version, header size, JSON well-formedness, every array's dtype (float32/float64
+only), shape, offset and length against the file size, no overlaps, then the
+checksums. Any problem raises :class:`LoadError`.
 
 Writes are atomic: a temporary file in the same folder, flushed and fsynced, then
 renamed over the target, so a crash leaves the old file or the new one, never half.
@@ -52,6 +55,7 @@ MAX_HEADER = 16 * 1024 * 1024
 ALIGN = 64
 _PREFIX = struct.Struct("<8sIQ")
 _DTYPES = {"<f4": np.dtype("<f4"), "<f8": np.dtype("<f8")}
+_DIGEST = 32  # bytes of the trailing SHA-256
 
 
 class LoadError(ValueError):
@@ -157,6 +161,10 @@ def save(model: Sequential, path: str | os.PathLike[str]) -> Path:
     prefix = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(blob))
     head = prefix + blob + b"\0" * _pad(len(prefix) + len(blob))
 
+    trailer = hashlib.sha256(head)
+    for chunk in chunks:
+        trailer.update(chunk)
+
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -165,6 +173,7 @@ def save(model: Sequential, path: str | os.PathLike[str]) -> Path:
             f.write(head)
             for chunk in chunks:
                 f.write(chunk)
+            f.write(trailer.digest())
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
@@ -232,7 +241,7 @@ def _check_table(
     length = header.get("data_length")
     if not isinstance(table, list) or not _is_int(length) or length < 0:
         raise _fail(path, "header lacks a valid arrays table or data_length")
-    if data_start + length != size:
+    if data_start + length + _DIGEST != size:
         raise _fail(path, f"file is {size} bytes but the header describes {data_start + length} "
                           "(truncated or has trailing bytes)")  # fmt: skip
     spans = []
@@ -337,7 +346,10 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         raise LoadError(f"{p}: cannot read: {exc.strerror or exc}") from None
     header, data_start = _read_header(p, data)
     table = _check_table(p, header, data_start, len(data))
-    section = memoryview(data)[data_start:]
+    view = memoryview(data)
+    if hashlib.sha256(view[:-_DIGEST]).digest() != data[-_DIGEST:]:
+        raise _fail(p, "checksum mismatch: the file is corrupted")
+    section = view[data_start:-_DIGEST]
     if hashlib.sha256(section).hexdigest() != header.get("data_sha256"):
         raise _fail(p, "checksum mismatch: the data section is corrupted")
     arrays = {}

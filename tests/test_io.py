@@ -1,0 +1,221 @@
+"""Save/load: round trips, hostile and corrupted files, atomic writes, exact resume."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import numpy as np
+import pytest
+
+import mlpkit
+from mlpkit import Dense
+from mlpkit import io as mio
+
+ARCHITECTURES = [
+    lambda: mlpkit.Sequential([Dense(3, 1)], seed=0),
+    lambda: mlpkit.Sequential([Dense(4, 8, "relu"), mlpkit.Dropout(0.3), Dense(8, 3, "softmax")], seed=1),
+    lambda: mlpkit.Sequential([Dense(2, 5, "leaky_relu", regularizer=mlpkit.L2(0.1)), mlpkit.ELU(alpha=0.5),
+                               Dense(5, 5, "gelu", bias=False), Dense(5, 1, "sigmoid")], seed=2, dtype="float64"),
+    lambda: mlpkit.Sequential([Dense(6, 4, "selu"), mlpkit.Tanh(), Dense(4, 2, "softplus", bias_regularizer=mlpkit.L1(0.2)),
+                               mlpkit.Softmax()], seed=3),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("build", ARCHITECTURES)
+def test_round_trip_predictions_are_bit_identical(build, tmp_path, rng):
+    net = build()
+    x = rng.normal(size=(20, net.n_features_in)).astype(net.dtype)
+    path = mlpkit.save(net, tmp_path / "m.mlpk")
+    back = mlpkit.load(path)
+    np.testing.assert_array_equal(back.predict(x), net.predict(x))
+    assert repr(back) == repr(net)
+    assert back.dtype == net.dtype
+
+
+def test_trained_state_round_trips(tmp_path, rng):
+    x, y = rng.normal(size=(40, 4)), rng.integers(0, 3, 40)
+    net = ARCHITECTURES[1]()
+    net.fit(x, y, optimizer=mlpkit.optimizers.Adam(lr=0.01, amsgrad=True), epochs=2, batch_size=8,
+            metrics=["accuracy"], verbose=0)  # fmt: skip
+    back = mlpkit.load(mlpkit.save(net, tmp_path / "m.mlpk"))
+    assert back.loss.name == "cross_entropy" and back.metrics == ["accuracy"]
+    assert back.epochs_trained == 2 and back.steps_trained == 10
+    assert back.optimizer.get_config() == net.optimizer.get_config() and back.optimizer.t == 10
+    for i, state in net.optimizer.state.items():
+        for k, v in state.items():
+            np.testing.assert_array_equal(back.optimizer.state[i][k], v)
+    assert back.rng.bit_generator.state == net.rng.bit_generator.state
+    assert back.history["loss"] == net.history["loss"]
+
+
+RESUME = textwrap.dedent(
+    """
+    import sys, numpy as np, mlpkit
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(48, 5)).astype(np.float32), rng.integers(0, 3, 48)
+    net = mlpkit.load(sys.argv[1])
+    net.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    mlpkit.save(net, sys.argv[1])
+    """
+)
+
+
+def test_resume_in_a_fresh_process_is_bit_identical(tmp_path):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(48, 5)).astype(np.float32), rng.integers(0, 3, 48)
+
+    def build():
+        return mlpkit.Sequential(
+            [Dense(5, 16, "relu"), mlpkit.Dropout(0.25), Dense(16, 3, "softmax")], seed=9
+        )
+
+    straight = build()
+    straight.fit(x, y, optimizer=mlpkit.optimizers.Adam(lr=0.01), epochs=4, batch_size=8, verbose=0)
+    halves = build()
+    halves.fit(x, y, optimizer=mlpkit.optimizers.Adam(lr=0.01), epochs=2, batch_size=8, verbose=0)
+    path = mlpkit.save(halves, tmp_path / "half.mlpk")
+    subprocess.run([sys.executable, "-c", RESUME, str(path)], check=True)
+    resumed = mlpkit.load(path)
+    assert resumed.epochs_trained == 4
+    for a, b in zip(straight.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.fixture
+def saved(tmp_path):
+    net = ARCHITECTURES[1]()
+    rng = np.random.default_rng(0)
+    net.fit(rng.normal(size=(16, 4)), rng.integers(0, 3, 16), epochs=1, verbose=0)
+    path = mlpkit.save(net, tmp_path / "m.mlpk")
+    return path, path.read_bytes()
+
+
+def test_truncation_at_every_offset_is_refused(saved, tmp_path):
+    _path, data = saved
+    bad = tmp_path / "cut.mlpk"
+    for cut in range(len(data)):
+        bad.write_bytes(data[:cut])
+        with pytest.raises(mlpkit.LoadError):
+            mlpkit.load(bad)
+    bad.write_bytes(data + b"\0")
+    with pytest.raises(mlpkit.LoadError, match="trailing bytes"):
+        mlpkit.load(bad)
+
+
+def test_random_byte_corruption_never_loads_silently(saved, tmp_path):
+    _path, data = saved
+    rng = np.random.default_rng(5)
+    bad = tmp_path / "flip.mlpk"
+    for _ in range(300):
+        corrupt = bytearray(data)
+        pos = int(rng.integers(len(data)))
+        corrupt[pos] ^= int(rng.integers(1, 256))
+        bad.write_bytes(bytes(corrupt))
+        try:
+            net = mlpkit.load(bad)
+        except mlpkit.LoadError:
+            continue
+        pytest.fail(f"a flipped byte at offset {pos} loaded: {net!r}")
+
+
+def _rewrite_header(data: bytes, edit) -> bytes:
+    magic, version, hlen = mio._PREFIX.unpack_from(data)
+    header = json.loads(data[mio._PREFIX.size : mio._PREFIX.size + hlen])
+    start = mio._PREFIX.size + hlen
+    start += mio._pad(start)
+    body = data[start:-32]
+    edit(header)
+    blob = json.dumps(header).encode()
+    prefix = mio._PREFIX.pack(magic, version, len(blob))
+    head = prefix + blob + b"\0" * mio._pad(len(prefix) + len(blob))
+    # re-sign the file as an attacker could: the trailing digest is integrity, not trust
+    return head + body + hashlib.sha256(head + body).digest()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda h: h["arrays"][0].update(shape=[10**9, 10**9]), "needs .* bytes, header says"),
+        (
+            lambda h: h["arrays"][0].update(shape=[10**6, 10**6], nbytes=4 * 10**12),
+            "extends past the end",
+        ),
+        (lambda h: h["arrays"][0].update(dtype="|O"), "unsupported dtype '|O'"),
+        (lambda h: h["arrays"][1].update(offset=0), "overlap"),
+        (lambda h: h["arrays"][0].update(offset=3), "invalid offset"),
+        (lambda h: h.update(data_sha256="0" * 64), "checksum mismatch: the data section"),
+        (lambda h: h["layers"][0].update(type="Lambda"), "unknown layer type 'Lambda'"),
+        (lambda h: h["layers"][0].update(activation="eval"), "unknown activation"),
+        (lambda h: h.update(format="other"), "not an mlpkit header"),
+    ],
+)
+def test_hostile_headers_are_refused_before_allocation(saved, tmp_path, edit, message):
+    _, data = saved
+    bad = tmp_path / "hostile.mlpk"
+    bad.write_bytes(_rewrite_header(data, edit))
+    with pytest.raises(mlpkit.LoadError, match=message):
+        mlpkit.load(bad)
+
+
+class Boom:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_a_pickle_is_refused_and_runs_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.mlpk"
+    path.write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(mlpkit.LoadError, match="bad magic bytes .it looks like a pickle"):
+        mlpkit.load(path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_an_object_npz_is_refused(tmp_path):
+    buf = io.BytesIO()
+    np.savez(buf, weights=np.array([Boom()], dtype=object))
+    path = tmp_path / "evil.mlpk"
+    path.write_bytes(buf.getvalue())
+    assert zipfile.is_zipfile(path)
+    with pytest.raises(mlpkit.LoadError, match="zip/.npz"):
+        mlpkit.load(path)
+
+
+def test_header_cap_and_version(saved, tmp_path):
+    _, data = saved
+    bad = tmp_path / "b.mlpk"
+    bad.write_bytes(struct.pack("<8sIQ", mio.MAGIC, 1, 2**40) + data[20:])
+    with pytest.raises(mlpkit.LoadError, match="exceeds the .*-byte cap"):
+        mlpkit.load(bad)
+    bad.write_bytes(struct.pack("<8sIQ", mio.MAGIC, 99, 10) + data[20:])
+    with pytest.raises(mlpkit.LoadError, match="format version 99 is not supported"):
+        mlpkit.load(bad)
+    bad.write_bytes(mio._PREFIX.pack(mio.MAGIC, 1, 5) + b'{"a":')
+    with pytest.raises(mlpkit.LoadError, match="header is not valid JSON"):
+        mlpkit.load(bad)
+    with pytest.raises(mlpkit.LoadError, match="cannot read"):
+        mlpkit.load(tmp_path / "missing.mlpk")
+    assert issubclass(mlpkit.LoadError, ValueError)
+
+
+def test_a_failed_write_leaves_the_old_file(saved, monkeypatch):
+    path, data = saved
+    net = ARCHITECTURES[0]()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(mio.os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        mlpkit.save(net, path)
+    assert path.read_bytes() == data
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # the temporary file is gone

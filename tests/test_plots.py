@@ -1,0 +1,32 @@
+"""Figures are matplotlib Figure objects, built without pyplot state."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from mlpkit import plots
+
+from .conftest import make_mlp
+
+
+def test_loss_curves_for_one_and_many_histories(rng, tmp_path):
+    x, y = rng.normal(size=(20, 2)), rng.normal(size=(20, 1))
+    a = make_mlp([2, 3, 1]).fit(x, y, epochs=3, validation_split=0.25, verbose=0)
+    b = make_mlp([2, 3, 1], seed=1).fit(x, y, epochs=3, verbose=0)
+    fig = plots.loss_curves(a)
+    assert len(fig.axes[0].lines) == 2  # loss and val_loss
+    fig = plots.loss_curves({"a": a, "b": b}, keys=("loss",), x="time", log_scale=True)
+    assert [line.get_label() for line in fig.axes[0].lines] == ["a loss", "b loss"]
+    fig.savefig(tmp_path / "c.png")
+    assert (tmp_path / "c.png").stat().st_size > 1000
+    assert len(plots.gradient_norms(a).axes[0].lines) == 2
+    assert "matplotlib.pyplot" not in sys.modules
+
+
+def test_activation_grid_draws_each_function_and_derivative():
+    fig = plots.activation_grid(["relu", "sigmoid", "tanh"])
+    assert len(fig.axes) == 3
+    relu_derivative = fig.axes[0].lines[1].get_ydata()
+    assert set(np.unique(relu_derivative)) == {0.0, 1.0}
