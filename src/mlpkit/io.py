@@ -45,6 +45,7 @@ from . import optimizers as optim
 from . import regularizers as regs
 
 if TYPE_CHECKING:
+    from .autoencoder import Autoencoder
     from .network import Sequential
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "LoadError", "load", "save"]
@@ -68,7 +69,7 @@ def _pad(n: int) -> int:
 
 # -- saving -------------------------------------------------------------------------------
 def _layer_spec(layer: Any) -> dict[str, Any]:
-    from .layers import ActivationLayer, Dense, Dropout
+    from .layers import ActivationLayer, Dense, Dropout, GaussianNoise
 
     if isinstance(layer, Dense):
         spec: dict[str, Any] = {
@@ -85,6 +86,8 @@ def _layer_spec(layer: Any) -> dict[str, Any]:
         return spec
     if isinstance(layer, Dropout):
         return {"type": "Dropout", "rate": layer.rate}
+    if isinstance(layer, GaussianNoise):
+        return {"type": "GaussianNoise", "std": layer.std}
     if isinstance(layer, ActivationLayer):
         return {"type": "Activation", "activation": layer.activation.name,
                 "activation_config": layer.activation.get_config()}  # fmt: skip
@@ -133,13 +136,19 @@ def _collect(model: Sequential) -> tuple[dict[str, Any], list[tuple[str, np.ndar
     return header, arrays
 
 
-def save(model: Sequential, path: str | os.PathLike[str]) -> Path:
-    """Write ``model`` to ``path`` atomically; returns the path."""
+def save(model: Sequential | Autoencoder, path: str | os.PathLike[str]) -> Path:
+    """Write a Sequential or an Autoencoder to ``path`` atomically; returns the path."""
+    from .autoencoder import Autoencoder
     from .network import Sequential
 
+    extra = None
+    if isinstance(model, Autoencoder):
+        model, extra = model.network, model.get_config()
     if not isinstance(model, Sequential):
-        raise TypeError(f"save() takes an mlpkit model, got {type(model).__name__}")
+        raise TypeError(f"save() takes a Sequential or an Autoencoder, got {type(model).__name__}")
     header, arrays = _collect(model)
+    if extra is not None:
+        header["kind"], header["autoencoder"] = "Autoencoder", extra
     table, offset = [], 0
     for name, arr in arrays:
         a = np.ascontiguousarray(arr)
@@ -278,7 +287,7 @@ def _check_table(
 
 
 def _build(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Sequential:
-    from .layers import ACTIVATION_LAYERS, Dense, Dropout
+    from .layers import ACTIVATION_LAYERS, Dense, Dropout, GaussianNoise
     from .network import Sequential
 
     def reg(spec: Any) -> regs.Regularizer | None:
@@ -298,6 +307,8 @@ def _build(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) ->
             ))  # fmt: skip
         elif kind == "Dropout":
             layers.append(Dropout(spec["rate"]))
+        elif kind == "GaussianNoise":
+            layers.append(GaussianNoise(spec["std"]))
         elif kind == "Activation":
             layers.append(
                 ACTIVATION_LAYERS[spec["activation"]](**spec.get("activation_config", {}))
@@ -337,8 +348,9 @@ def _build(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) ->
     return model
 
 
-def load(path: str | os.PathLike[str]) -> Sequential:
-    """Read a model written by :func:`save`. Raises LoadError for any malformed file."""
+def load(path: str | os.PathLike[str]) -> Sequential | Autoencoder:
+    """Read a model written by :func:`save` (a Sequential, or an Autoencoder if one was
+    saved). Raises LoadError for any malformed file."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -360,7 +372,12 @@ def load(path: str | os.PathLike[str]) -> Sequential:
             np.frombuffer(raw, dtype=_DTYPES[entry["dtype"]]).reshape(entry["shape"]).copy()
         )
     try:
-        return _build(p, header, arrays)
+        network = _build(p, header, arrays)
+        if header.get("kind") == "Autoencoder":
+            from .autoencoder import Autoencoder
+
+            return Autoencoder.from_network(network, header["autoencoder"])
+        return network
     except LoadError:
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:

@@ -33,6 +33,7 @@ __all__ = [
     "ActivationLayer",
     "Dense",
     "Dropout",
+    "GaussianNoise",
     "Identity",
     "Layer",
     "LeakyReLU",
@@ -398,3 +399,37 @@ class Dropout(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {"rate": self.rate}
+
+
+class GaussianNoise(Layer):
+    """Adds N(0, std²) noise to its input in training only (denoising autoencoders);
+    the identity at inference. The noise comes from the network's random generator."""
+
+    def __init__(self, std: float) -> None:
+        super().__init__()
+        if not std >= 0.0:
+            raise ValueError(f"GaussianNoise std must be >= 0, got {std}")
+        self.std = float(std)
+        self._rng: np.random.Generator | None = None
+
+    def build(self, in_features: int, rng: np.random.Generator, dtype: np.dtype) -> int:
+        self._rng = rng
+        return super().build(in_features, rng, dtype)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """X: (N, d) -> X + noise in training, X otherwise."""
+        if not training or self.std == 0.0:
+            return x
+        noise = self._rng.standard_normal(x.shape, dtype=x.dtype)
+        noise *= self.std
+        noise += x
+        return noise
+
+    def call(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        return dy  # d(x + ε)/dx = I
+
+    def get_config(self) -> dict[str, Any]:
+        return {"std": self.std}

@@ -64,11 +64,21 @@ class Sequential:
         self.rng = np.random.default_rng(seed)
         width = dense[0].in_features
         self.n_features_in: int = int(width)
-        for i, layer in enumerate(self.layers):
-            try:
-                width = layer.build(width, self.rng, self.dtype)
-            except ValueError as exc:
-                raise ValueError(f"layer {i}: {exc}") from None
+        built = [layer.built for layer in dense]
+        if any(built) and not all(built):
+            raise ValueError(
+                "mix of built and unbuilt Dense layers; use fresh layers or all built ones"
+            )
+        if all(built):
+            # Layers that already belong to a network are shared, not re-initialised
+            # (an autoencoder's encoder and decoder are views of its full network).
+            width = self._check_shared(width)
+        else:
+            for i, layer in enumerate(self.layers):
+                try:
+                    width = layer.build(width, self.rng, self.dtype)
+                except ValueError as exc:
+                    raise ValueError(f"layer {i}: {exc}") from None
         self.n_outputs: int = int(width)
         # Training state, kept between fit() calls so training resumes where it stopped.
         self.loss: losses_mod.Loss | None = None
@@ -79,6 +89,20 @@ class Sequential:
         self.metrics: list[Any] = []
         self.stop_training = False
         self._rows_forward: int | None = None
+
+    def _check_shared(self, width: int) -> int:
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, Dense):
+                if layer.in_features != width:
+                    raise ValueError(
+                        f"layer {i}: {layer!r} expects {layer.in_features} inputs, gets {width}"
+                    )
+                if layer.dtype != self.dtype:
+                    raise ValueError(
+                        f"layer {i} is {layer.dtype.name}, the network {self.dtype.name}"
+                    )
+                width = layer.out_features
+        return width
 
     # -- structure --------------------------------------------------------------------
     @property

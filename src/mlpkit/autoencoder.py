@@ -1,0 +1,212 @@
+"""Autoencoders (seed 000, section 3): encoder layers narrow the input down to a
+bottleneck, decoder layers widen it back, and the input is its own target, so the
+bottleneck must keep what tells the samples apart. ``encode`` reads the bottleneck —
+a dimensionality reduction — and ``decode`` turns any bottleneck value back into an
+input-shaped vector, which is what the latent-space explorer page moves around.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._validation import as_2d_float
+from .callbacks import Callback, History
+from .layers import Dense, GaussianNoise, Layer
+from .network import Sequential
+
+__all__ = ["Autoencoder"]
+
+
+def _mirror(sizes: Sequence[int]) -> list[int]:
+    return list(reversed(list(sizes)))
+
+
+class Autoencoder:
+    """An encoder/decoder pair trained to reconstruct its input.
+
+    Parameters
+    ----------
+    encoder : layer widths from the input to the bottleneck, e.g. ``[784, 128, 32, 2]``,
+        or a Sequential whose output is the bottleneck.
+    decoder : widths from the bottleneck to the output (default: the encoder mirrored,
+        ``[2, 32, 128, 784]``), or a Sequential.
+    activation : hidden activation of the layers built from widths.
+    latent_activation : activation of the bottleneck layer (default identity, so the
+        codes are unconstrained real numbers).
+    output_activation : "auto" (default) picks at the first ``fit``: sigmoid with
+        binary cross-entropy when every training value lies in [0, 1] (pixels),
+        identity with mean squared error otherwise. Or name one explicitly.
+    noise : standard deviation of Gaussian noise added to the inputs during training
+        only — a denoising autoencoder. The targets stay clean.
+    seed, dtype : as for Sequential.
+
+    Attributes: ``network`` (the full Sequential that is trained), ``encoder`` and
+    ``decoder`` (Sequentials sharing its layers), ``latent_range`` ((k,), (k,) min and
+    max of the codes of the last training data, used by the explorer page).
+    """
+
+    def __init__(
+        self,
+        encoder: Sequence[int] | Sequential,
+        decoder: Sequence[int] | Sequential | None = None,
+        activation: str = "relu",
+        latent_activation: str = "identity",
+        output_activation: str = "auto",
+        noise: float = 0.0,
+        seed: int | None = None,
+        dtype: str = "float32",
+    ) -> None:
+        self.activation, self.latent_activation = activation, latent_activation
+        self.output_activation, self.noise = output_activation, float(noise)
+        if isinstance(encoder, Sequential):
+            enc_layers: list[Layer] = list(encoder.layers)
+            if not isinstance(decoder, Sequential):
+                raise ValueError("with a Sequential encoder, pass the decoder as a Sequential too")
+            dec_layers: list[Layer] = list(decoder.layers)
+            seed, dtype = encoder.seed, encoder.dtype.name
+            self.encoder_sizes = None
+        else:
+            sizes = [int(s) for s in encoder]
+            if len(sizes) < 2:
+                raise ValueError(f"encoder needs at least [input, bottleneck] sizes, got {sizes}")
+            dec_sizes = _mirror(sizes) if decoder is None else [int(s) for s in decoder]  # type: ignore[union-attr]
+            if dec_sizes[0] != sizes[-1] or dec_sizes[-1] != sizes[0]:
+                raise ValueError(
+                    f"decoder sizes {dec_sizes} must run from the bottleneck ({sizes[-1]}) "
+                    f"back to the input width ({sizes[0]})"
+                )
+            self.encoder_sizes, self.decoder_sizes = sizes, dec_sizes
+            out_act = "identity" if output_activation == "auto" else output_activation
+            enc_layers = [
+                Dense(a, b, activation if i < len(sizes) - 2 else latent_activation)
+                for i, (a, b) in enumerate(itertools.pairwise(sizes))
+            ]
+            dec_layers = [
+                Dense(a, b, activation if i < len(dec_sizes) - 2 else out_act)
+                for i, (a, b) in enumerate(itertools.pairwise(dec_sizes))
+            ]
+        if self.noise > 0 and not isinstance(enc_layers[0], GaussianNoise):
+            enc_layers.insert(0, GaussianNoise(self.noise))
+        self._attach(
+            Sequential([*enc_layers, *dec_layers], seed=seed, dtype=dtype), len(enc_layers)
+        )
+
+    def _attach(self, network: Sequential, n_encoder_layers: int) -> None:
+        """Make ``encoder`` and ``decoder`` views sharing ``network``'s layers."""
+        self.network = network
+        self.n_encoder_layers = n_encoder_layers
+        layers, dtype = network.layers, network.dtype
+        self.encoder = Sequential(layers[:n_encoder_layers], seed=network.seed, dtype=dtype)
+        self.decoder = Sequential(layers[n_encoder_layers:], seed=network.seed, dtype=dtype)
+        self.latent_dim = self.encoder.n_outputs
+        self.input_dim = network.n_features_in
+        self.latent_range: tuple[np.ndarray, np.ndarray] | None = None
+
+    def get_config(self) -> dict[str, Any]:
+        """What, besides the network, makes this autoencoder (saved by mlpkit.save)."""
+        return {
+            "n_encoder_layers": self.n_encoder_layers,
+            "activation": self.activation,
+            "latent_activation": self.latent_activation,
+            "output_activation": self.output_activation,
+            "noise": self.noise,
+            "latent_range": None
+            if self.latent_range is None
+            else [r.tolist() for r in self.latent_range],
+        }
+
+    @classmethod
+    def from_network(cls, network: Sequential, config: dict[str, Any]) -> Autoencoder:
+        """Rebuild from a trained network and ``get_config()`` (used by mlpkit.load)."""
+        ae = cls.__new__(cls)
+        ae.activation, ae.latent_activation = config["activation"], config["latent_activation"]
+        ae.output_activation, ae.noise = config["output_activation"], float(config["noise"])
+        ae.encoder_sizes = None
+        ae._attach(network, int(config["n_encoder_layers"]))
+        if config.get("latent_range") is not None:
+            lo, hi = (np.asarray(r, dtype=network.dtype) for r in config["latent_range"])
+            if lo.shape != (ae.latent_dim,) or hi.shape != (ae.latent_dim,):
+                raise ValueError("latent_range does not match the bottleneck width")
+            ae.latent_range = (lo, hi)
+        return ae
+
+    # -- training ---------------------------------------------------------------------
+    def _settle_output(self, x: np.ndarray) -> None:
+        """Resolve output_activation="auto" from the training data, once."""
+        if self.output_activation != "auto":
+            return
+        in_unit = bool(np.all((x >= 0) & (x <= 1)))
+        last = self.decoder.layers[-1]
+        if isinstance(last, Dense):
+            from . import activations
+
+            last.activation = activations.get("sigmoid" if in_unit else "identity")
+        self.output_activation = "sigmoid" if in_unit else "identity"
+
+    def default_loss(self) -> str:
+        """binary_cross_entropy for a sigmoid output, mse otherwise."""
+        return "binary_cross_entropy" if self.network.output_activation == "sigmoid" else "mse"
+
+    def fit(
+        self,
+        x: np.ndarray,
+        epochs: int = 10,
+        batch_size: int | None = 32,
+        validation_data: np.ndarray | None = None,
+        validation_split: float = 0.0,
+        callbacks: Sequence[Callback] | None = None,
+        loss: Any = None,
+        optimizer: Any = None,
+        verbose: int = 1,
+        shuffle: bool = True,
+    ) -> History:
+        """Train on X (N, input_dim) → X; returns the History. Everything fit offers
+        (optimizers, callbacks, validation, progress) is available."""
+        xa = as_2d_float(x, self.network.dtype)
+        self._settle_output(xa)
+        if loss is None and self.network.loss is None:
+            loss = self.default_loss()
+        val = None
+        if validation_data is not None:
+            xv = validation_data[0] if isinstance(validation_data, tuple) else validation_data
+            val = (xv, xv)
+        history = self.network.fit(
+            xa, xa, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+            shuffle=shuffle, validation_data=val, validation_split=validation_split,
+            callbacks=callbacks, verbose=verbose,
+        )  # fmt: skip
+        codes = self.encode(xa)
+        self.latent_range = (codes.min(axis=0), codes.max(axis=0))
+        return history
+
+    # -- using it -----------------------------------------------------------------------
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        """X (N, input_dim) -> bottleneck codes Z (N, latent_dim)."""
+        return self.encoder.predict(x)
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Codes Z (N, latent_dim) -> reconstructions X̂ (N, input_dim)."""
+        return self.decoder.predict(z)
+
+    def reconstruct(self, x: np.ndarray) -> np.ndarray:
+        """decode(encode(X)): (N, input_dim) -> (N, input_dim)."""
+        return self.network.predict(x)
+
+    def reconstruction_error(self, x: np.ndarray) -> np.ndarray:
+        """Per-sample mean squared error between X and its reconstruction: (N,)."""
+        xa = as_2d_float(x, self.network.dtype)
+        diff = self.reconstruct(xa) - xa
+        return np.mean(diff * diff, axis=1)
+
+    def summary(self, print_fn: Any = print) -> str:
+        return self.network.summary(print_fn)
+
+    def __repr__(self) -> str:
+        return (
+            f"Autoencoder(input_dim={self.input_dim}, latent_dim={self.latent_dim}, "
+            f"output={self.network.output_activation}, noise={self.noise})"
+        )

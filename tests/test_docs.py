@@ -1,0 +1,34 @@
+"""The README's quick tour and the package docstring run as written."""
+
+from __future__ import annotations
+
+import doctest
+import re
+from pathlib import Path
+
+import mlpkit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_readme_quick_tour_runs(tmp_path, monkeypatch, capsys):
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks, "the README has no python example"
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    assert "[1 0 1 0]" in capsys.readouterr().out
+    assert (tmp_path / "digits.mlpk").exists()
+
+
+def test_package_docstring_example():
+    failures, tried = doctest.testmod(mlpkit, verbose=False)
+    assert tried > 0 and failures == 0
+
+
+def test_readme_layout_map_lists_real_files():
+    text = (ROOT / "README.md").read_text()
+    layout = text.split("## Layout")[1]
+    for name in re.findall(r"^\s+([a-z_]+\.py)", layout, flags=re.M):
+        assert (ROOT / "src" / "mlpkit" / name).exists(), name
