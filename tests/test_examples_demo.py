@@ -19,8 +19,8 @@ def run(args, cwd=ROOT):
     return done.stdout
 
 
-def test_demo_prints_the_xor_trace_and_a_digits_accuracy():
-    out = run(["-m", "mlpkit.demo", "--fast"])
+def test_demo_prints_the_xor_trace_a_digits_accuracy_and_the_autoencoder_report(tmp_path):
+    out = run(["-m", "mlpkit.demo", "--fast", "--out", str(tmp_path)])
     assert "forward:" in out and "backward:" in out and "σ(" in out
     assert "x       h0[0]" in out
     accuracy = float(out.split("test accuracy: ")[1].split("%")[0])
@@ -44,3 +44,24 @@ def test_example_runs_and_writes_its_figure(script, figure, expected, tmp_path):
         assert text in out
     png = tmp_path / figure
     assert png.stat().st_size > 5000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_mnist_example_on_tiny_idx_files(tmp_path):
+    from .test_mnist import write_mnist
+
+    data = tmp_path / "mnist"
+    data.mkdir()
+    write_mnist(data, n=200)
+    out = run([str(ROOT / "examples" / "mnist_autoencoder.py"), "--fast", "--data", str(data), "--out", str(tmp_path)],
+              cwd=ROOT / "examples")  # fmt: skip
+    assert "autoencoder  reconstruction MSE" in out and "pca" in out
+    for name in (
+        "mnist_latent.png",
+        "mnist_traversal.png",
+        "mnist_reconstructions.png",
+        "mnist_explorer.html",
+    ):
+        assert (tmp_path / name).exists(), name
+    missing = run([str(ROOT / "examples" / "mnist_autoencoder.py"), "--fast", "--data", str(tmp_path / "none"),
+                   "--out", str(tmp_path)], cwd=ROOT / "examples")  # fmt: skip
+    assert "MNIST not available" in missing

@@ -9,7 +9,11 @@ same file scikit-learn ships, CC BY 4.0).
 from __future__ import annotations
 
 import gzip
+import hashlib
+import os
+import struct
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -154,3 +158,100 @@ def train_test_split(
     mask = np.ones(n, dtype=bool)
     mask[test_idx] = False
     return x[mask], x[test_idx], y[mask], y[test_idx]
+
+
+# -- MNIST from the standard IDX files ----------------------------------------------------
+MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+MNIST_FILES = {  # the published files and their MD5 checksums
+    ("train", "images"): ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+    ("train", "labels"): ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+    ("test", "images"): ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
+    ("test", "labels"): ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
+}
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+              0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}  # fmt: skip
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an IDX file (optionally gzipped): magic 0x0000TTDD (T = type, D = number of
+    dimensions), D big-endian uint32 sizes, then the data. Raises ValueError naming the
+    file when the header and the size disagree."""
+    p = Path(path)
+    raw = p.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise ValueError(f"{p}: corrupt gzip data ({exc})") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+        raise ValueError(f"{p}: not an IDX file (bad magic number)")
+    dtype, ndim = np.dtype(_IDX_TYPES[raw[2]]), raw[3]
+    if ndim == 0 or len(raw) < 4 + 4 * ndim:
+        raise ValueError(f"{p}: IDX header is truncated")
+    shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
+    expected = int(np.prod(shape)) * dtype.itemsize
+    body = raw[4 + 4 * ndim :]
+    if len(body) != expected:
+        raise ValueError(f"{p}: IDX header declares shape {shape} ({expected} bytes) but holds {len(body)}")
+    return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _find(folder: Path, name: str) -> Path | None:
+    for candidate in (name, name.removesuffix(".gz")):
+        if (folder / candidate).exists():
+            return folder / candidate
+    return None
+
+
+def _download(url: str, target: Path, md5: str) -> None:
+    import urllib.request  # only needed here; keeps `import mlpkit` light
+
+    with urllib.request.urlopen(url, timeout=60) as response:  # a fixed https mirror
+        data = response.read()
+    digest = hashlib.md5(data).hexdigest()  # MD5 because that is what MNIST is published with
+    if digest != md5:
+        raise ValueError(f"downloaded {url} has MD5 {digest}, expected {md5}; not saved")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+
+
+def load_mnist(
+    path: str | os.PathLike[str] | None = None,
+    kind: str = "train",
+    download: bool = False,
+    dtype: str = "float32",
+) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST from the standard IDX files: X (N, 784) scaled to [0, 1], y (N,) labels.
+
+    path : folder holding ``train-images-idx3-ubyte.gz`` etc. (gzipped or not); default
+        ``$MLPKIT_DATA/mnist`` or ``~/.cache/mlpkit/mnist``. kind : "train" or "test".
+    download : fetch missing files from the mirror into ``path`` and verify their
+        published MD5 checksums first (needs network access).
+    """
+    if kind not in ("train", "test"):
+        raise ValueError(f"kind must be 'train' or 'test', got {kind!r}")
+    if path is None:
+        base = os.environ.get("MLPKIT_DATA") or Path.home() / ".cache" / "mlpkit"
+        folder = Path(base) / "mnist"
+    else:
+        folder = Path(path)
+    arrays = []
+    for part in ("images", "labels"):
+        name, md5 = MNIST_FILES[(kind, part)]
+        found = _find(folder, name)
+        if found is None:
+            if not download:
+                raise FileNotFoundError(
+                    f"{name} not found in {folder}; put the MNIST IDX files there or call "
+                    "load_mnist(download=True)"
+                )
+            found = folder / name
+            _download(MNIST_MIRROR + name, found, md5)
+        arrays.append(read_idx(found))
+    images, labels = arrays
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise ValueError(f"MNIST files in {folder} disagree: images {images.shape}, labels {labels.shape}")
+    x = images.reshape(len(images), -1).astype(dtype) / 255.0
+    return x.astype(dtype, copy=False), labels.astype(np.int64)

@@ -16,9 +16,17 @@ from . import activations as act_mod
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from .autoencoder import Autoencoder
     from .callbacks import History
 
-__all__ = ["activation_grid", "gradient_norms", "loss_curves"]
+__all__ = [
+    "activation_grid",
+    "gradient_norms",
+    "latent_scatter",
+    "latent_traversal",
+    "loss_curves",
+    "reconstructions",
+]
 
 
 def _figure(**kwargs: Any) -> Figure:
@@ -111,3 +119,86 @@ def activation_grid(
         if i == 0:
             ax.legend(fontsize="small")
     return fig
+
+
+def latent_scatter(
+    codes: np.ndarray, labels: np.ndarray | None = None, title: str = "latent space"
+) -> Figure:
+    """Bottleneck codes (N, k) coloured by label. k = 2 is drawn as is; for k > 2 the
+    codes are projected on their first two principal components (k = 1: against index)."""
+    z = np.asarray(codes, dtype=np.float64)
+    axes_names = ("z0", "z1")
+    if z.shape[1] == 1:
+        z = np.c_[np.arange(len(z)), z[:, 0]]
+        axes_names = ("sample", "z0")
+    elif z.shape[1] > 2:
+        from .reduction import PCA
+
+        z = PCA(2).fit_transform(z)
+        axes_names = ("PC1 of z", "PC2 of z")
+    fig = _figure(figsize=(5.5, 5.0), layout="constrained")
+    ax = fig.add_subplot()
+    if labels is None:
+        ax.scatter(z[:, 0], z[:, 1], s=6)
+    else:
+        labels = np.asarray(labels)
+        for i, value in enumerate(np.unique(labels)):
+            mask = labels == value
+            ax.scatter(z[mask, 0], z[mask, 1], s=6, color=f"C{i % 10}", label=str(value))
+        ax.legend(markerscale=2, fontsize="small", ncols=2)
+    ax.set_xlabel(axes_names[0])
+    ax.set_ylabel(axes_names[1])
+    ax.set_title(title)
+    return fig
+
+
+def _image_grid(
+    images: np.ndarray, image_shape: tuple[int, int], rows: int, cols: int, **kw: Any
+) -> Figure:
+    fig = _figure(figsize=(cols * 0.9, rows * 0.9 + 0.4), layout="constrained")
+    for i in range(rows * cols):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.imshow(
+            images[i].reshape(image_shape),
+            cmap="gray",
+            vmin=kw.get("vmin", 0.0),
+            vmax=kw.get("vmax", 1.0),
+        )
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if kw.get("title"):
+        fig.suptitle(kw["title"])
+    return fig
+
+
+def reconstructions(
+    autoencoder: Autoencoder, x: np.ndarray, image_shape: tuple[int, int], n: int = 10
+) -> Figure:
+    """The first n inputs (top row) over their reconstructions (bottom row)."""
+    x = np.asarray(x)[:n]
+    images = np.concatenate([x, autoencoder.reconstruct(x)])
+    return _image_grid(images, image_shape, 2, len(x), title="originals (top) and reconstructions")
+
+
+def latent_traversal(
+    autoencoder: Autoencoder,
+    image_shape: tuple[int, int],
+    steps: int = 9,
+    base: np.ndarray | None = None,
+) -> Figure:
+    """For each bottleneck unit (a row), vary it across its observed range in ``steps``
+    steps with the other units fixed at ``base`` (default: the middle of the range) and
+    decode each code."""
+    k = autoencoder.latent_dim
+    if autoencoder.latent_range is not None:
+        lo, hi = (np.asarray(r, dtype=np.float64) for r in autoencoder.latent_range)
+    else:
+        lo, hi = np.full(k, -3.0), np.full(k, 3.0)
+    centre = (lo + hi) / 2 if base is None else np.asarray(base, dtype=np.float64)
+    codes = np.repeat(centre[None, :], k * steps, axis=0)
+    for unit in range(k):
+        codes[unit * steps : (unit + 1) * steps, unit] = np.linspace(lo[unit], hi[unit], steps)
+    images = autoencoder.decode(codes.astype(np.float32))
+    return _image_grid(
+        images, image_shape, k, steps, title="latent traversal: one row per bottleneck unit"
+    )

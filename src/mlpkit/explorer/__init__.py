@@ -1,0 +1,135 @@
+"""The latent-space explorer: one self-contained HTML page per autoencoder.
+
+Seed 000 ends its autoencoder section with a demo: train on MNIST, then move the
+bottleneck values and watch the decoded image change. :func:`write_html` writes that
+page for any mlpkit autoencoder — a single file holding the decoder's weights (as
+base64 little-endian float32) and a small JavaScript forward pass, with one slider per
+bottleneck unit, the decoded output drawn live (as an image, or as bars for non-image
+data), a gallery of samples whose click loads their code, and for a 2-D bottleneck a
+clickable latent map. No network access, no CDN, no server: it opens from file://.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import os
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..layers import ActivationLayer, Dense
+
+if TYPE_CHECKING:
+    from ..autoencoder import Autoencoder
+
+__all__ = ["page_data", "write_html"]
+
+
+def _b64(a: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(a, dtype="<f4").tobytes()).decode("ascii")
+
+
+def _decoder_layers(autoencoder: Autoencoder) -> list[dict[str, Any]]:
+    ops: list[dict[str, Any]] = []
+    for layer in autoencoder.decoder.layers:
+        if isinstance(layer, Dense):
+            ops.append({"type": "dense", "in": layer.in_features, "out": layer.out_features,
+                        "W": _b64(layer.W), "b": _b64(layer.b) if layer.use_bias else None,
+                        "activation": layer.activation.name, "config": layer.activation.get_config()})  # fmt: skip
+        elif isinstance(layer, ActivationLayer):
+            ops.append({"type": "activation", "activation": layer.activation.name,
+                        "config": layer.activation.get_config()})  # fmt: skip
+    return ops
+
+
+def page_data(
+    autoencoder: Autoencoder,
+    samples: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    image_shape: tuple[int, int] | None = None,
+    value_range: tuple[float, float] | None = None,
+    title: str = "mlpkit latent-space explorer",
+) -> dict[str, Any]:
+    """Everything the page embeds, as a JSON-ready dict (see :func:`write_html`)."""
+    d, k = autoencoder.input_dim, autoencoder.latent_dim
+    if image_shape is not None:
+        image_shape = tuple(int(s) for s in image_shape)  # type: ignore[assignment]
+        if len(image_shape) != 2 or math.prod(image_shape) != d:
+            raise ValueError(
+                f"image_shape {image_shape} does not hold the {d} outputs (need h·w = {d})"
+            )
+    codes = None
+    if samples is not None:
+        samples = np.asarray(samples, dtype=np.float32)
+        codes = autoencoder.encode(samples)
+        if labels is not None and len(labels) != len(samples):
+            raise ValueError(f"{len(labels)} labels for {len(samples)} samples")
+    if codes is not None:
+        lo, hi = codes.min(axis=0), codes.max(axis=0)
+    elif autoencoder.latent_range is not None:
+        lo, hi = autoencoder.latent_range
+    else:
+        lo, hi = np.full(k, -3.0), np.full(k, 3.0)
+    pad = 0.05 * np.maximum(hi - lo, 1e-3)  # a little room beyond the observed codes
+    ranges = [[float(a), float(b)] for a, b in zip(lo - pad, hi + pad, strict=True)]
+    if value_range is None:
+        if image_shape is not None or autoencoder.network.output_activation == "sigmoid":
+            value_range = (0.0, 1.0)
+        else:
+            grid = np.random.default_rng(0).uniform(lo, hi, size=(256, k)).astype(np.float32)
+            ref = samples if samples is not None else autoencoder.decode(grid)
+            value_range = (float(min(0.0, ref.min())), float(max(0.0, ref.max())))
+    data: dict[str, Any] = {
+        "title": title,
+        "latent_dim": k,
+        "input_dim": d,
+        "image_shape": list(image_shape) if image_shape else None,
+        "value_range": [float(value_range[0]), float(value_range[1])],
+        "ranges": ranges,
+        "layers": _decoder_layers(autoencoder),
+        "samples": None,
+    }
+    if codes is not None:
+        data["samples"] = {
+            "codes": codes.astype(float).round(6).tolist(),
+            "labels": None
+            if labels is None
+            else [v.item() if hasattr(v, "item") else v for v in labels],
+            "pixels": _b64(samples) if image_shape is not None else None,
+        }
+    return data
+
+
+def write_html(
+    autoencoder: Autoencoder,
+    path: str | os.PathLike[str],
+    samples: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    image_shape: tuple[int, int] | None = None,
+    value_range: tuple[float, float] | None = None,
+    title: str = "mlpkit latent-space explorer",
+) -> Path:
+    """Write the explorer page for ``autoencoder`` to ``path``; returns the path.
+
+    samples : (n, input_dim) inputs for the gallery and the latent map (keep n to a few
+        hundred: they are embedded in the page). labels : (n,) for colours and captions.
+    image_shape : (height, width) to draw outputs as greyscale images; None draws bars.
+    value_range : output values mapped to black..white (default (0, 1) for images).
+    Sliders span the codes of ``samples`` (else the last training data's codes) plus 5%.
+    """
+    data = page_data(autoencoder, samples, labels, image_shape, value_range, title)
+    blob = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    blob = blob.replace("<", "\\u003c")  # nothing in the data can close the <script> tag
+    template = resources.files(__name__).joinpath("page.html").read_text(encoding="utf-8")
+    page = template.replace("__TITLE__", html.escape(title)).replace("__DATA__", blob)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, target)
+    return target
