@@ -66,6 +66,7 @@ def test_logits_forms_equal_probability_forms(rng):
 CASES = [
     ("squared", {}, "values"),
     ("mse", {}, "values"),
+    ("half_squared_error", {}, "values"),
     ("mae", {}, "values"),
     ("huber", {"delta": 0.7}, "values"),
     ("binary_cross_entropy", {}, "probs01"),

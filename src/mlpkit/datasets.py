@@ -192,7 +192,9 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     expected = int(np.prod(shape)) * dtype.itemsize
     body = raw[4 + 4 * ndim :]
     if len(body) != expected:
-        raise ValueError(f"{p}: IDX header declares shape {shape} ({expected} bytes) but holds {len(body)}")
+        raise ValueError(
+            f"{p}: IDX header declares shape {shape} ({expected} bytes) but holds {len(body)}"
+        )
     return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -252,6 +254,8 @@ def load_mnist(
         arrays.append(read_idx(found))
     images, labels = arrays
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise ValueError(f"MNIST files in {folder} disagree: images {images.shape}, labels {labels.shape}")
+        raise ValueError(
+            f"MNIST files in {folder} disagree: images {images.shape}, labels {labels.shape}"
+        )
     x = images.reshape(len(images), -1).astype(dtype) / 255.0
     return x.astype(dtype, copy=False), labels.astype(np.int64)

@@ -79,7 +79,9 @@ def run_autoencoder(out: Path, seed: int = 0, epochs: int = 60, verbose: int = 1
         print("(install mlpkit[plots] for the figures)")
     else:
         figures = {
-            "latent_scatter.png": plots.latent_scatter(ae.encode(x), y, title="digits, 2-D bottleneck"),
+            "latent_scatter.png": plots.latent_scatter(
+                ae.encode(x), y, title="digits, 2-D bottleneck"
+            ),
             "reconstructions.png": plots.reconstructions(ae, x, (8, 8), n=12),
             "latent_traversal.png": plots.latent_traversal(ae, (8, 8)),
         }
@@ -99,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run_xor(seed=args.seed, epochs=1500 if args.fast else 5000)
     run_digits(seed=args.seed, epochs=3 if args.fast else 50, verbose=0 if args.fast else 1)
-    run_autoencoder(args.out, seed=args.seed, epochs=3 if args.fast else 60, verbose=0 if args.fast else 1)
+    run_autoencoder(
+        args.out, seed=args.seed, epochs=3 if args.fast else 60, verbose=0 if args.fast else 1
+    )
     return 0
 
 

@@ -33,6 +33,7 @@ from .activations import sigmoid
 __all__ = [
     "BinaryCrossEntropy",
     "CrossEntropy",
+    "HalfSquaredError",
     "Huber",
     "Loss",
     "MeanAbsoluteError",
@@ -203,6 +204,20 @@ class MeanSquaredError(Loss):
     def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
         g = p - t
         g *= 2.0 / p.shape[1]
+        return g
+
+
+class HalfSquaredError(MeanSquaredError):
+    """Half the mean over all elements of (ŷ − t)² — scikit-learn's MLPRegressor loss."""
+
+    name = "half_squared_error"
+
+    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+        return 0.5 * super()._per_sample(p, t)
+
+    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+        g = super()._per_sample_grad(p, t)
+        g *= 0.5
         return g
 
 
@@ -387,6 +402,7 @@ _REGISTRY: dict[str, type[Loss]] = {
     for cls in (
         SquaredLoss,
         MeanSquaredError,
+        HalfSquaredError,
         MeanAbsoluteError,
         Huber,
         BinaryCrossEntropy,

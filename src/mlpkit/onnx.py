@@ -1,0 +1,158 @@
+"""ONNX export: run an mlpkit network in onnxruntime, a browser, or any ONNX runtime.
+
+Each Dense layer becomes a ``Gemm`` (X·W + b; ``MatMul`` without a bias), each
+activation its ONNX operator (Relu, Sigmoid, Tanh, Elu, Selu, Softplus, LeakyRelu,
+Softmax on the last axis, Gelu with ``approximate="tanh"`` from opset 20, written out
+as Mul/Tanh below it; SiLU as x·Sigmoid(x)). Dropout and noise layers, identities at
+inference, are left out. The batch dimension is dynamic ("N").
+
+Needs the ``onnx`` extra: ``pip install 'mlpkit[onnx]'`` (onnx, and onnxruntime to run
+the result).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .layers import ActivationLayer, Dense
+
+if TYPE_CHECKING:
+    from .autoencoder import Autoencoder
+    from .network import Sequential
+
+__all__ = ["DEFAULT_OPSET", "IR_VERSION", "export"]
+
+DEFAULT_OPSET = 20
+#: IR version written into the model: onnxruntime refuses models whose IR version is
+#: newer than it knows, and onnx itself defaults to its newest. 10 is read by every
+#: onnxruntime since 1.17.
+IR_VERSION = 10
+
+
+def _onnx() -> Any:
+    try:
+        import onnx
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            "mlpkit.onnx needs the onnx package: pip install 'mlpkit[onnx]'"
+        ) from None
+    return onnx
+
+
+class _Graph:
+    """Collects nodes and initialisers with unique names."""
+
+    def __init__(self, onnx: Any, dtype: np.dtype, opset: int) -> None:
+        self.onnx, self.helper = onnx, onnx.helper
+        self.dtype, self.opset = dtype, opset
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+        self.count = 0
+
+    def name(self, stem: str) -> str:
+        self.count += 1
+        return f"{stem}_{self.count}"
+
+    def constant(self, stem: str, value: np.ndarray) -> str:
+        name = self.name(stem)
+        self.initializers.append(
+            self.onnx.numpy_helper.from_array(np.asarray(value, dtype=self.dtype), name)
+        )
+        return name
+
+    def node(self, op: str, inputs: list[str], **attrs: Any) -> str:
+        out = self.name(op.lower())
+        self.nodes.append(self.helper.make_node(op, inputs, [out], **attrs))
+        return out
+
+    def activation(self, name: str, config: dict[str, float], x: str) -> str:
+        if name == "identity":
+            return x
+        simple = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softplus": "Softplus"}
+        if name in simple:
+            return self.node(simple[name], [x])
+        if name == "leaky_relu":
+            return self.node("LeakyRelu", [x], alpha=config["negative_slope"])
+        if name == "elu":
+            return self.node("Elu", [x], alpha=config["alpha"])
+        if name == "selu":
+            return self.node("Selu", [x], alpha=1.6732632423543772, gamma=1.0507009873554805)
+        if name == "softmax":
+            return self.node("Softmax", [x], axis=-1)
+        if name == "silu":
+            return self.node("Mul", [x, self.node("Sigmoid", [x])])
+        if name == "gelu":
+            if self.opset >= 20:
+                return self.node("Gelu", [x], approximate="tanh")
+            # ½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))
+            cube = self.node("Mul", [x, self.node("Mul", [x, x])])
+            inner = self.node("Add", [x, self.node("Mul", [cube, self.constant("k", 0.044715)])])
+            t = self.node(
+                "Tanh", [self.node("Mul", [inner, self.constant("c", math.sqrt(2 / math.pi))])]
+            )
+            half_x = self.node("Mul", [x, self.constant("half", 0.5)])
+            return self.node("Mul", [half_x, self.node("Add", [t, self.constant("one", 1.0)])])
+        raise ValueError(f"no ONNX export for activation {name!r}")
+
+
+def _network(model: Sequential | Autoencoder, part: str) -> Sequential:
+    from .autoencoder import Autoencoder
+
+    if isinstance(model, Autoencoder):
+        if part not in ("full", "encoder", "decoder"):
+            raise ValueError(f"part must be 'full', 'encoder' or 'decoder', got {part!r}")
+        return {"full": model.network, "encoder": model.encoder, "decoder": model.decoder}[part]
+    return model
+
+
+def export(
+    model: Sequential | Autoencoder,
+    path: str | os.PathLike[str],
+    opset: int = DEFAULT_OPSET,
+    part: str = "full",
+) -> Path:
+    """Write ``model`` as an ONNX file with input "input" (N, n_in) and output "output"
+    (N, n_out); returns the path. For an Autoencoder choose ``part``: "full",
+    "encoder" or "decoder". ``opset`` 13 or newer."""
+    onnx = _onnx()
+    if opset < 13:
+        raise ValueError(f"opset must be 13 or newer (Softmax on the last axis), got {opset}")
+    net = _network(model, part)
+    g = _Graph(onnx, net.dtype, opset)
+    x = "input"
+    for layer in net.layers:
+        if isinstance(layer, Dense):
+            w = g.constant("W", layer.W)
+            if layer.use_bias:
+                x = g.node("Gemm", [x, w, g.constant("b", layer.b)])
+            else:
+                x = g.node("MatMul", [x, w])
+            x = g.activation(layer.activation.name, layer.activation.get_config(), x)
+        elif isinstance(layer, ActivationLayer):
+            x = g.activation(layer.activation.name, layer.activation.get_config(), x)
+        # Dropout and GaussianNoise are identities at inference
+    elem = onnx.helper.np_dtype_to_tensor_dtype(net.dtype)
+    g.nodes.append(onnx.helper.make_node("Identity", [x], ["output"]))
+    graph = onnx.helper.make_graph(
+        g.nodes,
+        "mlpkit",
+        [onnx.helper.make_tensor_value_info("input", elem, ["N", net.n_features_in])],
+        [onnx.helper.make_tensor_value_info("output", elem, ["N", net.n_outputs])],
+        g.initializers,
+    )
+    onnx_model = onnx.helper.make_model(
+        graph, opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="mlpkit"
+    )
+    onnx_model.ir_version = IR_VERSION
+    onnx.checker.check_model(onnx_model)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(onnx_model.SerializeToString())
+    os.replace(tmp, target)
+    return target

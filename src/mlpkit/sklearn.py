@@ -1,0 +1,719 @@
+"""scikit-learn estimators: swap ``from sklearn.neural_network import MLPClassifier``
+for ``from mlpkit.sklearn import MLPClassifier`` and the same code runs.
+
+The constructors take scikit-learn's parameters with their meanings — solver, alpha
+(L2 strength divided by the batch's total sample weight, as scikit-learn does),
+batch_size="auto" = min(200, n), learning_rate schedules, tol / n_iter_no_change,
+early_stopping on a held-out validation_fraction, warm_start, partial_fit — and add what
+scikit-learn's maintainers declined: any mlpkit activation ("gelu", "elu", ...),
+``dropout``, ``class_weight``, mlpkit ``callbacks``, and per-epoch validation curves
+(``validation_loss_curve_`` and the full ``history_``).
+
+Computation follows the input dtype like scikit-learn's (float32 stays float32,
+everything else becomes float64) and weights and biases are initialised the way
+scikit-learn does it. Differences worth knowing: Adam adds ε to the bias-corrected √v̂
+(PyTorch's rule) where scikit-learn adds it before the correction; the random streams
+differ, so the same random_state gives a different (equally good) model; sparse input
+is refused rather than used sparsely; loss="poisson" is not offered.
+
+Needs scikit-learn: ``pip install scikit-learn``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+try:
+    from sklearn.base import (
+        BaseEstimator,
+        ClassifierMixin,
+        ClassNamePrefixFeaturesOutMixin,
+        RegressorMixin,
+        TransformerMixin,
+    )
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import LabelBinarizer
+    from sklearn.utils import check_random_state
+    from sklearn.utils._param_validation import Interval, Options, StrOptions
+    from sklearn.utils.metaestimators import available_if
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target
+    from sklearn.utils.validation import (
+        _check_sample_weight,
+        check_is_fitted,
+        column_or_1d,
+        validate_data,
+    )
+except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
+    raise ImportError("mlpkit.sklearn needs scikit-learn: pip install scikit-learn") from exc
+
+import itertools
+
+from . import losses as losses_mod
+from . import optimizers as optim
+from .activations import names as activation_names
+from .autoencoder import Autoencoder
+from .callbacks import Callback
+from .initializers import Uniform
+from .layers import Dense, Dropout
+from .network import Sequential
+from .regularizers import L2
+
+__all__ = ["AutoencoderTransformer", "MLPClassifier", "MLPRegressor"]
+
+_ACTIVATION_ALIASES = {"logistic": "sigmoid"}
+_ACTIVATIONS = {"logistic", *activation_names()} - {"softmax"}
+
+
+def _seed(random_state: Any) -> int:
+    """An int seed for mlpkit from scikit-learn's random_state (None, int or RandomState)."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+class _SklearnSchedule(Callback):
+    """scikit-learn's stopping and learning-rate rules, run at each epoch end:
+
+    * training-loss mode: an epoch counts as "no improvement" when its loss is not below
+      the best loss minus ``tol``; early_stopping mode: when the validation score is not
+      above the best score plus ``tol`` (the best weights are kept and restored);
+    * after more than ``n_iter_no_change`` such epochs: stop — or, for
+      ``solver="sgd", learning_rate="adaptive"``, divide the learning rate by 5 and go
+      on until it falls below 1e-6;
+    * ``learning_rate="invscaling"``: lr = learning_rate_init / t^power_t, t the number
+      of samples seen.
+    """
+
+    def __init__(
+        self, estimator: _BaseMLP, n_train: int, validation: tuple[np.ndarray, Any] | None
+    ) -> None:
+        self.est, self.n_train, self.validation = estimator, n_train, validation
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        est, logs = self.est, logs or {}
+        est.n_iter_ += 1
+        est.t_ += self.n_train
+        loss = float(logs["loss"])
+        est.loss_ = loss
+        est.loss_curve_.append(loss)
+        if "val_loss" in logs:
+            est.validation_loss_curve_.append(float(logs["val_loss"]))
+        if self.validation is not None:
+            score = est._validation_score(*self.validation)
+            est.validation_scores_.append(score)
+            if score < est.best_validation_score_ + est.tol:
+                est._no_improvement_count += 1
+            else:
+                est._no_improvement_count = 0
+            if score > est.best_validation_score_:
+                est.best_validation_score_ = score
+                est._best_weights = self.model.get_weights()
+        else:
+            if loss > est.best_loss_ - est.tol:
+                est._no_improvement_count += 1
+            else:
+                est._no_improvement_count = 0
+            est.best_loss_ = min(est.best_loss_, loss)
+        opt = self.model.optimizer
+        if est.solver == "sgd" and est.learning_rate == "invscaling":
+            opt.lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+        if est._no_improvement_count > est.n_iter_no_change:
+            if est.solver == "sgd" and est.learning_rate == "adaptive" and opt.lr > 1e-6:
+                opt.lr /= 5.0
+                est._no_improvement_count = 0
+            else:
+                est._stopped_early = True
+                self.model.stop_training = True
+
+
+class _BaseMLP(BaseEstimator):
+    """Shared machinery of MLPClassifier and MLPRegressor."""
+
+    _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's convention
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(_ACTIVATIONS)],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "callbacks": [list, None],
+    }
+
+    # -- to be provided by the subclasses ----------------------------------------------
+    def _encode_targets(self, y: np.ndarray, incremental: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def _output(self) -> tuple[str, losses_mod.Loss]:
+        raise NotImplementedError
+
+    def _validation_score(self, x: np.ndarray, y: Any) -> float:
+        raise NotImplementedError
+
+    # -- fitting -------------------------------------------------------------------------
+    def _hidden(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if any(int(s) < 1 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {self.hidden_layer_sizes}")
+        return [int(s) for s in sizes]
+
+    def _build(self, n_features: int, n_outputs: int, dtype: np.dtype) -> Sequential:
+        activation = _ACTIVATION_ALIASES.get(self.activation, self.activation)
+        out_activation, _ = self._output()
+        widths = [n_features, *self._hidden(), n_outputs]
+        layers: list[Any] = []
+        for i, (a, b) in enumerate(itertools.pairwise(widths)):
+            last = i == len(widths) - 2
+            # scikit-learn's initialisation: W and b uniform in ±√(f / (fan_in + fan_out)),
+            # f = 2 for logistic hidden units and 6 otherwise
+            bound = math.sqrt((2.0 if activation == "sigmoid" else 6.0) / (a + b))
+            layers.append(Dense(a, b, out_activation if last else activation, init=Uniform(bound),
+                                bias_init=Uniform(bound)))  # fmt: skip
+            if not last and self.dropout > 0:
+                layers.append(Dropout(self.dropout))
+        return Sequential(layers, seed=_seed(self.random_state), dtype=dtype)
+
+    def _make_optimizer(self) -> optim.Optimizer:
+        if self.solver == "sgd":
+            return optim.SGD(
+                lr=self.learning_rate_init,
+                momentum=self.momentum,
+                nesterov=bool(self.nesterovs_momentum and self.momentum > 0),
+            )
+        return optim.Adam(
+            lr=self.learning_rate_init, betas=(self.beta_1, self.beta_2), eps=self.epsilon
+        )
+
+    def _set_alpha(self, effective_batch: float) -> None:
+        # scikit-learn's penalty is ½ α ‖W‖² / (total sample weight of the batch)
+        for layer in self.network_.layers:
+            if isinstance(layer, Dense):
+                layer.regularizer = L2(self.alpha / effective_batch) if self.alpha > 0 else None
+
+    def _fit(self, x: Any, y: Any, sample_weight: Any, incremental: bool) -> _BaseMLP:
+        first = not hasattr(self, "network_")
+        reset = first or not (incremental or self.warm_start)
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        x, y = validate_data(self, x, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset,
+                             y_numeric=not isinstance(self, ClassifierMixin))  # fmt: skip
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        # partial_fit's first call has set classes_ from its `classes`; warm_start keeps them
+        keep_classes = incremental or (self.warm_start and not first)
+        targets = self._encode_targets(y, incremental=keep_classes)
+        sw = (
+            None if sample_weight is None else _check_sample_weight(sample_weight, x, dtype=x.dtype)
+        )
+        sw = self._combine_weights(y, sw)
+        n_outputs = 1 if targets.ndim == 1 else targets.shape[1]
+        if isinstance(self, MLPClassifier) and self._kind == "multiclass":
+            n_outputs = len(self.classes_)
+        if reset:
+            self.network_ = self._build(x.shape[1], n_outputs, x.dtype)
+            self.n_iter_, self.t_ = 0, 0
+            self.loss_curve_, self.validation_loss_curve_ = [], []
+            self.best_loss_ = math.inf
+            self._no_improvement_count = 0
+            self.validation_scores_ = [] if self.early_stopping else None
+            self.best_validation_score_ = -math.inf if self.early_stopping else None
+        elif x.dtype != self.network_.dtype:
+            x = x.astype(self.network_.dtype)
+        self.n_outputs_ = n_outputs
+        self.n_layers_ = len(self._hidden()) + 2
+        out_activation, loss = self._output()
+        self.out_activation_ = "logistic" if out_activation == "sigmoid" else out_activation
+        net = self.network_
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(x, targets, sw, loss)
+        else:
+            self._fit_stochastic(x, targets, sw, loss, incremental)
+        dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+        self.coefs_ = [layer.W for layer in dense]
+        self.intercepts_ = [layer.b for layer in dense]
+        return self
+
+    def _combine_weights(self, y: np.ndarray, sw: np.ndarray | None) -> np.ndarray | None:
+        return sw
+
+    def _fit_stochastic(self, x, t, sw, loss, incremental):  # type: ignore[no-untyped-def]
+        net = self.network_
+        if not incremental or net.optimizer is None:
+            net.optimizer = self._make_optimizer()
+            net.loss = loss
+        validation = None
+        fit_x, fit_t, fit_w = x, t, sw
+        val_data = None
+        if self.early_stopping:
+            classifier = isinstance(self, MLPClassifier) and self._kind != "multilabel"
+            stratify = t.ravel() if classifier else None
+            parts = train_test_split(x, t, *(() if sw is None else (sw,)), random_state=_seed(self.random_state),
+                                     test_size=self.validation_fraction, stratify=stratify)  # fmt: skip
+            fit_x, val_x, fit_t, val_t = parts[:4]
+            fit_w = parts[4] if sw is not None else None
+            if val_x.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' or the size of your dataset."
+                )
+            validation = (val_x, val_t)
+            val_data = (val_x, val_t)
+        n = fit_x.shape[0]
+        if self.batch_size == "auto":
+            batch = min(200, n)
+        else:
+            if self.batch_size > n:
+                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                              stacklevel=3)  # fmt: skip
+            batch = int(np.clip(self.batch_size, 1, n))
+        mean_w = 1.0
+        if fit_w is not None:
+            total = float(fit_w.sum())
+            if total <= 0:
+                raise ValueError("sample_weight sums to zero: nothing to learn from")
+            mean_w = total / n
+            fit_w = fit_w / mean_w  # a weighted average, as scikit-learn's loss is
+        self._set_alpha(batch * mean_w)
+        self._stopped_early = False
+        schedule = _SklearnSchedule(self, n, validation)
+        self._best_weights = None
+        epochs = 1 if incremental else self.max_iter
+        history = net.fit(
+            fit_x, fit_t, epochs=epochs, batch_size=batch, shuffle=self.shuffle, sample_weight=fit_w,
+            validation_data=val_data, callbacks=[schedule, *(self.callbacks or [])],
+            verbose=2 if self.verbose else 0,
+        )  # fmt: skip
+        self.history_ = history
+        if self.early_stopping and self._best_weights is not None:
+            net.set_weights(self._best_weights)
+        if not incremental and not self._stopped_early and self.n_iter_ >= self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _fit_lbfgs(self, x, t, sw, loss):  # type: ignore[no-untyped-def]
+        from scipy.optimize import minimize
+
+        net = self.network_
+        params = net.parameters()
+        shapes = [p.shape for p in params]
+        sizes = [p.size for p in params]
+        total = float(sw.sum()) if sw is not None else float(x.shape[0])
+        w = None if sw is None else (sw / (total / x.shape[0])).astype(x.dtype)
+        self._set_alpha(total)
+        prepared = loss.prepare_targets(t, net.n_outputs, net.dtype, n_samples=x.shape[0])
+        head = losses_mod.fused_logits_loss(net.output_activation, loss)
+
+        def value_and_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            start = 0
+            for p, shape, size in zip(params, shapes, sizes, strict=True):
+                p[...] = theta[start : start + size].reshape(shape)
+                start += size
+            out = net._forward(x, True)
+            if head is not None:
+                value, d = head.value_and_grad(net.output_logits(), prepared, w)
+                net._backward(d, from_logits=True)
+            else:
+                value, d = loss.value_and_grad(out, prepared, w)
+                net._backward(d)
+            value += net.penalty()
+            return value, np.concatenate([g.ravel() for g in net.gradients()]).astype(np.float64)
+
+        theta0 = np.concatenate([p.ravel() for p in params]).astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            result = minimize(value_and_grad, theta0, method="L-BFGS-B", jac=True,
+                              options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol,
+                                       "iprint": 1 if self.verbose else -1})  # fmt: skip
+        value_and_grad(result.x)
+        self.n_iter_ = int(result.nit)
+        self.loss_ = float(result.fun)
+        self.history_ = None
+        if not result.success and self.n_iter_ >= self.max_iter:
+            warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iterations; increase max_iter",
+                          ConvergenceWarning, stacklevel=3)  # fmt: skip
+
+    def _predict_raw(self, x: Any) -> np.ndarray:
+        check_is_fitted(self, "network_")
+        x = validate_data(self, x, dtype=(np.float64, np.float32), reset=False)
+        return self.network_.predict(x.astype(self.network_.dtype, copy=False))
+
+    def _check_solver(self) -> bool:
+        if self.solver not in ("sgd", "adam"):
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers; {self.solver!r} is not"
+            )
+        return True
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multilayer perceptron classifier, scikit-learn compatible.
+
+    Binary targets get one sigmoid output with binary cross-entropy; multiclass targets
+    a softmax output with cross-entropy; a 2-D 0/1 indicator matrix is multilabel
+    (sigmoid outputs). Labels may be any values scikit-learn accepts (strings too);
+    ``classes_`` lists them. Beyond scikit-learn's parameters: any mlpkit activation
+    name, ``dropout`` (after every hidden layer), ``class_weight`` (dict or
+    "balanced"), ``callbacks`` (mlpkit callbacks, e.g. ``EarlyStopping``).
+    """
+
+    _parameter_constraints: dict = {  # noqa: RUF012
+        **_BaseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        dropout: float = 0.0,
+        class_weight: dict | str | None = None,
+        callbacks: list[Callback] | None = None,
+    ) -> None:
+        self.hidden_layer_sizes, self.activation, self.solver = (
+            hidden_layer_sizes,
+            activation,
+            solver,
+        )
+        self.alpha, self.batch_size, self.learning_rate = alpha, batch_size, learning_rate
+        self.learning_rate_init, self.power_t, self.max_iter = learning_rate_init, power_t, max_iter
+        self.shuffle, self.random_state, self.tol, self.verbose = (
+            shuffle,
+            random_state,
+            tol,
+            verbose,
+        )
+        self.warm_start, self.momentum, self.nesterovs_momentum = (
+            warm_start,
+            momentum,
+            nesterovs_momentum,
+        )
+        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.n_iter_no_change, self.max_fun = n_iter_no_change, max_fun
+        self.dropout, self.class_weight, self.callbacks = dropout, class_weight, callbacks
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def _encode_targets(self, y: np.ndarray, incremental: bool) -> np.ndarray:
+        check_classification_targets(y)
+        kind = type_of_target(y)
+        if not incremental or not hasattr(self, "classes_"):
+            binarizer = LabelBinarizer().fit(y)
+            classes = binarizer.classes_
+            if kind != "multilabel-indicator" and len(classes) < 2:
+                raise ValueError(
+                    f"MLPClassifier needs samples of at least 2 classes; got one class ({classes[0]!r})"
+                )
+            self.classes_ = classes
+            self._binarizer = binarizer
+            self._kind = "multilabel" if kind == "multilabel-indicator" else (
+                "binary" if len(classes) == 2 else "multiclass")  # fmt: skip
+        else:
+            unseen = np.setdiff1d(np.unique(y), self.classes_) if self._kind != "multilabel" else []
+            if len(unseen):
+                raise ValueError(
+                    f"y has classes {list(unseen)} not seen in the first fit: {list(self.classes_)}"
+                )
+        if self._kind == "multiclass":
+            return np.searchsorted(self.classes_, y)
+        if self._kind == "binary":
+            return (y == self.classes_[1]).astype(np.float64).reshape(-1, 1)
+        return np.asarray(y, dtype=np.float64)
+
+    def _combine_weights(self, y: np.ndarray, sw: np.ndarray | None) -> np.ndarray | None:
+        if self.class_weight is not None and self._kind != "multilabel":
+            from sklearn.utils.class_weight import compute_sample_weight
+
+            cw = compute_sample_weight(self.class_weight, y)
+            sw = cw if sw is None else sw * cw
+        if sw is not None and self._kind != "multilabel":
+            present = np.unique(np.asarray(y)[np.asarray(sw) > 0])
+            if len(present) < 2:
+                raise ValueError(
+                    "only one class has non-zero sample weight; a classifier needs at least 2 classes"
+                )
+        return sw
+
+    def _output(self) -> tuple[str, losses_mod.Loss]:
+        if getattr(self, "_kind", "multiclass") == "multiclass":
+            return "softmax", losses_mod.CrossEntropy()
+        return "sigmoid", losses_mod.BinaryCrossEntropy()
+
+    def _validation_score(self, x: np.ndarray, t: np.ndarray) -> float:
+        p = self.network_.predict(x)
+        if self._kind == "multiclass":
+            return float(np.mean(np.argmax(p, axis=1) == t))
+        return float(np.mean(np.all((p >= 0.5) == (t >= 0.5), axis=1)))
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
+        """Fit to X (n_samples, n_features) and labels y (n_samples,) or a (n, k) indicator."""
+        self._validate_params()
+        return self._fit(X, y, sample_weight, incremental=False)  # type: ignore[return-value]
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> MLPClassifier:
+        """One epoch over (X, y). The first call needs ``classes`` (all labels)."""
+        if not hasattr(self, "classes_"):
+            self._validate_params()
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            self._encode_targets(np.unique(classes), incremental=False)
+        return self._fit(X, y, sample_weight, incremental=True)  # type: ignore[return-value]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (n_samples, n_classes); for multilabel (n_samples, n_labels)."""
+        p = self._predict_raw(X)
+        if self._kind == "binary":
+            return np.hstack([1.0 - p, p])
+        return p
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels (n_samples,), or a 0/1 indicator matrix for multilabel targets."""
+        p = self._predict_raw(X)
+        if self._kind == "multiclass":
+            return self.classes_[np.argmax(p, axis=1)]
+        if self._kind == "binary":
+            return self.classes_[(p[:, 0] >= 0.5).astype(np.int64)]
+        return (p >= 0.5).astype(np.int64)
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multilayer perceptron regressor, scikit-learn compatible: identity output,
+    loss ½·mean((y − ŷ)²) (scikit-learn's squared_error). One or several outputs."""
+
+    _parameter_constraints: dict = {  # noqa: RUF012
+        **_BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error"})],
+    }
+
+    def __init__(
+        self,
+        loss: str = "squared_error",
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        dropout: float = 0.0,
+        callbacks: list[Callback] | None = None,
+    ) -> None:
+        self.loss = loss
+        self.hidden_layer_sizes, self.activation, self.solver = (
+            hidden_layer_sizes,
+            activation,
+            solver,
+        )
+        self.alpha, self.batch_size, self.learning_rate = alpha, batch_size, learning_rate
+        self.learning_rate_init, self.power_t, self.max_iter = learning_rate_init, power_t, max_iter
+        self.shuffle, self.random_state, self.tol, self.verbose = (
+            shuffle,
+            random_state,
+            tol,
+            verbose,
+        )
+        self.warm_start, self.momentum, self.nesterovs_momentum = (
+            warm_start,
+            momentum,
+            nesterovs_momentum,
+        )
+        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.n_iter_no_change, self.max_fun = n_iter_no_change, max_fun
+        self.dropout, self.callbacks = dropout, callbacks
+
+    def _encode_targets(self, y: np.ndarray, incremental: bool) -> np.ndarray:
+        y = np.asarray(y, dtype=np.float64)
+        return y.reshape(-1, 1) if y.ndim == 1 else y
+
+    def _output(self) -> tuple[str, losses_mod.Loss]:
+        return "identity", losses_mod.HalfSquaredError()
+
+    def _validation_score(self, x: np.ndarray, t: np.ndarray) -> float:
+        from .metrics import r2_score
+
+        return r2_score(t, self.network_.predict(x))
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """Fit to X (n_samples, n_features) and y (n_samples,) or (n_samples, n_outputs)."""
+        self._validate_params()
+        return self._fit(X, y, sample_weight, incremental=False)  # type: ignore[return-value]
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """One epoch over (X, y), continuing from the current weights and optimizer state."""
+        if not hasattr(self, "network_"):
+            self._validate_params()
+        return self._fit(X, y, sample_weight, incremental=True)  # type: ignore[return-value]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions (n_samples,) for one output, (n_samples, n_outputs) otherwise."""
+        p = self._predict_raw(X)
+        return p.ravel() if self.n_outputs_ == 1 else p
+
+
+class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """An autoencoder as a scikit-learn transformer: ``transform`` gives the bottleneck
+    codes (n_samples, n_components), ``inverse_transform`` decodes them; usable in a
+    Pipeline like PCA. The encoder is ``hidden_layer_sizes`` then ``n_components``, the
+    decoder mirrors it; the output and loss follow the data (sigmoid + cross-entropy for
+    values in [0, 1], identity + mse otherwise) unless ``output_activation`` is given."""
+
+    _parameter_constraints: dict = {  # noqa: RUF012
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(_ACTIVATIONS)],
+        "latent_activation": [StrOptions(_ACTIVATIONS)],
+        "output_activation": [StrOptions(_ACTIVATIONS | {"auto"})],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_components: int = 2,
+        hidden_layer_sizes: Any = (64,),
+        activation: str = "relu",
+        *,
+        latent_activation: str = "identity",
+        output_activation: str = "auto",
+        noise: float = 0.0,
+        learning_rate_init: float = 0.001,
+        batch_size: int | str = "auto",
+        max_iter: int = 200,
+        random_state: Any = None,
+        verbose: bool = False,
+    ) -> None:
+        self.n_components, self.hidden_layer_sizes, self.activation = (
+            n_components,
+            hidden_layer_sizes,
+            activation,
+        )
+        self.latent_activation, self.output_activation, self.noise = (
+            latent_activation,
+            output_activation,
+            noise,
+        )
+        self.learning_rate_init, self.batch_size, self.max_iter = (
+            learning_rate_init,
+            batch_size,
+            max_iter,
+        )
+        self.random_state, self.verbose = random_state, verbose
+
+    def fit(self, X: Any, y: Any = None) -> AutoencoderTransformer:
+        """Train the autoencoder to reconstruct X (n_samples, n_features)."""
+        self._validate_params()
+        x = validate_data(self, X, dtype=(np.float64, np.float32))
+        sizes = self.hidden_layer_sizes
+        hidden = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        act = lambda name: _ACTIVATION_ALIASES.get(name, name)  # noqa: E731
+        self.autoencoder_ = Autoencoder(
+            [x.shape[1], *hidden, self.n_components], activation=act(self.activation),
+            latent_activation=act(self.latent_activation), output_activation=act(self.output_activation),
+            noise=self.noise, seed=_seed(self.random_state), dtype=x.dtype.name,
+        )  # fmt: skip
+        batch = min(200, len(x)) if self.batch_size == "auto" else min(int(self.batch_size), len(x))
+        self.history_ = self.autoencoder_.fit(
+            x, epochs=self.max_iter, batch_size=batch, optimizer=optim.Adam(lr=self.learning_rate_init),
+            verbose=2 if self.verbose else 0,
+        )  # fmt: skip
+        self.loss_curve_ = list(self.history_["loss"])
+        self.n_iter_ = len(self.loss_curve_)
+        self._n_features_out = self.n_components
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Bottleneck codes: (n_samples, n_features) -> (n_samples, n_components)."""
+        check_is_fitted(self, "autoencoder_")
+        x = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        return self.autoencoder_.encode(
+            x.astype(self.autoencoder_.network.dtype, copy=False)
+        ).astype(x.dtype)
+
+    def inverse_transform(self, X: Any) -> np.ndarray:
+        """Decode codes (n_samples, n_components) back to (n_samples, n_features)."""
+        check_is_fitted(self, "autoencoder_")
+        z = np.asarray(X, dtype=self.autoencoder_.network.dtype)
+        if z.ndim != 2 or z.shape[1] != self.n_components:
+            raise ValueError(
+                f"inverse_transform expects codes of shape (n, {self.n_components}), got {z.shape}"
+            )
+        return self.autoencoder_.decode(z)

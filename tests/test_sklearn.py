@@ -1,0 +1,194 @@
+"""The scikit-learn estimators: scikit-learn's own estimator checks with nothing
+waived, the import swap, Pipeline and GridSearchCV, and the extras."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import neural_network
+from sklearn.datasets import load_digits, make_classification, make_regression
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import mlpkit
+from mlpkit.sklearn import AutoencoderTransformer, MLPClassifier, MLPRegressor
+
+
+@parametrize_with_checks(
+    [
+        MLPClassifier(max_iter=100),
+        MLPRegressor(max_iter=100),
+        MLPClassifier(
+            hidden_layer_sizes=(16, 16), activation="tanh", solver="sgd", learning_rate_init=0.05
+        ),
+        MLPRegressor(activation="gelu", max_iter=100),
+        MLPClassifier(solver="lbfgs", max_iter=50),
+        AutoencoderTransformer(max_iter=30),
+    ]
+)
+def test_scikit_learn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [(MLPClassifier, neural_network.MLPClassifier), (MLPRegressor, neural_network.MLPRegressor)],
+)
+def test_constructor_accepts_every_scikit_learn_parameter_with_its_default(ours, theirs):
+    mine = inspect.signature(ours).parameters
+    for name, param in inspect.signature(theirs).parameters.items():
+        assert name in mine, name
+        assert mine[name].default == param.default, name
+        assert mine[name].kind == param.kind, name
+
+
+def test_swapping_the_import_gives_the_same_accuracy_on_digits():
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16).astype(np.float32)
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, random_state=0, stratify=y)
+    scores = {}
+    for cls in (neural_network.MLPClassifier, MLPClassifier):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            runs = [
+                cls(hidden_layer_sizes=(128,), max_iter=100, random_state=s)
+                .fit(xtr, ytr)
+                .score(xte, yte)
+                for s in range(3)
+            ]
+        scores[cls.__module__] = np.mean(runs)
+    ours, theirs = scores["mlpkit.sklearn"], scores[neural_network.MLPClassifier.__module__]
+    assert ours > 0.95 and abs(ours - theirs) <= 0.01
+
+
+def test_string_labels_probabilities_and_attributes():
+    x, y = make_classification(
+        n_samples=200, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    labels = np.array(["cat", "dog", "emu"])[y]
+    clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0).fit(x, labels)
+    assert list(clf.classes_) == ["cat", "dog", "emu"] and clf.n_features_in_ == 6
+    proba = clf.predict_proba(x)
+    assert proba.shape == (200, 3)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-10)
+    assert set(clf.predict(x)) <= {"cat", "dog", "emu"} and clf.score(x, labels) > 0.75
+    assert (
+        len(clf.loss_curve_) == clf.n_iter_
+        and clf.n_layers_ == 3
+        and clf.out_activation_ == "softmax"
+    )
+    assert [c.shape for c in clf.coefs_] == [(6, 16), (16, 3)] and [
+        b.shape for b in clf.intercepts_
+    ] == [(16,), (3,)]
+    binary = MLPClassifier(max_iter=50, random_state=0).fit(x, y == 1)
+    assert binary.predict_proba(x).shape == (200, 2) and binary.out_activation_ == "logistic"
+
+
+def test_partial_fit_needs_classes_then_learns():
+    x, y = make_classification(n_samples=300, n_features=5, random_state=1)
+    clf = MLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        clf.partial_fit(x[:50], y[:50])
+    clf.partial_fit(
+        x[:50][y[:50] == 0], y[:50][y[:50] == 0], classes=[0, 1]
+    )  # one class in the first batch
+    for _ in range(30):
+        clf.partial_fit(x, y)
+    assert clf.n_iter_ == 31 and clf.score(x, y) > 0.85
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'"):
+        MLPClassifier(solver="lbfgs").partial_fit(x, y, classes=[0, 1])
+
+
+def test_pipeline_and_grid_search():
+    x, y = make_classification(n_samples=150, n_features=8, random_state=0)
+    pipe = Pipeline(
+        [("scale", StandardScaler()), ("mlp", MLPClassifier(max_iter=200, random_state=0))]
+    )
+    search = GridSearchCV(
+        pipe, {"mlp__hidden_layer_sizes": [(4,), (16,)], "mlp__alpha": [1e-4, 1e-2]}, cv=3
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(x, y)
+    assert search.best_score_ > 0.8 and set(search.best_params_) == {
+        "mlp__hidden_layer_sizes",
+        "mlp__alpha",
+    }
+
+
+def test_regressor_fits_one_and_several_outputs():
+    x, y = make_regression(n_samples=200, n_features=5, n_targets=2, noise=0.1, random_state=0)
+    y = y / y.std(0)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(32,), max_iter=500, learning_rate_init=0.01, random_state=0
+    ).fit(x, y)
+    assert reg.predict(x).shape == (200, 2) and reg.score(x, y) > 0.9
+    one = MLPRegressor(max_iter=300, random_state=0).fit(x, y[:, 0])
+    assert one.predict(x).shape == (200,)
+
+
+def test_early_stopping_records_validation_curves_and_restores_the_best():
+    x, y = make_classification(n_samples=400, n_features=10, random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(64,), early_stopping=True, n_iter_no_change=5, max_iter=500,
+                        random_state=0).fit(x, y)  # fmt: skip
+    assert clf.n_iter_ < 500 and len(clf.validation_scores_) == clf.n_iter_
+    assert len(clf.validation_loss_curve_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert "val_loss" in clf.history_.history
+
+
+def test_what_scikit_learn_declined_dropout_class_weight_callbacks_activations():
+    x, y = make_classification(n_samples=300, n_features=6, weights=[0.9, 0.1], random_state=0)
+    plain = MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0).fit(x, y)
+    weighted = MLPClassifier(
+        hidden_layer_sizes=(16,), max_iter=300, random_state=0, class_weight="balanced"
+    ).fit(x, y)
+    assert (
+        weighted.predict(x).sum() > plain.predict(x).sum()
+    )  # the rare class is predicted more often
+    stop = mlpkit.EarlyStopping(monitor="loss", patience=2, min_delta=1e-2)
+    clf = MLPClassifier(hidden_layer_sizes=(16,), activation="gelu", dropout=0.2, callbacks=[stop],
+                        max_iter=500, random_state=0).fit(x, y)  # fmt: skip
+    assert stop.stopped_epoch is not None and clf.n_iter_ < 500
+    assert any(isinstance(layer, mlpkit.Dropout) for layer in clf.network_.layers)
+
+
+def test_sgd_adaptive_learning_rate_divides_by_five():
+    x, y = make_classification(n_samples=100, n_features=4, random_state=0)
+    clf = MLPClassifier(solver="sgd", learning_rate="adaptive", learning_rate_init=0.5, n_iter_no_change=2,
+                        tol=10.0, max_iter=6, random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(x, y)
+    assert clf.history_["lr"][-1] == pytest.approx(0.5 / 5)
+
+
+def test_autoencoder_transformer_in_a_pipeline():
+    x, y = load_digits(return_X_y=True)
+    x = x / 16
+    ae = AutoencoderTransformer(
+        n_components=2, hidden_layer_sizes=(32,), max_iter=20, random_state=0
+    )
+    z = ae.fit_transform(x)
+    assert z.shape == (len(x), 2) and ae.inverse_transform(z).shape == x.shape
+    assert list(ae.get_feature_names_out()) == [
+        "autoencodertransformer0",
+        "autoencodertransformer1",
+    ]
+    pipe = make_pipeline(AutoencoderTransformer(n_components=8, max_iter=30, random_state=0),
+                         MLPClassifier(max_iter=200, random_state=0))  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(x[:1200], y[:1200])
+    assert pipe.score(x[1200:], y[1200:]) > 0.8
+    pca = make_pipeline(PCA(2), MLPClassifier(max_iter=10))
+    assert hasattr(pca, "fit")  # the transformer stands where PCA would
