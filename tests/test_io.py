@@ -15,6 +15,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mlpkit
 from mlpkit import Dense
@@ -219,3 +221,33 @@ def test_a_failed_write_leaves_the_old_file(saved, monkeypatch):
         mlpkit.save(net, path)
     assert path.read_bytes() == data
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # the temporary file is gone
+
+
+LAYER_CHOICES = ["dense", "dense_nobias", "activation", "dropout", "noise"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    spec=st.lists(st.tuples(st.sampled_from(LAYER_CHOICES), st.integers(1, 6), st.sampled_from(mlpkit.activations.names())),
+                  min_size=1, max_size=6),
+    dtype=st.sampled_from(["float32", "float64"]),
+    seed=st.integers(0, 1000),
+)  # fmt: skip
+def test_random_architectures_round_trip_bit_identically(spec, dtype, seed, tmp_path_factory):
+    layers, width = [mlpkit.Dense(3, 4, "tanh")], 4
+    for kind, size, activation in spec:
+        if kind.startswith("dense"):
+            layers.append(mlpkit.Dense(width, size, activation, bias=kind == "dense"))
+            width = size
+        elif kind == "activation":
+            layers.append(mlpkit.layers.ACTIVATION_LAYERS[activation]())
+        elif kind == "dropout":
+            layers.append(mlpkit.Dropout(0.25))
+        else:
+            layers.append(mlpkit.layers.GaussianNoise(0.1))
+    net = mlpkit.Sequential(layers, seed=seed, dtype=dtype)
+    path = mlpkit.save(net, tmp_path_factory.mktemp("arch") / "m.mlpk")
+    back = mlpkit.load(path)
+    x = np.random.default_rng(seed).normal(size=(9, 3))
+    np.testing.assert_array_equal(back.predict(x), net.predict(x))
+    assert repr(back) == repr(net)

@@ -12,16 +12,7 @@ in NumPy, layer by layer, as the lecture notes derive it.
 ``import mlpkit`` needs NumPy only.
 """
 
-from . import (
-    activations,
-    callbacks,
-    datasets,
-    initializers,
-    losses,
-    metrics,
-    optimizers,
-    regularizers,
-)
+from . import activations, callbacks, initializers, losses, optimizers, regularizers
 from .callbacks import (
     Callback,
     EarlyStopping,
@@ -31,9 +22,7 @@ from .callbacks import (
     NonFiniteLossError,
     TerminateOnNaN,
 )
-from .datasets import from_one_hot, one_hot
 from .gradcheck import GradcheckReport, gradcheck
-from .io import LoadError, load, save
 from .layers import (
     ELU,
     GELU,
@@ -56,6 +45,37 @@ from .trace import Trace, trace
 
 __version__ = "0.1.0"
 
+# Everything below loads on first use (PEP 562), so `import mlpkit` stays fast and needs
+# NumPy only: the submodules with optional dependencies (sklearn, onnx, plots) and the
+# ones a training script may never touch.
+_LAZY_MODULES = {"autoencoder", "datasets", "explorer", "io", "metrics", "onnx", "plots",
+                 "reduction", "sklearn", "training"}  # fmt: skip
+_LAZY_NAMES = {
+    "Autoencoder": "autoencoder",
+    "LoadError": "io",
+    "load": "io",
+    "save": "io",
+    "one_hot": "datasets",
+    "from_one_hot": "datasets",
+}
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mlpkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_MODULES | set(_LAZY_NAMES))
+
+
 __all__ = [
     "ELU",
     "GELU",
@@ -63,6 +83,7 @@ __all__ = [
     "L1L2",
     "L2",
     "SELU",
+    "Autoencoder",
     "Callback",
     "Dense",
     "Dropout",
@@ -87,8 +108,10 @@ __all__ = [
     "Trace",
     "__version__",
     "activations",
+    "autoencoder",
     "callbacks",
     "datasets",
+    "explorer",
     "from_one_hot",
     "gradcheck",
     "initializers",
@@ -97,6 +120,7 @@ __all__ = [
     "metrics",
     "one_hot",
     "optimizers",
+    "reduction",
     "regularizers",
     "save",
     "trace",

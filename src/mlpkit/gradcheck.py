@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import losses as losses_mod
-from .training import default_loss
 
 if TYPE_CHECKING:
     from .network import Sequential
@@ -92,7 +91,7 @@ def gradcheck(
     loss_obj = (
         losses_mod.get(loss)
         if loss is not None
-        else (model.loss or losses_mod.get(default_loss(model.output_activation)))
+        else (model.loss or losses_mod.get(losses_mod.default_for(model.output_activation)))
     )
     t = loss_obj.prepare_targets(y, m.n_outputs, m.dtype, n_samples=xa.shape[0])
     head = losses_mod.fused_logits_loss(m.output_activation, loss_obj) if fused else None

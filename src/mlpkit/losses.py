@@ -458,3 +458,12 @@ def fused_logits_loss(output_activation: str, loss: Loss) -> Loss | None:
     if output_activation == "sigmoid" and isinstance(loss, BinaryCrossEntropy):
         return BinaryCrossEntropy(from_logits=True)
     return None
+
+
+_DEFAULT_FOR_OUTPUT = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}
+
+
+def default_for(output_activation: str) -> str:
+    """The loss fit uses when none is given: softmax → cross_entropy, sigmoid →
+    binary_cross_entropy, anything else → mse."""
+    return _DEFAULT_FOR_OUTPUT.get(output_activation, "mse")

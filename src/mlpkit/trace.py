@@ -19,7 +19,6 @@ import numpy as np
 
 from . import losses as losses_mod
 from .layers import ActivationLayer, Dense, Dropout
-from .training import default_loss
 
 if TYPE_CHECKING:
     from .network import Sequential
@@ -184,7 +183,7 @@ def trace(
     loss_obj = (
         losses_mod.get(loss)
         if loss is not None
-        else (model.loss or losses_mod.get(default_loss(model.output_activation)))
+        else (model.loss or losses_mod.get(losses_mod.default_for(model.output_activation)))
     )
     t = loss_obj.prepare_targets(y, model.n_outputs, model.dtype, n_samples=xa.shape[0])
     n = xa.shape[0]

@@ -42,12 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["default_loss", "evaluate", "fit"]
 
-_DEFAULT_LOSS = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}
-
-
-def default_loss(output_activation: str) -> str:
-    """softmax → cross_entropy, sigmoid → binary_cross_entropy, anything else → mse."""
-    return _DEFAULT_LOSS.get(output_activation, "mse")
+default_loss = losses_mod.default_for
 
 
 def _note(message: str, verbose: int) -> None:
