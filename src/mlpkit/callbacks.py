@@ -93,6 +93,10 @@ class CallbackList:
         }
         self.wants_batch_logs = bool(self._batch["on_batch_end"])
 
+    def hooks(self, name: str) -> list[Callable[..., None]]:
+        """The bound per-batch hooks named ``name`` that some callback overrides."""
+        return self._batch[name]
+
     def set_model(self, model: Sequential, params: dict[str, Any]) -> None:
         for c in self.callbacks:
             c.set_model(model, params)

@@ -333,7 +333,7 @@ def _build(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) ->
         model.optimizer = optim.from_state_dict(
             {"name": opt["name"], "config": opt["config"], "t": opt["t"], "state": state}
         )
-        model.optimizer.check_state(model.parameters())
+        model.optimizer.check_state([model.flat_buffers()[0]])
     model.rng.bit_generator.state = header["rng"]
     model.epochs_trained = int(header.get("epochs_trained", 0))
     model.steps_trained = int(header.get("steps_trained", 0))

@@ -185,6 +185,12 @@ class Dense(Layer):
         self._x, self._z, self._a = x, z, a
         return a
 
+    def forward_logits(self, x: np.ndarray) -> np.ndarray:
+        """X -> Z = X W + b only, cached for ``backward_preactivation`` (fused heads)."""
+        z = self._affine(x)
+        self._x, self._z, self._a = x, z, None
+        return z
+
     def call(self, x: np.ndarray) -> np.ndarray:
         return self.activation.forward(self._affine(x))
 
@@ -203,7 +209,7 @@ class Dense(Layer):
         if self.regularizer is not None:
             self.dW += self.regularizer.gradient(self.W)
         if self.use_bias:
-            np.sum(dz, axis=0, out=self.db)
+            np.add.reduce(dz, axis=0, out=self.db)
             if self.bias_regularizer is not None:
                 self.db += self.bias_regularizer.gradient(self.b)
         return dz @ self.W.T if need_input_grad else None
@@ -260,6 +266,11 @@ class ActivationLayer(Layer):
 
     def call(self, x: np.ndarray) -> np.ndarray:
         return self.activation.forward(x)
+
+    def forward_logits(self, x: np.ndarray) -> np.ndarray:
+        """Fused heads: the input already is the logits; nothing to cache."""
+        self._z, self._a = x, None
+        return x
 
     def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         if self._a is None:

@@ -83,7 +83,10 @@ class Optimizer:
             "name": self.name,
             "config": self.get_config(),
             "t": self.t,
-            "state": {i: {k: v.copy() for k, v in s.items()} for i, s in self.state.items()},
+            "state": {
+                i: {k: v.copy() for k, v in s.items() if not k.startswith("_")}
+                for i, s in self.state.items()
+            },
         }
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
@@ -111,13 +114,21 @@ class Optimizer:
                     f"{self.name} state does not match this network's parameters; "
                     "pass a fresh optimizer"
                 )
-            for name, v in s.items():
+            for name, v in list(s.items()):
                 if v.dtype != params[i].dtype:
                     s[name] = v.astype(params[i].dtype)
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({settings})"
+
+
+def _scratch(state: dict[str, np.ndarray], like: np.ndarray) -> np.ndarray:
+    """A working buffer kept beside a parameter's state (never saved in state_dict)."""
+    buf = state.get("_scratch")
+    if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+        buf = state["_scratch"] = np.empty_like(like)
+    return buf
 
 
 class SGD(Optimizer):
@@ -377,21 +388,25 @@ class Adam(Optimizer):
             else:
                 g = g + self.weight_decay * p
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= b1
-        m += (1.0 - b1) * g
-        v *= b2
-        v += (1.0 - b2) * (g * g)
+        tmp = _scratch(state, p)  # one reused buffer: no allocation per step
+        np.subtract(g, m, out=tmp)  # m ← m + (1 − β1)(g − m), PyTorch's lerp
+        tmp *= 1.0 - b1
+        m += tmp
+        v *= b2  # v ← β2 v + (1 − β2) g²
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - b2
+        v += tmp
         if self.amsgrad:
             vmax = state["max_exp_avg_sq"]
             np.maximum(vmax, v, out=vmax)
             v = vmax
         step_size = self.lr / (1.0 - b1**self.t)
-        denom = np.sqrt(v)
-        denom *= 1.0 / math.sqrt(1.0 - b2**self.t)
-        denom += self.eps
-        np.divide(m, denom, out=denom)
-        denom *= step_size
-        p -= denom
+        np.sqrt(v, out=tmp)  # denominator √v / √(1 − β2^t) + ε
+        tmp /= math.sqrt(1.0 - b2**self.t)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= -step_size
+        p += tmp
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -68,7 +68,7 @@ def _resolve_optimizer(model: Sequential, optimizer: Any, verbose: int) -> optim
     else:
         opt = optim.Adam()
         _note("no optimizer given; using Adam(lr=0.001)", verbose)
-    opt.check_state(model.parameters())
+    opt.check_state([model.flat_buffers()[0]])
     return opt
 
 
@@ -321,10 +321,12 @@ class _EpochLoop:
     def __init__(self, model, loss, opt, metric_objs, x, t, w, batch_size, shuffle):  # type: ignore[no-untyped-def]
         self.model, self.loss, self.opt, self.metric_objs = model, loss, opt, metric_objs
         self.fused = losses_mod.fused_logits_loss(model.output_activation, loss)
+        self.output_activation = getattr(model.layers[-1], "activation", None)
         self.x, self.t, self.w = x, t, w
         self.n, self.bs, self.shuffle = x.shape[0], batch_size, shuffle
         self.steps = math.ceil(self.n / batch_size)
-        self.params, self.grads = model.parameters(), model.gradients()
+        flat_params, flat_grads = model.flat_buffers()
+        self.params, self.grads = [flat_params], [flat_grads]  # one update for the whole network
         self.has_penalty = any(
             getattr(layer, "regularizer", None) or getattr(layer, "bias_regularizer", None)
             for layer in model.layers
@@ -335,41 +337,57 @@ class _EpochLoop:
 
     def _reshuffle(self) -> None:
         order = self.model.rng.permutation(self.n)
-        np.take(self.x, order, axis=0, out=self.xs)
-        np.take(self.t, order, axis=0, out=self.ts)
+        # mode="clip" (the indices are all valid) lets take write straight into the buffer
+        np.take(self.x, order, axis=0, out=self.xs, mode="clip")
+        np.take(self.t, order, axis=0, out=self.ts, mode="clip")
         if self.w is not None:
-            np.take(self.w, order, axis=0, out=self.ws)
+            np.take(self.w, order, axis=0, out=self.ws, mode="clip")
 
     def train_epoch(self, cbs: CallbackList) -> dict[str, float]:
         """Run every batch once; return the epoch's logs (mean loss, train metrics)."""
-        model, fused, bs = self.model, self.fused, self.bs
+        model, fused, bs, n = self.model, self.fused, self.bs, self.n
         if self.shuffle:
             self._reshuffle()
+        # Bind what the loop calls: for small networks the per-batch Python overhead is
+        # most of the time, so hooks that nobody overrides are not called at all.
+        forward, backward, step = model._forward, model._backward, self.opt.step
+        params, grads, preds = self.params, self.grads, self.preds
+        begin_hooks, loss_hooks, end_hooks = (
+            cbs.hooks(h) for h in ("on_batch_begin", "on_batch_loss", "on_batch_end")
+        )
+        xs, ts, ws = self.xs, self.ts, self.ws
         total = 0.0
         for b in range(self.steps):
-            lo, hi = b * bs, min(self.n, (b + 1) * bs)
-            tb, wb = self.ts[lo:hi], None if self.ws is None else self.ws[lo:hi]
-            cbs.on_batch_begin(b)
-            out = model._forward(self.xs[lo:hi], True)
+            lo = b * bs
+            hi = min(n, lo + bs)
+            tb = ts[lo:hi]
+            wb = None if ws is None else ws[lo:hi]
+            for hook in begin_hooks:
+                hook(b, None)
             if fused is not None:
-                value, d = fused.value_and_grad(model.output_logits(), tb, wb)
-                model._backward(d, from_logits=True)
+                # the fused head never needs ŷ itself: stop at the logits
+                z = forward(xs[lo:hi], True, True)
+                value, d = fused.value_and_grad(z, tb, wb)
+                backward(d, False, True)
+                out = self.output_activation.forward(z) if preds is not None else z
             else:
+                out = forward(xs[lo:hi], True)
                 value, d = self.loss.value_and_grad(out, tb, wb)
-                model._backward(d)
+                backward(d)
             if self.has_penalty:
                 value += model.penalty()
-            cbs.on_batch_loss(b, value)  # before the update: TerminateOnNaN keeps the weights
-            self.opt.step(self.params, self.grads)
+            for hook in loss_hooks:  # before the update: TerminateOnNaN keeps the weights
+                hook(b, value)
+            step(params, grads)
             model.steps_trained += 1
             total += value * (hi - lo)
-            if self.preds is not None:
-                self.preds[lo:hi] = out
-            if cbs.wants_batch_logs:
-                cbs.on_batch_end(b, {"loss": total / hi, "size": hi - lo})
-        logs = {"loss": total / self.n}
+            if preds is not None:
+                preds[lo:hi] = out
+            for hook in end_hooks:
+                hook(b, {"loss": total / hi, "size": hi - lo})
+        logs = {"loss": total / n}
         for m in self.metric_objs:
-            logs[m.name] = m(self.preds, self.ts, model.output_activation)
+            logs[m.name] = m(preds, ts, model.output_activation)
         return logs
 
     def gradient_norms(self) -> dict[str, float]:
