@@ -56,6 +56,10 @@ class Activation:
     def forward(self, z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def forward_inplace(self, z: np.ndarray) -> np.ndarray:
+        """f(z), allowed to overwrite z (inference, where z is a temporary)."""
+        return self.forward(z)
+
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
         """dL/dZ from dL/dA. Z, A, dA: (N, d) -> (N, d)."""
         return da * self.derivative(z, a)
@@ -121,6 +125,9 @@ class Tanh(Activation):
     def forward(self, z: np.ndarray) -> np.ndarray:
         return np.tanh(z)
 
+    def forward_inplace(self, z: np.ndarray) -> np.ndarray:
+        return np.tanh(z, out=z)
+
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
         return da * (1.0 - a * a)
 
@@ -141,6 +148,9 @@ class ReLU(Activation):
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         return np.maximum(z, 0.0)
+
+    def forward_inplace(self, z: np.ndarray) -> np.ndarray:
+        return np.maximum(z, 0.0, out=z)
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
         return da * (a > 0.0)  # a > 0 exactly where z > 0
@@ -293,9 +303,15 @@ class Softmax(Activation):
     symbol = "softmax"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        e = np.exp(z - z.max(axis=-1, keepdims=True))
-        e /= e.sum(axis=-1, keepdims=True)
-        return e
+        return self.forward_inplace(z.copy())
+
+    def forward_inplace(self, z: np.ndarray) -> np.ndarray:
+        # ufunc reductions directly: the ndarray.max/.sum wrappers cost microseconds,
+        # which is most of a single-row predict
+        z -= np.maximum.reduce(z, axis=-1, keepdims=True)
+        np.exp(z, out=z)
+        z /= np.add.reduce(z, axis=-1, keepdims=True)
+        return z
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
         return a * (da - np.sum(da * a, axis=-1, keepdims=True))

@@ -388,7 +388,7 @@ class CrossEntropy(Loss):
         #   l_i = log S − s_{i,y_i}   (labels)  or  Σ_k t_ik (log S − s_ik)  (rows)
         #   ∂L/∂z = (e^s / S − t) / n
         n = p.shape[0]
-        g = p - np.max(p, axis=1, keepdims=True)
+        g = p - np.maximum.reduce(p, axis=1, keepdims=True)
         if t.ndim == 1:
             rows = _rows(n)
             true_logit = g[rows, t]

@@ -1,0 +1,318 @@
+"""Training throughput of mlpkit against its peers, measured together in one run.
+
+For each workload the same network (ReLU hidden layers, softmax output, cross-entropy)
+is trained with Adam (lr 1e-3) at the same batch size, in float32, by
+
+* mlpkit (``Sequential.fit``),
+* PyTorch on the CPU, when it is installed (never a dependency of mlpkit),
+* scikit-learn's MLPClassifier (one ``partial_fit`` per epoch, alpha=0, float32 input),
+
+and the "GEMM floor" — the same epoch's matrix products alone (forward X·W, backward
+Xᵀ·dZ and dZ·Wᵀ with the same shapes, into preallocated outputs) — is timed in the same
+process: no training loop can beat it on this machine.
+
+Reported per workload: seconds per epoch (median of several epochs after a warm-up
+one), rows per second, the time ratios mlpkit / peer, and floor / mlpkit (the share of
+the epoch that is matrix multiplication). Plus: mlpkit's scikit-learn MLPClassifier
+against scikit-learn's on the digits (same parameters: time ratio and accuracy), the
+latency of a single-row ``predict``, ``import mlpkit`` time, and the peak memory of an
+MNIST-sized epoch against the data's own size.
+
+    python benchmarks/run.py                 # everything (a few minutes)
+    python benchmarks/run.py --quick         # fewer epochs, smaller MNIST stand-in
+    python benchmarks/run.py --markdown out.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import mlpkit
+from mlpkit import Dense
+
+
+@dataclass
+class Workload:
+    name: str
+    n: int
+    sizes: list[int]
+    batch: int
+
+
+def workloads(quick: bool) -> list[Workload]:
+    return [
+        Workload("mnist", 20_000 if quick else 60_000, [784, 256, 128, 10], 128),
+        Workload("tabular", 16_000, [20, 64, 64, 2], 32),
+        Workload("tiny", 10_000, [2, 8, 2], 4),
+    ]
+
+
+def make_data(w: Workload) -> tuple[np.ndarray, np.ndarray, str]:
+    if w.name == "mnist":
+        try:
+            x, y = mlpkit.datasets.load_mnist()
+            return x[: w.n], y[: w.n], "MNIST"
+        except FileNotFoundError:
+            pass
+    rng = np.random.default_rng(0)
+    if w.name == "tiny":
+        x, y = mlpkit.datasets.xor(repeat=w.n // 4)
+        return x, y, "XOR repeated"
+    x = rng.normal(size=(w.n, w.sizes[0])).astype(np.float32)
+    y = (x[:, : w.sizes[-1]] @ rng.normal(size=(w.sizes[-1], w.sizes[-1]))).argmax(1)
+    return x, y, "synthetic"
+
+
+def median_time(run: Callable[[], object], repeats: int) -> float:
+    run()  # warm-up epoch
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def mlpkit_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], object]:
+    layers = [Dense(a, b, "relu") for a, b in zip(w.sizes[:-2], w.sizes[1:-1], strict=True)]
+    net = mlpkit.Sequential([*layers, Dense(w.sizes[-2], w.sizes[-1], "softmax")], seed=0)
+    net.fit(
+        x, y, loss="cross_entropy", optimizer=mlpkit.optimizers.Adam(lr=1e-3), epochs=0, verbose=0
+    )
+    return lambda: net.fit(x, y, epochs=1, batch_size=w.batch, verbose=0)
+
+
+def torch_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], object] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    mods: list = []
+    for a, b in zip(w.sizes[:-2], w.sizes[1:-1], strict=True):
+        mods += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*mods, torch.nn.Linear(w.sizes[-2], w.sizes[-1]))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+
+    def epoch() -> None:
+        order = torch.randperm(len(xt))
+        xs, ys = xt[order], yt[order]
+        for lo in range(0, len(xs), w.batch):
+            opt.zero_grad()
+            loss_fn(model(xs[lo : lo + w.batch]), ys[lo : lo + w.batch]).backward()
+            opt.step()
+
+    return epoch
+
+
+def sklearn_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], object] | None:
+    try:
+        from sklearn.neural_network import MLPClassifier
+    except ImportError:
+        return None
+    clf = MLPClassifier(hidden_layer_sizes=w.sizes[1:-1], alpha=0.0, batch_size=w.batch,
+                        learning_rate_init=1e-3, random_state=0)  # fmt: skip
+    classes = np.unique(y)
+    return lambda: clf.partial_fit(x, y, classes=classes)
+
+
+def gemm_floor(w: Workload) -> Callable[[], object]:
+    """One epoch's matrix products and nothing else, into preallocated outputs."""
+    rng = np.random.default_rng(0)
+    full, rest = divmod(w.n, w.batch)
+    plans = []
+    for rows, count in ((w.batch, full), (rest, 1 if rest else 0)):
+        if not count:
+            continue
+        acts = [rng.normal(size=(rows, k)).astype(np.float32) for k in w.sizes]
+        shapes = zip(w.sizes[:-1], w.sizes[1:], strict=True)
+        weights = [rng.normal(size=shape).astype(np.float32) for shape in shapes]
+        grads = [np.empty_like(wt) for wt in weights]
+        dx = [np.empty((rows, a), np.float32) for a in w.sizes[:-1]]
+        plans.append((count, acts, weights, grads, dx))
+
+    def epoch() -> None:
+        for count, acts, weights, grads, dx in plans:
+            for _ in range(count):
+                for i, wt in enumerate(weights):  # forward
+                    np.matmul(acts[i], wt, out=acts[i + 1])
+                for i in range(len(weights) - 1, -1, -1):  # backward
+                    np.matmul(acts[i].T, acts[i + 1], out=grads[i])
+                    if i > 0:
+                        np.matmul(acts[i + 1], weights[i].T, out=dx[i])
+
+    return epoch
+
+
+def sklearn_swap(repeats: int) -> dict[str, float] | None:
+    try:
+        from sklearn.datasets import load_digits
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.model_selection import train_test_split
+        from sklearn.neural_network import MLPClassifier as Theirs
+    except ImportError:
+        return None
+    from mlpkit.sklearn import MLPClassifier as Ours
+
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16).astype(np.float32)
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, random_state=0, stratify=y)
+    result = {}
+    for label, cls in (("sklearn", Theirs), ("mlpkit", Ours)):
+        times, scores = [], []
+        for seed in range(repeats):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                clf = cls(hidden_layer_sizes=(128,), max_iter=100, random_state=seed)
+                start = time.perf_counter()
+                clf.fit(xtr, ytr)
+                times.append(time.perf_counter() - start)
+            scores.append(clf.score(xte, yte))
+        result[f"{label}_time"] = statistics.median(times)
+        result[f"{label}_accuracy"] = float(np.mean(scores))
+    return result
+
+
+def predict_latency(w: Workload) -> float:
+    layers = [Dense(a, b, "relu") for a, b in zip(w.sizes[:-2], w.sizes[1:-1], strict=True)]
+    net = mlpkit.Sequential([*layers, Dense(w.sizes[-2], w.sizes[-1], "softmax")], seed=0)
+    row = np.random.default_rng(0).normal(size=(1, w.sizes[0])).astype(np.float32)
+    for _ in range(200):
+        net.predict(row)
+    best = []
+    for _ in range(7):
+        start = time.perf_counter()
+        for _ in range(2000):
+            net.predict(row)
+        best.append((time.perf_counter() - start) / 2000)
+    return statistics.median(best)
+
+
+def import_time() -> float:
+    code = "import time; t = time.perf_counter(); import mlpkit; print(time.perf_counter() - t)"
+    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+            for _ in range(9)]  # fmt: skip
+    return statistics.median(runs)
+
+
+def peak_memory(w: Workload, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    run = mlpkit_epoch(w, x, y)
+    run()
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    run()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return peak / 2**20, (x.nbytes + y.nbytes) / 2**20
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import os
+
+    parts = [
+        f"{cpu}, {os.cpu_count()} cores",
+        f"Python {platform.python_version()}",
+        f"NumPy {np.__version__}",
+    ]
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = next((i for i in threadpool_info() if i["user_api"] == "blas"), None)
+        if blas:
+            parts.append(
+                f"{blas['internal_api']} {blas['version']} ({blas['num_threads']} threads)"
+            )
+    except ImportError:
+        pass
+    for name in ("torch", "sklearn"):
+        try:
+            module = __import__(name)
+            parts.append(f"{'PyTorch' if name == 'torch' else 'scikit-learn'} {module.__version__}")
+        except ImportError:
+            parts.append(f"{name} not installed")
+    return ", ".join(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer epochs and a smaller MNIST stand-in"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=None, help="timed epochs per peer (default 5, quick 3)"
+    )
+    parser.add_argument("--markdown", help="also write the tables to this Markdown file")
+    args = parser.parse_args()
+    repeats = args.epochs or (3 if args.quick else 5)
+
+    lines = [f"Measured {datetime.date.today()} on {machine()}.", ""]
+    lines += ["| workload | data | mlpkit s/epoch | rows/s | PyTorch s/epoch | mlpkit/PyTorch | "
+              "scikit-learn s/epoch | mlpkit/sklearn | GEMM floor s | floor/mlpkit |",
+              "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for w in workloads(args.quick):
+        x, y, source = make_data(w)
+        ours = median_time(mlpkit_epoch(w, x, y), repeats)
+        floor = median_time(gemm_floor(w), repeats)
+        peers = {}
+        for label, factory in (("torch", torch_epoch), ("sklearn", sklearn_epoch)):
+            run = factory(w, x, y)
+            peers[label] = median_time(run, repeats) if run is not None else None
+        cells = [f"{w.name} {'-'.join(map(str, w.sizes))} (batch {w.batch})", f"{source} {len(x):,} rows",
+                 f"{ours:.3f}", f"{len(x) / ours:,.0f}"]  # fmt: skip
+        for label in ("torch", "sklearn"):
+            peer = peers[label]
+            cells += ["n/a", "n/a"] if peer is None else [f"{peer:.3f}", f"{ours / peer:.2f}"]
+        cells += [f"{floor:.3f}", f"{floor / ours:.0%}"]
+        lines.append("| " + " | ".join(cells) + " |")
+        print(lines[-1], flush=True)
+    lines.append("")
+    swap = sklearn_swap(3 if args.quick else 5)
+    if swap:
+        lines.append(
+            f"- scikit-learn swap, digits, `MLPClassifier(hidden_layer_sizes=(128,), max_iter=100)`: "
+            f"mlpkit {swap['mlpkit_time']:.2f} s vs scikit-learn {swap['sklearn_time']:.2f} s "
+            f"(ratio {swap['mlpkit_time'] / swap['sklearn_time']:.2f}); accuracy {swap['mlpkit_accuracy']:.4f} vs "
+            f"{swap['sklearn_accuracy']:.4f}"
+        )
+    tabular = workloads(args.quick)[1]
+    lines.append(f"- single-row `predict`, tabular net: {predict_latency(tabular) * 1e6:.1f} µs")
+    lines.append(f"- `import mlpkit`: {import_time():.3f} s (median of 9 fresh processes)")
+    w = workloads(args.quick)[0]
+    x, y, _ = make_data(w)
+    peak, data = peak_memory(w, x, y)
+    lines.append(
+        f"- peak memory allocated during one {w.name} epoch: {peak:.0f} MiB; the data: {data:.0f} MiB"
+    )
+    text = "\n".join(lines)
+    print("\n" + text)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
