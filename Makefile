@@ -21,7 +21,7 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 demo: $(STAMP)
-	$(BIN)/python -m mlpkit.demo
+	$(BIN)/mlpkit demo
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .

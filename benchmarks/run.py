@@ -125,8 +125,13 @@ def sklearn_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], obj
         from sklearn.neural_network import MLPClassifier
     except ImportError:
         return None
-    clf = MLPClassifier(hidden_layer_sizes=w.sizes[1:-1], alpha=0.0, batch_size=w.batch,
-                        learning_rate_init=1e-3, random_state=0)  # fmt: skip
+    clf = MLPClassifier(
+        hidden_layer_sizes=w.sizes[1:-1],
+        alpha=0.0,
+        batch_size=w.batch,
+        learning_rate_init=1e-3,
+        random_state=0,
+    )
     classes = np.unique(y)
     return lambda: clf.partial_fit(x, y, classes=classes)
 
@@ -205,8 +210,14 @@ def predict_latency(w: Workload) -> float:
 
 def import_time() -> float:
     code = "import time; t = time.perf_counter(); import mlpkit; print(time.perf_counter() - t)"
-    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-            for _ in range(9)]  # fmt: skip
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(9)
+    ]
     return statistics.median(runs)
 
 
@@ -270,9 +281,11 @@ def main() -> None:
     repeats = args.epochs or (3 if args.quick else 5)
 
     lines = [f"Measured {datetime.date.today()} on {machine()}.", ""]
-    lines += ["| workload | data | mlpkit s/epoch | rows/s | PyTorch s/epoch | mlpkit/PyTorch | "
-              "scikit-learn s/epoch | mlpkit/sklearn | GEMM floor s | floor/mlpkit |",
-              "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines += [
+        "| workload | data | mlpkit s/epoch | rows/s | PyTorch s/epoch | mlpkit/PyTorch | "
+        "scikit-learn s/epoch | mlpkit/sklearn | GEMM floor s | floor/mlpkit |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for w in workloads(args.quick):
         x, y, source = make_data(w)
         ours = median_time(mlpkit_epoch(w, x, y), repeats)
@@ -281,8 +294,12 @@ def main() -> None:
         for label, factory in (("torch", torch_epoch), ("sklearn", sklearn_epoch)):
             run = factory(w, x, y)
             peers[label] = median_time(run, repeats) if run is not None else None
-        cells = [f"{w.name} {'-'.join(map(str, w.sizes))} (batch {w.batch})", f"{source} {len(x):,} rows",
-                 f"{ours:.3f}", f"{len(x) / ours:,.0f}"]  # fmt: skip
+        cells = [
+            f"{w.name} {'-'.join(map(str, w.sizes))} (batch {w.batch})",
+            f"{source} {len(x):,} rows",
+            f"{ours:.3f}",
+            f"{len(x) / ours:,.0f}",
+        ]
         for label in ("torch", "sklearn"):
             peer = peers[label]
             cells += ["n/a", "n/a"] if peer is None else [f"{peer:.3f}", f"{ours / peer:.2f}"]

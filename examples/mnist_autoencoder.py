@@ -45,8 +45,10 @@ def main() -> None:
     )
     result = compare_with_pca(ae, x, n_neighbors=10, max_points=1000)
     for name, r in result.items():
-        print(f"{name:12s} reconstruction MSE {r['reconstruction_mse']:.4f}  trustworthiness "
-              f"{r['trustworthiness']:.3f}  kNN preserved {r['knn_preservation']:.3f}")  # fmt: skip
+        print(
+            f"{name:12s} reconstruction MSE {r['reconstruction_mse']:.4f}  trustworthiness "
+            f"{r['trustworthiness']:.3f}  kNN preserved {r['knn_preservation']:.3f}"
+        )
     latent_scatter(ae.encode(x), y, title="MNIST, 2-D bottleneck").savefig(
         args.out / "mnist_latent.png", dpi=100
     )

@@ -31,8 +31,9 @@ def main() -> None:
         net = mlpkit.Sequential(
             [Dense(2, 32, "tanh"), Dense(32, 32, "tanh"), Dense(32, 3, "softmax")], seed=0
         )
-        histories[name] = net.fit(x, y, optimizer=make(), epochs=epochs, batch_size=32,
-                                  metrics=["accuracy"], verbose=0)  # fmt: skip
+        histories[name] = net.fit(
+            x, y, optimizer=make(), epochs=epochs, batch_size=32, metrics=["accuracy"], verbose=0
+        )
         h = histories[name]
         print(f"{name:38s} final loss {h['loss'][-1]:.4f}  accuracy {h['accuracy'][-1]:.3f}")
     fig = loss_curves(

@@ -25,32 +25,58 @@ def main() -> None:
     x, y = xor()
 
     table_net = mlpkit.Sequential([Dense(2, 2, "sigmoid"), Dense(2, 1, "sigmoid")], dtype="float64")
-    table_net.set_weights([np.array([[3.0, 2.0], [4.0, 3.0]]), np.array([-2.0, -4.0]),
-                           np.array([[5.0], [-5.0]]), np.array([-2.0])])  # fmt: skip
+    table_net.set_weights(
+        [
+            np.array([[3.0, 2.0], [4.0, 3.0]]),
+            np.array([-2.0, -4.0]),
+            np.array([[5.0], [-5.0]]),
+            np.array([-2.0]),
+        ]
+    )
     print("Seed 001's table, reproduced (sigmoid units, biases -2/-4, output 5/-5/-2):")
     print(mlpkit.trace(table_net, x, y, loss="squared").to_text().split("\n\nbackward")[0])
 
     printed = mlpkit.Sequential([Dense(2, 2, "relu"), Dense(2, 1, "relu")], dtype="float64")
-    printed.set_weights([np.array([[3.0, 2.0], [4.0, 3.0]]), np.array([2.0, 4.0]),
-                         np.array([[5.0], [5.0]]), np.array([2.0])])  # fmt: skip
-    print("\nThe weights printed beside it (ReLU, W=[[3,4,2],[2,3,4]], U=[5,5,2]) give y =",
-          np.round(printed.predict(x)[:, 0], 3).tolist())  # fmt: skip
+    printed.set_weights(
+        [
+            np.array([[3.0, 2.0], [4.0, 3.0]]),
+            np.array([2.0, 4.0]),
+            np.array([[5.0], [5.0]]),
+            np.array([2.0]),
+        ]
+    )
+    print(
+        "\nThe weights printed beside it (ReLU, W=[[3,4,2],[2,3,4]], U=[5,5,2]) give y =",
+        np.round(printed.predict(x)[:, 0], 3).tolist(),
+    )
 
     W = np.array([[1.52183263, 1.55282077, -1.55282077], [1.0637993, 1.0637993, 0.39200322]])
     U = np.array([-1.31420497, 0.94002694, -0.36849359])
     relu_net = mlpkit.Sequential([Dense(2, 2, "relu"), Dense(2, 1, "relu")], dtype="float64")
     relu_net.set_weights([W[:, :2].T, W[:, 2], U[:2].reshape(2, 1), U[2:]])
     out = relu_net.predict(x)[:, 0]
-    print("\nConverged ReLU weights (1.26)-(1.27): y =", [round(float(v), 6) for v in out],
-          "-> XOR" if np.allclose(out, y, atol=1e-6) else "-> NOT XOR")  # fmt: skip
+    print(
+        "\nConverged ReLU weights (1.26)-(1.27): y =",
+        [round(float(v), 6) for v in out],
+        "-> XOR" if np.allclose(out, y, atol=1e-6) else "-> NOT XOR",
+    )
 
     net = mlpkit.Sequential([Dense(2, 2, "sigmoid"), Dense(2, 1, "sigmoid")], seed=0)
     epochs = 1500 if args.fast else 5000
-    history = net.fit(x, y, loss="squared", optimizer=mlpkit.optimizers.SGD(lr=2.0), epochs=epochs,
-                      batch_size=None, verbose=0)  # fmt: skip
+    history = net.fit(
+        x,
+        y,
+        loss="squared",
+        optimizer=mlpkit.optimizers.SGD(lr=2.0),
+        epochs=epochs,
+        batch_size=None,
+        verbose=0,
+    )
     classes = net.predict_classes(x).tolist()
-    print(f"\nFrom a random start, {epochs} epochs of batch gradient descent: "
-          f"loss {history['loss'][-1]:.5f}, classes {classes} (targets {y.tolist()})")  # fmt: skip
+    print(
+        f"\nFrom a random start, {epochs} epochs of batch gradient descent: "
+        f"loss {history['loss'][-1]:.5f}, classes {classes} (targets {y.tolist()})"
+    )
     fig = loss_curves(history, keys=("loss",), log_scale=True, title="XOR, 2-2-1 sigmoid, batch GD")
     path = args.out / "xor_loss.png"
     fig.savefig(path, dpi=100)

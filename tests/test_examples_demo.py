@@ -52,8 +52,17 @@ def test_mnist_example_on_tiny_idx_files(tmp_path):
     data = tmp_path / "mnist"
     data.mkdir()
     write_mnist(data, n=200)
-    out = run([str(ROOT / "examples" / "mnist_autoencoder.py"), "--fast", "--data", str(data), "--out", str(tmp_path)],
-              cwd=ROOT / "examples")  # fmt: skip
+    out = run(
+        [
+            str(ROOT / "examples" / "mnist_autoencoder.py"),
+            "--fast",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT / "examples",
+    )
     assert "autoencoder  reconstruction MSE" in out and "pca" in out
     for name in (
         "mnist_latent.png",
@@ -62,6 +71,15 @@ def test_mnist_example_on_tiny_idx_files(tmp_path):
         "mnist_explorer.html",
     ):
         assert (tmp_path / name).exists(), name
-    missing = run([str(ROOT / "examples" / "mnist_autoencoder.py"), "--fast", "--data", str(tmp_path / "none"),
-                   "--out", str(tmp_path)], cwd=ROOT / "examples")  # fmt: skip
+    missing = run(
+        [
+            str(ROOT / "examples" / "mnist_autoencoder.py"),
+            "--fast",
+            "--data",
+            str(tmp_path / "none"),
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT / "examples",
+    )
     assert "MNIST not available" in missing

@@ -36,12 +36,23 @@ def test_import_mlpkit_needs_numpy_only():
 @pytest.mark.parametrize(
     ("code", "blocked", "message"),
     [
-        ("import mlpkit.plots as p; p.activation_grid()", {"matplotlib"}, "pip install 'mlpkit[plots]'"),
-        ("import mlpkit, mlpkit.onnx as o; o.export(mlpkit.Sequential([mlpkit.Dense(2, 2)]), 'x.onnx')", {"onnx"},
-         "pip install 'mlpkit[onnx]'"),
-        ("import mlpkit.sklearn", {"sklearn"}, "mlpkit.sklearn needs scikit-learn: pip install scikit-learn"),
+        (
+            "import mlpkit.plots as p; p.activation_grid()",
+            {"matplotlib"},
+            "pip install 'mlpkit[plots]'",
+        ),
+        (
+            "import mlpkit, mlpkit.onnx as o; o.export(mlpkit.Sequential([mlpkit.Dense(2, 2)]), 'x.onnx')",
+            {"onnx"},
+            "pip install 'mlpkit[onnx]'",
+        ),
+        (
+            "import mlpkit.sklearn",
+            {"sklearn"},
+            "mlpkit.sklearn needs scikit-learn: pip install scikit-learn",
+        ),
     ],
-)  # fmt: skip
+)
 def test_missing_extras_name_the_extra(code, blocked, message, tmp_path):
     done = run(code, blocked)
     assert done.returncode != 0 and message in done.stderr

@@ -56,11 +56,17 @@ def test_output_activations_with_squared_loss(activation, rng):
 
 def test_regularisers_and_standalone_activation_layers(rng):
     net = mlpkit.Sequential(
-        [mlpkit.Dense(4, 6, regularizer=mlpkit.L2(0.3), bias_regularizer=mlpkit.L1(0.1)),
-         mlpkit.LeakyReLU(0.2), mlpkit.Dense(6, 5, regularizer=mlpkit.L1L2(0.05, 0.2)),
-         mlpkit.ELU(alpha=0.7), mlpkit.Dense(6 - 1, 3), mlpkit.Softmax()],
-        seed=4, dtype="float64",
-    )  # fmt: skip
+        [
+            mlpkit.Dense(4, 6, regularizer=mlpkit.L2(0.3), bias_regularizer=mlpkit.L1(0.1)),
+            mlpkit.LeakyReLU(0.2),
+            mlpkit.Dense(6, 5, regularizer=mlpkit.L1L2(0.05, 0.2)),
+            mlpkit.ELU(alpha=0.7),
+            mlpkit.Dense(6 - 1, 3),
+            mlpkit.Softmax(),
+        ],
+        seed=4,
+        dtype="float64",
+    )
     report = mlpkit.gradcheck(
         net, rng.normal(size=(7, 4)), rng.integers(0, 3, 7), loss="cross_entropy"
     )

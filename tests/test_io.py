@@ -24,12 +24,29 @@ from mlpkit import io as mio
 
 ARCHITECTURES = [
     lambda: mlpkit.Sequential([Dense(3, 1)], seed=0),
-    lambda: mlpkit.Sequential([Dense(4, 8, "relu"), mlpkit.Dropout(0.3), Dense(8, 3, "softmax")], seed=1),
-    lambda: mlpkit.Sequential([Dense(2, 5, "leaky_relu", regularizer=mlpkit.L2(0.1)), mlpkit.ELU(alpha=0.5),
-                               Dense(5, 5, "gelu", bias=False), Dense(5, 1, "sigmoid")], seed=2, dtype="float64"),
-    lambda: mlpkit.Sequential([Dense(6, 4, "selu"), mlpkit.Tanh(), Dense(4, 2, "softplus", bias_regularizer=mlpkit.L1(0.2)),
-                               mlpkit.Softmax()], seed=3),
-]  # fmt: skip
+    lambda: mlpkit.Sequential(
+        [Dense(4, 8, "relu"), mlpkit.Dropout(0.3), Dense(8, 3, "softmax")], seed=1
+    ),
+    lambda: mlpkit.Sequential(
+        [
+            Dense(2, 5, "leaky_relu", regularizer=mlpkit.L2(0.1)),
+            mlpkit.ELU(alpha=0.5),
+            Dense(5, 5, "gelu", bias=False),
+            Dense(5, 1, "sigmoid"),
+        ],
+        seed=2,
+        dtype="float64",
+    ),
+    lambda: mlpkit.Sequential(
+        [
+            Dense(6, 4, "selu"),
+            mlpkit.Tanh(),
+            Dense(4, 2, "softplus", bias_regularizer=mlpkit.L1(0.2)),
+            mlpkit.Softmax(),
+        ],
+        seed=3,
+    ),
+]
 
 
 @pytest.mark.parametrize("build", ARCHITECTURES)
@@ -46,8 +63,15 @@ def test_round_trip_predictions_are_bit_identical(build, tmp_path, rng):
 def test_trained_state_round_trips(tmp_path, rng):
     x, y = rng.normal(size=(40, 4)), rng.integers(0, 3, 40)
     net = ARCHITECTURES[1]()
-    net.fit(x, y, optimizer=mlpkit.optimizers.Adam(lr=0.01, amsgrad=True), epochs=2, batch_size=8,
-            metrics=["accuracy"], verbose=0)  # fmt: skip
+    net.fit(
+        x,
+        y,
+        optimizer=mlpkit.optimizers.Adam(lr=0.01, amsgrad=True),
+        epochs=2,
+        batch_size=8,
+        metrics=["accuracy"],
+        verbose=0,
+    )
     back = mlpkit.load(mlpkit.save(net, tmp_path / "m.mlpk"))
     assert back.loss.name == "cross_entropy" and back.metrics == ["accuracy"]
     assert back.epochs_trained == 2 and back.steps_trained == 10
@@ -230,11 +254,18 @@ LAYER_CHOICES = ["dense", "dense_nobias", "activation", "dropout", "noise"]
 
 @settings(max_examples=30, deadline=None)
 @given(
-    spec=st.lists(st.tuples(st.sampled_from(LAYER_CHOICES), st.integers(1, 6), st.sampled_from(mlpkit.activations.names())),
-                  min_size=1, max_size=6),
+    spec=st.lists(
+        st.tuples(
+            st.sampled_from(LAYER_CHOICES),
+            st.integers(1, 6),
+            st.sampled_from(mlpkit.activations.names()),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
     dtype=st.sampled_from(["float32", "float64"]),
     seed=st.integers(0, 1000),
-)  # fmt: skip
+)
 def test_random_architectures_round_trip_bit_identically(spec, dtype, seed, tmp_path_factory):
     layers, width = [mlpkit.Dense(3, 4, "tanh")], 4
     for kind, size, activation in spec:

@@ -139,10 +139,15 @@ def test_dropout_is_off_in_predict_and_inverted_in_training(rng):
 
 @pytest.mark.parametrize(
     ("init", "expected_std"),
-    [("glorot_uniform", np.sqrt(2 / (300 + 200))), ("glorot_normal", np.sqrt(2 / 500)),
-     ("he_uniform", np.sqrt(2 / 300)), ("he_normal", np.sqrt(2 / 300)),
-     ("lecun_normal", np.sqrt(1 / 300)), ("lecun_uniform", np.sqrt(1 / 300))],
-)  # fmt: skip
+    [
+        ("glorot_uniform", np.sqrt(2 / (300 + 200))),
+        ("glorot_normal", np.sqrt(2 / 500)),
+        ("he_uniform", np.sqrt(2 / 300)),
+        ("he_normal", np.sqrt(2 / 300)),
+        ("lecun_normal", np.sqrt(1 / 300)),
+        ("lecun_uniform", np.sqrt(1 / 300)),
+    ],
+)
 def test_variance_scaling_initialisers(init, expected_std):
     net = mlpkit.Sequential([Dense(300, 200, init=init)], seed=0)
     W = net.get_weights()[0]
@@ -159,8 +164,9 @@ def test_default_initialiser_follows_the_activation():
 
 def test_zero_init_keeps_hidden_units_identical(rng):
     """Seed 000's further exploration: all-zero weights never break the symmetry."""
-    net = mlpkit.Sequential([Dense(2, 4, "tanh", init="constant"), Dense(4, 1, init="constant")],
-                            seed=0)  # fmt: skip
+    net = mlpkit.Sequential(
+        [Dense(2, 4, "tanh", init="constant"), Dense(4, 1, init="constant")], seed=0
+    )
     x, y = rng.normal(size=(32, 2)), rng.normal(size=32)
     net.fit(x, y, optimizer="sgd", epochs=20, batch_size=8, verbose=0)
     W1 = net.get_weights()[0]

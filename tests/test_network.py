@@ -76,8 +76,19 @@ def test_summary_lists_every_shape_and_the_parameter_count():
         [Dense(4, 3, "relu"), mlpkit.Dropout(0.1), Dense(3, 2, "softmax")], seed=0
     )
     text = net.summary(print_fn=None)
-    for piece in ["Dense(relu)", "(N, 4)", "(4, 3)", "(3,)", "(N, 3)", "Dropout(0.1)",
-                  "Dense(softmax)", "(3, 2)", "(2,)", "(N, 2)", "total parameters: 23"]:  # fmt: skip
+    for piece in [
+        "Dense(relu)",
+        "(N, 4)",
+        "(4, 3)",
+        "(3,)",
+        "(N, 3)",
+        "Dropout(0.1)",
+        "Dense(softmax)",
+        "(3, 2)",
+        "(2,)",
+        "(N, 2)",
+        "total parameters: 23",
+    ]:
         assert piece in text, piece
 
 

@@ -23,9 +23,14 @@ def run(path, x):
 @pytest.mark.parametrize("activation", mlpkit.activations.names())
 def test_every_activation_matches_predict(activation, opset, tmp_path, rng):
     net = mlpkit.Sequential(
-        [mlpkit.Dense(5, 8, activation), mlpkit.Dropout(0.3), mlpkit.Dense(8, 4, activation, bias=False),
-         mlpkit.Dense(4, 3, "tanh")], seed=0,
-    )  # fmt: skip
+        [
+            mlpkit.Dense(5, 8, activation),
+            mlpkit.Dropout(0.3),
+            mlpkit.Dense(8, 4, activation, bias=False),
+            mlpkit.Dense(4, 3, "tanh"),
+        ],
+        seed=0,
+    )
     path = export(net, tmp_path / "m.onnx", opset=opset)
     model = onnx.load(str(path))
     onnx.checker.check_model(model)
@@ -36,8 +41,17 @@ def test_every_activation_matches_predict(activation, opset, tmp_path, rng):
 
 
 def test_standalone_activation_layers_and_parameters(tmp_path, rng):
-    net = mlpkit.Sequential([mlpkit.Dense(4, 6), mlpkit.LeakyReLU(0.2), mlpkit.Dense(6, 6), mlpkit.ELU(alpha=0.5),
-                             mlpkit.Dense(6, 3), mlpkit.Softmax()], seed=1)  # fmt: skip
+    net = mlpkit.Sequential(
+        [
+            mlpkit.Dense(4, 6),
+            mlpkit.LeakyReLU(0.2),
+            mlpkit.Dense(6, 6),
+            mlpkit.ELU(alpha=0.5),
+            mlpkit.Dense(6, 3),
+            mlpkit.Softmax(),
+        ],
+        seed=1,
+    )
     x = rng.normal(size=(10, 4)).astype(np.float32)
     np.testing.assert_allclose(run(export(net, tmp_path / "m.onnx"), x), net.predict(x), atol=1e-5)
 

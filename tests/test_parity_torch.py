@@ -46,9 +46,15 @@ def torch_loss(name, out, logits, t):
 @pytest.mark.parametrize("hidden", list(TORCH_ACT)[:-1])
 @pytest.mark.parametrize(
     ("loss", "output"),
-    [("squared", "identity"), ("mse", "tanh"), ("mae", "identity"), ("huber", "softplus"),
-     ("cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid")],
-)  # fmt: skip
+    [
+        ("squared", "identity"),
+        ("mse", "tanh"),
+        ("mae", "identity"),
+        ("huber", "softplus"),
+        ("cross_entropy", "softmax"),
+        ("binary_cross_entropy", "sigmoid"),
+    ],
+)
 def test_gradients_match_pytorch_autograd(hidden, loss, output):
     rng = np.random.default_rng(0)
     net = make_mlp([5, 7, 6, 3], hidden=hidden, output=output, seed=1, dtype="float64")

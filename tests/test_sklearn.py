@@ -138,8 +138,13 @@ def test_regressor_fits_one_and_several_outputs():
 
 def test_early_stopping_records_validation_curves_and_restores_the_best():
     x, y = make_classification(n_samples=400, n_features=10, random_state=0)
-    clf = MLPClassifier(hidden_layer_sizes=(64,), early_stopping=True, n_iter_no_change=5, max_iter=500,
-                        random_state=0).fit(x, y)  # fmt: skip
+    clf = MLPClassifier(
+        hidden_layer_sizes=(64,),
+        early_stopping=True,
+        n_iter_no_change=5,
+        max_iter=500,
+        random_state=0,
+    ).fit(x, y)
     assert clf.n_iter_ < 500 and len(clf.validation_scores_) == clf.n_iter_
     assert len(clf.validation_loss_curve_) == clf.n_iter_
     assert clf.best_validation_score_ == max(clf.validation_scores_)
@@ -156,16 +161,29 @@ def test_what_scikit_learn_declined_dropout_class_weight_callbacks_activations()
         weighted.predict(x).sum() > plain.predict(x).sum()
     )  # the rare class is predicted more often
     stop = mlpkit.EarlyStopping(monitor="loss", patience=2, min_delta=1e-2)
-    clf = MLPClassifier(hidden_layer_sizes=(16,), activation="gelu", dropout=0.2, callbacks=[stop],
-                        max_iter=500, random_state=0).fit(x, y)  # fmt: skip
+    clf = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        activation="gelu",
+        dropout=0.2,
+        callbacks=[stop],
+        max_iter=500,
+        random_state=0,
+    ).fit(x, y)
     assert stop.stopped_epoch is not None and clf.n_iter_ < 500
     assert any(isinstance(layer, mlpkit.Dropout) for layer in clf.network_.layers)
 
 
 def test_sgd_adaptive_learning_rate_divides_by_five():
     x, y = make_classification(n_samples=100, n_features=4, random_state=0)
-    clf = MLPClassifier(solver="sgd", learning_rate="adaptive", learning_rate_init=0.5, n_iter_no_change=2,
-                        tol=10.0, max_iter=6, random_state=0)  # fmt: skip
+    clf = MLPClassifier(
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.5,
+        n_iter_no_change=2,
+        tol=10.0,
+        max_iter=6,
+        random_state=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(x, y)
@@ -184,8 +202,10 @@ def test_autoencoder_transformer_in_a_pipeline():
         "autoencodertransformer0",
         "autoencodertransformer1",
     ]
-    pipe = make_pipeline(AutoencoderTransformer(n_components=8, max_iter=30, random_state=0),
-                         MLPClassifier(max_iter=200, random_state=0))  # fmt: skip
+    pipe = make_pipeline(
+        AutoencoderTransformer(n_components=8, max_iter=30, random_state=0),
+        MLPClassifier(max_iter=200, random_state=0),
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         pipe.fit(x[:1200], y[:1200])

@@ -19,8 +19,12 @@ from mlpkit import Dense
 from mlpkit.datasets import xor
 
 # Table weights in mlpkit's (in, out) layout.
-TABLE_WEIGHTS = [np.array([[3.0, 2.0], [4.0, 3.0]]), np.array([-2.0, -4.0]),
-                 np.array([[5.0], [-5.0]]), np.array([-2.0])]  # fmt: skip
+TABLE_WEIGHTS = [
+    np.array([[3.0, 2.0], [4.0, 3.0]]),
+    np.array([-2.0, -4.0]),
+    np.array([[5.0], [-5.0]]),
+    np.array([-2.0]),
+]
 
 # Seed 001 (1.26)–(1.27), converged ReLU weights; rows of W are hidden units, last column bias.
 W_126 = np.array([[1.52183263, 1.55282077, -1.55282077], [1.0637993, 1.0637993, 0.39200322]])
@@ -62,8 +66,14 @@ def test_the_printed_weights_do_not_produce_the_table():
 def test_trace_table_text_looks_like_the_seed():
     x, y = xor()
     text = str(mlpkit.trace(table_network(), x, y, loss="squared"))
-    for cell in ["σ(1.000) = 0.731", "σ(-2.000) = 0.119", "σ(1.059) = 0.743",
-                 "σ(-1.494) = 0.183", "σ(-0.689) = 0.334", "σ(5.000) = 0.993"]:  # fmt: skip
+    for cell in [
+        "σ(1.000) = 0.731",
+        "σ(-2.000) = 0.119",
+        "σ(1.059) = 0.743",
+        "σ(-1.494) = 0.183",
+        "σ(-0.689) = 0.334",
+        "σ(5.000) = 0.993",
+    ]:
         assert cell in text, cell
     md = mlpkit.trace(table_network(), x, y, loss="squared").to_markdown()
     assert md.startswith("| x | h0[0] | h0[1] | y | target | loss (squared) |\n|---|")
@@ -109,8 +119,9 @@ def test_seed_001_update_formulas_for_one_example():
 
 
 def test_trace_gradients_equal_backward(rng):
-    net = mlpkit.Sequential([Dense(3, 4, "tanh"), mlpkit.ReLU(), Dense(4, 3, "softmax")], seed=1,
-                            dtype="float64")  # fmt: skip
+    net = mlpkit.Sequential(
+        [Dense(3, 4, "tanh"), mlpkit.ReLU(), Dense(4, 3, "softmax")], seed=1, dtype="float64"
+    )
     x, labels = rng.normal(size=(5, 3)), rng.integers(0, 3, 5)
     tr = mlpkit.trace(net, x, labels, loss="cross_entropy")
     out = net.forward(x)

@@ -32,8 +32,15 @@ def xor_net(seed=0):
 def test_xor_is_learned_from_a_random_start_in_all_three_modes(mode, batch_size, epochs, lr):
     x, y = xor()
     net = xor_net(seed=3)
-    history = net.fit(x, y, loss="squared", optimizer=O.SGD(lr=lr), epochs=epochs,
-                      batch_size=batch_size, verbose=0)  # fmt: skip
+    history = net.fit(
+        x,
+        y,
+        loss="squared",
+        optimizer=O.SGD(lr=lr),
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=0,
+    )
     assert net.predict_classes(x).tolist() == [1, 0, 1, 0], mode
     assert history["loss"][-1] < 0.02
     steps_per_epoch = {1: 4, None: 1, 2: 2}[batch_size]
@@ -107,8 +114,12 @@ REPRO_SCRIPT = textwrap.dedent(
 
 
 def test_same_seed_is_bit_identical_across_runs_and_processes():
-    runs = [subprocess.run([sys.executable, "-c", REPRO_SCRIPT], capture_output=True, text=True, check=True)
-            for _ in range(2)]  # fmt: skip
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", REPRO_SCRIPT], capture_output=True, text=True, check=True
+        )
+        for _ in range(2)
+    ]
     ns: dict = {}
     from contextlib import redirect_stdout
     from io import StringIO
@@ -129,8 +140,14 @@ def test_global_numpy_random_state_is_never_touched(rng):
     expected = np.random.random()  # noqa: NPY002
     np.random.seed(123)  # noqa: NPY002
     net = make_mlp([3, 4, 2], hidden="relu", output="softmax", seed=None)
-    net.fit(rng.normal(size=(20, 3)), rng.integers(0, 2, 20), epochs=2, batch_size=4,
-            validation_split=0.2, verbose=0)  # fmt: skip
+    net.fit(
+        rng.normal(size=(20, 3)),
+        rng.integers(0, 2, 20),
+        epochs=2,
+        batch_size=4,
+        validation_split=0.2,
+        verbose=0,
+    )
     assert np.random.random() == expected  # noqa: NPY002
 
 
@@ -190,11 +207,30 @@ def test_class_weight_changes_the_loss_as_defined(rng):
 def test_validation_split_and_metrics_in_history(rng):
     x, y = rng.normal(size=(50, 4)), rng.integers(0, 3, 50)
     net = make_mlp([4, 6, 3], hidden="relu", output="softmax", dtype="float32")
-    h = net.fit(x, y, epochs=3, batch_size=1, validation_split=0.2,
-                metrics=["accuracy", "f1", "precision", "recall"], verbose=0)  # fmt: skip
+    h = net.fit(
+        x,
+        y,
+        epochs=3,
+        batch_size=1,
+        validation_split=0.2,
+        metrics=["accuracy", "f1", "precision", "recall"],
+        verbose=0,
+    )
     assert net.steps_trained == 3 * 40  # 10 of the 50 rows are held out
-    for key in ["loss", "accuracy", "f1", "precision", "recall", "val_loss", "val_accuracy",
-                "val_f1", "lr", "time", "grad_norm.layer0", "grad_norm.layer1"]:  # fmt: skip
+    for key in [
+        "loss",
+        "accuracy",
+        "f1",
+        "precision",
+        "recall",
+        "val_loss",
+        "val_accuracy",
+        "val_f1",
+        "lr",
+        "time",
+        "grad_norm.layer0",
+        "grad_norm.layer1",
+    ]:
         assert len(h[key]) == 3, key
     assert all(0 <= v <= 1 for v in h["val_accuracy"])
     result = net.evaluate(x, y)
@@ -303,8 +339,16 @@ def test_early_stopping_restores_the_best_weights():
     snaps = Snapshots()
     stop = C.EarlyStopping(monitor="val_loss", patience=20, restore_best_weights=True)
     net = make_mlp([1, 128, 128, 1], hidden="relu", seed=0, dtype="float64")
-    h = net.fit(x, y, optimizer=O.Adam(lr=0.01), epochs=2000, batch_size=None,
-                validation_data=(xv, yv), callbacks=[snaps, stop], verbose=0)  # fmt: skip
+    h = net.fit(
+        x,
+        y,
+        optimizer=O.Adam(lr=0.01),
+        epochs=2000,
+        batch_size=None,
+        validation_data=(xv, yv),
+        callbacks=[snaps, stop],
+        verbose=0,
+    )
     assert stop.stopped_epoch is not None and stop.stopped_epoch < 1999  # it did stop early
     best = int(np.argmin(h["val_loss"]))
     assert stop.best_epoch == best and stop.stopped_epoch == best + 21
@@ -410,8 +454,9 @@ def test_gradient_clipping_bounds_each_update(rng):
 
 def test_gradient_monitor_flags_vanishing_gradients_in_a_deep_sigmoid_net(rng):
     x, y = rng.normal(size=(64, 8)), rng.integers(0, 2, 64)
-    deep = make_mlp([8] + [32] * 12 + [1], hidden="sigmoid", output="sigmoid", dtype="float32",
-                    init="normal")  # fmt: skip
+    deep = make_mlp(
+        [8] + [32] * 12 + [1], hidden="sigmoid", output="sigmoid", dtype="float32", init="normal"
+    )
     monitor = C.GradientMonitor()
     with pytest.warns(C.GradientWarning, match="vanishing gradients: layer 0"):
         deep.fit(x, y, epochs=1, batch_size=16, callbacks=[monitor], verbose=0)

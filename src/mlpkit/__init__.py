@@ -48,8 +48,18 @@ __version__ = "0.1.0"
 # Everything below loads on first use (PEP 562), so `import mlpkit` stays fast and needs
 # NumPy only: the submodules with optional dependencies (sklearn, onnx, plots) and the
 # ones a training script may never touch.
-_LAZY_MODULES = {"autoencoder", "datasets", "explorer", "io", "metrics", "onnx", "plots",
-                 "reduction", "sklearn", "training"}  # fmt: skip
+_LAZY_MODULES = {
+    "autoencoder",
+    "datasets",
+    "explorer",
+    "io",
+    "metrics",
+    "onnx",
+    "plots",
+    "reduction",
+    "sklearn",
+    "training",
+}
 _LAZY_NAMES = {
     "Autoencoder": "autoencoder",
     "LoadError": "io",

@@ -175,10 +175,18 @@ class Autoencoder:
             xv = validation_data[0] if isinstance(validation_data, tuple) else validation_data
             val = (xv, xv)
         history = self.network.fit(
-            xa, xa, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-            shuffle=shuffle, validation_data=val, validation_split=validation_split,
-            callbacks=callbacks, verbose=verbose,
-        )  # fmt: skip
+            xa,
+            xa,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation_data=val,
+            validation_split=validation_split,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
         codes = self.encode(xa)
         self.latent_range = (codes.min(axis=0), codes.max(axis=0))
         return history

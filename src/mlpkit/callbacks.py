@@ -432,8 +432,15 @@ class GradientMonitor(Callback):
                     saturated[i] = float(np.mean(a * (1.0 - a) < 0.0025))
                 elif name == "tanh":
                     saturated[i] = float(np.mean(1.0 - a * a < 0.01))
-        self.records.append({"epoch": self._epoch, "batch": batch, "grad_norm": norms,
-                             "dead_relu": dead, "saturated": saturated})  # fmt: skip
+        self.records.append(
+            {
+                "epoch": self._epoch,
+                "batch": batch,
+                "grad_norm": norms,
+                "dead_relu": dead,
+                "saturated": saturated,
+            }
+        )
         self._check(norms)
 
     def _check(self, norms: dict[int, float]) -> None:
@@ -504,9 +511,14 @@ class ProgressBar(Callback):
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         total = self.params.get("final_epoch")
         self.bar = self._tqdm(
-            total=self.params["steps"], desc=f"Epoch {epoch + 1}/{total}", unit="batch",
-            file=self.stream or sys.stderr, leave=True, dynamic_ncols=True, mininterval=0.2,
-        )  # fmt: skip
+            total=self.params["steps"],
+            desc=f"Epoch {epoch + 1}/{total}",
+            unit="batch",
+            file=self.stream or sys.stderr,
+            leave=True,
+            dynamic_ncols=True,
+            mininterval=0.2,
+        )
         self._start = time.perf_counter()
 
     def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:

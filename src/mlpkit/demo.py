@@ -25,8 +25,15 @@ def run_xor(seed: int = 0, epochs: int = 5000) -> Sequential:
     net = Sequential([Dense(2, 2, "sigmoid"), Dense(2, 1, "sigmoid")], seed=seed)
     print("== XOR: seed 001's 2-2-1 sigmoid network, squared loss, batch gradient descent ==")
     started = time.perf_counter()
-    history = net.fit(x, y, loss="squared", optimizer=optimizers.SGD(lr=2.0), epochs=epochs,
-                      batch_size=None, verbose=0)  # fmt: skip
+    history = net.fit(
+        x,
+        y,
+        loss="squared",
+        optimizer=optimizers.SGD(lr=2.0),
+        epochs=epochs,
+        batch_size=None,
+        verbose=0,
+    )
     took = time.perf_counter() - started
     print(
         f"{epochs} epochs in {took:.2f}s: loss {history['loss'][0]:.4f} -> {history['loss'][-1]:.6f}"
@@ -37,7 +44,9 @@ def run_xor(seed: int = 0, epochs: int = 5000) -> Sequential:
     return net
 
 
-def run_digits(seed: int = 0, epochs: int = 50, verbose: int = 1) -> float:
+def run_digits(seed: int = 0, epochs: int = 50, verbose: int = 1, out: Path | None = None) -> dict:
+    """Train the digits classifier; return test accuracy and loss (and write its figures
+    to ``out`` when given)."""
     x, y = load_digits()
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, seed=0)
     print("\n== Digits: 64-256-128-10 ReLU/softmax MLP, Adam, cross-entropy ==")
@@ -48,11 +57,50 @@ def run_digits(seed: int = 0, epochs: int = 50, verbose: int = 1) -> float:
         [Dense(64, 256, "relu"), Dense(256, 128, "relu"), Dense(128, 10, "softmax")], seed=seed
     )
     net.summary()
-    net.fit(x_train, y_train, loss="cross_entropy", optimizer=optimizers.Adam(lr=1e-3),
-            epochs=epochs, batch_size=32, metrics=["accuracy"], verbose=verbose)  # fmt: skip
+    history = net.fit(
+        x_train,
+        y_train,
+        loss="cross_entropy",
+        optimizer=optimizers.Adam(lr=1e-3),
+        epochs=epochs,
+        batch_size=32,
+        validation_data=(x_test, y_test),
+        metrics=["accuracy"],
+        verbose=verbose,
+    )
     result = net.evaluate(x_test, y_test)
     print(f"test accuracy: {result['accuracy']:.2%}  (test loss {result['loss']:.4f})")
-    return result["accuracy"]
+    if out is not None:
+        predicted = net.predict_classes(x_test)
+        _save_figures(
+            out,
+            {
+                "loss_curves.png": lambda p: p.loss_curves(history, title="digits classifier"),
+                "accuracy_curves.png": lambda p: p.loss_curves(
+                    history, keys=("accuracy", "val_accuracy"), title="accuracy"
+                ),
+                "confusion_matrix.png": lambda p: p.confusion_matrix(
+                    y_test, predicted, title="digits, test set"
+                ),
+                "network_diagram.png": lambda p: p.network_diagram(net),
+            },
+        )
+    return result
+
+
+def _save_figures(out: Path, figures: dict) -> list[Path]:
+    """Write each figure if matplotlib is installed; returns the paths written."""
+    try:
+        from . import plots
+    except ImportError:  # pragma: no cover - matplotlib missing
+        print("(install mlpkit[plots] for the figures)")
+        return []
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, make in figures.items():
+        make(plots).savefig(out / name, dpi=110)
+        written.append(out / name)
+    return written
 
 
 def run_autoencoder(out: Path, seed: int = 0, epochs: int = 60, verbose: int = 1) -> dict:
@@ -68,42 +116,76 @@ def run_autoencoder(out: Path, seed: int = 0, epochs: int = 60, verbose: int = 1
     print(f"{'':16s}{'reconstruction MSE':>20s}{'trustworthiness':>18s}{'kNN preserved':>16s}")
     for name, label in (("autoencoder", "autoencoder"), ("pca", "PCA, 2 comps")):
         r = result[name]
-        print(f"{label:16s}{r['reconstruction_mse']:>20.4f}{r['trustworthiness']:>18.3f}"
-              f"{r['knn_preservation']:>16.3f}")  # fmt: skip
+        print(
+            f"{label:16s}{r['reconstruction_mse']:>20.4f}{r['trustworthiness']:>18.3f}"
+            f"{r['knn_preservation']:>16.3f}"
+        )
     out.mkdir(parents=True, exist_ok=True)
-    written = [write_html(ae, out / "explorer.html", samples=x[:200], labels=y[:200], image_shape=(8, 8),
-                          title="mlpkit: digits latent-space explorer")]  # fmt: skip
-    try:
-        from . import plots
-    except ImportError:  # pragma: no cover - matplotlib missing
-        print("(install mlpkit[plots] for the figures)")
-    else:
-        figures = {
-            "latent_scatter.png": plots.latent_scatter(
+    written = [
+        write_html(
+            ae,
+            out / "explorer.html",
+            samples=x[:200],
+            labels=y[:200],
+            image_shape=(8, 8),
+            title="mlpkit: digits latent-space explorer",
+        )
+    ]
+    written += _save_figures(
+        out,
+        {
+            "latent_scatter.png": lambda p: p.latent_scatter(
                 ae.encode(x), y, title="digits, 2-D bottleneck"
             ),
-            "reconstructions.png": plots.reconstructions(ae, x, (8, 8), n=12),
-            "latent_traversal.png": plots.latent_traversal(ae, (8, 8)),
-        }
-        for name, fig in figures.items():
-            fig.savefig(out / name, dpi=110)
-            written.append(out / name)
+            "reconstructions.png": lambda p: p.reconstructions(ae, x, (8, 8), n=12),
+            "latent_traversal.png": lambda p: p.latent_traversal(ae, (8, 8)),
+        },
+    )
     print("written:\n" + "\n".join(f"  {p}" for p in written))
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlpkit.demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m mlpkit.demo",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--fast", action="store_true", help="fewer epochs (for tests)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("reports/demo"), help="report folder")
     args = parser.parse_args(argv)
+    started = time.perf_counter()
     run_xor(seed=args.seed, epochs=1500 if args.fast else 5000)
-    run_digits(seed=args.seed, epochs=3 if args.fast else 50, verbose=0 if args.fast else 1)
-    run_autoencoder(
-        args.out, seed=args.seed, epochs=3 if args.fast else 60, verbose=0 if args.fast else 1
-    )
+    verbose = 0 if args.fast else 1
+    clf = run_digits(seed=args.seed, epochs=3 if args.fast else 50, verbose=verbose, out=args.out)
+    ae = run_autoencoder(args.out, seed=args.seed, epochs=3 if args.fast else 60, verbose=verbose)
+    print("\n== Results ==")
+    rows = [
+        ("digits classifier", "test accuracy", f"{clf['accuracy']:.2%}"),
+        ("digits classifier", "test loss", f"{clf['loss']:.4f}"),
+        (
+            "autoencoder (2-D)",
+            "reconstruction MSE",
+            f"{ae['autoencoder']['reconstruction_mse']:.4f}",
+        ),
+        ("PCA (2 components)", "reconstruction MSE", f"{ae['pca']['reconstruction_mse']:.4f}"),
+        (
+            "autoencoder (2-D)",
+            "trustworthiness (k=10)",
+            f"{ae['autoencoder']['trustworthiness']:.3f}",
+        ),
+        ("PCA (2 components)", "trustworthiness (k=10)", f"{ae['pca']['trustworthiness']:.3f}"),
+        (
+            "autoencoder (2-D)",
+            "kNN preserved (k=10)",
+            f"{ae['autoencoder']['knn_preservation']:.3f}",
+        ),
+        ("PCA (2 components)", "kNN preserved (k=10)", f"{ae['pca']['knn_preservation']:.3f}"),
+    ]
+    for model, metric, value in rows:
+        print(f"{model:20s} {metric:24s} {value:>8s}")
+    print(f"report folder: {args.out}  ({time.perf_counter() - started:.0f} s)")
     return 0
 
 

@@ -89,8 +89,11 @@ def _layer_spec(layer: Any) -> dict[str, Any]:
     if isinstance(layer, GaussianNoise):
         return {"type": "GaussianNoise", "std": layer.std}
     if isinstance(layer, ActivationLayer):
-        return {"type": "Activation", "activation": layer.activation.name,
-                "activation_config": layer.activation.get_config()}  # fmt: skip
+        return {
+            "type": "Activation",
+            "activation": layer.activation.name,
+            "activation_config": layer.activation.get_config(),
+        }
     raise TypeError(f"cannot save layer type {type(layer).__name__}")
 
 
@@ -110,6 +113,7 @@ def _collect(model: Sequential) -> tuple[dict[str, Any], list[tuple[str, np.ndar
         else {"name": model.loss.name, "config": model.loss.get_config()},
         "metrics": [m for m in model.metrics if isinstance(m, str)],
         "rng": model.rng.bit_generator.state,
+        "metadata": getattr(model, "metadata", {}),
         "epochs_trained": model.epochs_trained,
         "steps_trained": model.steps_trained,
         "optimizer": None,
@@ -153,8 +157,15 @@ def save(model: Sequential | Autoencoder, path: str | os.PathLike[str]) -> Path:
     for name, arr in arrays:
         a = np.ascontiguousarray(arr)
         le = a.dtype.newbyteorder("<")
-        table.append({"name": name, "dtype": le.str, "shape": list(a.shape), "offset": offset,
-                      "nbytes": a.nbytes})  # fmt: skip
+        table.append(
+            {
+                "name": name,
+                "dtype": le.str,
+                "shape": list(a.shape),
+                "offset": offset,
+                "nbytes": a.nbytes,
+            }
+        )
         offset += a.nbytes + _pad(a.nbytes)
     header["arrays"] = table
     header["data_length"] = offset
@@ -166,7 +177,12 @@ def save(model: Sequential | Autoencoder, path: str | os.PathLike[str]) -> Path:
         digest.update(chunk)
         chunks.append(chunk)
     header["data_sha256"] = digest.hexdigest()
-    blob = json.dumps(header, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    try:
+        blob = json.dumps(header, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"cannot save: model.metadata must hold finite JSON values (str, numbers, lists, dicts): {exc}"
+        ) from None
     prefix = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(blob))
     head = prefix + blob + b"\0" * _pad(len(prefix) + len(blob))
 
@@ -251,8 +267,11 @@ def _check_table(
     if not isinstance(table, list) or not _is_int(length) or length < 0:
         raise _fail(path, "header lacks a valid arrays table or data_length")
     if data_start + length + _DIGEST != size:
-        raise _fail(path, f"file is {size} bytes but the header describes {data_start + length} "
-                          "(truncated or has trailing bytes)")  # fmt: skip
+        raise _fail(
+            path,
+            f"file is {size} bytes but the header describes {data_start + length} "
+            "(truncated or has trailing bytes)",
+        )
     spans = []
     for entry in table:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
@@ -299,12 +318,16 @@ def _build(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) ->
     for spec in header["layers"]:
         kind = spec["type"]
         if kind == "Dense":
-            layers.append(Dense(
-                spec["in_features"], spec["out_features"],
-                activation=act_mod.get(spec["activation"], **spec.get("activation_config", {})),
-                bias=spec["bias"], regularizer=reg(spec.get("regularizer")),
-                bias_regularizer=reg(spec.get("bias_regularizer")),
-            ))  # fmt: skip
+            layers.append(
+                Dense(
+                    spec["in_features"],
+                    spec["out_features"],
+                    activation=act_mod.get(spec["activation"], **spec.get("activation_config", {})),
+                    bias=spec["bias"],
+                    regularizer=reg(spec.get("regularizer")),
+                    bias_regularizer=reg(spec.get("bias_regularizer")),
+                )
+            )
         elif kind == "Dropout":
             layers.append(Dropout(spec["rate"]))
         elif kind == "GaussianNoise":
@@ -335,6 +358,10 @@ def _build(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) ->
         )
         model.optimizer.check_state([model.flat_buffers()[0]])
     model.rng.bit_generator.state = header["rng"]
+    metadata = header.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise _fail(path, "metadata must be a JSON object")
+    model.metadata = metadata
     model.epochs_trained = int(header.get("epochs_trained", 0))
     model.steps_trained = int(header.get("steps_trained", 0))
     if "history" in header:
@@ -342,8 +369,12 @@ def _build(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) ->
 
         history = History()
         history.history = {k: list(v) for k, v in header["history"].items()}
-        history.epoch = list(range(model.epochs_trained - len(next(iter(history.history.values()), [])),
-                                   model.epochs_trained))  # fmt: skip
+        history.epoch = list(
+            range(
+                model.epochs_trained - len(next(iter(history.history.values()), [])),
+                model.epochs_trained,
+            )
+        )
         model.history = history
     return model
 

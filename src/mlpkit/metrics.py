@@ -139,8 +139,13 @@ _METRICS = {
     "mae": Metric("mae", mean_absolute_error, False),
     "r2": Metric("r2", r2_score, False),
 }
-_ALIASES = {"acc": "accuracy", "f1_score": "f1", "r2_score": "r2", "mean_squared_error": "mse",
-            "mean_absolute_error": "mae"}  # fmt: skip
+_ALIASES = {
+    "acc": "accuracy",
+    "f1_score": "f1",
+    "r2_score": "r2",
+    "mean_squared_error": "mse",
+    "mean_absolute_error": "mae",
+}
 
 
 def names() -> list[str]:

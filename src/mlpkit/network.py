@@ -87,6 +87,9 @@ class Sequential:
         self.epochs_trained = 0
         self.steps_trained = 0
         self.metrics: list[Any] = []
+        #: free-form JSON-able facts saved with the model (the CLI keeps its feature
+        #: names, scaler and label classes here)
+        self.metadata: dict[str, Any] = {}
         self.stop_training = False
         self._rows_forward: int | None = None
 
@@ -131,8 +134,11 @@ class Sequential:
         """
         params, grads = self.parameters(), self.gradients()
         cached = getattr(self, "_flat", None)
-        if cached is not None and all(
-            a.base is cached[0] for a in params) and all(g.base is cached[1] for g in grads):  # fmt: skip
+        if (
+            cached is not None
+            and all(a.base is cached[0] for a in params)
+            and all(g.base is cached[1] for g in grads)
+        ):
             return cached
         total = sum(p.size for p in params)
         flat_p, flat_g = np.empty(total, dtype=self.dtype), np.zeros(total, dtype=self.dtype)
@@ -385,9 +391,16 @@ class Sequential:
             out = layer.out_features
             n = sum(p.size for p in layer.parameters())
             rows.append(
-                {"index": i, "layer": label, "input": f"(N, {width})", "W": w, "b": b,
-                 "output": f"(N, {out})", "params": n}
-            )  # fmt: skip
+                {
+                    "index": i,
+                    "layer": label,
+                    "input": f"(N, {width})",
+                    "W": w,
+                    "b": b,
+                    "output": f"(N, {out})",
+                    "params": n,
+                }
+            )
             width = out
         return rows
 
@@ -395,15 +408,24 @@ class Sequential:
         """Print (and return) every layer's input, weight, bias and output shapes and the
         parameter count."""
         rows = self.describe_layers()
-        head = {"index": "#", "layer": "layer", "input": "input", "W": "W", "b": "b",
-                "output": "output", "params": "params"}  # fmt: skip
+        head = {
+            "index": "#",
+            "layer": "layer",
+            "input": "input",
+            "W": "W",
+            "b": "b",
+            "output": "output",
+            "params": "params",
+        }
         cols = list(head)
         table = [head] + [{k: str(v) for k, v in r.items()} for r in rows]
         widths = {c: max(len(r[c]) for r in table) for c in cols}
         lines = [f"Sequential ({self.dtype.name}, seed={self.seed})"]
         for j, r in enumerate(table):
-            cells = [r[c].rjust(widths[c]) if c in ("index", "params") else r[c].ljust(widths[c])
-                     for c in cols]  # fmt: skip
+            cells = [
+                r[c].rjust(widths[c]) if c in ("index", "params") else r[c].ljust(widths[c])
+                for c in cols
+            ]
             lines.append("  ".join(cells).rstrip())
             if j == 0:
                 lines.append("-" * len(lines[-1]))

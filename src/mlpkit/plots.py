@@ -18,13 +18,17 @@ if TYPE_CHECKING:
 
     from .autoencoder import Autoencoder
     from .callbacks import History
+    from .network import Sequential
 
 __all__ = [
     "activation_grid",
+    "confusion_matrix",
+    "decision_boundary",
     "gradient_norms",
     "latent_scatter",
     "latent_traversal",
     "loss_curves",
+    "network_diagram",
     "reconstructions",
 ]
 
@@ -202,3 +206,109 @@ def latent_traversal(
     return _image_grid(
         images, image_shape, k, steps, title="latent traversal: one row per bottleneck unit"
     )
+
+
+def confusion_matrix(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    labels: Sequence[Any] | None = None,
+    title: str = "confusion matrix",
+) -> Figure:
+    """Counts of (true, predicted) label pairs, true labels as rows."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    labels = list(np.unique(np.concatenate([y_true, y_pred])) if labels is None else labels)
+    index = {v: i for i, v in enumerate(labels)}
+    counts = np.zeros((len(labels), len(labels)), dtype=int)
+    for t, p in zip(y_true, y_pred, strict=True):
+        counts[index[t], index[p]] += 1
+    fig = _figure(
+        figsize=(1.0 + 0.45 * len(labels), 0.8 + 0.45 * len(labels)), layout="constrained"
+    )
+    ax = fig.add_subplot()
+    ax.imshow(counts, cmap="Blues")
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            color = "white" if counts[i, j] > counts.max() / 2 else "black"
+            ax.text(
+                j, i, str(counts[i, j]), ha="center", va="center", color=color, fontsize="small"
+            )
+    ax.set_xticks(range(len(labels)), [str(v) for v in labels])
+    ax.set_yticks(range(len(labels)), [str(v) for v in labels])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return fig
+
+
+def decision_boundary(
+    model: Sequential,
+    x: np.ndarray,
+    y: np.ndarray,
+    resolution: int = 200,
+    title: str = "decision boundary",
+) -> Figure:
+    """The classes a model assigns over the plane of its two inputs, with the data on top."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[1] != 2:
+        raise ValueError(f"decision_boundary needs 2 input features, got {x.shape[1]}")
+    pad = 0.1 * (x.max(axis=0) - x.min(axis=0) + 1e-9)
+    lo, hi = x.min(axis=0) - pad, x.max(axis=0) + pad
+    gx, gy = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )
+    grid = np.c_[gx.ravel(), gy.ravel()]
+    classes = model.predict_classes(grid).reshape(gx.shape)
+    fig = _figure(figsize=(5.5, 5.0), layout="constrained")
+    ax = fig.add_subplot()
+    ax.contourf(gx, gy, classes, alpha=0.3, cmap="tab10", vmin=0, vmax=9)
+    y = np.asarray(y)
+    for i, value in enumerate(np.unique(y)):
+        mask = y == value
+        ax.scatter(
+            x[mask, 0], x[mask, 1], s=8, color=f"C{i % 10}", label=str(value), edgecolors="none"
+        )
+    ax.legend(fontsize="small")
+    ax.set_title(title)
+    return fig
+
+
+def network_diagram(model: Sequential, max_units: int = 10, title: str | None = None) -> Figure:
+    """The network drawn with what seed 000's "bad diagram" leaves out: a bias node
+    feeding every layer, and each layer's activation function named under it. Layers
+    wider than ``max_units`` show their first and last units with an ellipsis."""
+    from .layers import Dense
+
+    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
+    widths = [model.n_features_in] + [layer.out_features for layer in dense]
+    names = ["input"] + [layer.activation.name for layer in dense]
+    fig = _figure(figsize=(2.2 * len(widths) + 1, 5.0), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+
+    def shown(k: int) -> list[float]:
+        count = min(k, max_units)
+        return list(np.linspace(0.9, 0.1, count)) if count > 1 else [0.5]
+
+    positions = [shown(k) for k in widths]
+    for col in range(len(widths) - 1):
+        for y0 in positions[col]:
+            for y1 in positions[col + 1]:
+                ax.plot([col, col + 1], [y0, y1], color="0.75", lw=0.4, zorder=1)
+        bias_y = min(positions[col]) - 0.12
+        for y1 in positions[col + 1]:
+            ax.plot([col, col + 1], [bias_y, y1], color="tab:orange", lw=0.5, ls="--", zorder=1)
+        ax.scatter([col], [bias_y], s=220, marker="s", color="tab:orange", zorder=3)
+        ax.text(
+            col, bias_y, "1", ha="center", va="center", fontsize="small", color="white", zorder=4
+        )
+    for col, (ys, k, name) in enumerate(zip(positions, widths, names, strict=True)):
+        ax.scatter([col] * len(ys), ys, s=260, color="tab:blue" if col else "tab:green", zorder=3)
+        if k > max_units:
+            ax.text(col + 0.12, 0.5, "⋮", ha="left", va="center", fontsize=16, zorder=5)
+        ax.text(col, 1.0, f"{k} units", ha="center", fontsize="small")
+        ax.text(col, -0.12, name if col else "x", ha="center", fontsize="small", style="italic")
+    ax.text(-0.35, -0.04, "bias", color="tab:orange", fontsize="small")
+    ax.set_xlim(-0.5, len(widths) - 0.5)
+    ax.set_ylim(-0.2, 1.08)
+    ax.set_title(title or "network: " + " → ".join(map(str, widths)))
+    return fig

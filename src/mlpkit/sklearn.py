@@ -189,8 +189,15 @@ class _BaseMLP(BaseEstimator):
             # scikit-learn's initialisation: W and b uniform in ±√(f / (fan_in + fan_out)),
             # f = 2 for logistic hidden units and 6 otherwise
             bound = math.sqrt((2.0 if activation == "sigmoid" else 6.0) / (a + b))
-            layers.append(Dense(a, b, out_activation if last else activation, init=Uniform(bound),
-                                bias_init=Uniform(bound)))  # fmt: skip
+            layers.append(
+                Dense(
+                    a,
+                    b,
+                    out_activation if last else activation,
+                    init=Uniform(bound),
+                    bias_init=Uniform(bound),
+                )
+            )
             if not last and self.dropout > 0:
                 layers.append(Dropout(self.dropout))
         return Sequential(layers, seed=_seed(self.random_state), dtype=dtype)
@@ -217,8 +224,15 @@ class _BaseMLP(BaseEstimator):
         reset = first or not (incremental or self.warm_start)
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        x, y = validate_data(self, x, y, multi_output=True, dtype=(np.float64, np.float32), reset=reset,
-                             y_numeric=not isinstance(self, ClassifierMixin))  # fmt: skip
+        x, y = validate_data(
+            self,
+            x,
+            y,
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+            y_numeric=not isinstance(self, ClassifierMixin),
+        )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         # partial_fit's first call has set classes_ from its `classes`; warm_start keeps them
@@ -269,8 +283,14 @@ class _BaseMLP(BaseEstimator):
         if self.early_stopping:
             classifier = isinstance(self, MLPClassifier) and self._kind != "multilabel"
             stratify = t.ravel() if classifier else None
-            parts = train_test_split(x, t, *(() if sw is None else (sw,)), random_state=_seed(self.random_state),
-                                     test_size=self.validation_fraction, stratify=stratify)  # fmt: skip
+            parts = train_test_split(
+                x,
+                t,
+                *(() if sw is None else (sw,)),
+                random_state=_seed(self.random_state),
+                test_size=self.validation_fraction,
+                stratify=stratify,
+            )
             fit_x, val_x, fit_t, val_t = parts[:4]
             fit_w = parts[4] if sw is not None else None
             if val_x.shape[0] < 2:
@@ -284,8 +304,10 @@ class _BaseMLP(BaseEstimator):
             batch = min(200, n)
         else:
             if self.batch_size > n:
-                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
-                              stacklevel=3)  # fmt: skip
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                    stacklevel=3,
+                )
             batch = int(np.clip(self.batch_size, 1, n))
         mean_w = 1.0
         if fit_w is not None:
@@ -300,10 +322,16 @@ class _BaseMLP(BaseEstimator):
         self._best_weights = None
         epochs = 1 if incremental else self.max_iter
         history = net.fit(
-            fit_x, fit_t, epochs=epochs, batch_size=batch, shuffle=self.shuffle, sample_weight=fit_w,
-            validation_data=val_data, callbacks=[schedule, *(self.callbacks or [])],
+            fit_x,
+            fit_t,
+            epochs=epochs,
+            batch_size=batch,
+            shuffle=self.shuffle,
+            sample_weight=fit_w,
+            validation_data=val_data,
+            callbacks=[schedule, *(self.callbacks or [])],
             verbose=2 if self.verbose else 0,
-        )  # fmt: skip
+        )
         self.history_ = history
         if self.early_stopping and self._best_weights is not None:
             net.set_weights(self._best_weights)
@@ -345,16 +373,28 @@ class _BaseMLP(BaseEstimator):
 
         theta0 = np.concatenate([p.ravel() for p in params]).astype(np.float64)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            result = minimize(value_and_grad, theta0, method="L-BFGS-B", jac=True,
-                              options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol,
-                                       "iprint": 1 if self.verbose else -1})  # fmt: skip
+            result = minimize(
+                value_and_grad,
+                theta0,
+                method="L-BFGS-B",
+                jac=True,
+                options={
+                    "maxfun": self.max_fun,
+                    "maxiter": self.max_iter,
+                    "gtol": self.tol,
+                    "iprint": 1 if self.verbose else -1,
+                },
+            )
         value_and_grad(result.x)
         self.n_iter_ = int(result.nit)
         self.loss_ = float(result.fun)
         self.history_ = None
         if not result.success and self.n_iter_ >= self.max_iter:
-            warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iterations; increase max_iter",
-                          ConvergenceWarning, stacklevel=3)  # fmt: skip
+            warnings.warn(
+                f"lbfgs failed to converge after {self.n_iter_} iterations; increase max_iter",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
 
     def _predict_raw(self, x: Any) -> np.ndarray:
         check_is_fitted(self, "network_")
@@ -455,8 +495,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 )
             self.classes_ = classes
             self._binarizer = binarizer
-            self._kind = "multilabel" if kind == "multilabel-indicator" else (
-                "binary" if len(classes) == 2 else "multiclass")  # fmt: skip
+            self._kind = (
+                "multilabel"
+                if kind == "multilabel-indicator"
+                else ("binary" if len(classes) == 2 else "multiclass")
+            )
         else:
             unseen = np.setdiff1d(np.unique(y), self.classes_) if self._kind != "multilabel" else []
             if len(unseen):
@@ -686,15 +729,22 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         hidden = [sizes] if isinstance(sizes, Integral) else list(sizes)
         act = lambda name: _ACTIVATION_ALIASES.get(name, name)  # noqa: E731
         self.autoencoder_ = Autoencoder(
-            [x.shape[1], *hidden, self.n_components], activation=act(self.activation),
-            latent_activation=act(self.latent_activation), output_activation=act(self.output_activation),
-            noise=self.noise, seed=_seed(self.random_state), dtype=x.dtype.name,
-        )  # fmt: skip
+            [x.shape[1], *hidden, self.n_components],
+            activation=act(self.activation),
+            latent_activation=act(self.latent_activation),
+            output_activation=act(self.output_activation),
+            noise=self.noise,
+            seed=_seed(self.random_state),
+            dtype=x.dtype.name,
+        )
         batch = min(200, len(x)) if self.batch_size == "auto" else min(int(self.batch_size), len(x))
         self.history_ = self.autoencoder_.fit(
-            x, epochs=self.max_iter, batch_size=batch, optimizer=optim.Adam(lr=self.learning_rate_init),
+            x,
+            epochs=self.max_iter,
+            batch_size=batch,
+            optimizer=optim.Adam(lr=self.learning_rate_init),
             verbose=2 if self.verbose else 0,
-        )  # fmt: skip
+        )
         self.loss_curve_ = list(self.history_["loss"])
         self.n_iter_ = len(self.loss_curve_)
         self._n_features_out = self.n_components

@@ -283,8 +283,16 @@ def fit(
     progress = _progress_callback(verbose)
     cbs = CallbackList([history, *guard, *user, *([progress] if progress else [])])
     start = model.epochs_trained
-    cbs.set_model(model, {"epochs": epochs, "steps": steps, "samples": n,
-                          "final_epoch": start + epochs, "batch_size": bs})  # fmt: skip
+    cbs.set_model(
+        model,
+        {
+            "epochs": epochs,
+            "steps": steps,
+            "samples": n,
+            "final_epoch": start + epochs,
+            "batch_size": bs,
+        },
+    )
     model.history = history
     model.stop_training = False
 

@@ -38,12 +38,25 @@ def _decoder_layers(autoencoder: Autoencoder) -> list[dict[str, Any]]:
     ops: list[dict[str, Any]] = []
     for layer in autoencoder.decoder.layers:
         if isinstance(layer, Dense):
-            ops.append({"type": "dense", "in": layer.in_features, "out": layer.out_features,
-                        "W": _b64(layer.W), "b": _b64(layer.b) if layer.use_bias else None,
-                        "activation": layer.activation.name, "config": layer.activation.get_config()})  # fmt: skip
+            ops.append(
+                {
+                    "type": "dense",
+                    "in": layer.in_features,
+                    "out": layer.out_features,
+                    "W": _b64(layer.W),
+                    "b": _b64(layer.b) if layer.use_bias else None,
+                    "activation": layer.activation.name,
+                    "config": layer.activation.get_config(),
+                }
+            )
         elif isinstance(layer, ActivationLayer):
-            ops.append({"type": "activation", "activation": layer.activation.name,
-                        "config": layer.activation.get_config()})  # fmt: skip
+            ops.append(
+                {
+                    "type": "activation",
+                    "activation": layer.activation.name,
+                    "config": layer.activation.get_config(),
+                }
+            )
     return ops
 
 
