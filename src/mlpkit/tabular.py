@@ -78,7 +78,7 @@ def read_csv(path: str | os.PathLike[str]) -> Table:
     p = Path(path)
     try:
         with p.open(newline="", encoding="utf-8") as f:
-            reader = csv.reader(f)
+            reader = csv.reader(f, strict=True)  # an unbalanced quote is an error, not data
             try:
                 header = next(reader)
             except StopIteration:
@@ -106,7 +106,7 @@ def read_csv(path: str | os.PathLike[str]) -> Table:
     except UnicodeDecodeError:
         raise CSVError(f"{p}: not a UTF-8 text file") from None
     except csv.Error as exc:
-        raise CSVError(f"{p}: malformed CSV: {exc}") from None
+        raise CSVError(f"{p}, line {reader.line_num}: malformed CSV ({exc})") from None
     if not rows:
         raise CSVError(f"{p}: no data rows after the header (line 1)")
     return Table(p, columns, rows, lines)

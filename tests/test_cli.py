@@ -1,0 +1,183 @@
+"""The mlpkit command: every subcommand on real CSV files, in-process and as a real
+subprocess, and a corpus of malformed files that must fail cleanly."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import mlpkit
+from mlpkit.cli import main
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def flowers(tmp_path):
+    rng = np.random.default_rng(0)
+    names = ["setosa", "versicolor", "virginica"]
+    centres = rng.normal(0, 3, size=(3, 4))
+    rows = []
+    for i in range(150):
+        k = i % 3
+        rows.append([*(np.round(centres[k] + rng.normal(0, 0.5, 4), 3)), names[k]])
+    return write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"], rows)
+
+
+@pytest.fixture
+def prices(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, size=(200, 3))
+    y = 2 * x[:, 0] - x[:, 1] ** 2 + 0.5 * x[:, 2]
+    return write_csv(tmp_path / "prices.csv", ["x1", "x2", "x3", "price"], np.c_[x, y].round(5).tolist())
+
+
+def invoke(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result
+
+
+def test_train_evaluate_predict_info_trace_on_labels(flowers, tmp_path):
+    model = tmp_path / "flowers.mlpk"
+    r = invoke("train", flowers, "--target", "species", "--out", model, "--epochs", 60, "--quiet")
+    assert r.exit_code == 0, r.output
+    assert "task classification (3 classes)" in r.output and "final: loss" in r.output and "val_accuracy" in r.output
+    assert model.exists() and (tmp_path / "flowers_loss.png").exists()
+    r = invoke("evaluate", model, flowers)
+    assert r.exit_code == 0 and "accuracy" in r.output
+    assert float(r.output.split("accuracy")[1].split()[0]) > 0.9
+    r = invoke("predict", model, flowers)
+    lines = r.output.strip().splitlines()
+    assert lines[0] == "predicted_species,p_setosa,p_versicolor,p_virginica" and len(lines) == 151
+    assert {line.split(",")[0] for line in lines[1:]} <= {"setosa", "versicolor", "virginica"}
+    out = tmp_path / "preds.csv"
+    assert invoke("predict", model, flowers, "--out", out).exit_code == 0 and out.read_text().startswith("predicted_species")
+    r = invoke("info", model)
+    assert r.exit_code == 0 and "classes: setosa, versicolor, virginica" in r.output and "Dense(softmax)" in r.output
+    r = invoke("trace", model, flowers, "--row", 3)
+    assert r.exit_code == 0 and "forward:" in r.output and "δ" in r.output
+    assert "| x |" in invoke("trace", model, flowers, "--row", 0, "--markdown").output
+
+
+def test_the_saved_model_keeps_its_scaler(flowers, tmp_path):
+    model = tmp_path / "m.mlpk"
+    invoke("train", flowers, "--target", "species", "--out", model, "--epochs", 5, "--quiet")
+    net = mlpkit.load(model)
+    prep = net.metadata["preprocessing"]
+    assert prep["features"] == ["a", "b", "c", "d"] and len(prep["mean"]) == 4 and prep["task"] == "classification"
+
+
+def test_regression_is_detected_and_trained(prices, tmp_path):
+    model = tmp_path / "prices.mlpk"
+    r = invoke("train", prices, "--target", "price", "--out", model, "--epochs", 150, "--lr", 0.01, "--quiet")
+    assert r.exit_code == 0 and "task regression" in r.output
+    r = invoke("evaluate", model, prices)
+    assert float(r.output.split("r2")[1].split()[0]) > 0.9
+    lines = invoke("predict", model, prices).output.splitlines()
+    assert lines[0] == "predicted_price" and len(lines) == 201
+
+
+def test_autoencode_and_explore(flowers, tmp_path):
+    model, page = tmp_path / "ae.mlpk", tmp_path / "page.html"
+    r = invoke("autoencode", flowers, "--bottleneck", 2, "--label", "species", "--out", model, "--explorer", page,
+               "--epochs", 30, "--quiet")
+    assert r.exit_code == 0, r.output
+    assert "autoencoder" in r.output and "pca" in r.output and page.exists()
+    again = tmp_path / "again.html"
+    r = invoke("explore", model, "--out", again, "--data", flowers)
+    assert r.exit_code == 0 and "versicolor" in again.read_text()
+    missing = invoke("explore", tmp_path / "none.mlpk", "--out", again)
+    assert missing.exit_code == 1 and "cannot read" in missing.output
+
+
+def test_explore_refuses_a_plain_network(flowers, tmp_path):
+    model = tmp_path / "m.mlpk"
+    invoke("train", flowers, "--target", "species", "--out", model, "--epochs", 2, "--quiet")
+    r = invoke("explore", model, "--out", tmp_path / "p.html")
+    assert r.exit_code == 1 and "not an autoencoder" in r.output
+
+
+BAD_FILES = {
+    "empty.csv": ("", "the file is empty"),
+    "header_only.csv": ("a,b,y\n", "no data rows after the header"),
+    "ragged.csv": ("a,b,y\n1,2,0\n1,2\n", "line 3: 2 fields, but the header has 3"),
+    "missing.csv": ("a,b,y\n1,2,0\n1,,1\n", "line 3, column 'b': missing value"),
+    "text.csv": ("a,b,y\n1,2,0\n1,abc,1\n", "line 3, column 'b': 'abc' is not a number"),
+    "nan.csv": ("a,b,y\n1,2,0\n1,nan,1\n", "line 3, column 'b': missing value"),
+    "inf.csv": ("a,b,y\n1,2,0\ninf,2,1\n", "line 3, column 'a': inf is not a finite number"),
+    "dupes.csv": ("a,a,y\n1,2,0\n", "duplicate column name(s) 'a'"),
+    "one_class.csv": ("a,b,y\n1,2,cat\n3,4,cat\n", "has a single class 'cat'"),
+    "no_target.csv": ("a,b,z\n1,2,0\n3,4,1\n", "no column 'y'; the columns are a, b, z"),
+    "binary.csv": (b"a,b,y\n\xff\xfe,2,0\n", "not a UTF-8 text file"),
+    "quote.csv": ('a,b,y\n1,"2,0\n', "line 2: malformed CSV (unexpected end of data)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_malformed_csv_fails_with_one_line_and_writes_nothing(name, tmp_path):
+    content, message = BAD_FILES[name]
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    model = tmp_path / "model.mlpk"
+    r = invoke("train", path, "--target", "y", "--out", model, "--epochs", 2, "--quiet")
+    assert r.exit_code == 1
+    lines = [line for line in r.output.strip().splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and message in lines[0] and str(path.name) in lines[0]
+    assert "Traceback" not in r.output
+    assert not model.exists() and not (tmp_path / "model_loss.png").exists()
+
+
+def test_regression_target_must_be_numeric(tmp_path):
+    path = write_csv(tmp_path / "d.csv", ["a", "y"], [[1, 2.5], [2, "x"]])
+    r = invoke("train", path, "--target", "y", "--task", "regression", "--out", tmp_path / "m.mlpk", "--quiet")
+    assert r.exit_code == 1 and "line 3, column 'y': 'x' is not a number" in r.output
+
+
+def test_prediction_data_must_match_the_model(flowers, tmp_path):
+    model = tmp_path / "m.mlpk"
+    invoke("train", flowers, "--target", "species", "--out", model, "--epochs", 2, "--quiet")
+    other = write_csv(tmp_path / "o.csv", ["a", "b", "species"], [[1, 2, "setosa"]])
+    r = invoke("predict", model, other)
+    assert r.exit_code == 1 and "missing feature column(s) 'c', 'd'" in r.output
+    unknown = write_csv(tmp_path / "u.csv", ["a", "b", "c", "d", "species"], [[1, 2, 3, 4, "rose"]])
+    r = invoke("evaluate", model, unknown)
+    assert r.exit_code == 1 and "unknown label 'rose'" in r.output
+    r = invoke("trace", model, flowers, "--row", 999)
+    assert r.exit_code == 1 and "past the last data row" in r.output
+    bad_model = tmp_path / "bad.mlpk"
+    bad_model.write_bytes(b"this is a text file, not a model at all")
+    r = invoke("info", bad_model)
+    assert r.exit_code == 1 and "not an mlpkit model file" in r.output
+
+
+def test_a_diverging_run_saves_nothing(prices, tmp_path):
+    model = tmp_path / "m.mlpk"
+    r = invoke("train", prices, "--target", "price", "--out", model, "--lr", 1e12, "--optimizer", "sgd",
+               "--epochs", 50, "--quiet")
+    assert r.exit_code == 1 and "loss became" in r.output and not model.exists()
+
+
+def test_real_subprocess(flowers, tmp_path):
+    exe = [sys.executable, "-m", "mlpkit.cli"]
+    done = subprocess.run([*exe, "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "train" in done.stdout and "autoencode" in done.stdout
+    model = tmp_path / "m.mlpk"
+    done = subprocess.run([*exe, "train", str(flowers), "--target", "species", "--out", str(model), "--epochs", "3"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Epoch 3/3" in done.stderr  # the progress bar
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1\n")
+    done = subprocess.run([*exe, "train", str(bad), "--target", "b", "--out", str(model)], capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
