@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def parse(
@@ -24,3 +25,11 @@ def parse(
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     return args
+
+
+def save(fig: Any, args: argparse.Namespace, name: str) -> Path:
+    """Write a figure into the output folder and say where."""
+    path = args.out / name
+    fig.savefig(path, dpi=100)
+    print(f"figure: {path}")
+    return path

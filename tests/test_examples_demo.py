@@ -29,21 +29,40 @@ def test_demo_prints_the_xor_trace_a_digits_accuracy_and_the_autoencoder_report(
     )  # three epochs in fast mode; the full demo is held to 97% in test_training
 
 
-@pytest.mark.parametrize(
-    ("script", "figure", "expected"),
-    [
-        ("xor_seed001.py", "xor_loss.png", ["σ(1.000) = 0.731", "-> XOR", "classes [1, 0, 1, 0]"]),
-        ("optimizers.py", "optimizers.png", ["SGD", "Momentum", "RMSprop", "Adam"]),
-    ],
-)
-def test_example_runs_and_writes_its_figure(script, figure, expected, tmp_path):
-    out = run(
-        [str(ROOT / "examples" / script), "--fast", "--out", str(tmp_path)], cwd=ROOT / "examples"
-    )
-    for text in expected:
-        assert text in out
-    png = tmp_path / figure
-    assert png.stat().st_size > 5000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+EXPECTED = {  # what each example must print (beyond writing its figures)
+    "01_shapes.py": ["X (100, 784)  W (784, 10)  b (10,)  Y (100, 10)"],
+    "02_vanishing_gradients.py": ["sigmoid", "tanh", "relu"],
+    "03_linear_collapse.py": ["equals one layer W' = W1 W2 W3"],
+    "04_xor.py": ["σ(1.000) = 0.731", "-> XOR", "classes [1, 0, 1, 0]"],
+    "05_batching_modes.py": ["stochastic (1)", "mini-batch (32)", "batch (all 300)"],
+    "06_overfitting.py": ["with EarlyStopping(patience=50): stopped at epoch"],
+    "07_universal_approximation.py": ["sin  mse by width", "abs  mse by width", "step mse by width"],
+    "08_depth_vs_width.py": ["hidden [48]", "hidden [8, 8, 8]"],
+    "09_optimizers.py": ["SGD", "Momentum", "RMSprop", "Adam"],
+    "10_regularization.py": ["L2 α=0.1", "L1 α=0.1"],
+    "11_initialization.py": ["1 distinct weight vectors", "He, relu"],
+    "12_softmax_jacobian.py": ["diag(ŷ) − ŷŷᵀ", "max |analytic − finite differences| = "],
+    "13_autoencoder_digits.py": ["autoencoder  reconstruction MSE", "explorer page:"],
+    "14_double_descent.py": ["width   400: test mse"],
+    "15_loss_landscape.py": ["loss at the optimum"],
+}
+
+
+def test_every_example_is_listed():
+    scripts = sorted(p.name for p in (ROOT / "examples").glob("[0-9]*.py"))
+    assert set(scripts) == set(EXPECTED) | {"13_mnist_autoencoder.py"}
+
+
+@pytest.mark.parametrize("script", sorted(EXPECTED))
+def test_example_runs_and_writes_its_figures(script, tmp_path):
+    out = run([str(ROOT / "examples" / script), "--fast", "--out", str(tmp_path)], cwd=ROOT / "examples")
+    for text in EXPECTED[script]:
+        assert text in out, text
+    figures = [line.split("figure: ", 1)[1] for line in out.splitlines() if line.startswith("figure: ")]
+    assert figures
+    for figure in figures:
+        png = Path(figure)
+        assert png.stat().st_size > 5000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_mnist_example_on_tiny_idx_files(tmp_path):
@@ -54,7 +73,7 @@ def test_mnist_example_on_tiny_idx_files(tmp_path):
     write_mnist(data, n=200)
     out = run(
         [
-            str(ROOT / "examples" / "mnist_autoencoder.py"),
+            str(ROOT / "examples" / "13_mnist_autoencoder.py"),
             "--fast",
             "--data",
             str(data),
@@ -73,7 +92,7 @@ def test_mnist_example_on_tiny_idx_files(tmp_path):
         assert (tmp_path / name).exists(), name
     missing = run(
         [
-            str(ROOT / "examples" / "mnist_autoencoder.py"),
+            str(ROOT / "examples" / "13_mnist_autoencoder.py"),
             "--fast",
             "--data",
             str(tmp_path / "none"),
