@@ -12,11 +12,12 @@ Xᵀ·dZ and dZ·Wᵀ with the same shapes, into preallocated outputs) — is ti
 process: no training loop can beat it on this machine.
 
 Reported per workload: seconds per epoch (median of several epochs after a warm-up
-one), rows per second, the time ratios mlpkit / peer, and floor / mlpkit (the share of
-the epoch that is matrix multiplication). Plus: mlpkit's scikit-learn MLPClassifier
-against scikit-learn's on the digits (same parameters: time ratio and accuracy), the
-latency of a single-row ``predict``, ``import mlpkit`` time, and the peak memory of an
-MNIST-sized epoch against the data's own size.
+one; the contenders take turns epoch by epoch, so a slow spell of a shared machine
+hits all of them), rows per second, the time ratios mlpkit / peer, and floor / mlpkit
+(the share of the epoch that is matrix multiplication). Plus: mlpkit's scikit-learn
+MLPClassifier against scikit-learn's on the digits (same parameters: time ratio and
+accuracy), the latency of a single-row ``predict``, ``import mlpkit`` time, and the
+peak memory of an MNIST-sized epoch against the data's own size.
 
     python benchmarks/run.py                 # everything (a few minutes)
     python benchmarks/run.py --quick         # fewer epochs, smaller MNIST stand-in
@@ -76,15 +77,20 @@ def make_data(w: Workload) -> tuple[np.ndarray, np.ndarray, str]:
     return x, y, "synthetic"
 
 
-def median_time(run: Callable[[], object], repeats: int) -> float:
-    run()  # warm-up epoch
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
+def interleaved(runners: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median epoch time of each runner, measured in rounds (one epoch of each per
+    round, after one warm-up epoch each), so that a slow spell of a shared machine hits
+    every contender rather than one of them."""
+    for run in runners.values():
         run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    samples: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(repeats):
+        for name, run in runners.items():
+            gc.collect()
+            start = time.perf_counter()
+            run()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def mlpkit_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], object]:
@@ -288,20 +294,14 @@ def main() -> None:
     ]
     for w in workloads(args.quick):
         x, y, source = make_data(w)
-        ours = median_time(mlpkit_epoch(w, x, y), repeats)
-        floor = median_time(gemm_floor(w), repeats)
-        peers = {}
-        for label, factory in (("torch", torch_epoch), ("sklearn", sklearn_epoch)):
-            run = factory(w, x, y)
-            peers[label] = median_time(run, repeats) if run is not None else None
-        cells = [
-            f"{w.name} {'-'.join(map(str, w.sizes))} (batch {w.batch})",
-            f"{source} {len(x):,} rows",
-            f"{ours:.3f}",
-            f"{len(x) / ours:,.0f}",
-        ]
+        runners = {"mlpkit": mlpkit_epoch(w, x, y), "floor": gemm_floor(w),
+                   "torch": torch_epoch(w, x, y), "sklearn": sklearn_epoch(w, x, y)}  # fmt: skip
+        times = interleaved({k: v for k, v in runners.items() if v is not None}, repeats)
+        ours, floor = times["mlpkit"], times["floor"]
+        cells = [f"{w.name} {'-'.join(map(str, w.sizes))} (batch {w.batch})", f"{source} {len(x):,} rows",
+                 f"{ours:.3f}", f"{len(x) / ours:,.0f}"]  # fmt: skip
         for label in ("torch", "sklearn"):
-            peer = peers[label]
+            peer = times.get(label)
             cells += ["n/a", "n/a"] if peer is None else [f"{peer:.3f}", f"{ours / peer:.2f}"]
         cells += [f"{floor:.3f}", f"{floor / ours:.0%}"]
         lines.append("| " + " | ".join(cells) + " |")

@@ -44,7 +44,9 @@ def main() -> None:
                 (kind, alpha, np.linalg.norm(weights), np.mean(np.abs(weights) < 1e-3), val)
             )
             norm, zeros = rows[-1][2], rows[-1][3]
-            print(f"{kind} α={alpha:<7g} ‖W‖ {norm:7.3f}  zero weights {zeros:5.1%}  validation mse {val:.4f}")
+            print(
+                f"{kind} α={alpha:<7g} ‖W‖ {norm:7.3f}  zero weights {zeros:5.1%}  validation mse {val:.4f}"
+            )
     fig = _figure(figsize=(10, 4), layout="constrained")
     norm_ax, val_ax = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     for kind in ("L2", "L1"):

@@ -40,7 +40,9 @@ def prices(tmp_path):
     rng = np.random.default_rng(1)
     x = rng.uniform(-1, 1, size=(200, 3))
     y = 2 * x[:, 0] - x[:, 1] ** 2 + 0.5 * x[:, 2]
-    return write_csv(tmp_path / "prices.csv", ["x1", "x2", "x3", "price"], np.c_[x, y].round(5).tolist())
+    return write_csv(
+        tmp_path / "prices.csv", ["x1", "x2", "x3", "price"], np.c_[x, y].round(5).tolist()
+    )
 
 
 def invoke(*args):
@@ -52,7 +54,11 @@ def test_train_evaluate_predict_info_trace_on_labels(flowers, tmp_path):
     model = tmp_path / "flowers.mlpk"
     r = invoke("train", flowers, "--target", "species", "--out", model, "--epochs", 60, "--quiet")
     assert r.exit_code == 0, r.output
-    assert "task classification (3 classes)" in r.output and "final: loss" in r.output and "val_accuracy" in r.output
+    assert (
+        "task classification (3 classes)" in r.output
+        and "final: loss" in r.output
+        and "val_accuracy" in r.output
+    )
     assert model.exists() and (tmp_path / "flowers_loss.png").exists()
     r = invoke("evaluate", model, flowers)
     assert r.exit_code == 0 and "accuracy" in r.output
@@ -62,12 +68,19 @@ def test_train_evaluate_predict_info_trace_on_labels(flowers, tmp_path):
     assert lines[0] == "predicted_species,p_setosa,p_versicolor,p_virginica" and len(lines) == 151
     assert {line.split(",")[0] for line in lines[1:]} <= {"setosa", "versicolor", "virginica"}
     out = tmp_path / "preds.csv"
-    assert invoke("predict", model, flowers, "--out", out).exit_code == 0 and out.read_text().startswith("predicted_species")
+    assert invoke(
+        "predict", model, flowers, "--out", out
+    ).exit_code == 0 and out.read_text().startswith("predicted_species")
     r = invoke("info", model)
-    assert r.exit_code == 0 and "classes: setosa, versicolor, virginica" in r.output and "Dense(softmax)" in r.output
+    assert (
+        r.exit_code == 0
+        and "classes: setosa, versicolor, virginica" in r.output
+        and "Dense(softmax)" in r.output
+    )
     r = invoke("trace", model, flowers, "--row", 3)
     assert r.exit_code == 0 and "forward:" in r.output and "δ" in r.output
     assert "| x |" in invoke("trace", model, flowers, "--row", 0, "--markdown").output
+    assert "forward:" in invoke("trace", model, "--row", 1).output  # defaults to the training CSV
 
 
 def test_the_saved_model_keeps_its_scaler(flowers, tmp_path):
@@ -75,12 +88,28 @@ def test_the_saved_model_keeps_its_scaler(flowers, tmp_path):
     invoke("train", flowers, "--target", "species", "--out", model, "--epochs", 5, "--quiet")
     net = mlpkit.load(model)
     prep = net.metadata["preprocessing"]
-    assert prep["features"] == ["a", "b", "c", "d"] and len(prep["mean"]) == 4 and prep["task"] == "classification"
+    assert (
+        prep["features"] == ["a", "b", "c", "d"]
+        and len(prep["mean"]) == 4
+        and prep["task"] == "classification"
+    )
 
 
 def test_regression_is_detected_and_trained(prices, tmp_path):
     model = tmp_path / "prices.mlpk"
-    r = invoke("train", prices, "--target", "price", "--out", model, "--epochs", 150, "--lr", 0.01, "--quiet")
+    r = invoke(
+        "train",
+        prices,
+        "--target",
+        "price",
+        "--out",
+        model,
+        "--epochs",
+        150,
+        "--lr",
+        0.01,
+        "--quiet",
+    )
     assert r.exit_code == 0 and "task regression" in r.output
     r = invoke("evaluate", model, prices)
     assert float(r.output.split("r2")[1].split()[0]) > 0.9
@@ -90,8 +119,21 @@ def test_regression_is_detected_and_trained(prices, tmp_path):
 
 def test_autoencode_and_explore(flowers, tmp_path):
     model, page = tmp_path / "ae.mlpk", tmp_path / "page.html"
-    r = invoke("autoencode", flowers, "--bottleneck", 2, "--label", "species", "--out", model, "--explorer", page,
-               "--epochs", 30, "--quiet")
+    r = invoke(
+        "autoencode",
+        flowers,
+        "--bottleneck",
+        2,
+        "--label",
+        "species",
+        "--out",
+        model,
+        "--explorer",
+        page,
+        "--epochs",
+        30,
+        "--quiet",
+    )
     assert r.exit_code == 0, r.output
     assert "autoencoder" in r.output and "pca" in r.output and page.exists()
     again = tmp_path / "again.html"
@@ -140,7 +182,17 @@ def test_malformed_csv_fails_with_one_line_and_writes_nothing(name, tmp_path):
 
 def test_regression_target_must_be_numeric(tmp_path):
     path = write_csv(tmp_path / "d.csv", ["a", "y"], [[1, 2.5], [2, "x"]])
-    r = invoke("train", path, "--target", "y", "--task", "regression", "--out", tmp_path / "m.mlpk", "--quiet")
+    r = invoke(
+        "train",
+        path,
+        "--target",
+        "y",
+        "--task",
+        "regression",
+        "--out",
+        tmp_path / "m.mlpk",
+        "--quiet",
+    )
     assert r.exit_code == 1 and "line 3, column 'y': 'x' is not a number" in r.output
 
 
@@ -163,8 +215,21 @@ def test_prediction_data_must_match_the_model(flowers, tmp_path):
 
 def test_a_diverging_run_saves_nothing(prices, tmp_path):
     model = tmp_path / "m.mlpk"
-    r = invoke("train", prices, "--target", "price", "--out", model, "--lr", 1e12, "--optimizer", "sgd",
-               "--epochs", 50, "--quiet")
+    r = invoke(
+        "train",
+        prices,
+        "--target",
+        "price",
+        "--out",
+        model,
+        "--lr",
+        1e12,
+        "--optimizer",
+        "sgd",
+        "--epochs",
+        50,
+        "--quiet",
+    )
     assert r.exit_code == 1 and "loss became" in r.output and not model.exists()
 
 
@@ -173,11 +238,22 @@ def test_real_subprocess(flowers, tmp_path):
     done = subprocess.run([*exe, "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "train" in done.stdout and "autoencode" in done.stdout
     model = tmp_path / "m.mlpk"
-    done = subprocess.run([*exe, "train", str(flowers), "--target", "species", "--out", str(model), "--epochs", "3"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [*exe, "train", str(flowers), "--target", "species", "--out", str(model), "--epochs", "3"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "Epoch 3/3" in done.stderr  # the progress bar
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1\n")
-    done = subprocess.run([*exe, "train", str(bad), "--target", "b", "--out", str(model)], capture_output=True, text=True)
-    assert done.returncode == 1 and done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
+    done = subprocess.run(
+        [*exe, "train", str(bad), "--target", "b", "--out", str(model)],
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        done.returncode == 1
+        and done.stderr.strip().count("\n") == 0
+        and "Traceback" not in done.stderr
+    )

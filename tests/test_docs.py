@@ -32,3 +32,14 @@ def test_readme_layout_map_lists_real_files():
     layout = text.split("## Layout")[1]
     for name in re.findall(r"^\s+([a-z_]+\.py)", layout, flags=re.M):
         assert (ROOT / "src" / "mlpkit" / name).exists(), name
+
+
+def test_readme_names_only_files_that_exist():
+    text = (ROOT / "README.md").read_text()
+    paths = set(re.findall(r"`((?:examples|tests|benchmarks|src)/[\w/.-]+\.\w+)`", text))
+    scripts = set(re.findall(r"\| `(\d\d_[\w]+\.py)` \|", text))
+    assert paths and len(scripts) == 16
+    for path in paths:
+        assert (ROOT / path).exists(), path
+    for script in scripts:
+        assert (ROOT / "examples" / script).exists(), script

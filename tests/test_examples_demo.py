@@ -36,7 +36,11 @@ EXPECTED = {  # what each example must print (beyond writing its figures)
     "04_xor.py": ["σ(1.000) = 0.731", "-> XOR", "classes [1, 0, 1, 0]"],
     "05_batching_modes.py": ["stochastic (1)", "mini-batch (32)", "batch (all 300)"],
     "06_overfitting.py": ["with EarlyStopping(patience=50): stopped at epoch"],
-    "07_universal_approximation.py": ["sin  mse by width", "abs  mse by width", "step mse by width"],
+    "07_universal_approximation.py": [
+        "sin  mse by width",
+        "abs  mse by width",
+        "step mse by width",
+    ],
     "08_depth_vs_width.py": ["hidden [48]", "hidden [8, 8, 8]"],
     "09_optimizers.py": ["SGD", "Momentum", "RMSprop", "Adam"],
     "10_regularization.py": ["L2 α=0.1", "L1 α=0.1"],
@@ -55,10 +59,14 @@ def test_every_example_is_listed():
 
 @pytest.mark.parametrize("script", sorted(EXPECTED))
 def test_example_runs_and_writes_its_figures(script, tmp_path):
-    out = run([str(ROOT / "examples" / script), "--fast", "--out", str(tmp_path)], cwd=ROOT / "examples")
+    out = run(
+        [str(ROOT / "examples" / script), "--fast", "--out", str(tmp_path)], cwd=ROOT / "examples"
+    )
     for text in EXPECTED[script]:
         assert text in out, text
-    figures = [line.split("figure: ", 1)[1] for line in out.splitlines() if line.startswith("figure: ")]
+    figures = [
+        line.split("figure: ", 1)[1] for line in out.splitlines() if line.startswith("figure: ")
+    ]
     assert figures
     for figure in figures:
         png = Path(figure)

@@ -60,6 +60,10 @@ def test_toy_sets_are_seeded(maker):
 def test_regression_1d_and_split():
     x, y = datasets.regression_1d("abs", n_samples=50)
     np.testing.assert_allclose(y, np.abs(x), atol=1e-6)
+    x, y = datasets.regression_1d(lambda v: v**2, n_samples=11, low=-1, high=1)
+    np.testing.assert_allclose(y, x**2, atol=1e-6)
+    with pytest.raises(ValueError, match="fn must be one of"):
+        datasets.regression_1d("cos")
     xd, yd = datasets.load_digits()
     xtr, xte, _, yte = datasets.train_test_split(xd, yd, test_size=0.25, seed=0)
     assert len(xte) + len(xtr) == 1797 and abs(len(xte) - 450) <= 10

@@ -160,3 +160,14 @@ def test_astype_and_copy_are_independent(rng):
     twin = net.copy()
     twin.parameters()[0][...] = 0
     assert np.any(net.parameters()[0] != 0)
+
+
+def test_large_inputs_with_huge_but_finite_values_are_accepted():
+    """The fast finiteness check sums the data; a sum that overflows must not be
+    mistaken for an inf in the data."""
+    net = make_mlp([100, 1], dtype="float32")
+    x = np.full((100, 100), 1e35, dtype=np.float32)  # the sum (1e39) overflows float32
+    assert net.predict(x).shape == (100, 1)
+    x[7, 3] = np.nan
+    with pytest.raises(ValueError, match="X contains nan at row 7, column 3"):
+        net.predict(x)

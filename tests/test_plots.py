@@ -30,3 +30,25 @@ def test_activation_grid_draws_each_function_and_derivative():
     assert len(fig.axes) == 3
     relu_derivative = fig.axes[0].lines[1].get_ydata()
     assert set(np.unique(relu_derivative)) == {0.0, 1.0}
+
+
+def test_confusion_matrix_counts(rng):
+    fig = plots.confusion_matrix(np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 2, 0]))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["1", "1", "0", "0", "1", "0", "1", "0", "2"]
+
+
+def test_decision_boundary_and_network_diagram():
+    import mlpkit
+
+    x, y = mlpkit.datasets.moons(n_samples=60)
+    net = make_mlp([2, 4, 2], output="softmax", dtype="float32")
+    fig = plots.decision_boundary(net, x, y, resolution=20)
+    assert len(fig.axes[0].collections) >= 2
+    wide = make_mlp([3, 40, 2], hidden="relu", output="softmax")
+    diagram = plots.network_diagram(wide, max_units=6)
+    labels = [t.get_text() for t in diagram.axes[0].texts]
+    assert (
+        "relu" in labels and "softmax" in labels and labels.count("1") == 2
+    )  # a bias node per layer
+    assert "40 units" in labels and "⋮" in labels

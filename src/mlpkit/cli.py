@@ -5,7 +5,7 @@
     mlpkit evaluate MODEL DATA.csv
     mlpkit predict MODEL DATA.csv [--out preds.csv]
     mlpkit info MODEL
-    mlpkit trace MODEL DATA.csv --row N
+    mlpkit trace MODEL [DATA.csv] --row N
     mlpkit autoencode DATA.csv --bottleneck 2 --out MODEL [--explorer page.html]
     mlpkit explore MODEL --out page.html [--data DATA.csv]
 
@@ -294,17 +294,24 @@ def info(model: Path) -> None:
 
 @main.command()
 @click.argument("model", type=click.Path(path_type=Path))
-@click.argument("data", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path), required=False)
 @click.option(
     "--row", type=click.IntRange(0), default=0, show_default=True, help="data row (0 = first)"
 )
 @click.option("--markdown", is_flag=True, help="Markdown tables instead of plain text")
 @_clean_errors
-def trace(model: Path, data: Path, row: int, markdown: bool) -> None:
-    """The seed-style forward/backward table of MODEL for one row of DATA.csv."""
+def trace(model: Path, data: Path | None, row: int, markdown: bool) -> None:
+    """The seed-style forward/backward table of MODEL for one row of DATA.csv (default:
+    the CSV the model was trained on)."""
     from .trace import trace as run_trace
 
     net, prep = _load_tabular(model)
+    if data is None:
+        data = Path(net.metadata.get("source", ""))
+        if not data.is_file():
+            raise ValueError(
+                f"{model}: its training data {str(data)!r} is gone; pass the CSV to trace"
+            )
     table = read_csv(data)
     if row >= len(table.rows):
         raise ValueError(f"{data}: --row {row} is past the last data row ({len(table.rows) - 1})")

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import os
 import struct
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -97,18 +98,24 @@ def circles(
 
 
 def regression_1d(
-    fn: str = "sin", n_samples: int = 256, noise: float = 0.0, seed: int | None = 0
+    fn: str | Callable[[np.ndarray], np.ndarray] = "sin",
+    n_samples: int = 256,
+    noise: float = 0.0,
+    seed: int | None = 0,
+    low: float = -np.pi,
+    high: float = np.pi,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Samples of a 1-D function on [−π, π] for universal approximation: X (n, 1), y (n, 1).
-
-    fn: "sin", "abs" or "step".
-    """
+    """Samples of a 1-D function on [low, high] (default [−π, π]) for universal
+    approximation: X (n, 1), y (n, 1). fn: "sin", "abs", "step", or any vectorised
+    function of x; ``noise`` adds N(0, noise²) to y."""
     funcs = {"sin": np.sin, "abs": np.abs, "step": lambda v: (v > 0).astype(float)}
-    if fn not in funcs:
-        raise ValueError(f"fn must be one of {sorted(funcs)}, got {fn!r}")
+    if isinstance(fn, str):
+        if fn not in funcs:
+            raise ValueError(f"fn must be one of {sorted(funcs)} or a function, got {fn!r}")
+        fn = funcs[fn]
     rng = np.random.default_rng(seed)
-    x = np.linspace(-np.pi, np.pi, n_samples).reshape(-1, 1)
-    y = funcs[fn](x) + rng.normal(0.0, noise, x.shape)
+    x = np.linspace(low, high, n_samples).reshape(-1, 1)
+    y = np.asarray(fn(x), dtype=np.float64).reshape(-1, 1) + rng.normal(0.0, noise, x.shape)
     return x.astype(np.float32), y.astype(np.float32)
 
 
