@@ -12,12 +12,13 @@ Xᵀ·dZ and dZ·Wᵀ with the same shapes, into preallocated outputs) — is ti
 process: no training loop can beat it on this machine.
 
 Reported per workload: seconds per epoch (median of several epochs after a warm-up
-one; the contenders take turns epoch by epoch, so a slow spell of a shared machine
-hits all of them), rows per second, the time ratios mlpkit / peer, and floor / mlpkit
-(the share of the epoch that is matrix multiplication). Plus: mlpkit's scikit-learn
-MLPClassifier against scikit-learn's on the digits (same parameters: time ratio and
-accuracy), the latency of a single-row ``predict``, ``import mlpkit`` time, and the
-peak memory of an MNIST-sized epoch against the data's own size.
+one, mlpkit's taken from the History of one ``fit`` call; the contenders take turns
+epoch by epoch, so a slow spell of a shared machine hits all of them), rows per
+second, the time ratios mlpkit / peer, and floor / mlpkit (the share of the epoch that
+is matrix multiplication). Plus: mlpkit's scikit-learn MLPClassifier against
+scikit-learn's on the digits (same parameters: time ratio and accuracy), the latency
+of a single-row ``predict``, ``import mlpkit`` time, and the peak memory of an
+MNIST-sized epoch against the data's own size.
 
     python benchmarks/run.py                 # everything (a few minutes)
     python benchmarks/run.py --quick         # fewer epochs, smaller MNIST stand-in
@@ -77,20 +78,37 @@ def make_data(w: Workload) -> tuple[np.ndarray, np.ndarray, str]:
     return x, y, "synthetic"
 
 
-def interleaved(runners: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median epoch time of each runner, measured in rounds (one epoch of each per
-    round, after one warm-up epoch each), so that a slow spell of a shared machine hits
-    every contender rather than one of them."""
-    for run in runners.values():
-        run()
-    samples: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(repeats):
-        for name, run in runners.items():
+class Interleave(mlpkit.Callback):
+    """Runs one epoch of every peer after each mlpkit epoch, inside one ``fit`` call:
+    mlpkit is timed as a user trains it (many epochs per fit, each epoch's time from
+    the History), and the contenders take turns, so a slow spell of a shared machine
+    hits all of them rather than one."""
+
+    def __init__(self, peers: dict[str, Callable[[], object]]) -> None:
+        self.peers = peers
+        self.samples: dict[str, list[float]] = {name: [] for name in peers}
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for name, run in self.peers.items():
             gc.collect()
             start = time.perf_counter()
             run()
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
+            self.samples[name].append(time.perf_counter() - start)
+
+
+def measure(
+    w: Workload, x: np.ndarray, y: np.ndarray, peers: dict[str, Callable[[], object]], repeats: int
+):
+    """Median seconds per epoch of mlpkit and of each peer; the first epoch of each is
+    a warm-up and is dropped."""
+    layers = [Dense(a, b, "relu") for a, b in zip(w.sizes[:-2], w.sizes[1:-1], strict=True)]
+    net = mlpkit.Sequential([*layers, Dense(w.sizes[-2], w.sizes[-1], "softmax")], seed=0)
+    turns = Interleave(peers)
+    history = net.fit(x, y, loss="cross_entropy", optimizer=mlpkit.optimizers.Adam(lr=1e-3), epochs=repeats + 1,
+                      batch_size=w.batch, callbacks=[turns], verbose=0)  # fmt: skip
+    times = {"mlpkit": statistics.median(history["time"][1:])}
+    times.update({name: statistics.median(values[1:]) for name, values in turns.samples.items()})
+    return times
 
 
 def mlpkit_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], object]:
@@ -294,9 +312,12 @@ def main() -> None:
     ]
     for w in workloads(args.quick):
         x, y, source = make_data(w)
-        runners = {"mlpkit": mlpkit_epoch(w, x, y), "floor": gemm_floor(w),
-                   "torch": torch_epoch(w, x, y), "sklearn": sklearn_epoch(w, x, y)}  # fmt: skip
-        times = interleaved({k: v for k, v in runners.items() if v is not None}, repeats)
+        peers = {
+            "floor": gemm_floor(w),
+            "torch": torch_epoch(w, x, y),
+            "sklearn": sklearn_epoch(w, x, y),
+        }
+        times = measure(w, x, y, {k: v for k, v in peers.items() if v is not None}, repeats)
         ours, floor = times["mlpkit"], times["floor"]
         cells = [f"{w.name} {'-'.join(map(str, w.sizes))} (batch {w.batch})", f"{source} {len(x):,} rows",
                  f"{ours:.3f}", f"{len(x) / ours:,.0f}"]  # fmt: skip
