@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -519,7 +518,6 @@ class ProgressBar(Callback):
             dynamic_ncols=True,
             mininterval=0.2,
         )
-        self._start = time.perf_counter()
 
     def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         bar = self.bar

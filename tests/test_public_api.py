@@ -1,0 +1,79 @@
+"""The public names ../shared/DESIGN.md promises other code, with their signatures."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+import mlpkit
+
+
+def params(obj) -> list[str]:
+    return list(inspect.signature(obj).parameters)
+
+
+def test_names_and_signatures():
+    assert params(mlpkit.Sequential)[:2] == ["layers", "seed"]
+    assert params(mlpkit.Dense)[:4] == ["in_features", "out_features", "activation", "init"]
+    for name in ("Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "Softplus", "Softmax", "Identity"):
+        assert isinstance(getattr(mlpkit, name)(), mlpkit.Layer)
+    for name in ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softmax", "identity"):
+        assert mlpkit.Dense(2, 2, name).activation.name == name
+    fit = params(mlpkit.Sequential.fit)
+    assert fit[1:] == [
+        "x",
+        "y",
+        "loss",
+        "optimizer",
+        "epochs",
+        "batch_size",
+        "shuffle",
+        "validation_data",
+        "validation_split",
+        "callbacks",
+        "metrics",
+        "class_weight",
+        "sample_weight",
+        "verbose",
+    ]
+    assert params(mlpkit.optimizers.SGD)[:5] == [
+        "lr",
+        "momentum",
+        "dampening",
+        "nesterov",
+        "weight_decay",
+    ]
+    assert params(mlpkit.optimizers.RMSprop)[:3] == ["lr", "alpha", "eps"]
+    assert params(mlpkit.optimizers.Adam)[:4] == ["lr", "betas", "eps", "weight_decay"]
+    assert {"AdamW", "Adagrad"} <= set(dir(mlpkit.optimizers))
+    assert params(mlpkit.gradcheck)[:4] == ["model", "x", "y", "loss"]
+    assert params(mlpkit.trace)[:4] == ["model", "x", "y", "loss"]
+    assert params(mlpkit.save) == ["model", "path"] and params(mlpkit.load) == ["path"]
+    assert issubclass(mlpkit.LoadError, ValueError)
+    assert "seed" in params(mlpkit.Autoencoder)
+    assert params(mlpkit.explorer.write_html)[:5] == [
+        "autoencoder",
+        "path",
+        "samples",
+        "labels",
+        "image_shape",
+    ]
+    assert {"MLPClassifier", "MLPRegressor", "AutoencoderTransformer"} <= set(dir(mlpkit.sklearn))
+    assert params(mlpkit.onnx.export)[:2] == ["model", "path"]
+
+
+def test_weights_gradients_and_losses_contract(rng):
+    net = mlpkit.Sequential([mlpkit.Dense(3, 4, "tanh"), mlpkit.Dense(4, 2)], seed=0)
+    x, t = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    loss = mlpkit.losses.get("mse")
+    out = net.forward(x)
+    dx = net.backward(loss.gradient(out, t))
+    assert dx.shape == x.shape
+    assert (
+        [g.shape for g in net.gradients()]
+        == [w.shape for w in net.get_weights()]
+        == [(3, 4), (4,), (4, 2), (2,)]
+    )
+    assert isinstance(loss(out, t), float) and isinstance(loss.loss(out, t), float)
+    assert np.isclose(mlpkit.losses.get("squared")(out, t), 0.5 * np.sum((out - t) ** 2) / 5)
