@@ -511,3 +511,15 @@ def test_fused_heads_train_finitely_at_logits_of_1e4(output, loss, y, dtype):
     )
     assert np.isfinite(h["loss"][0]) and h["loss"][0] > 1000
     assert all(np.all(np.isfinite(g)) for g in net.gradients())
+
+
+def test_a_rejected_fit_leaves_the_model_as_it_was(rng):
+    net = make_mlp([3, 2], output="softmax", dtype="float32")
+    x = rng.normal(size=(6, 3))
+    net.fit(x, rng.integers(0, 2, 6), optimizer=O.SGD(lr=0.1), epochs=1, verbose=0)
+    before = (net.loss, net.optimizer, net.get_weights())
+    with pytest.raises(ValueError, match="label 7 at row 0"):
+        net.fit(x, np.full(6, 7), loss="cross_entropy", optimizer="adam", verbose=0)
+    assert net.loss is before[0] and net.optimizer is before[1]
+    for a, b in zip(net.get_weights(), before[2], strict=True):
+        np.testing.assert_array_equal(a, b)

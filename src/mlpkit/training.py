@@ -239,10 +239,10 @@ def fit(
     xa = model._check_x(x)
     loss_obj = _resolve_loss(model, loss, verbose)
     opt = _resolve_optimizer(model, optimizer, verbose)
-    model.loss, model.optimizer = loss_obj, opt
-    if metrics is not None:
-        model.metrics = list(metrics)
-    metric_objs = [metrics_mod.get(m) for m in (getattr(model, "metrics", None) or [])]
+    metric_names = (
+        list(metrics) if metrics is not None else list(getattr(model, "metrics", None) or [])
+    )
+    metric_objs = [metrics_mod.get(m) for m in metric_names]
     n_out, dtype = model.n_outputs, model.dtype
     t = loss_obj.prepare_targets(y, n_out, dtype, n_samples=xa.shape[0])
     w = _sample_weights(t, loss_obj, n_out, sample_weight, class_weight, dtype)
@@ -293,6 +293,8 @@ def fit(
             "batch_size": bs,
         },
     )
+    # Everything is validated: only now does the model take on this call's settings.
+    model.loss, model.optimizer, model.metrics = loss_obj, opt, metric_names
     model.history = history
     model.stop_training = False
 
