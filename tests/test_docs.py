@@ -43,3 +43,7 @@ def test_readme_names_only_files_that_exist():
         assert (ROOT / path).exists(), path
     for script in scripts:
         assert (ROOT / "examples" / script).exists(), script
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(images) >= 5
+    for image in images:
+        assert (ROOT / image).is_file(), image
