@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -257,3 +258,33 @@ def test_real_subprocess(flowers, tmp_path):
         and done.stderr.strip().count("\n") == 0
         and "Traceback" not in done.stderr
     )
+
+
+def test_every_command_through_a_real_subprocess(flowers, tmp_path):
+    """The installed console script, as a user would type it."""
+    import shutil
+
+    exe = shutil.which("mlpkit", path=str(Path(sys.executable).parent)) or "mlpkit"
+    model, ae, page, preds = (
+        tmp_path / "m.mlpk",
+        tmp_path / "ae.mlpk",
+        tmp_path / "p.html",
+        tmp_path / "p.csv",
+    )
+
+    def run(*args):
+        done = subprocess.run([exe, *map(str, args)], capture_output=True, text=True, cwd=tmp_path)
+        assert done.returncode == 0, (args, done.stderr)
+        return done.stdout
+
+    run("train", flowers, "--target", "species", "--out", model, "--epochs", 5, "--quiet")
+    assert "accuracy" in run("evaluate", model, flowers)
+    run("predict", model, flowers, "--out", preds)
+    assert preds.read_text().startswith("predicted_species")
+    assert "classes: setosa, versicolor, virginica" in run("info", model)
+    assert "forward:" in run("trace", model, flowers, "--row", 2)
+    run("autoencode", flowers, "--label", "species", "--out", ae, "--epochs", 3, "--quiet")
+    run("explore", ae, "--out", page, "--data", flowers)
+    assert page.stat().st_size > 10_000
+    out = run("demo", "--fast", "--out", tmp_path / "report")
+    assert "== Results ==" in out and (tmp_path / "report" / "explorer.html").exists()
