@@ -87,7 +87,7 @@ def test_random_shapes(widths, n, activation, seed):
     x[np.abs(x) < 1e-2] = 0.5
     report = mlpkit.gradcheck(net, x, rng.normal(size=(n, widths[-1])), loss="mse")
     # ReLU-family kinks can sit within eps of a pre-activation; skip those draws honestly
-    kinked = activation in ("relu", "leaky_relu", "elu") and _near_kink(net, x)
+    kinked = activation in ("relu", "leaky_relu", "elu") and _near_kink(net, x, eps=1e-2)
     assert report.passed or kinked, str(report)
 
 
@@ -96,7 +96,7 @@ def kink_free_inputs(net, rng, n):
     corner and a central difference would straddle it."""
     for _ in range(100):
         x = rng.normal(size=(n, net.n_features_in))
-        if not _near_kink(net, x, eps=1e-4):
+        if not _near_kink(net, x, eps=1e-2):
             return x
     raise AssertionError("no kink-free inputs found")
 
