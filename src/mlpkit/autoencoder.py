@@ -68,7 +68,6 @@ class Autoencoder:
                 raise ValueError("with a Sequential encoder, pass the decoder as a Sequential too")
             dec_layers: list[Layer] = list(decoder.layers)
             seed, dtype = encoder.seed, encoder.dtype.name
-            self.encoder_sizes = None
         else:
             sizes = [int(s) for s in encoder]
             if len(sizes) < 2:
@@ -79,7 +78,6 @@ class Autoencoder:
                     f"decoder sizes {dec_sizes} must run from the bottleneck ({sizes[-1]}) "
                     f"back to the input width ({sizes[0]})"
                 )
-            self.encoder_sizes, self.decoder_sizes = sizes, dec_sizes
             out_act = "identity" if output_activation == "auto" else output_activation
             enc_layers = [
                 Dense(a, b, activation if i < len(sizes) - 2 else latent_activation)
@@ -125,7 +123,6 @@ class Autoencoder:
         ae = cls.__new__(cls)
         ae.activation, ae.latent_activation = config["activation"], config["latent_activation"]
         ae.output_activation, ae.noise = config["output_activation"], float(config["noise"])
-        ae.encoder_sizes = None
         ae._attach(network, int(config["n_encoder_layers"]))
         if config.get("latent_range") is not None:
             lo, hi = (np.asarray(r, dtype=network.dtype) for r in config["latent_range"])

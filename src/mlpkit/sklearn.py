@@ -21,6 +21,7 @@ Needs scikit-learn: ``pip install scikit-learn``.
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from numbers import Integral, Real
@@ -68,6 +69,14 @@ __all__ = ["AutoencoderTransformer", "MLPClassifier", "MLPRegressor"]
 
 _ACTIVATION_ALIASES = {"logistic": "sigmoid"}
 _ACTIVATIONS = {"logistic", *activation_names()} - {"softmax"}
+
+
+def _store_params(estimator: BaseEstimator, values: dict[str, Any]) -> None:
+    """Store each constructor argument under its own name, and nothing else (scikit-learn's
+    rule for __init__); the explicit signatures stay on each class for get_params."""
+    for name in inspect.signature(type(estimator).__init__).parameters:
+        if name != "self":
+            setattr(estimator, name, values[name])
 
 
 def _seed(random_state: Any) -> int:
@@ -455,28 +464,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         class_weight: dict | str | None = None,
         callbacks: list[Callback] | None = None,
     ) -> None:
-        self.hidden_layer_sizes, self.activation, self.solver = (
-            hidden_layer_sizes,
-            activation,
-            solver,
-        )
-        self.alpha, self.batch_size, self.learning_rate = alpha, batch_size, learning_rate
-        self.learning_rate_init, self.power_t, self.max_iter = learning_rate_init, power_t, max_iter
-        self.shuffle, self.random_state, self.tol, self.verbose = (
-            shuffle,
-            random_state,
-            tol,
-            verbose,
-        )
-        self.warm_start, self.momentum, self.nesterovs_momentum = (
-            warm_start,
-            momentum,
-            nesterovs_momentum,
-        )
-        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-        self.n_iter_no_change, self.max_fun = n_iter_no_change, max_fun
-        self.dropout, self.class_weight, self.callbacks = dropout, class_weight, callbacks
+        _store_params(self, locals())
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
@@ -614,29 +602,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         dropout: float = 0.0,
         callbacks: list[Callback] | None = None,
     ) -> None:
-        self.loss = loss
-        self.hidden_layer_sizes, self.activation, self.solver = (
-            hidden_layer_sizes,
-            activation,
-            solver,
-        )
-        self.alpha, self.batch_size, self.learning_rate = alpha, batch_size, learning_rate
-        self.learning_rate_init, self.power_t, self.max_iter = learning_rate_init, power_t, max_iter
-        self.shuffle, self.random_state, self.tol, self.verbose = (
-            shuffle,
-            random_state,
-            tol,
-            verbose,
-        )
-        self.warm_start, self.momentum, self.nesterovs_momentum = (
-            warm_start,
-            momentum,
-            nesterovs_momentum,
-        )
-        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-        self.n_iter_no_change, self.max_fun = n_iter_no_change, max_fun
-        self.dropout, self.callbacks = dropout, callbacks
+        _store_params(self, locals())
 
     def _encode_targets(self, y: np.ndarray, incremental: bool) -> np.ndarray:
         y = np.asarray(y, dtype=np.float64)
@@ -704,22 +670,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         random_state: Any = None,
         verbose: bool = False,
     ) -> None:
-        self.n_components, self.hidden_layer_sizes, self.activation = (
-            n_components,
-            hidden_layer_sizes,
-            activation,
-        )
-        self.latent_activation, self.output_activation, self.noise = (
-            latent_activation,
-            output_activation,
-            noise,
-        )
-        self.learning_rate_init, self.batch_size, self.max_iter = (
-            learning_rate_init,
-            batch_size,
-            max_iter,
-        )
-        self.random_state, self.verbose = random_state, verbose
+        _store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None) -> AutoencoderTransformer:
         """Train the autoencoder to reconstruct X (n_samples, n_features)."""
