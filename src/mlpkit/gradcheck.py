@@ -104,13 +104,7 @@ def gradcheck(
         v = head._value(m.output_logits(), t, None) if head else loss_obj._value(out, t, None)
         return v + m.penalty()
 
-    out = m._forward(xa, False)
-    if head is not None:
-        _, d = head.value_and_grad(m.output_logits(), t)
-        dx = m._backward(d, need_input_grad=True, from_logits=True)
-    else:
-        _, d = loss_obj.value_and_grad(out, t)
-        dx = m._backward(d, need_input_grad=True)
+    _, _, dx = m._loss_and_backward(xa, t, loss_obj, head, training=False, need_input_grad=True)
     analytic = [g.copy() for g in m.gradients()] + [dx]
     targets = [*m.parameters(), xa]
     names = [*m.parameter_names(), "input X"]

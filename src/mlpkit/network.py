@@ -253,6 +253,30 @@ class Sequential:
                 d = layer.backward(d, wants_dx)
         return d
 
+    def _loss_and_backward(
+        self,
+        x: np.ndarray,
+        t: np.ndarray,
+        loss: losses_mod.Loss,
+        head: losses_mod.Loss | None = None,
+        sample_weight: np.ndarray | None = None,
+        training: bool = True,
+        need_input_grad: bool = False,
+    ) -> tuple[float, np.ndarray, np.ndarray | None]:
+        """One forward and backward pass on prepared targets ``t``; fills the gradients.
+
+        With ``head`` (the logits form of a fused softmax/sigmoid loss, see
+        ``losses.fused_logits_loss``) the forward stops at the logits and backward starts
+        from dL/dZ. Returns (loss without penalty, outputs — or logits with a head, dX).
+        """
+        if head is not None:
+            z = self._forward(x, training, logits_only=True)
+            value, d = head.value_and_grad(z, t, sample_weight)
+            return value, z, self._backward(d, need_input_grad, from_logits=True)
+        out = self._forward(x, training)
+        value, d = loss.value_and_grad(out, t, sample_weight)
+        return value, out, self._backward(d, need_input_grad)
+
     def output_logits(self) -> np.ndarray:
         """The output layer's pre-activation Z from the last forward (N, n_outputs)."""
         z = self.layers[-1].preactivation  # type: ignore[attr-defined]

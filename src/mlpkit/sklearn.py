@@ -370,13 +370,7 @@ class _BaseMLP(BaseEstimator):
             for p, shape, size in zip(params, shapes, sizes, strict=True):
                 p[...] = theta[start : start + size].reshape(shape)
                 start += size
-            out = net._forward(x, True)
-            if head is not None:
-                value, d = head.value_and_grad(net.output_logits(), prepared, w)
-                net._backward(d, from_logits=True)
-            else:
-                value, d = loss.value_and_grad(out, prepared, w)
-                net._backward(d)
+            value, _, _ = net._loss_and_backward(x, prepared, loss, head, w)
             value += net.penalty()
             return value, np.concatenate([g.ravel() for g in net.gradients()]).astype(np.float64)
 

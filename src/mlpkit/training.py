@@ -360,7 +360,7 @@ class _EpochLoop:
             self._reshuffle()
         # Bind what the loop calls: for small networks the per-batch Python overhead is
         # most of the time, so hooks that nobody overrides are not called at all.
-        forward, backward, step = model._forward, model._backward, self.opt.step
+        step_through, step = model._loss_and_backward, self.opt.step
         params, grads, preds = self.params, self.grads, self.preds
         begin_hooks, loss_hooks, end_hooks = (
             cbs.hooks(h) for h in ("on_batch_begin", "on_batch_loss", "on_batch_end")
@@ -374,16 +374,9 @@ class _EpochLoop:
             wb = None if ws is None else ws[lo:hi]
             for hook in begin_hooks:
                 hook(b, None)
-            if fused is not None:
-                # the fused head never needs ŷ itself: stop at the logits
-                z = forward(xs[lo:hi], True, True)
-                value, d = fused.value_and_grad(z, tb, wb)
-                backward(d, False, True)
-                out = self.output_activation.forward(z) if preds is not None else z
-            else:
-                out = forward(xs[lo:hi], True)
-                value, d = self.loss.value_and_grad(out, tb, wb)
-                backward(d)
+            value, out, _ = step_through(xs[lo:hi], tb, self.loss, fused, wb)
+            if fused is not None and preds is not None:  # out holds logits: metrics need ŷ
+                out = self.output_activation.forward(out)
             if self.has_penalty:
                 value += model.penalty()
             for hook in loss_hooks:  # before the update: TerminateOnNaN keeps the weights
