@@ -284,3 +284,16 @@ def test_random_architectures_round_trip_bit_identically(spec, dtype, seed, tmp_
     x = np.random.default_rng(seed).normal(size=(9, 3))
     np.testing.assert_array_equal(back.predict(x), net.predict(x))
     assert repr(back) == repr(net)
+
+
+def test_metadata_round_trips_and_bad_metadata_writes_nothing(tmp_path):
+    net = ARCHITECTURES[0]()
+    net.metadata = {"source": "data.csv", "classes": ["cat", "dog"], "scale": [1.5, 2.0]}
+    assert mlpkit.load(mlpkit.save(net, tmp_path / "m.mlpk")).metadata == net.metadata
+    net.metadata = {"scale": np.array([1.0, 2.0])}
+    with pytest.raises(ValueError, match="model.metadata must hold finite JSON values"):
+        mlpkit.save(net, tmp_path / "bad.mlpk")
+    net.metadata = {"scale": float("nan")}
+    with pytest.raises(ValueError, match="model.metadata must hold finite JSON values"):
+        mlpkit.save(net, tmp_path / "bad.mlpk")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.mlpk"]
