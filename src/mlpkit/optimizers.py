@@ -354,6 +354,15 @@ class Adam(Optimizer):
 
     Momentum on g plus RMSprop's scaling, with bias correction (seed 003's "combine
     both ideas").
+
+    The state holds the moments as β-discounted sums, ``grad_sum`` M = m / (1 − β1) and
+    ``grad_sq_sum`` V = v / (1 − β2), so that each costs two passes (M ← β1 M + g) and
+    the constants move into two scalars of the step,
+
+        r = √((1 − β2) / (1 − β2^t)),   p ← p − lr (1 − β1) / ((1 − β1^t) r) · M / (√V + eps / r),
+
+    the same update in 10 passes over the parameters instead of 13 (the update is about
+    a third of an MNIST-sized epoch, and memory-bound).
     """
 
     name = "Adam"
@@ -375,9 +384,9 @@ class Adam(Optimizer):
         self.betas = (b1, b2)
         self.eps, self.weight_decay, self.amsgrad = float(eps), float(weight_decay), bool(amsgrad)
         self.state_names = (  # type: ignore[misc]
-            ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+            ("grad_sum", "grad_sq_sum", "max_grad_sq_sum")
             if self.amsgrad
-            else ("exp_avg", "exp_avg_sq")
+            else ("grad_sum", "grad_sq_sum")
         )
 
     def _update(self, p, g, state):  # type: ignore[no-untyped-def]
@@ -387,25 +396,22 @@ class Adam(Optimizer):
                 p *= 1.0 - self.lr * self.weight_decay
             else:
                 g = g + self.weight_decay * p
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m_sum, v_sum = state["grad_sum"], state["grad_sq_sum"]
         tmp = _scratch(state, p)  # one reused buffer: no allocation per step
-        np.subtract(g, m, out=tmp)  # m ← m + (1 − β1)(g − m), PyTorch's lerp
-        tmp *= 1.0 - b1
-        m += tmp
-        v *= b2  # v ← β2 v + (1 − β2) g²
+        m_sum *= b1  # M ← β1 M + g
+        m_sum += g
+        v_sum *= b2  # V ← β2 V + g²
         np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - b2
-        v += tmp
+        v_sum += tmp
         if self.amsgrad:
-            vmax = state["max_exp_avg_sq"]
-            np.maximum(vmax, v, out=vmax)
-            v = vmax
-        step_size = self.lr / (1.0 - b1**self.t)
-        np.sqrt(v, out=tmp)  # denominator √v / √(1 − β2^t) + ε
-        tmp /= math.sqrt(1.0 - b2**self.t)
-        tmp += self.eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= -step_size
+            v_max = state["max_grad_sq_sum"]
+            np.maximum(v_max, v_sum, out=v_max)
+            v_sum = v_max
+        r = math.sqrt((1.0 - b2) / (1.0 - b2**self.t))  # √v̂ = r √V
+        np.sqrt(v_sum, out=tmp)
+        tmp += self.eps / r
+        np.divide(m_sum, tmp, out=tmp)
+        tmp *= -self.lr * (1.0 - b1) / ((1.0 - b1**self.t) * r)
         p += tmp
 
     def get_config(self) -> dict[str, Any]:
