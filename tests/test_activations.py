@@ -116,3 +116,15 @@ def test_get_resolves_names_aliases_and_rejects_unknown():
     assert isinstance(A.get("ReLU"), A.ReLU)
     with pytest.raises(ValueError, match="unknown activation 'relux'"):
         A.get("relux")
+
+
+@pytest.mark.parametrize("shape", [(1, 5), (30, 5), (300, 5)])  # both sides of SMALL_SOFTMAX
+def test_softmax_forward_matches_float64_on_both_paths(shape, rng):
+    z = (rng.normal(size=shape) * 8).astype(np.float32)
+    z[0, :2] = [1e4, -1e4]
+    a = A.Softmax().forward(z)
+    shifted = z.astype(np.float64) - z.max(axis=1, keepdims=True)
+    expected = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    assert a.dtype == np.float32
+    np.testing.assert_allclose(a, expected, rtol=1e-5, atol=1e-7)
+    assert (A.SMALL_SOFTMAX >= 30 * 5) and (A.SMALL_SOFTMAX < 300 * 5)
