@@ -162,12 +162,17 @@ def test_astype_and_copy_are_independent(rng):
     assert np.any(net.parameters()[0] != 0)
 
 
-def test_large_inputs_with_huge_but_finite_values_are_accepted():
-    """The fast finiteness check sums the data; a sum that overflows must not be
-    mistaken for an inf in the data."""
+@pytest.mark.parametrize("rows", [1, 100])
+def test_huge_but_finite_values_are_accepted_and_nonfinite_ones_found(rows):
+    """The fast finiteness check is the dot product x·x; one that overflows must not be
+    mistaken for an inf in the data, and slices (not contiguous) are checked too."""
     net = make_mlp([100, 1], dtype="float32")
-    x = np.full((100, 100), 1e35, dtype=np.float32)  # the sum (1e39) overflows float32
-    assert net.predict(x).shape == (100, 1)
-    x[7, 3] = np.nan
-    with pytest.raises(ValueError, match="X contains nan at row 7, column 3"):
+    x = np.full((rows, 100), 1e35, dtype=np.float32)  # x·x (1e70) overflows float32
+    assert net.predict(x).shape == (rows, 1)
+    x[rows - 1, 3] = np.nan
+    with pytest.raises(ValueError, match=f"X contains nan at row {rows - 1}, column 3"):
         net.predict(x)
+    wide = np.zeros((rows, 200), dtype=np.float32)
+    wide[0, 6] = -np.inf
+    with pytest.raises(ValueError, match="X contains -inf at row 0, column 3"):
+        net.predict(wide[:, ::2])  # a strided view
