@@ -3,10 +3,12 @@ defaults, weights, validation, metrics, progress output and the built-in callbac
 
 from __future__ import annotations
 
+import copy
 import math
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -97,6 +99,43 @@ def test_calling_fit_again_resumes_exactly(rng):
     assert twice.optimizer is opt and opt.t == 20 and twice.epochs_trained == 4
     for a, b in zip(once.get_weights(), twice.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_each_epoch_trains_on_the_rows_of_one_permutation_in_order(rng):
+    """fit(shuffle=True) is exactly: draw a permutation from the model's generator, then
+    step through its rows batch by batch (the last batch short)."""
+    x, y = rng.normal(size=(50, 3)).astype(np.float32), rng.integers(0, 3, 50)
+    net = make_mlp([3, 6, 3], hidden="relu", output="softmax", seed=5, dtype="float32")
+    by_hand = net.copy()
+    orders = copy.deepcopy(net.rng)
+    net.fit(x, y, loss="cross_entropy", optimizer=O.SGD(lr=0.3), epochs=2, batch_size=16,
+            verbose=0)  # fmt: skip
+    opt, loss = O.SGD(lr=0.3), mlpkit.losses.get("cross_entropy")
+    for _ in range(2):
+        order = orders.permutation(50)
+        for lo in range(0, 50, 16):
+            rows = order[lo : lo + 16]
+            out = by_hand.forward(x[rows], training=True)
+            by_hand.backward(loss.gradient(out, y[rows]))
+            opt.step(by_hand.parameters(), by_hand.gradients())
+    for a, b in zip(net.get_weights(), by_hand.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_an_epoch_never_copies_the_data_set(rng):
+    """Batches are gathered into one batch-sized buffer: an epoch's peak allocation is
+    far below the size of X (a shuffled copy of X would be all of it)."""
+    x = rng.normal(size=(20_000, 50)).astype(np.float32)  # 4 MB
+    y = rng.integers(0, 2, 20_000)
+    net = make_mlp([50, 16, 2], hidden="relu", output="softmax", dtype="float32")
+    net.fit(x, y, epochs=1, batch_size=64, verbose=0)  # optimizer state, caches
+    tracemalloc.start()
+    try:
+        net.fit(x, y, epochs=1, batch_size=64, verbose=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < x.nbytes / 4
 
 
 REPRO_SCRIPT = textwrap.dedent(

@@ -324,8 +324,11 @@ def fit(
 class _EpochLoop:
     """The inner loop: one pass over the (shuffled) data in batches.
 
-    The shuffled copy is written each epoch into buffers allocated once, so every
-    batch is a contiguous view and no epoch copies the data set more than once.
+    Each epoch draws one permutation; every batch of X is gathered through it into one
+    (batch_size, k) buffer allocated once, so the data set is never copied (its rows
+    are read once per epoch, like a whole shuffled copy would, but the batch is still
+    in cache for the first matrix product). Targets and weights, small, are shuffled
+    whole so the epoch's predictions line up with them for the metrics.
     """
 
     def __init__(self, model, loss, opt, metric_objs, x, t, w, batch_size, shuffle):  # type: ignore[no-untyped-def]
@@ -341,17 +344,25 @@ class _EpochLoop:
             getattr(layer, "regularizer", None) or getattr(layer, "bias_regularizer", None)
             for layer in model.layers
         )
-        self.xs, self.ts = (np.empty_like(x), np.empty_like(t)) if shuffle else (x, t)
+        self.order: np.ndarray | None = None
+        self.batch_x = np.empty((min(batch_size, self.n), x.shape[1]), x.dtype) if shuffle else x
+        self.ts = np.empty_like(t) if shuffle else t
         self.ws = (np.empty_like(w) if shuffle else w) if w is not None else None
         self.preds = np.empty((self.n, model.n_outputs), model.dtype) if metric_objs else None
 
     def _reshuffle(self) -> None:
-        order = self.model.rng.permutation(self.n)
+        self.order = order = self.model.rng.permutation(self.n)
         # mode="clip" (the indices are all valid) lets take write straight into the buffer
-        np.take(self.x, order, axis=0, out=self.xs, mode="clip")
         np.take(self.t, order, axis=0, out=self.ts, mode="clip")
         if self.w is not None:
             np.take(self.w, order, axis=0, out=self.ws, mode="clip")
+
+    def _batch_x(self, lo: int, hi: int) -> np.ndarray:
+        """Rows lo:hi of the epoch's order: gathered into the batch buffer, or a view."""
+        if self.order is None:
+            return self.x[lo:hi]
+        out = self.batch_x[: hi - lo]
+        return np.take(self.x, self.order[lo:hi], axis=0, out=out, mode="clip")
 
     def train_epoch(self, cbs: CallbackList) -> dict[str, float]:
         """Run every batch once; return the epoch's logs (mean loss, train metrics)."""
@@ -365,7 +376,7 @@ class _EpochLoop:
         begin_hooks, loss_hooks, end_hooks = (
             cbs.hooks(h) for h in ("on_batch_begin", "on_batch_loss", "on_batch_end")
         )
-        xs, ts, ws = self.xs, self.ts, self.ws
+        batch_x, ts, ws = self._batch_x, self.ts, self.ws
         total = 0.0
         for b in range(self.steps):
             lo = b * bs
@@ -374,7 +385,7 @@ class _EpochLoop:
             wb = None if ws is None else ws[lo:hi]
             for hook in begin_hooks:
                 hook(b, None)
-            value, out, _ = step_through(xs[lo:hi], tb, self.loss, fused, wb)
+            value, out, _ = step_through(batch_x(lo, hi), tb, self.loss, fused, wb)
             if fused is not None and preds is not None:  # out holds logits: metrics need ŷ
                 out = self.output_activation.forward(out)
             if self.has_penalty:
