@@ -176,3 +176,40 @@ def test_huge_but_finite_values_are_accepted_and_nonfinite_ones_found(rows):
     wide[0, 6] = -np.inf
     with pytest.raises(ValueError, match="X contains -inf at row 0, column 3"):
         net.predict(wide[:, ::2])  # a strided view
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("activation", mlpkit.activations.names())
+def test_a_single_row_predicts_what_it_does_inside_a_batch(activation, dtype, rng):
+    """One row runs as a 1-D vector (a faster path); it must equal its row of a batch."""
+    layers = [
+        Dense(5, 7, activation),
+        mlpkit.layers.Dropout(0.3),
+        mlpkit.layers.GaussianNoise(0.1),
+        Dense(7, 4),
+        mlpkit.layers.Softmax(),
+    ]
+    net = mlpkit.Sequential(layers, seed=1, dtype=dtype)
+    x = rng.normal(size=(6, 5))
+    batch = net.predict(x)
+    for i in range(6):
+        one = net.predict(x[i : i + 1])
+        assert one.shape == (1, 4) and one.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(one[0], batch[i], rtol=1e-5, atol=1e-7)
+
+
+def test_a_user_layer_that_needs_2d_rows_still_gets_them(rng):
+    class RowNorm(mlpkit.layers.Layer):
+        """Scales each row to unit length; written for 2-D batches only."""
+
+        def build(self, in_features, rng, dtype):
+            self.dtype = dtype
+            return in_features
+
+        def forward(self, x, training=False):
+            return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    net = mlpkit.Sequential([Dense(3, 4), RowNorm()], seed=0)
+    row = net.predict(rng.normal(size=(1, 3)))
+    assert row.shape == (1, 4)
+    assert np.linalg.norm(row) == pytest.approx(1.0, rel=1e-5)

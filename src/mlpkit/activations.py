@@ -340,6 +340,8 @@ _REGISTRY: dict[str, type[Activation]] = {
     cls.name: cls
     for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, SiLU, GELU, Softmax)
 }
+#: mlpkit's own activation classes (all element-wise or along the last axis)
+BUILT_IN = frozenset(_REGISTRY.values())
 _ALIASES = {"linear": "identity", "logistic": "sigmoid", "swish": "silu", "none": "identity"}
 
 
