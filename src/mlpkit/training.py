@@ -362,7 +362,7 @@ class _EpochLoop:
         if self.order is None:
             return self.x[lo:hi]
         out = self.batch_x[: hi - lo]
-        return np.take(self.x, self.order[lo:hi], axis=0, out=out, mode="clip")
+        return self.x.take(self.order[lo:hi], axis=0, out=out, mode="clip")
 
     def train_epoch(self, cbs: CallbackList) -> dict[str, float]:
         """Run every batch once; return the epoch's logs (mean loss, train metrics)."""
