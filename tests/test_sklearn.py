@@ -170,6 +170,8 @@ def test_what_scikit_learn_declined_dropout_class_weight_callbacks_activations()
     ).fit(x, y)
     assert stop.stopped_epoch is not None and clf.n_iter_ < 500
     assert any(isinstance(layer, mlpkit.Dropout) for layer in clf.network_.layers)
+    with pytest.raises(ValueError, match="dropout needs solver='adam' or 'sgd'"):
+        MLPClassifier(solver="lbfgs", dropout=0.2).fit(x, y)
 
 
 def test_sgd_adaptive_learning_rate_divides_by_five():

@@ -233,6 +233,11 @@ class _BaseMLP(BaseEstimator):
         reset = first or not (incremental or self.warm_start)
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
+        if self.solver == "lbfgs" and self.dropout > 0:
+            raise ValueError(
+                "dropout needs solver='adam' or 'sgd': L-BFGS's line search expects the same "
+                "loss each time it evaluates a point, and dropout draws new masks every time"
+            )
         x, y = validate_data(
             self,
             x,
@@ -419,7 +424,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     a softmax output with cross-entropy; a 2-D 0/1 indicator matrix is multilabel
     (sigmoid outputs). Labels may be any values scikit-learn accepts (strings too);
     ``classes_`` lists them. Beyond scikit-learn's parameters: any mlpkit activation
-    name, ``dropout`` (after every hidden layer), ``class_weight`` (dict or
+    name, ``dropout`` (after every hidden layer; adam or sgd), ``class_weight`` (dict or
     "balanced"), ``callbacks`` (mlpkit callbacks, e.g. ``EarlyStopping``).
     """
 
