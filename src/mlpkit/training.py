@@ -345,7 +345,8 @@ class _EpochLoop:
             for layer in model.layers
         )
         self.order: np.ndarray | None = None
-        self.batch_x = np.empty((min(batch_size, self.n), x.shape[1]), x.dtype) if shuffle else x
+        rows = min(batch_size, self.n)
+        self.batch_buffer = np.empty((rows, x.shape[1]), x.dtype) if shuffle else None
         self.ts = np.empty_like(t) if shuffle else t
         self.ws = (np.empty_like(w) if shuffle else w) if w is not None else None
         self.preds = np.empty((self.n, model.n_outputs), model.dtype) if metric_objs else None
@@ -359,9 +360,9 @@ class _EpochLoop:
 
     def _batch_x(self, lo: int, hi: int) -> np.ndarray:
         """Rows lo:hi of the epoch's order: gathered into the batch buffer, or a view."""
-        if self.order is None:
+        if self.order is None or self.batch_buffer is None:
             return self.x[lo:hi]
-        out = self.batch_x[: hi - lo]
+        out = self.batch_buffer[: hi - lo]
         return self.x.take(self.order[lo:hi], axis=0, out=out, mode="clip")
 
     def train_epoch(self, cbs: CallbackList) -> dict[str, float]:
