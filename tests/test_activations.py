@@ -21,6 +21,7 @@ REFERENCE = {  # independent scalar formulas, straight from the seeds and papers
     "elu": lambda z: z if z > 0 else math.exp(z) - 1,
     "selu": lambda z: 1.0507009873554805 * (z if z > 0 else 1.6732632423543772 * (math.exp(z) - 1)),
     "softplus": lambda z: math.log(1 + math.exp(z)),
+    "exp": math.exp,
     "silu": lambda z: z / (1 + math.exp(-z)),
     "gelu": lambda z: 0.5 * z * (1 + math.tanh(math.sqrt(2 / math.pi) * (z + 0.044715 * z**3))),
 }
@@ -84,6 +85,9 @@ def test_extreme_inputs_stay_finite(name, dtype):
 
 def test_extreme_values_are_the_right_limits():
     z = np.array([-1e4, 1e4])
+    for dtype in ("float32", "float64"):  # e^z is capped at the largest finite number
+        big = np.finfo(dtype).max
+        np.testing.assert_allclose(A.Exp().forward(z.astype(dtype)), [0.0, big], rtol=1e-4)
     np.testing.assert_array_equal(A.Sigmoid().forward(z), [0.0, 1.0])
     np.testing.assert_array_equal(A.Softplus().forward(z), [0.0, 1e4])
     np.testing.assert_allclose(A.GELU().forward(z), [0.0, 1e4])

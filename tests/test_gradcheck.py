@@ -17,8 +17,10 @@ from mlpkit.initializers import Normal
 
 from .conftest import HIDDEN_ACTIVATIONS, make_mlp
 
-LOSSES = ["squared", "mse", "mae", "huber", "binary_cross_entropy", "cross_entropy"]
-OUTPUT_FOR = {"binary_cross_entropy": "sigmoid", "cross_entropy": "softmax"}
+LOSSES = ["squared", "mse", "mae", "huber", "binary_cross_entropy", "cross_entropy", "poisson"]
+OUTPUT_FOR = {"binary_cross_entropy": "sigmoid", "cross_entropy": "softmax", "poisson": "exp"}
+# exp is an output link: stacked four deep, e^e^e^e^z leaves float64's range
+STACKABLE = [a for a in HIDDEN_ACTIVATIONS if a != "exp"]
 # Random biases: with zero biases a layer after an all-dead ReLU layer sits exactly on
 # the kink z = 0, where a central difference straddles the corner.
 BIAS = Normal(std=0.5)
@@ -29,12 +31,14 @@ def _targets(loss, rng, n, k):
         return rng.integers(0, k, size=n)
     if loss == "binary_cross_entropy":
         return rng.integers(0, 2, size=(n, k))
+    if loss == "poisson":
+        return rng.poisson(1.5, size=(n, k)).astype(float)
     return rng.normal(size=(n, k))
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 4])
 @pytest.mark.parametrize("loss", LOSSES)
-@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize("activation", STACKABLE)
 def test_every_activation_loss_and_depth(activation, loss, depth):
     rng = np.random.default_rng(zlib.crc32(f"{activation}-{loss}-{depth}".encode()))
     sizes = [3] + [4] * (depth - 1) + [3]
@@ -47,7 +51,14 @@ def test_every_activation_loss_and_depth(activation, loss, depth):
         assert mlpkit.gradcheck(net, x, _targets(loss, rng, 5, 3), loss=loss, fused=False).passed
 
 
-@pytest.mark.parametrize("activation", ["softmax", "sigmoid", "tanh", "softplus"])
+@pytest.mark.parametrize("loss", ["squared", "poisson"])
+def test_exp_as_one_hidden_layer(loss, rng):
+    net = make_mlp([3, 4, 3], hidden="exp", output="exp", seed=3, bias_init=BIAS)
+    report = mlpkit.gradcheck(net, rng.normal(size=(5, 3)), _targets(loss, rng, 5, 3), loss=loss)
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("activation", ["softmax", "sigmoid", "tanh", "softplus", "exp"])
 def test_output_activations_with_squared_loss(activation, rng):
     net = make_mlp([3, 5, 4], hidden="relu", output=activation, seed=2)
     report = mlpkit.gradcheck(net, rng.normal(size=(6, 3)), rng.normal(size=(6, 4)), loss="squared")

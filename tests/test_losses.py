@@ -73,6 +73,8 @@ CASES = [
     ("binary_cross_entropy", {"from_logits": True}, "logits01"),
     ("cross_entropy", {}, "probs"),
     ("cross_entropy", {"from_logits": True}, "logits"),
+    ("poisson", {}, "rates"),
+    ("poisson", {"from_logits": True}, "log_rates"),
 ]
 
 
@@ -88,6 +90,9 @@ def test_gradient_matches_finite_differences(name, config, kind, rng):
         p, t = rng.normal(size=(n, c)), rng.uniform(0, 1, size=(n, c))
     elif kind == "probs":
         p, t = _probs(rng, n, c), rng.integers(0, c, size=n)
+    elif kind in ("rates", "log_rates"):
+        t = rng.poisson(2.0, size=(n, c)).astype(float)  # counts, zeros included
+        p = rng.uniform(0.3, 4.0, size=(n, c)) if kind == "rates" else rng.normal(size=(n, c))
     else:
         p, t = (
             rng.normal(size=(n, c)),
@@ -197,3 +202,30 @@ def test_fused_softmax_cross_entropy_matches_reference_on_both_paths(
     assert grad.dtype == np.float32
     assert value == pytest.approx(ref_value, rel=1e-5)
     np.testing.assert_allclose(grad, ref_grad, rtol=1e-4, atol=1e-7)
+
+
+def test_poisson_deviance_is_scikit_learns_and_its_logits_form_agrees(rng):
+    t = rng.poisson(3.0, size=(20, 2)).astype(float)
+    z = rng.normal(size=(20, 2))
+    loss, fused = L.PoissonDeviance(), L.PoissonDeviance(from_logits=True)
+    # scikit-learn's poisson_loss: mean over samples of Σ_k [t log(t/ŷ) − t + ŷ]
+    t_log_t = np.where(t > 0, t * np.log(np.where(t > 0, t, 1)), 0)
+    want = np.mean(np.sum(t_log_t - t * z - t + np.exp(z), axis=1))
+    assert loss(np.exp(z), t) == pytest.approx(want, rel=1e-12)
+    assert fused(z, t) == pytest.approx(want, rel=1e-12)
+    assert loss(t + (t == 0), t) == pytest.approx(np.mean(np.sum(t == 0, axis=1)))  # ŷ=t: 0
+    np.testing.assert_allclose(fused.gradient(z, t), (np.exp(z) - t) / 20, rtol=1e-12)
+    assert L.fused_logits_loss("exp", loss).from_logits
+    assert L.default_for("exp") == "poisson"
+    with pytest.raises(ValueError, match="poisson targets must be >= 0"):
+        loss(np.ones((2, 1)), np.array([1.0, -1.0]))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_poisson_logits_form_is_finite_and_exact_where_exp_underflows(dtype):
+    z = np.array([[-1e4], [1e4], [-200.0]], dtype=dtype)
+    t = np.array([[2.0], [0.0], [1.0]], dtype=dtype)
+    value, grad = L.PoissonDeviance(from_logits=True).value_and_grad(z, t)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    # e^z is 0 for the first and third rows: the gradient there is exactly −t / N
+    np.testing.assert_allclose(grad[[0, 2], 0], [-2.0 / 3, -1.0 / 3])

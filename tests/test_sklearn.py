@@ -135,6 +135,31 @@ def test_regressor_fits_one_and_several_outputs():
     assert one.predict(x).shape == (200,)
 
 
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_poisson_regressor_matches_scikit_learns(solver):
+    """loss="poisson" (scikit-learn 1.7+): exp output, half Poisson deviance; the fit is
+    as good as scikit-learn's on Poisson counts."""
+    from sklearn.metrics import mean_poisson_deviance
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 4))
+    y = rng.poisson(np.exp(0.5 * x[:, 0] - 0.3 * x[:, 1] + 0.2)).astype(float)
+    settings = dict(loss="poisson", hidden_layer_sizes=(16,), solver=solver, max_iter=300,
+                    learning_rate_init=0.01, random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = MLPRegressor(**settings).fit(x[:450], y[:450])
+        theirs = neural_network.MLPRegressor(**settings).fit(x[:450], y[:450])
+    assert ours.out_activation_ == theirs.out_activation_ == "exp"
+    assert ours.predict(x[450:]).min() > 0
+    ours_dev = mean_poisson_deviance(y[450:], ours.predict(x[450:]))
+    constant = mean_poisson_deviance(y[450:], np.full(150, y[:450].mean()))
+    assert ours_dev < constant  # learned the rate, not just the mean
+    assert ours_dev < 1.1 * mean_poisson_deviance(y[450:], theirs.predict(x[450:]))
+    with pytest.raises(ValueError, match="poisson targets must be >= 0"):
+        MLPRegressor(loss="poisson", max_iter=5).fit(x[:50], y[:50] - 1)
+
+
 def test_early_stopping_records_validation_curves_and_restores_the_best():
     x, y = make_classification(n_samples=400, n_features=10, random_state=0)
     clf = MLPClassifier(

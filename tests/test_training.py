@@ -192,7 +192,12 @@ def test_global_numpy_random_state_is_never_touched(rng):
 
 @pytest.mark.parametrize(
     ("output", "loss_name"),
-    [("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy"), ("identity", "mse")],
+    [
+        ("softmax", "cross_entropy"),
+        ("sigmoid", "binary_cross_entropy"),
+        ("exp", "poisson"),
+        ("identity", "mse"),
+    ],
 )
 def test_default_loss_follows_the_output_layer_and_says_so_once(output, loss_name, capsys, rng):
     net = make_mlp([2, 3, 2 if output == "softmax" else 1], output=output, dtype="float32")
@@ -203,6 +208,17 @@ def test_default_loss_follows_the_output_layer_and_says_so_once(output, loss_nam
     assert f"no loss given; using {loss_name}" in first
     net.fit(rng.normal(size=(10, 2)), y, epochs=1, verbose=2)
     assert "no loss given" not in capsys.readouterr().err
+
+
+def test_an_exp_output_learns_poisson_rates(rng):
+    """Dense(..., "exp") + the default poisson loss: a log-linear rate is recovered."""
+    x = rng.normal(size=(2000, 2)).astype(np.float32)
+    y = rng.poisson(np.exp(0.8 * x[:, 0] - 0.5 * x[:, 1] + 0.3))
+    net = mlpkit.Sequential([Dense(2, 1, "exp")], seed=0)
+    net.fit(x, y, optimizer=O.Adam(lr=0.05), epochs=40, batch_size=64, verbose=0)
+    assert net.loss.name == "poisson"
+    np.testing.assert_allclose(net.layers[0].W[:, 0], [0.8, -0.5], atol=0.1)
+    np.testing.assert_allclose(net.layers[0].b, [0.3], atol=0.1)
 
 
 def test_one_hot_and_integer_targets_train_identically(rng):

@@ -23,6 +23,7 @@ __all__ = [
     "GELU",
     "SELU",
     "Activation",
+    "Exp",
     "Identity",
     "LeakyReLU",
     "ReLU",
@@ -242,6 +243,38 @@ class Softplus(Activation):
         return sigmoid(z) if a is None else -np.expm1(-a)
 
 
+class Exp(Activation):
+    """f(z) = e^z;  f'(z) = e^z. The log link of Poisson regression: an "exp" output with
+    the ``poisson`` loss predicts a positive rate (scikit-learn's MLPRegressor with
+    loss="poisson"). z is capped where e^z would overflow (88.7 in float32), so the
+    output stays finite (within 1e-5 of the dtype's largest number) instead of inf."""
+
+    name = "exp"
+    symbol = "exp"
+
+    @staticmethod
+    def max_input(dtype: np.dtype | str) -> float:
+        """The largest z whose e^z is finite in ``dtype`` (float32: 88.72283)."""
+        dt = np.dtype(dtype).type
+        return float(np.nextafter(dt(np.log(np.finfo(dt).max)), dt(0)))
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return np.exp(np.minimum(z, _EXP_CAP[z.dtype.char]))
+
+    def forward_inplace(self, z: np.ndarray) -> np.ndarray:
+        np.minimum(z, _EXP_CAP[z.dtype.char], out=z)
+        return np.exp(z, out=z)
+
+    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+        return da * a
+
+    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+        return self.forward(z) if a is None else a
+
+
+_EXP_CAP = {np.dtype(d).char: Exp.max_input(d) for d in ("float32", "float64")}
+
+
 class SiLU(Activation):
     """SiLU / swish: f(z) = z·sigmoid(z);  f'(z) = s(1 + z(1 - s)) with s = sigmoid(z).
 
@@ -338,8 +371,10 @@ class Softmax(Activation):
 
 _REGISTRY: dict[str, type[Activation]] = {
     cls.name: cls
-    for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, SiLU, GELU, Softmax)
-}
+    for cls in (
+        Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, Exp, SiLU, GELU, Softmax
+    )
+}  # fmt: skip
 #: mlpkit's own activation classes (all element-wise or along the last axis)
 BUILT_IN = frozenset(_REGISTRY.values())
 _ALIASES = {"linear": "identity", "logistic": "sigmoid", "swish": "silu", "none": "identity"}

@@ -33,6 +33,7 @@ __all__ = [
     "ActivationLayer",
     "Dense",
     "Dropout",
+    "Exp",
     "GaussianNoise",
     "Identity",
     "Layer",
@@ -348,6 +349,12 @@ class Softplus(ActivationLayer):
     activation_cls = act.Softplus
 
 
+class Exp(ActivationLayer):
+    """Activation layer: e^x (the log link of a Poisson output)."""
+
+    activation_cls = act.Exp
+
+
 class SiLU(ActivationLayer):
     """Activation layer: x·sigmoid(x) (swish)."""
 
@@ -368,8 +375,10 @@ class Softmax(ActivationLayer):
 
 ACTIVATION_LAYERS: dict[str, type[ActivationLayer]] = {
     cls.activation_cls.name: cls
-    for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, SiLU, GELU, Softmax)
-}
+    for cls in (
+        Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, Exp, SiLU, GELU, Softmax
+    )
+}  # fmt: skip
 
 
 class Dropout(Layer):

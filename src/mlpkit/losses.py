@@ -28,7 +28,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .activations import SMALL_SOFTMAX, sigmoid
+from .activations import SMALL_SOFTMAX, Exp, sigmoid
 
 __all__ = [
     "BinaryCrossEntropy",
@@ -38,6 +38,7 @@ __all__ = [
     "Loss",
     "MeanAbsoluteError",
     "MeanSquaredError",
+    "PoissonDeviance",
     "SquaredLoss",
     "fused_logits_loss",
     "get",
@@ -259,6 +260,43 @@ class Huber(Loss):
         return {"delta": self.delta}
 
 
+class PoissonDeviance(Loss):
+    """Half the Poisson deviance, summed over outputs (scikit-learn's MLPRegressor
+    loss="poisson"): l = Σ_k [t log(t / ŷ) − t + ŷ], t ≥ 0 (t log t = 0 at t = 0);
+    zero exactly where ŷ = t. ∂l/∂ŷ = 1 − t / ŷ, with ŷ kept above the dtype's smallest
+    normal number. Pair it with an "exp" output (the log link): with ``from_logits=True``
+    y_pred is the log-rate z, l = Σ [t log t − t z − t + e^z] and ∂l/∂z = e^z − t, which
+    stays exact where e^z underflows to 0 (the probability form would lose the −t)."""
+
+    name = "poisson"
+
+    def __init__(self, from_logits: bool = False) -> None:
+        self.from_logits = bool(from_logits)
+
+    def prepare_targets(self, y, n_outputs, dtype, n_samples=None):  # type: ignore[no-untyped-def]
+        t = super().prepare_targets(y, n_outputs, dtype, n_samples)
+        if np.any(t < 0):
+            raise ValueError("poisson targets must be >= 0 (counts, rates or frequencies)")
+        return t
+
+    @staticmethod
+    def _t_log_t(t: np.ndarray) -> np.ndarray:
+        return t * np.log(np.where(t > 0, t, 1.0))
+
+    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+        if self.from_logits:
+            per = self._t_log_t(t) - t * p - t + Exp().forward(p)
+        else:
+            q = np.maximum(p, np.finfo(p.dtype).tiny)
+            per = self._t_log_t(t) - t * np.log(q) - t + q
+        return per.sum(axis=1)
+
+    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+        if self.from_logits:
+            return Exp().forward(p) - t
+        return 1.0 - t / np.maximum(p, np.finfo(p.dtype).tiny)
+
+
 class BinaryCrossEntropy(Loss):
     """Mean over elements of −[t log ŷ + (1 − t) log(1 − ŷ)], t in [0, 1].
 
@@ -439,6 +477,7 @@ _REGISTRY: dict[str, type[Loss]] = {
         HalfSquaredError,
         MeanAbsoluteError,
         Huber,
+        PoissonDeviance,
         BinaryCrossEntropy,
         CrossEntropy,
     )
@@ -478,9 +517,10 @@ def get(loss: str | Loss, **config: float | bool) -> Loss:
 def fused_logits_loss(output_activation: str, loss: Loss) -> Loss | None:
     """The logits form of ``loss`` when it can be fused with the output activation.
 
-    The fused gradient dL/dz = (ŷ − t)/N holds for exactly two pairs:
-    softmax + cross_entropy (since ∂(−Σ t log softmax z)/∂z = softmax z − t when Σ t = 1)
-    and sigmoid + binary_cross_entropy (∂/∂z of −[t log σ + (1−t) log(1−σ)] = σ − t).
+    The fused gradient dL/dz = (ŷ − t)/N holds for exactly three pairs:
+    softmax + cross_entropy (since ∂(−Σ t log softmax z)/∂z = softmax z − t when Σ t = 1),
+    sigmoid + binary_cross_entropy (∂/∂z of −[t log σ + (1−t) log(1−σ)] = σ − t) and
+    exp + poisson (∂/∂z of e^z − t z = e^z − t).
     For them training backpropagates from z directly and computes the loss from z with
     log-softmax / log-sigmoid, which stays finite even for logits of ±1e4 where ŷ
     itself rounds to exactly 0 or 1. Any other pair returns None.
@@ -491,13 +531,19 @@ def fused_logits_loss(output_activation: str, loss: Loss) -> Loss | None:
         return CrossEntropy(from_logits=True)
     if output_activation == "sigmoid" and isinstance(loss, BinaryCrossEntropy):
         return BinaryCrossEntropy(from_logits=True)
+    if output_activation == "exp" and isinstance(loss, PoissonDeviance):
+        return PoissonDeviance(from_logits=True)
     return None
 
 
-_DEFAULT_FOR_OUTPUT = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}
+_DEFAULT_FOR_OUTPUT = {
+    "softmax": "cross_entropy",
+    "sigmoid": "binary_cross_entropy",
+    "exp": "poisson",
+}
 
 
 def default_for(output_activation: str) -> str:
     """The loss fit uses when none is given: softmax → cross_entropy, sigmoid →
-    binary_cross_entropy, anything else → mse."""
+    binary_cross_entropy, exp → poisson, anything else → mse."""
     return _DEFAULT_FOR_OUTPUT.get(output_activation, "mse")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import activations as act
 from .layers import ActivationLayer, Dense
 
 if TYPE_CHECKING:
@@ -84,6 +85,9 @@ class _Graph:
             return self.node("Selu", [x], alpha=1.6732632423543772, gamma=1.0507009873554805)
         if name == "softmax":
             return self.node("Softmax", [x], axis=-1)
+        if name == "exp":  # capped where e^z would overflow, as mlpkit does
+            bound = act.Exp.max_input(self.dtype)
+            return self.node("Exp", [self.node("Min", [x, self.constant("exp_cap", bound)])])
         if name == "silu":
             return self.node("Mul", [x, self.node("Sigmoid", [x])])
         if name == "gelu":

@@ -14,7 +14,7 @@ everything else becomes float64) and weights and biases are initialised the way
 scikit-learn does it. Differences worth knowing: Adam adds ε to the bias-corrected √v̂
 (PyTorch's rule) where scikit-learn adds it before the correction; the random streams
 differ, so the same random_state gives a different (equally good) model; sparse input
-is refused rather than used sparsely; loss="poisson" is not offered.
+is refused rather than used sparsely.
 
 Needs scikit-learn: ``pip install scikit-learn``.
 """
@@ -563,12 +563,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
-    """Multilayer perceptron regressor, scikit-learn compatible: identity output,
-    loss ½·mean((y − ŷ)²) (scikit-learn's squared_error). One or several outputs."""
+    """Multilayer perceptron regressor, scikit-learn compatible. One or several outputs.
+
+    ``loss="squared_error"``: identity output, loss ½·mean((y − ŷ)²).
+    ``loss="poisson"``: exp output (log link, ŷ > 0), half the Poisson deviance
+    mean_i Σ_k [y log(y/ŷ) − y + ŷ]; y must be ≥ 0.
+    """
 
     _parameter_constraints: dict = {  # noqa: RUF012
         **_BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error"})],
+        "loss": [StrOptions({"squared_error", "poisson"})],
     }
 
     def __init__(
@@ -608,6 +612,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
     def _output(self) -> tuple[str, losses_mod.Loss]:
+        if self.loss == "poisson":
+            return "exp", losses_mod.PoissonDeviance()
         return "identity", losses_mod.HalfSquaredError()
 
     def _validation_score(self, x: np.ndarray, t: np.ndarray) -> float:
