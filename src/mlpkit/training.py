@@ -325,10 +325,11 @@ class _EpochLoop:
     """The inner loop: one pass over the (shuffled) data in batches.
 
     Each epoch draws one permutation; every batch of X is gathered through it into one
-    (batch_size, k) buffer allocated once, so the data set is never copied (its rows
-    are read once per epoch, like a whole shuffled copy would, but the batch is still
-    in cache for the first matrix product). Targets and weights, small, are shuffled
-    whole so the epoch's predictions line up with them for the metrics.
+    (batch_size, k) buffer allocated once, so beyond that one batch the data set is
+    never copied (its rows are read once per epoch, as a whole shuffled copy would read
+    them, but the batch is still in cache for the first matrix product). Targets and
+    weights, small, are shuffled whole so the epoch's predictions line up with them for
+    the metrics.
     """
 
     def __init__(self, model, loss, opt, metric_objs, x, t, w, batch_size, shuffle):  # type: ignore[no-untyped-def]
