@@ -125,9 +125,9 @@ def test_each_epoch_trains_on_the_rows_of_one_permutation_in_order(rng):
 def test_an_epoch_never_copies_the_data_set(rng):
     """Batches are gathered into one batch-sized buffer: an epoch's peak allocation is
     far below the size of X (a shuffled copy of X would be all of it)."""
-    x = rng.normal(size=(20_000, 50)).astype(np.float32)  # 4 MB
+    x = rng.normal(size=(20_000, 200)).astype(np.float32)  # 16 MB
     y = rng.integers(0, 2, 20_000)
-    net = make_mlp([50, 16, 2], hidden="relu", output="softmax", dtype="float32")
+    net = make_mlp([200, 16, 2], hidden="relu", output="softmax", dtype="float32")
     net.fit(x, y, epochs=1, batch_size=64, verbose=0)  # optimizer state, caches
     tracemalloc.start()
     try:
