@@ -113,17 +113,25 @@ class Loss:
 
     # -- internals used by the training loop (targets already prepared) ---------------
     def _value(self, p: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> float:
-        per = self._per_sample(p, t)
-        if w is not None:
-            return float(np.dot(per, w)) / per.shape[0]
-        return float(per.mean())
+        return self._mean(self._per_sample(p, t), w)
 
     def _grad(self, p: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-        g = self._per_sample_grad(p, t)
+        return self._scale(self._per_sample_grad(p, t), w)
+
+    @staticmethod
+    def _mean(per: np.ndarray, w: np.ndarray | None) -> float:
+        """(1/N) Σ_i w_i l_i from the per-sample losses (N,)."""
         if w is not None:
-            g *= (w / p.shape[0])[:, None]
+            return float(np.dot(per, w)) / per.shape[0]
+        return float(np.add.reduce(per)) / per.shape[0]
+
+    @staticmethod
+    def _scale(g: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+        """Per-sample gradients (N, d) -> dL/dp, in place: row i times w_i / N."""
+        if w is not None:
+            g *= (w / g.shape[0])[:, None]
         else:
-            g *= 1.0 / p.shape[0]
+            g *= 1.0 / g.shape[0]
         return g
 
     def value_and_grad(
@@ -260,6 +268,9 @@ class Huber(Loss):
         return {"delta": self.delta}
 
 
+_EXP = Exp()
+
+
 class PoissonDeviance(Loss):
     """Half the Poisson deviance, summed over outputs (scikit-learn's MLPRegressor
     loss="poisson"): l = Σ_k [t log(t / ŷ) − t + ŷ], t ≥ 0 (t log t = 0 at t = 0);
@@ -285,16 +296,23 @@ class PoissonDeviance(Loss):
 
     def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
         if self.from_logits:
-            per = self._t_log_t(t) - t * p - t + Exp().forward(p)
-        else:
-            q = np.maximum(p, np.finfo(p.dtype).tiny)
-            per = self._t_log_t(t) - t * np.log(q) - t + q
-        return per.sum(axis=1)
+            return self._per_sample_from_rate(_EXP.forward(p), p, t)
+        q = np.maximum(p, np.finfo(p.dtype).tiny)
+        return self._per_sample_from_rate(q, np.log(q), t)
+
+    def _per_sample_from_rate(self, rate, log_rate, t):  # type: ignore[no-untyped-def]
+        return (self._t_log_t(t) - t * log_rate - t + rate).sum(axis=1)
 
     def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
         if self.from_logits:
-            return Exp().forward(p) - t
+            return _EXP.forward(p) - t
         return 1.0 - t / np.maximum(p, np.finfo(p.dtype).tiny)
+
+    def value_and_grad(self, p, t, w=None):  # type: ignore[no-untyped-def]
+        if not self.from_logits:
+            return super().value_and_grad(p, t, w)
+        rate = _EXP.forward(p)  # the fused head's hot path: e^z once for value and gradient
+        return self._mean(self._per_sample_from_rate(rate, p, t), w), self._scale(rate - t, w)
 
 
 class BinaryCrossEntropy(Loss):
@@ -431,30 +449,28 @@ class CrossEntropy(Loss):
             # entry (i, t_i) of a row-major (n, c) array is its flat entry i·c + t_i; take
             # and a flat index cost a third of fancy [rows, t] indexing on small batches
             true_index = _row_starts(n, c) + t
-        if p.size <= SMALL_SOFTMAX:
-            # few logits: the NumPy calls are the cost, and one logaddexp reduction is a
-            # stable log-sum-exp (3 calls to the softmax instead of 6)
+        # few logits: the NumPy calls are the cost, and one logaddexp reduction is a
+        # stable log-sum-exp (3 calls to the softmax instead of 6); otherwise shift by max
+        small = p.size <= SMALL_SOFTMAX
+        if small:
             g = p - np.logaddexp.reduce(p, axis=1, keepdims=True)  # log softmax
-            log_true = g.reshape(-1).take(true_index) if labels else np.einsum("ij,ij->i", t, g)
-            np.exp(g, out=g)
         else:
             g = p - np.maximum.reduce(p, axis=1, keepdims=True)  # s = z − max z
-            s_true = g.reshape(-1).take(true_index) if labels else np.einsum("ij,ij->i", t, g)
-            np.exp(g, out=g)
+        picked = g.reshape(-1).take(true_index) if labels else np.einsum("ij,ij->i", t, g)
+        np.exp(g, out=g)
+        if small:
+            log_true = picked
+        else:
             total = np.add.reduce(g, axis=1, keepdims=True)  # S = Σ_k e^{s_k}
             log_total = np.log(total[:, 0])
-            log_true = s_true - (log_total if labels else log_total * t.sum(axis=1))
+            log_true = picked - (log_total if labels else log_total * t.sum(axis=1))
             g /= total
         if labels:
             g.reshape(-1)[true_index] -= 1.0
         else:
             g *= t.sum(axis=1, keepdims=True)
             g -= t
-        if w is None:
-            g *= 1.0 / n
-            return -float(np.add.reduce(log_true)) / n, g
-        g *= (w / n)[:, None]
-        return -float(np.dot(log_true, w)) / n, g
+        return -self._mean(log_true, w), self._scale(g, w)
 
 
 _ROW_STARTS: dict[tuple[int, int], np.ndarray] = {}
