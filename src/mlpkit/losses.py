@@ -447,7 +447,7 @@ class CrossEntropy(Loss):
         labels = t.ndim == 1
         if labels:
             # entry (i, t_i) of a row-major (n, c) array is its flat entry i·c + t_i; take
-            # and a flat index cost a third of fancy [rows, t] indexing on small batches
+            # and a flat index cost under half of fancy [rows, t] indexing on small batches
             true_index = _row_starts(n, c) + t
         # few logits: the NumPy calls are the cost, and one logaddexp reduction is a
         # stable log-sum-exp (3 calls to the softmax instead of 6); otherwise shift by max
