@@ -15,10 +15,11 @@ Reported per workload: seconds per epoch (median of several epochs after a warm-
 one, mlpkit's taken from the History of one ``fit`` call; the contenders take turns
 epoch by epoch, so a slow spell of a shared machine hits all of them), rows per
 second, the time ratios mlpkit / peer, and floor / mlpkit (the share of the epoch that
-is matrix multiplication). Plus: mlpkit's scikit-learn MLPClassifier against
-scikit-learn's on the digits (same parameters: time ratio and accuracy), the latency
-of a single-row ``predict``, ``import mlpkit`` time, and the peak memory of an
-MNIST-sized epoch against the data's own size.
+is matrix multiplication). One epoch of mlpkit's Adam steps alone is timed in the same
+turns, which splits mlpkit's epoch into products, update and the rest. Plus: mlpkit's
+scikit-learn MLPClassifier against scikit-learn's on the digits (same parameters: time
+ratio and accuracy), the latency of a single-row ``predict``, ``import mlpkit`` time,
+and the peak memory of an MNIST-sized epoch against the data's own size.
 
     python benchmarks/run.py                 # everything (a few minutes)
     python benchmarks/run.py --quick         # fewer epochs, smaller MNIST stand-in
@@ -189,6 +190,24 @@ def gemm_floor(w: Workload) -> Callable[[], object]:
     return epoch
 
 
+def adam_updates(w: Workload) -> Callable[[], object]:
+    """One epoch's optimizer steps and nothing else: mlpkit's Adam on a parameter vector
+    of the network's size, once per batch. With the GEMM floor it splits mlpkit's epoch
+    into matrix products, the update, and the rest (element-wise work and Python)."""
+    size = sum(a * b + b for a, b in zip(w.sizes[:-1], w.sizes[1:], strict=True))
+    rng = np.random.default_rng(0)
+    params = [rng.normal(size=size).astype(np.float32)]
+    grads = [rng.normal(size=size).astype(np.float32) * np.float32(1e-3)]
+    opt = mlpkit.optimizers.Adam(lr=1e-3)
+    steps = -(-w.n // w.batch)
+
+    def epoch() -> None:
+        for _ in range(steps):
+            opt.step(params, grads)
+
+    return epoch
+
+
 def sklearn_swap(repeats: int) -> dict[str, float] | None:
     try:
         from sklearn.datasets import load_digits
@@ -320,10 +339,12 @@ def main() -> None:
         "scikit-learn s/epoch | mlpkit/sklearn | GEMM floor s | floor/mlpkit |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    breakdown: list[str] = []
     for w in workloads(args.quick):
         x, y, source = make_data(w)
         peers = {
             "floor": gemm_floor(w),
+            "update": adam_updates(w),
             "torch": torch_epoch(w, x, y),
             "sklearn": sklearn_epoch(w, x, y),
         }
@@ -337,7 +358,13 @@ def main() -> None:
         cells += [f"{floor:.3f}", f"{floor / ours:.0%}"]
         lines.append("| " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
-    lines.append("")
+        update = times["update"]
+        breakdown.append(
+            f"{w.name}: matrix products (floor) {floor / ours:.0%}, Adam update "
+            f"{update / ours:.0%}, the rest {max(0.0, 1 - (floor + update) / ours):.0%}"
+        )
+    lines += ["", "- where mlpkit's epoch goes (each part timed alone, in turns with the "
+              "rest): " + "; ".join(breakdown)]  # fmt: skip
     swap = sklearn_swap(3 if args.quick else 5)
     if swap:
         lines.append(

@@ -1,0 +1,71 @@
+"""The benchmark script's pieces do the work they claim, on a toy workload (its timings
+are not tested: speed lives in benchmarks/, not in the suite)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mlpkit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location(
+        "mlpkit_benchmark", ROOT / "benchmarks" / "run.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+# 50 rows in batches of 8: six full batches and one of 2
+TOY = dict(name="toy", n=50, sizes=[3, 5, 2], batch=8)
+STEPS = 7
+
+
+def test_gemm_floor_runs_every_product_of_an_epoch(bench, monkeypatch):
+    floor = bench.gemm_floor(bench.Workload(**TOY))
+    shapes = []
+    real = np.matmul
+
+    def counting(a, b, out):
+        shapes.append((a.shape, b.shape))
+        return real(a, b, out=out)
+
+    monkeypatch.setattr(np, "matmul", counting)
+    floor()
+    # per step: 2 forward products, 2 weight gradients, 1 input gradient (not layer 0's)
+    assert len(shapes) == 5 * STEPS
+    assert ((8, 3), (3, 5)) in shapes and ((2, 3), (3, 5)) in shapes  # the last, short batch
+    assert ((5, 8), (8, 2)) in shapes and ((8, 2), (2, 5)) in shapes
+
+
+def test_adam_updates_take_one_step_per_batch_on_the_network_size(bench, monkeypatch):
+    seen = []
+    monkeypatch.setattr(
+        mlpkit.optimizers.Adam, "step", lambda self, params, grads: seen.append(params[0].size)
+    )
+    bench.adam_updates(bench.Workload(**TOY))()
+    assert seen == [3 * 5 + 5 + 5 * 2 + 2] * STEPS
+
+
+def test_measure_gives_each_peer_a_turn_after_every_epoch(bench):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 3)).astype(np.float32)
+    y = rng.integers(0, 2, 50)
+    turns = []
+    w = bench.Workload(**TOY)
+    peers = {"floor": bench.gemm_floor(w), "turns": lambda: turns.append(1)}
+    times = bench.measure(w, x, y, peers, repeats=2)
+    assert set(times) == {"mlpkit", "floor", "turns"}
+    assert len(turns) == 3  # the warm-up epoch and two timed ones
+    assert all(t > 0 for t in times.values())
