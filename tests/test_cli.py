@@ -288,3 +288,18 @@ def test_every_command_through_a_real_subprocess(flowers, tmp_path):
     assert page.stat().st_size > 10_000
     out = run("demo", "--fast", "--out", tmp_path / "report")
     assert "== Results ==" in out and (tmp_path / "report" / "explorer.html").exists()
+
+
+def test_short_out_option_and_activation_choices(flowers, tmp_path):
+    model = tmp_path / "short.mlpk"
+    r = invoke("train", flowers, "--target", "species", "-o", model, "--epochs", 2,
+               "--activation", "TANH", "--quiet")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert mlpkit.load(model).layers[0].activation.name == "tanh"
+    preds = tmp_path / "preds.csv"
+    assert invoke("predict", model, flowers, "-o", preds).exit_code == 0
+    assert preds.read_text().startswith("predicted_species")
+    r = invoke("train", flowers, "--target", "species", "-o", tmp_path / "x.mlpk",
+               "--activation", "relux")  # fmt: skip
+    assert r.exit_code == 2 and "'relux' is not one of" in r.output and "leaky_relu" in r.output
+    assert not (tmp_path / "x.mlpk").exists()

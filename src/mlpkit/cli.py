@@ -28,7 +28,7 @@ from typing import Any
 import click
 import numpy as np
 
-from . import optimizers
+from . import activations, optimizers
 from .io import LoadError, load, save
 from .layers import Dense, Dropout
 from .network import Sequential
@@ -80,7 +80,7 @@ def _image_shape(text: str | None) -> tuple[int, int] | None:
     return h, w
 
 
-@click.group(help=__doc__.split("\n\n")[0])
+@click.group()
 @click.version_option(package_name="mlpkit")
 def main() -> None:
     """mlpkit: multilayer perceptrons and autoencoders from the command line."""
@@ -89,6 +89,7 @@ def main() -> None:
 @main.command()
 @click.option(
     "--out",
+    "-o",
     type=click.Path(path_type=Path),
     default=Path("reports/demo"),
     show_default=True,
@@ -108,10 +109,16 @@ def demo(out: Path, fast: bool, seed: int) -> None:
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--target", required=True, help="the column to predict")
 @click.option(
-    "--out", type=click.Path(path_type=Path), required=True, help="where to save the model"
+    "--out", "-o", type=click.Path(path_type=Path), required=True, help="where to save the model"
 )
 @click.option("--hidden", default="64,32", show_default=True, help="hidden layer widths")
-@click.option("--activation", default="relu", show_default=True)
+@click.option(
+    "--activation",
+    type=click.Choice(activations.names(), case_sensitive=False),
+    default="relu",
+    show_default=True,
+    help="hidden layers' activation",
+)
 @click.option("--epochs", type=click.IntRange(1), default=100, show_default=True)
 @click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True)
 @click.option(
@@ -234,7 +241,10 @@ def evaluate(model: Path, data: Path) -> None:
 @click.argument("model", type=click.Path(path_type=Path))
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option(
-    "--out", type=click.Path(path_type=Path), help="write a CSV here instead of standard output"
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="write a CSV here instead of standard output",
 )
 @_clean_errors
 def predict(model: Path, data: Path, out: Path | None) -> None:
@@ -324,12 +334,22 @@ def trace(model: Path, data: Path | None, row: int, markdown: bool) -> None:
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--bottleneck", type=click.IntRange(1), default=2, show_default=True)
 @click.option(
-    "--out", type=click.Path(path_type=Path), required=True, help="where to save the autoencoder"
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="where to save the autoencoder",
 )
 @click.option(
     "--hidden", default="64", show_default=True, help="encoder hidden widths (the decoder mirrors)"
 )
-@click.option("--activation", default="relu", show_default=True)
+@click.option(
+    "--activation",
+    type=click.Choice(activations.names(), case_sensitive=False),
+    default="relu",
+    show_default=True,
+    help="hidden layers' activation",
+)
 @click.option("--epochs", type=click.IntRange(1), default=100, show_default=True)
 @click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
@@ -422,7 +442,7 @@ def autoencode(
 @main.command()
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option(
-    "--out", type=click.Path(path_type=Path), required=True, help="the HTML page to write"
+    "--out", "-o", type=click.Path(path_type=Path), required=True, help="the HTML page to write"
 )
 @click.option(
     "--data", type=click.Path(path_type=Path), help="CSV of samples for the gallery and latent map"
