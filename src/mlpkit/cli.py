@@ -51,6 +51,28 @@ def _clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _training_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options ``train`` and ``autoencode`` share: --activation, --epochs,
+    --batch-size and --lr."""
+    options = [
+        click.option(
+            "--activation",
+            type=click.Choice(activations.names(), case_sensitive=False),
+            default="relu",
+            show_default=True,
+            help="hidden layers' activation",
+        ),
+        click.option("--epochs", type=click.IntRange(1), default=100, show_default=True),
+        click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True),
+        click.option(
+            "--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True
+        ),
+    ]
+    for option in reversed(options):  # listed in --help in this order
+        command = option(command)
+    return command
+
+
 def _load_tabular(path: Path) -> tuple[Sequential, Preprocessing]:
     model = load(path)
     if not isinstance(model, Sequential) or "preprocessing" not in model.metadata:
@@ -112,22 +134,13 @@ def demo(out: Path, fast: bool, seed: int) -> None:
     "--out", "-o", type=click.Path(path_type=Path), required=True, help="where to save the model"
 )
 @click.option("--hidden", default="64,32", show_default=True, help="hidden layer widths")
-@click.option(
-    "--activation",
-    type=click.Choice(activations.names(), case_sensitive=False),
-    default="relu",
-    show_default=True,
-    help="hidden layers' activation",
-)
-@click.option("--epochs", type=click.IntRange(1), default=100, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True)
+@_training_options
 @click.option(
     "--optimizer",
     type=click.Choice(["sgd", "momentum", "rmsprop", "adam", "adamw", "adagrad"]),
     default="adam",
     show_default=True,
 )
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
 @click.option(
     "--l2", type=click.FloatRange(min=0), default=0.0, show_default=True, help="L2 strength α"
 )
@@ -343,16 +356,7 @@ def trace(model: Path, data: Path | None, row: int, markdown: bool) -> None:
 @click.option(
     "--hidden", default="64", show_default=True, help="encoder hidden widths (the decoder mirrors)"
 )
-@click.option(
-    "--activation",
-    type=click.Choice(activations.names(), case_sensitive=False),
-    default="relu",
-    show_default=True,
-    help="hidden layers' activation",
-)
-@click.option("--epochs", type=click.IntRange(1), default=100, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True)
+@_training_options
 @click.option(
     "--noise",
     type=click.FloatRange(min=0),
