@@ -236,3 +236,17 @@ def test_autoencoder_transformer_in_a_pipeline():
         warnings.simplefilter("ignore", ConvergenceWarning)
         pipe.fit(x[:1200], y[:1200])
     assert pipe.score(x[1200:], y[1200:]) > 0.8
+
+
+def test_lbfgs_verbose_reports_each_iteration_without_deprecated_scipy_options(capsys):
+    x, y = make_classification(n_samples=80, n_features=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # SciPy 1.17 deprecates iprint
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPClassifier(solver="lbfgs", max_iter=5, verbose=True, random_state=0).fit(x, y)
+        MLPClassifier(solver="lbfgs", max_iter=5, random_state=0).fit(x, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Iteration 1, loss = ")
+    assert len(lines) == clf.n_iter_ == 5
+    losses = [float(line.split("= ")[1]) for line in lines]
+    assert losses[-1] < losses[0] and losses[-1] == pytest.approx(clf.loss_, rel=1e-6)

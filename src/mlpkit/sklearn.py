@@ -379,6 +379,11 @@ class _BaseMLP(BaseEstimator):
             value += net.penalty()
             return value, np.concatenate([g.ravel() for g in net.gradients()]).astype(np.float64)
 
+        iterations = itertools.count(1)
+
+        def report(intermediate_result: Any) -> None:  # SciPy passes the running result
+            print(f"Iteration {next(iterations)}, loss = {intermediate_result.fun:.8f}")
+
         theta0 = np.concatenate([p.ravel() for p in params]).astype(np.float64)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             result = minimize(
@@ -386,12 +391,8 @@ class _BaseMLP(BaseEstimator):
                 theta0,
                 method="L-BFGS-B",
                 jac=True,
-                options={
-                    "maxfun": self.max_fun,
-                    "maxiter": self.max_iter,
-                    "gtol": self.tol,
-                    "iprint": 1 if self.verbose else -1,
-                },
+                callback=report if self.verbose else None,
+                options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
             )
         value_and_grad(result.x)
         self.n_iter_ = int(result.nit)
