@@ -456,7 +456,7 @@ class CrossEntropy(Loss):
             g = p - np.logaddexp.reduce(p, axis=1, keepdims=True)  # log softmax
         else:
             g = p - np.maximum.reduce(p, axis=1, keepdims=True)  # s = z − max z
-        picked = g.reshape(-1).take(true_index) if labels else np.einsum("ij,ij->i", t, g)
+        picked = g.take(true_index) if labels else np.einsum("ij,ij->i", t, g)
         np.exp(g, out=g)
         if small:
             log_true = picked
@@ -465,8 +465,8 @@ class CrossEntropy(Loss):
             log_total = np.log(total[:, 0])
             log_true = picked - (log_total if labels else log_total * t.sum(axis=1))
             g /= total
-        if labels:
-            g.reshape(-1)[true_index] -= 1.0
+        if labels:  # softmax − 1 at the true class, from its log: two calls, not four
+            g.put(true_index, np.expm1(log_true))
         else:
             g *= t.sum(axis=1, keepdims=True)
             g -= t
