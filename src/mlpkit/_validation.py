@@ -57,7 +57,7 @@ def as_2d_float(x: object, dtype: np.dtype, what: str = "X") -> np.ndarray:
             raise ValueError(f"{what} must be 2-D (N samples, k features), got shape {a.shape}")
         with np.errstate(over="ignore"):  # out-of-range values become inf, reported below
             a = a.astype(dtype, copy=False)
-    if a.shape[0] == 0 or a.shape[1] == 0:
+    if a.size == 0:
         raise ValueError(f"{what} is empty (shape {a.shape}); it needs at least one row and column")
     if not _all_finite(a):
         bad = np.argwhere(~np.isfinite(a))[0]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import activations as act
+from . import layers as layers_mod
 from . import losses as losses_mod
 from ._validation import as_2d_float, check_dtype
 from .layers import ActivationLayer, Dense, Dropout, Layer
@@ -28,6 +29,12 @@ __all__ = ["Sequential"]
 
 #: activation types whose forward takes a 1-D row as well as a 2-D batch (None: no activation)
 _ROW_SAFE_ACTIVATIONS = act.BUILT_IN | {type(None)}
+#: mlpkit's own layer classes, whose ``call`` takes one row as a 1-D vector too
+_ROW_SAFE_LAYERS = frozenset(
+    cls
+    for cls in vars(layers_mod).values()
+    if isinstance(cls, type) and issubclass(cls, Layer) and cls.__module__ == Layer.__module__
+)
 
 #: rows per chunk in predict(): bounds memory for any N while keeping BLAS efficient
 PREDICT_BATCH = 4096
@@ -313,7 +320,7 @@ class Sequential:
         """Every layer and activation is mlpkit's own, whose ``call`` also takes one row
         as a 1-D vector (a user-defined layer may assume 2-D)."""
         for layer in self.layers:
-            if type(layer).__module__ != Layer.__module__:
+            if type(layer) not in _ROW_SAFE_LAYERS:
                 return False
             if type(getattr(layer, "activation", None)) not in _ROW_SAFE_ACTIVATIONS:
                 return False
