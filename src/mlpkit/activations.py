@@ -44,9 +44,9 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
 
 
-#: zeros as 0-d arrays of each float dtype: np.maximum(z, 0.0) converts the Python
-#: float anew on every call, about a third of a small ReLU's cost (a single-row
-#: predict); a 0-d array of z's own dtype keeps the dtype and skips that conversion
+#: zeros as 0-d arrays of each float dtype: np.maximum(z, 0.0) and a > 0.0 convert the
+#: Python float anew on every call, about a third of a small ReLU's cost (single-row
+#: predict, tiny batches); a 0-d array of z's own dtype keeps the dtype and skips that
 _ZEROS = {np.dtype(t): np.zeros((), t) for t in (np.float32, np.float64)}
 
 
@@ -160,7 +160,7 @@ class ReLU(Activation):
         return np.maximum(z, _ZEROS.get(z.dtype, 0.0), out=z)
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
-        return da * (a > 0.0)  # a > 0 exactly where z > 0
+        return da * (a > _ZEROS.get(a.dtype, 0.0))  # a > 0 exactly where z > 0
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
         return (z > 0.0).astype(z.dtype)
