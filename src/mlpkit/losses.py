@@ -24,6 +24,7 @@ term: it is −Σ_k y_k log ŷ_k, which is what is implemented.)
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -54,6 +55,11 @@ def _as_weights(sample_weight: np.ndarray | None, n: int, dtype: np.dtype) -> np
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError("sample_weight must be finite and non-negative")
     return w
+
+
+#: batches up to this many rows average their losses in Python (math.fsum over a list)
+#: rather than with a NumPy reduction, whose fixed cost dominates for a handful of rows
+SMALL_BATCH = 64
 
 
 class Loss:
@@ -123,6 +129,8 @@ class Loss:
         """(1/N) Σ_i w_i l_i from the per-sample losses (N,)."""
         if w is not None:
             return float(np.dot(per, w)) / per.shape[0]
+        if per.shape[0] <= SMALL_BATCH:  # exact sum; a quarter of a reduction's call cost
+            return math.fsum(per.tolist()) / per.shape[0]
         return float(np.add.reduce(per)) / per.shape[0]
 
     @staticmethod
