@@ -44,9 +44,9 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
 
 
-#: zeros as 0-d arrays of each float dtype: np.maximum(z, 0.0) and a > 0.0 convert the
-#: Python float anew on every call, about a third of a small ReLU's cost (single-row
-#: predict, tiny batches); a 0-d array of z's own dtype keeps the dtype and skips that
+#: ReLU's zero as a 0-d array of each float dtype: np.maximum(z, 0.0) and a > 0.0
+#: convert the Python float on every call, about a third of a small ReLU's cost
+#: (single-row predict, tiny batches); a 0-d array of z's own dtype needs no conversion
 _ZEROS = {np.dtype(t): np.zeros((), t) for t in (np.float32, np.float64)}
 
 
