@@ -1,0 +1,76 @@
+"""Instructions per single-row ``predict`` and per tiny training step, counted by
+``perf stat``: the same on every run, unlike time on a shared machine, so changes of a
+few percent to the small-call paths can be compared at all.
+
+Each figure is (instructions of a process doing N calls − of one doing none) / N, the
+process start and imports cancelling out.
+
+    python benchmarks/instructions.py            # needs Linux perf (Debian: linux-perf)
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SETUP = """
+import sys, numpy as np, mlpkit
+from mlpkit import Dense
+n = int(sys.argv[1])
+"""
+
+CASES = {
+    # the benchmark's tabular net, one float32 row
+    "single-row predict, 20-64-64-2": (
+        SETUP
+        + """
+net = mlpkit.Sequential([Dense(20, 64, "relu"), Dense(64, 64, "relu"), Dense(64, 2, "softmax")], seed=0)
+row = np.random.default_rng(0).normal(size=(1, 20)).astype(np.float32)
+net.predict(row)
+for _ in range(n):
+    net.predict(row)
+""",
+        20_000,
+    ),
+    # the benchmark's tiny workload: XOR x 2500, batch 4 -> 2500 steps per epoch
+    "training step, tiny 2-8-2, batch 4": (
+        SETUP
+        + """
+x, y = mlpkit.datasets.xor(repeat=2500)
+net = mlpkit.Sequential([Dense(2, 8, "relu"), Dense(8, 2, "softmax")], seed=0)
+net.fit(x, y, loss="cross_entropy", optimizer=mlpkit.optimizers.Adam(lr=1e-3),
+        epochs=1 + n // 2500, batch_size=4, verbose=0)
+""",
+        5_000,
+    ),
+}
+
+
+def instructions(code: str, n: int) -> int:
+    with tempfile.NamedTemporaryFile("w+", suffix=".txt") as out:
+        subprocess.run(
+            ["perf", "stat", "-x,", "-o", out.name, "-e", "instructions",
+             sys.executable, "-c", code, str(n)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        for line in out.read().splitlines():
+            fields = line.split(",")
+            if len(fields) > 2 and fields[2].startswith("instructions"):
+                if not fields[0].isdigit():
+                    raise SystemExit(f"perf cannot count instructions here: {line}")
+                return int(fields[0])
+    raise SystemExit("perf printed no instruction count")
+
+
+def main() -> None:
+    if shutil.which("perf") is None:
+        raise SystemExit("needs Linux perf on PATH (Debian/Ubuntu: apt-get install linux-perf)")
+    for label, (code, n) in CASES.items():
+        per_call = (instructions(code, n) - instructions(code, 0)) / n
+        print(f"{label}: {per_call / 1000:.1f}k instructions")
+
+
+if __name__ == "__main__":
+    main()
