@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from mlpkit import _kernels
 from mlpkit import activations as A
 
 from .conftest import ACTIVATIONS, HIDDEN_ACTIVATIONS, numeric_derivative
@@ -126,9 +127,9 @@ def test_get_resolves_names_aliases_and_rejects_unknown():
 def test_softmax_forward_matches_float64_on_both_paths(shape, rng):
     z = (rng.normal(size=shape) * 8).astype(np.float32)
     z[0, :2] = [1e4, -1e4]
-    a = A.Softmax().forward(z)
     shifted = z.astype(np.float64) - z.max(axis=1, keepdims=True)
     expected = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-    assert a.dtype == np.float32
-    np.testing.assert_allclose(a, expected, rtol=1e-5, atol=1e-7)
-    assert (A.SMALL_SOFTMAX >= 30 * 5) and (A.SMALL_SOFTMAX < 300 * 5)
+    for a in (A.Softmax().forward(z), A.Softmax().forward_inplace(z.copy())):  # plain, kernel
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, expected, rtol=1e-5, atol=1e-7)
+    assert (_kernels.SMALL_SOFTMAX >= 30 * 5) and (_kernels.SMALL_SOFTMAX < 300 * 5)

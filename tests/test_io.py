@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -273,7 +274,7 @@ def test_random_architectures_round_trip_bit_identically(spec, dtype, seed, tmp_
             layers.append(mlpkit.Dense(width, size, activation, bias=kind == "dense"))
             width = size
         elif kind == "activation":
-            layers.append(mlpkit.layers.ACTIVATION_LAYERS[activation]())
+            layers.append(mlpkit.layers.from_config("Activation", {"activation": activation}))
         elif kind == "dropout":
             layers.append(mlpkit.Dropout(0.25))
         else:
@@ -297,3 +298,36 @@ def test_metadata_round_trips_and_bad_metadata_writes_nothing(tmp_path):
     with pytest.raises(ValueError, match="model.metadata must hold finite JSON values"):
         mlpkit.save(net, tmp_path / "bad.mlpk")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.mlpk"]
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_version_1_files_still_load_and_resume(tmp_path):
+    """Files written by format version 1 (optimizer state as one packed vector, Adam's
+    moments as discounted sums) load: same predictions, state by parameter name with
+    PyTorch's names, and resuming continues the saved trajectory (made by the version-1
+    code: ``v1_*_resumed.npy``) up to float32 rounding of the rewritten Adam update."""
+    x, y = mlpkit.datasets.xor()
+    net = mlpkit.load(DATA / "v1_adam_xor.mlpk")
+    np.testing.assert_array_equal(net.predict(x), np.load(DATA / "v1_adam_xor_predict.npy"))
+    state = net.optimizer.state_dict()["state"]
+    assert list(state) == net.parameter_names()
+    assert all(set(s) == {"exp_avg", "exp_avg_sq"} for s in state.values())
+    net.fit(x, y, epochs=3, batch_size=2, verbose=0)
+    np.testing.assert_allclose(net.predict(x), np.load(DATA / "v1_adam_xor_resumed.npy"), atol=1e-6)
+    sgd = mlpkit.load(DATA / "v1_sgd_xor.mlpk")
+    assert set(sgd.optimizer.state_dict()["state"]["layer0.W"]) == {"momentum_buffer"}
+    sgd.fit(x, y, epochs=3, batch_size=1, verbose=0)
+    np.testing.assert_allclose(sgd.predict(x), np.load(DATA / "v1_sgd_xor_resumed.npy"), atol=1e-6)
+    # saved again, it is a version-2 file
+    again = mlpkit.save(net, tmp_path / "v2.mlpk")
+    assert struct.unpack_from("<8sI", again.read_bytes())[1] == mio.FORMAT_VERSION == 2
+
+
+def test_a_newer_format_says_to_upgrade(saved, tmp_path):
+    _, data = saved
+    bad = tmp_path / "new.mlpk"
+    bad.write_bytes(struct.pack("<8sIQ", mio.MAGIC, 3, 10) + data[20:])
+    with pytest.raises(mlpkit.LoadError, match="reads versions 1 to 2; a newer mlpkit wrote it"):
+        mlpkit.load(bad)

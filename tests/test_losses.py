@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mlpkit import activations as A
 from mlpkit import losses as L
 from mlpkit.datasets import one_hot
+from mlpkit.heads import OutputHead, default_loss
 
 
 def _probs(rng, n, c):
@@ -144,11 +146,16 @@ def test_probability_losses_stay_finite_at_0_and_1():
 
 
 def test_fused_pairs_are_exactly_the_valid_ones():
-    assert isinstance(L.fused_logits_loss("softmax", L.CrossEntropy()), L.CrossEntropy)
-    assert isinstance(L.fused_logits_loss("sigmoid", L.BinaryCrossEntropy()), L.BinaryCrossEntropy)
-    assert L.fused_logits_loss("softmax", L.MeanSquaredError()) is None
-    assert L.fused_logits_loss("sigmoid", L.CrossEntropy()) is None
-    assert L.fused_logits_loss("softmax", L.CrossEntropy(from_logits=True)) is None
+    def fused(activation, loss):
+        return OutputHead(A.get(activation), loss).fused
+
+    assert fused("softmax", L.CrossEntropy())
+    assert fused("sigmoid", L.BinaryCrossEntropy())
+    assert fused("exp", L.PoissonDeviance())
+    assert not fused("softmax", L.MeanSquaredError())
+    assert not fused("sigmoid", L.CrossEntropy())
+    assert not fused("softmax", L.CrossEntropy(from_logits=True))
+    assert not OutputHead(A.Softmax(), L.CrossEntropy(), fused=False).fused
 
 
 def test_target_errors_name_the_problem():
@@ -215,8 +222,8 @@ def test_poisson_deviance_is_scikit_learns_and_its_logits_form_agrees(rng):
     assert fused(z, t) == pytest.approx(want, rel=1e-12)
     assert loss(t + (t == 0), t) == pytest.approx(np.mean(np.sum(t == 0, axis=1)))  # ŷ=t: 0
     np.testing.assert_allclose(fused.gradient(z, t), (np.exp(z) - t) / 20, rtol=1e-12)
-    assert L.fused_logits_loss("exp", loss).from_logits
-    assert L.default_for("exp") == "poisson"
+    assert OutputHead(A.Exp(), loss).fused
+    assert default_loss("exp") == "poisson"
     with pytest.raises(ValueError, match="poisson targets must be >= 0"):
         loss(np.ones((2, 1)), np.array([1.0, -1.0]))
 

@@ -186,7 +186,13 @@ def test_state_is_created_lazily_per_parameter():
     a, b = np.zeros(3), np.zeros((2, 2))
     opt.step([a, b], [np.ones(3), np.ones((2, 2))])
     assert set(opt.state) == {0, 1}
-    assert opt.state[1]["grad_sum"].shape == (2, 2)
+    assert opt.state[1]["exp_avg"].shape == (2, 2)  # PyTorch's state names
+    named = O.Adam()
+    named.step(
+        {"layer0.W": b, "layer0.b": a}, {"layer0.W": np.ones((2, 2)), "layer0.b": np.ones(3)}
+    )
+    assert set(named.state) == {"layer0.W", "layer0.b"}
+    assert set(named.state["layer0.b"]) == {"exp_avg", "exp_avg_sq"}
 
 
 def test_optimizer_argument_errors():

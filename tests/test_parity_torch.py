@@ -78,17 +78,11 @@ def test_gradients_match_pytorch_autograd(hidden, loss, output):
     value = torch_loss(loss, h, z, ty)
     value.backward()
 
-    loss_obj = mlpkit.losses.get(loss)
     out = net.forward(x)
     np.testing.assert_allclose(out, h.detach().numpy(), rtol=1e-12, atol=1e-12)
-    head = mlpkit.losses.fused_logits_loss(output, loss_obj)
-    t = loss_obj.prepare_targets(y, 3, net.dtype)
-    if head is not None:  # the fused path training uses
-        ours, d = head.value_and_grad(net.output_logits(), t)
-        dx = net._backward(d, need_input_grad=True, from_logits=True)
-    else:
-        ours, d = loss_obj.value_and_grad(out, t)
-        dx = net._backward(d, need_input_grad=True)
+    head = net.head(loss)  # the path training uses: fused where the pair allows it
+    t = head.prepare_targets(y, 3, net.dtype, x.shape[0])
+    ours, _, dx = net.loss_and_gradients(x, t, head, need_input_grad=True)
     assert ours == pytest.approx(value.item(), rel=1e-12)
     for g, tg in zip(net.gradients(), tw, strict=True):
         np.testing.assert_allclose(g, tg.grad.numpy(), rtol=1e-9, atol=1e-12)

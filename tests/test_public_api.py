@@ -77,3 +77,34 @@ def test_weights_gradients_and_losses_contract(rng):
     )
     assert isinstance(loss(out, t), float) and isinstance(loss.loss(out, t), float)
     assert np.isclose(mlpkit.losses.get("squared")(out, t), 0.5 * np.sum((out - t) ** 2) / 5)
+
+
+def test_the_package_has_no_import_cycle():
+    """No module imports, directly or through others, one that imports it back — counting
+    imports inside functions and under TYPE_CHECKING (the layering of the README map)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(mlpkit.__file__).parent
+    modules = {
+        ".".join(p.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in root.rglob("*.py")
+    }
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+                hits = [target] + [f"{target}.{a.name}" for a in node.names]
+                graph[name] |= {h for h in hits if h in modules and h not in (name, "mlpkit")}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in graph[start]:
+            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
+                return True
+        return False
+
+    cycles = sorted(m for m in graph if reaches(m, m, {m}))
+    assert not cycles, f"modules in an import cycle: {cycles}"

@@ -129,3 +129,33 @@ def test_trace_gradients_equal_backward(rng):
     for a, b in zip(tr.gradients(), net.gradients(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
     assert tr.loss == pytest.approx(mlpkit.losses.get("cross_entropy")(out, labels))
+
+
+def test_trace_handles_dropout_and_noise_as_identity_at_inference(rng):
+    """Every layer type traces; Dropout and GaussianNoise are shown as pass-through rows,
+    and the traced gradients still equal the model's own backward (dropout off)."""
+    net = mlpkit.Sequential(
+        [
+            mlpkit.layers.GaussianNoise(0.3),
+            Dense(3, 5, "relu", regularizer=mlpkit.L2(0.01)),
+            mlpkit.Dropout(0.5),
+            Dense(5, 4, "tanh"),
+            mlpkit.Sigmoid(),
+        ],
+        seed=2,
+        dtype="float64",
+    )
+    x, y = rng.normal(size=(4, 3)), rng.uniform(size=(4, 4))
+    tr = mlpkit.trace(net, x, y, loss="mse")
+    kinds = [lt.label for lt in tr.layers]
+    assert kinds == ["GaussianNoise", "Dense(relu)", "Dropout", "Dense(tanh)", "Sigmoid"]
+    assert tr.layers[0].s is None and tr.layers[2].s is None
+    np.testing.assert_array_equal(tr.layers[2].h, tr.layers[1].h)  # identity at inference
+    np.testing.assert_allclose(tr.output, net.predict(x), rtol=1e-12)
+    out = net.forward(x)  # training=False: noise and dropout off
+    net.backward(mlpkit.losses.get("mse").gradient(out, y))
+    for a, b in zip(tr.gradients(), net.gradients(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    text = tr.to_text()
+    assert "GaussianNoise" not in text.split("backward:")[1].split("\n")[0]  # no δ column
+    assert "mean loss L" in text

@@ -18,6 +18,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from . import _kernels
+from ._registry import Registry
+
 __all__ = [
     "ELU",
     "GELU",
@@ -42,12 +45,6 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     """Logistic function 1 / (1 + e^-z) without overflow: exp is only taken of -|z|."""
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
-
-
-#: ReLU's zero as a 0-d array of each float dtype: np.maximum(z, 0.0) and a > 0.0
-#: convert the Python float on every call, about a third of a small ReLU's cost
-#: (single-row predict, tiny batches); a 0-d array of z's own dtype needs no conversion
-_ZEROS = {np.dtype(t): np.zeros((), t) for t in (np.float32, np.float64)}
 
 
 class Activation:
@@ -154,13 +151,13 @@ class ReLU(Activation):
     symbol = "r"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.maximum(z, _ZEROS.get(z.dtype, 0.0))
+        return np.maximum(z, 0.0)
 
     def forward_inplace(self, z: np.ndarray) -> np.ndarray:
-        return np.maximum(z, _ZEROS.get(z.dtype, 0.0), out=z)
+        return _kernels.relu_(z)
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
-        return da * (a > _ZEROS.get(a.dtype, 0.0))  # a > 0 exactly where z > 0
+        return _kernels.relu_vjp(a, da)  # da ⊙ 1[z > 0], read off a (> 0 exactly where z is)
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
         return (z > 0.0).astype(z.dtype)
@@ -330,12 +327,6 @@ class GELU(Activation):
         )
 
 
-#: Up to this many logits the row-wise softmax is exp(z − lse) with the log-sum-exp from
-#: one ``np.logaddexp.reduce``: fewer NumPy calls (what a small batch or a single-row
-#: predict pays for) but ~60 ns per logit, so larger arrays take the max-shift form.
-SMALL_SOFTMAX = 256
-
-
 class Softmax(Activation):
     """Row-wise softmax(z)_k = e^{z_k - max z} / Σ_j e^{z_j - max z}.
 
@@ -348,18 +339,11 @@ class Softmax(Activation):
     symbol = "softmax"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return self.forward_inplace(z.copy())
+        e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+        return e / np.sum(e, axis=-1, keepdims=True)
 
     def forward_inplace(self, z: np.ndarray) -> np.ndarray:
-        # ufunc reductions directly: the ndarray.max/.sum wrappers cost microseconds,
-        # which is most of a single-row predict
-        if z.size <= SMALL_SOFTMAX:  # softmax(z) = exp(z − log Σ e^z): 3 calls, not 5
-            z -= np.logaddexp.reduce(z, axis=-1, keepdims=True)
-            return np.exp(z, out=z)
-        z -= np.maximum.reduce(z, axis=-1, keepdims=True)
-        np.exp(z, out=z)
-        z /= np.add.reduce(z, axis=-1, keepdims=True)
-        return z
+        return _kernels.softmax_(z)
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
         return a * (da - np.sum(da * a, axis=-1, keepdims=True))
@@ -375,32 +359,25 @@ class Softmax(Activation):
         )
 
 
-_REGISTRY: dict[str, type[Activation]] = {
-    cls.name: cls
-    for cls in (
-        Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, Exp, SiLU, GELU, Softmax
-    )
-}  # fmt: skip
-#: mlpkit's own activation classes (all element-wise or along the last axis)
-BUILT_IN = frozenset(_REGISTRY.values())
 _ALIASES = {"linear": "identity", "logistic": "sigmoid", "swish": "silu", "none": "identity"}
+#: the one table of activations by name (layers, the file format and the CLI read it)
+REGISTRY: Registry[Activation] = Registry(
+    "activation",
+    Activation,
+    (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, Exp, SiLU, GELU, Softmax),
+    _ALIASES,
+)
+#: mlpkit's own activation classes (all element-wise or along the last axis)
+BUILT_IN = frozenset(REGISTRY.lookup(name) for name in REGISTRY.names())
 
 
 def names() -> list[str]:
     """All activation names accepted by :func:`get` (aliases excluded)."""
-    return list(_REGISTRY)
+    return REGISTRY.names()
 
 
 def get(activation: str | Activation | None, **config: float) -> Activation:
-    """Return an Activation from a name ("relu", "sigmoid", ...), an instance, or None (identity)."""
+    """An Activation from a name ("relu", "sigmoid", ...), an instance, or None (identity)."""
     if activation is None:
         return Identity()
-    if isinstance(activation, Activation):
-        return activation
-    if isinstance(activation, str):
-        key = _ALIASES.get(activation.lower(), activation.lower())
-        if key in _REGISTRY:
-            return _REGISTRY[key](**config)
-    raise ValueError(
-        f"unknown activation {activation!r}; choose one of {', '.join(sorted(_REGISTRY))}"
-    )
+    return REGISTRY.create(activation, **config)

@@ -7,15 +7,15 @@ input-shaped vector, which is what the latent-space explorer page moves around.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from . import activations
 from ._validation import as_2d_float
-from .callbacks import Callback, History
-from .layers import Dense, GaussianNoise, Layer
+from .callbacks.base import Callback, History
+from .layers import Dense, GaussianNoise, Layer, dense_stack
 from .network import Sequential
 
 __all__ = ["Autoencoder"]
@@ -79,14 +79,8 @@ class Autoencoder:
                     f"back to the input width ({sizes[0]})"
                 )
             out_act = "identity" if output_activation == "auto" else output_activation
-            enc_layers = [
-                Dense(a, b, activation if i < len(sizes) - 2 else latent_activation)
-                for i, (a, b) in enumerate(itertools.pairwise(sizes))
-            ]
-            dec_layers = [
-                Dense(a, b, activation if i < len(dec_sizes) - 2 else out_act)
-                for i, (a, b) in enumerate(itertools.pairwise(dec_sizes))
-            ]
+            enc_layers = dense_stack(sizes, activation, latent_activation)
+            dec_layers = dense_stack(dec_sizes, activation, out_act)
         if self.noise > 0 and not isinstance(enc_layers[0], GaussianNoise):
             enc_layers.insert(0, GaussianNoise(self.noise))
         self._attach(
@@ -139,14 +133,8 @@ class Autoencoder:
         in_unit = bool(np.all((x >= 0) & (x <= 1)))
         last = self.decoder.layers[-1]
         if isinstance(last, Dense):
-            from . import activations
-
             last.activation = activations.get("sigmoid" if in_unit else "identity")
         self.output_activation = "sigmoid" if in_unit else "identity"
-
-    def default_loss(self) -> str:
-        """binary_cross_entropy for a sigmoid output, mse otherwise."""
-        return "binary_cross_entropy" if self.network.output_activation == "sigmoid" else "mse"
 
     def fit(
         self,
@@ -165,8 +153,8 @@ class Autoencoder:
         (optimizers, callbacks, validation, progress) is available."""
         xa = as_2d_float(x, self.network.dtype)
         self._settle_output(xa)
-        if loss is None and self.network.loss is None:
-            loss = self.default_loss()
+        if loss is None and self.network.loss is None:  # by output layer, as fit, unannounced
+            loss = self.network.head().loss
         val = None
         if validation_data is not None:
             xv = validation_data[0] if isinstance(validation_data, tuple) else validation_data

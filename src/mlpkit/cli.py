@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import itertools
 import os
 import sys
 from collections.abc import Callable
@@ -30,7 +29,7 @@ import numpy as np
 
 from . import activations, optimizers
 from .io import LoadError, load, save
-from .layers import Dense, Dropout
+from .layers import dense_stack
 from .network import Sequential
 from .regularizers import L2
 from .tabular import CSVError, Preprocessing, read_csv
@@ -181,13 +180,14 @@ def train(
     prep, x, y = Preprocessing.fit(table, target, task)
     sizes = [len(prep.features), *_hidden(hidden)]
     n_out = len(prep.classes) if prep.task == "classification" else 1
-    layers: list[Any] = []
-    for a, b in itertools.pairwise(sizes):
-        layers.append(Dense(a, b, activation, regularizer=L2(l2) if l2 else None))
-        if dropout:
-            layers.append(Dropout(dropout))
     out_act = "softmax" if prep.task == "classification" else "identity"
-    layers.append(Dense(sizes[-1], n_out, out_act, regularizer=L2(l2) if l2 else None))
+    layers = dense_stack(
+        [*sizes, n_out],
+        activation,
+        out_act,
+        dropout=dropout,
+        layer_kwargs={"regularizer": L2(l2) if l2 else None},
+    )
     net = Sequential(layers, seed=seed)
     metrics = ["accuracy"] if prep.task == "classification" else ["mae", "r2"]
     click.echo(

@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import losses as losses_mod
-
 if TYPE_CHECKING:
+    from . import losses as losses_mod
     from .network import Sequential
 
 __all__ = ["GradcheckReport", "gradcheck"]
@@ -84,27 +83,21 @@ def gradcheck(
     """Check ``model``'s backward against central differences of L = loss + penalty.
 
     x : (N, n_features_in); y : targets as fit takes them; loss defaults to the model's
-    (else the output layer's default). ``fused`` uses the same fused softmax/sigmoid
-    path as training where it applies; ``fused=False`` checks the plain chain rule.
+    (else the output layer's default). ``fused`` uses the output head's fused gradient
+    where the pair allows it, as training does; ``fused=False`` checks the plain chain
+    rule (the output activation's backward composed with the loss gradient).
     ``max_entries`` checks a random subset of each array (all entries by default).
     Dropout is off during the check.
     """
     m = model.astype("float64")
-    xa = np.array(m._check_x(x), order="C", copy=True)
-    loss_obj = (
-        losses_mod.get(loss)
-        if loss is not None
-        else (model.loss or losses_mod.get(losses_mod.default_for(model.output_activation)))
-    )
-    t = loss_obj.prepare_targets(y, m.n_outputs, m.dtype, n_samples=xa.shape[0])
-    head = losses_mod.fused_logits_loss(m.output_activation, loss_obj) if fused else None
+    xa = np.array(m.check_input(x), order="C", copy=True)
+    head = m.head(loss, fused=fused)
+    t = head.prepare_targets(y, m.n_outputs, m.dtype, xa.shape[0])
 
     def value(inputs: np.ndarray) -> float:
-        out = m._forward(inputs, False)
-        v = head._value(m.output_logits(), t, None) if head else loss_obj._value(out, t, None)
-        return v + m.penalty()
+        return head.value(m.logits(inputs), t) + m.penalty()
 
-    _, _, dx = m._loss_and_backward(xa, t, loss_obj, head, training=False, need_input_grad=True)
+    _, _, dx = m.loss_and_gradients(xa, t, head, training=False, need_input_grad=True)
     analytic = [g.copy() for g in m.gradients()] + [dx]
     targets = [*m.parameters(), xa]
     names = [*m.parameter_names(), "input X"]

@@ -23,6 +23,8 @@ import math
 
 import numpy as np
 
+from ._registry import Registry, config_repr
+
 __all__ = [
     "Constant",
     "GlorotNormal",
@@ -59,9 +61,7 @@ class Initializer:
     def get_config(self) -> dict[str, float]:
         return {}
 
-    def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({settings})"
+    __repr__ = config_repr
 
 
 class Constant(Initializer):
@@ -139,45 +139,24 @@ class _VarianceScaling(Initializer):
         return rng.normal(0.0, math.sqrt(variance), size=shape).astype(dtype)
 
 
-class GlorotUniform(_VarianceScaling):
-    name, scale, fan, distribution = "glorot_uniform", 1.0, "avg", "uniform"
+def _variance_scaling(
+    cls_name: str, name: str, scale: float, fan: str, distribution: str
+) -> type[_VarianceScaling]:
+    attrs = {"name": name, "scale": scale, "fan": fan, "distribution": distribution,
+             "__module__": __name__, "__qualname__": cls_name,
+             "__doc__": f"{distribution.title()} entries of variance {scale:g} / fan_{fan}."}  # fmt: skip
+    return type(cls_name, (_VarianceScaling,), attrs)
 
 
-class GlorotNormal(_VarianceScaling):
-    name, scale, fan, distribution = "glorot_normal", 1.0, "avg", "normal"
+#: the fans: "in" = k1 (rows of W), "avg" = (k1 + k2) / 2
+GlorotUniform = _variance_scaling("GlorotUniform", "glorot_uniform", 1.0, "avg", "uniform")
+GlorotNormal = _variance_scaling("GlorotNormal", "glorot_normal", 1.0, "avg", "normal")
+HeUniform = _variance_scaling("HeUniform", "he_uniform", 2.0, "in", "uniform")
+HeNormal = _variance_scaling("HeNormal", "he_normal", 2.0, "in", "normal")
+LecunUniform = _variance_scaling("LecunUniform", "lecun_uniform", 1.0, "in", "uniform")
+LecunNormal = _variance_scaling("LecunNormal", "lecun_normal", 1.0, "in", "normal")
 
 
-class HeUniform(_VarianceScaling):
-    name, scale, fan, distribution = "he_uniform", 2.0, "in", "uniform"
-
-
-class HeNormal(_VarianceScaling):
-    name, scale, fan, distribution = "he_normal", 2.0, "in", "normal"
-
-
-class LecunUniform(_VarianceScaling):
-    name, scale, fan, distribution = "lecun_uniform", 1.0, "in", "uniform"
-
-
-class LecunNormal(_VarianceScaling):
-    name, scale, fan, distribution = "lecun_normal", 1.0, "in", "normal"
-
-
-_REGISTRY: dict[str, type[Initializer]] = {
-    cls.name: cls
-    for cls in (
-        Zeros,
-        Constant,
-        Normal,
-        Uniform,
-        GlorotUniform,
-        GlorotNormal,
-        HeUniform,
-        HeNormal,
-        LecunUniform,
-        LecunNormal,
-    )
-}
 _ALIASES = {
     "xavier_uniform": "glorot_uniform",
     "xavier_normal": "glorot_normal",
@@ -185,17 +164,19 @@ _ALIASES = {
     "kaiming_normal": "he_normal",
     "zero": "zeros",
 }
+#: the one table of initialisers by name
+REGISTRY: Registry[Initializer] = Registry(
+    "initializer",
+    Initializer,
+    (Zeros, Constant, Normal, Uniform, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
+     LecunUniform, LecunNormal),
+    _ALIASES,
+)  # fmt: skip
 
 
 def get(init: str | Initializer) -> Initializer:
     """Return an Initializer from a name ("he_normal", ...) or an instance."""
-    if isinstance(init, Initializer):
-        return init
-    if isinstance(init, str):
-        key = _ALIASES.get(init.lower(), init.lower())
-        if key in _REGISTRY:
-            return _REGISTRY[key]()
-    raise ValueError(f"unknown initializer {init!r}; choose one of {', '.join(_REGISTRY)}")
+    return REGISTRY.create(init)
 
 
 def default_for(activation_name: str) -> Initializer:

@@ -3,14 +3,15 @@
 Layout (all integers little-endian)::
 
     0   8 bytes   magic  b"\\x89MLPKIT\\n"
-    8   uint32    format version (1)
+    8   uint32    format version (2; version 1 files load too)
     12  uint64    header length H (at most 16 MiB)
     20  H bytes   UTF-8 JSON header
     ..  padding   zeros up to a multiple of 64
     D   data      the arrays, each at a 64-byte aligned offset from D
     end 32 bytes  SHA-256 of every byte before it (header included)
 
-The header names the architecture, dtype, loss, optimizer (settings, step and state),
+The header names the architecture (each layer's ``get_config()`` and type), dtype,
+loss, optimizer (settings, step and state per parameter name, PyTorch's state names),
 the random generator's state, the epochs/steps trained, and an ``arrays`` table of
 {name, dtype, shape, offset, nbytes}; ``data_sha256`` is the SHA-256 of the data
 section, and the file ends with the SHA-256 of everything before it, so a flipped
@@ -35,23 +36,23 @@ import os
 import struct
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from . import activations as act_mod
+from . import layers as layers_mod
 from . import losses as losses_mod
 from . import optimizers as optim
-from . import regularizers as regs
-
-if TYPE_CHECKING:
-    from .autoencoder import Autoencoder
-    from .network import Sequential
+from .autoencoder import Autoencoder
+from .callbacks.base import History
+from .network import Sequential
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "LoadError", "load", "save"]
 
 MAGIC = b"\x89MLPKIT\n"
-FORMAT_VERSION = 1
+#: 2: optimizer state by parameter name with PyTorch's state names (1: one packed vector)
+FORMAT_VERSION = 2
+_READABLE = (1, 2)
 MAX_HEADER = 16 * 1024 * 1024
 ALIGN = 64
 _PREFIX = struct.Struct("<8sIQ")
@@ -69,32 +70,9 @@ def _pad(n: int) -> int:
 
 # -- saving -------------------------------------------------------------------------------
 def _layer_spec(layer: Any) -> dict[str, Any]:
-    from .layers import ActivationLayer, Dense, Dropout, GaussianNoise
-
-    if isinstance(layer, Dense):
-        spec: dict[str, Any] = {
-            "type": "Dense",
-            "in_features": layer.in_features,
-            "out_features": layer.out_features,
-            "activation": layer.activation.name,
-            "activation_config": layer.activation.get_config(),
-            "bias": layer.use_bias,
-        }
-        for key in ("regularizer", "bias_regularizer"):
-            reg = getattr(layer, key)
-            spec[key] = None if reg is None else {"name": reg.name, "config": reg.get_config()}
-        return spec
-    if isinstance(layer, Dropout):
-        return {"type": "Dropout", "rate": layer.rate}
-    if isinstance(layer, GaussianNoise):
-        return {"type": "GaussianNoise", "std": layer.std}
-    if isinstance(layer, ActivationLayer):
-        return {
-            "type": "Activation",
-            "activation": layer.activation.name,
-            "activation_config": layer.activation.get_config(),
-        }
-    raise TypeError(f"cannot save layer type {type(layer).__name__}")
+    if not layer.config_type:
+        raise TypeError(f"cannot save layer type {type(layer).__name__}")
+    return {"type": layer.config_type, **layer.get_config()}
 
 
 def _collect(model: Sequential) -> tuple[dict[str, Any], list[tuple[str, np.ndarray]]]:
@@ -121,11 +99,11 @@ def _collect(model: Sequential) -> tuple[dict[str, Any], list[tuple[str, np.ndar
     if model.optimizer is not None:
         sd = model.optimizer.state_dict()
         refs: dict[str, dict[str, str]] = {}
-        for i, entries in sd["state"].items():
-            refs[str(i)] = {}
+        for param, entries in sd["state"].items():
+            refs[str(param)] = {}
             for k, v in entries.items():
-                name = f"optimizer.{i}.{k}"
-                refs[str(i)][k] = name
+                name = f"optimizer.{param}.{k}"
+                refs[str(param)][k] = name
                 arrays.append((name, v))
         header["optimizer"] = {
             "name": sd["name"],
@@ -142,9 +120,6 @@ def _collect(model: Sequential) -> tuple[dict[str, Any], list[tuple[str, np.ndar
 
 def save(model: Sequential | Autoencoder, path: str | os.PathLike[str]) -> Path:
     """Write a Sequential or an Autoencoder to ``path`` atomically; returns the path."""
-    from .autoencoder import Autoencoder
-    from .network import Sequential
-
     extra = None
     if isinstance(model, Autoencoder):
         model, extra = model.network, model.get_config()
@@ -235,9 +210,12 @@ def _read_header(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
             else (" (it looks like a zip/.npz archive)" if data[:2] == b"PK" else "")
         )
         raise _fail(path, f"not an mlpkit model file: bad magic bytes{hint}")
-    if version != FORMAT_VERSION:
+    if version not in _READABLE:
         raise _fail(
-            path, f"format version {version} is not supported (this mlpkit reads {FORMAT_VERSION})"
+            path,
+            f"format version {version} is not supported: this mlpkit reads versions "
+            f"{_READABLE[0]} to {_READABLE[-1]}"
+            + ("; a newer mlpkit wrote it, upgrade mlpkit" if version > FORMAT_VERSION else ""),
         )
     if hlen > MAX_HEADER:
         raise _fail(path, f"header length {hlen} exceeds the {MAX_HEADER}-byte cap")
@@ -305,58 +283,72 @@ def _check_table(
     return table
 
 
-def _build(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> Sequential:
-    from .layers import ACTIVATION_LAYERS, Dense, Dropout, GaussianNoise
-    from .network import Sequential
+#: version 1 kept Adam's moments as discounted sums M = m / (1 − β1), V = v / (1 − β2)
+_V1_ADAM = {"grad_sum": "exp_avg", "grad_sq_sum": "exp_avg_sq", "max_grad_sq_sum": "max_exp_avg_sq"}
 
-    def reg(spec: Any) -> regs.Regularizer | None:
-        if spec is None:
-            return None
-        return {"l1": regs.L1, "l2": regs.L2, "l1l2": regs.L1L2}[spec["name"]](**spec["config"])
 
+def _v1_optimizer_state(
+    opt: dict[str, Any], arrays: dict[str, np.ndarray], model: Sequential
+) -> dict[str, dict[str, np.ndarray]]:
+    """Version 1 state, one packed vector per state name (key "0") over all parameters
+    in order, split into per-parameter entries by name (Adam's sums rescaled)."""
+    entries = opt["state"]
+    if not entries:
+        return {}
+    if set(entries) != {"0"}:
+        raise ValueError("version 1 optimizer state must be one packed entry")
+    named = model.named_parameters()
+    total = sum(p.size for p in named.values())
+    betas = opt["config"].get("betas", (0.9, 0.999))
+    scale = {"grad_sum": 1.0 - betas[0], "grad_sq_sum": 1.0 - betas[1],
+             "max_grad_sq_sum": 1.0 - betas[1]}  # fmt: skip
+    state: dict[str, dict[str, np.ndarray]] = {name: {} for name in named}
+    for k, ref in entries["0"].items():
+        vec = arrays[ref].reshape(-1)
+        if vec.size != total:
+            raise ValueError(f"optimizer state {k!r} has {vec.size} entries, the model {total}")
+        if opt["name"] in ("Adam", "AdamW"):
+            vec, k = vec * scale[k], _V1_ADAM[k]
+        start = 0
+        for name, p in named.items():
+            state[name][k] = vec[start : start + p.size].reshape(p.shape).astype(p.dtype)
+            start += p.size
+    return state
+
+
+def _build(
+    path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray], version: int
+) -> Sequential:
     layers = []
     for spec in header["layers"]:
-        kind = spec["type"]
-        if kind == "Dense":
-            layers.append(
-                Dense(
-                    spec["in_features"],
-                    spec["out_features"],
-                    activation=act_mod.get(spec["activation"], **spec.get("activation_config", {})),
-                    bias=spec["bias"],
-                    regularizer=reg(spec.get("regularizer")),
-                    bias_regularizer=reg(spec.get("bias_regularizer")),
-                )
-            )
-        elif kind == "Dropout":
-            layers.append(Dropout(spec["rate"]))
-        elif kind == "GaussianNoise":
-            layers.append(GaussianNoise(spec["std"]))
-        elif kind == "Activation":
-            layers.append(
-                ACTIVATION_LAYERS[spec["activation"]](**spec.get("activation_config", {}))
-            )
-        else:
-            raise _fail(path, f"unknown layer type {kind!r}")
+        config = dict(spec)
+        kind = config.pop("type")
+        try:
+            layers.append(layers_mod.from_config(kind, config))
+        except ValueError as exc:
+            raise _fail(path, str(exc)) from None
     model = Sequential(layers, seed=header.get("seed"), dtype=header["dtype"])
-    names = model.parameter_names()
-    for name, p in zip(names, model.parameters(), strict=True):
-        if name not in arrays or arrays[name].shape != p.shape or arrays[name].dtype != p.dtype:
+    for name, p in model.named_parameters().items():
+        saved = arrays.get(name)
+        if saved is None or saved.shape != p.shape or saved.dtype != p.dtype:
             raise _fail(path, f"parameter {name} is missing or has the wrong shape or dtype")
-        p[...] = arrays[name]
+        p[...] = saved
     if header.get("loss"):
         model.loss = losses_mod.get(header["loss"]["name"], **header["loss"].get("config", {}))
     model.metrics = list(header.get("metrics", []))
     opt = header.get("optimizer")
     if opt:
-        state = {
-            int(i): {k: arrays[ref] for k, ref in entries.items()}
-            for i, entries in opt["state"].items()
-        }
+        if version == 1:
+            state = _v1_optimizer_state(opt, arrays, model)
+        else:
+            state = {
+                param: {k: arrays[ref] for k, ref in entries.items()}
+                for param, entries in opt["state"].items()
+            }
         model.optimizer = optim.from_state_dict(
             {"name": opt["name"], "config": opt["config"], "t": opt["t"], "state": state}
         )
-        model.optimizer.check_state([model.flat_buffers()[0]])
+        model.optimizer.check_state(model.named_parameters())
     model.rng.bit_generator.state = header["rng"]
     metadata = header.get("metadata", {})
     if not isinstance(metadata, dict):
@@ -365,8 +357,6 @@ def _build(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) ->
     model.epochs_trained = int(header.get("epochs_trained", 0))
     model.steps_trained = int(header.get("steps_trained", 0))
     if "history" in header:
-        from .callbacks import History
-
         history = History()
         history.history = {k: list(v) for k, v in header["history"].items()}
         history.epoch = list(
@@ -388,6 +378,7 @@ def load(path: str | os.PathLike[str]) -> Sequential | Autoencoder:
     except OSError as exc:
         raise LoadError(f"{p}: cannot read: {exc.strerror or exc}") from None
     header, data_start = _read_header(p, data)
+    version = _PREFIX.unpack_from(data)[1]
     table = _check_table(p, header, data_start, len(data))
     view = memoryview(data)
     if hashlib.sha256(view[:-_DIGEST]).digest() != data[-_DIGEST:]:
@@ -403,10 +394,8 @@ def load(path: str | os.PathLike[str]) -> Sequential | Autoencoder:
             np.frombuffer(raw, dtype=_DTYPES[entry["dtype"]]).reshape(entry["shape"]).copy()
         )
     try:
-        network = _build(p, header, arrays)
+        network = _build(p, header, arrays, version)
         if header.get("kind") == "Autoencoder":
-            from .autoencoder import Autoencoder
-
             return Autoencoder.from_network(network, header["autoencoder"])
         return network
     except LoadError:

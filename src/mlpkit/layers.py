@@ -18,6 +18,7 @@ gradients here are those of the mean loss, as in seed 001's batch update.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,8 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "dense_stack",
+    "from_config",
 ]
 
 
@@ -53,6 +56,8 @@ class Layer:
 
     #: names of the trainable arrays, in the order of ``parameters()``
     param_names: tuple[str, ...] = ()
+    #: the ``type`` a saved model file records for this layer (see ``from_config``)
+    config_type: str = ""
 
     def __init__(self) -> None:
         self.in_features: int | None = None
@@ -88,6 +93,22 @@ class Layer:
         """dL/dparam for each array of ``parameters()``, from the last backward."""
         return [getattr(self, "d" + n) for n in self.param_names]
 
+    def use_buffers(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Keep the parameters and gradients in the given arrays from now on (one per
+        name of ``param_names``, same shapes; e.g. views of one packed vector). The
+        parameters' values are copied in."""
+        for name, p, g in zip(self.param_names, params, grads, strict=True):
+            p[...] = getattr(self, name)
+            setattr(self, name, p)
+            setattr(self, "d" + name, g)
+
+    def cast(self, dtype: np.dtype) -> None:
+        """Convert parameters and gradients to ``dtype`` (new arrays)."""
+        self.dtype = np.dtype(dtype)
+        for name in self.param_names:
+            setattr(self, name, getattr(self, name).astype(self.dtype))
+            setattr(self, "d" + name, getattr(self, "d" + name).astype(self.dtype))
+
     def penalty(self) -> float:
         """Regularisation added to the loss (0 for layers without a regulariser)."""
         return 0.0
@@ -96,6 +117,7 @@ class Layer:
         """Drop the arrays kept for backward (frees memory after training)."""
 
     def get_config(self) -> dict[str, Any]:
+        """JSON values that rebuild this layer with :func:`from_config` (the file format)."""
         return {}
 
     @property
@@ -108,7 +130,10 @@ class Layer:
 
 
 class Dense(Layer):
-    """Fully connected layer ``Y = f(X @ W + b)``.
+    """Fully connected layer ``Y = f(X @ W + b)``: the affine map Z = XW + b, then the
+    activation f. The two halves are methods of their own (``forward_affine`` and
+    ``backward_affine``) because the output layer's activation belongs to the output
+    head (heads.py) while the network trains: it runs the affine half only.
 
     Parameters
     ----------
@@ -122,6 +147,8 @@ class Dense(Layer):
 
     Attributes: ``W`` (k1, k2), ``b`` (k2,), gradients ``dW``, ``db`` of the same shapes.
     """
+
+    config_type = "Dense"
 
     def __init__(
         self,
@@ -181,13 +208,13 @@ class Dense(Layer):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """X: (N, k1) -> A = f(X W + b): (N, k2). Caches X, Z and A for backward."""
-        z = self._affine(x)
+        z = self.forward_affine(x)
         a = self.activation.forward(z)
-        self._x, self._z, self._a = x, z, a
+        self._a = a
         return a
 
-    def forward_logits(self, x: np.ndarray) -> np.ndarray:
-        """X -> Z = X W + b only, cached for ``backward_preactivation`` (fused heads)."""
+    def forward_affine(self, x: np.ndarray) -> np.ndarray:
+        """X: (N, k1) -> Z = X W + b: (N, k2), caching X and Z for ``backward_affine``."""
         z = self._affine(x)
         self._x, self._z, self._a = x, z, None
         return z
@@ -197,15 +224,16 @@ class Dense(Layer):
 
     def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """dA: (N, k2) -> dX: (N, k1); fills dW (k1, k2) and db (k2,)."""
-        if self._x is None:
+        if self._a is None:
             raise RuntimeError(f"{self!r}: backward() called before forward()")
         dz = self.activation.vjp(self._z, self._a, dy)
-        return self.backward_preactivation(dz, need_input_grad)
+        return self.backward_affine(dz, need_input_grad)
 
-    def backward_preactivation(
-        self, dz: np.ndarray, need_input_grad: bool = True
-    ) -> np.ndarray | None:
-        """Backward from dZ = dL/dZ (N, k2), skipping the activation (fused output heads)."""
+    def backward_affine(self, dz: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """dZ = dL/dZ: (N, k2) -> dX = dZ Wᵀ: (N, k1); fills dW = Xᵀ dZ and db = Σ_rows dZ
+        (plus the regularisers' gradients)."""
+        if self._x is None:
+            raise RuntimeError(f"{self!r}: backward() called before forward()")
         np.matmul(self._x.T, dz, out=self.dW)
         if self.regularizer is not None:
             self.dW += self.regularizer.gradient(self.W)
@@ -226,36 +254,45 @@ class Dense(Layer):
     def clear_cache(self) -> None:
         self._x = self._z = self._a = None
 
-    @property
-    def preactivation(self) -> np.ndarray | None:
-        """Z = X W + b from the last forward (N, k2)."""
-        return self._z
-
     def get_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {
+        return {
             "in_features": self.in_features,
             "out_features": self.out_features,
             "activation": self.activation.name,
+            "activation_config": self.activation.get_config(),
+            "bias": self.use_bias,
+            "regularizer": regs.to_config(self.regularizer),
+            "bias_regularizer": regs.to_config(self.bias_regularizer),
         }
+
+    def __repr__(self) -> str:
+        shown = [f"in_features={self.in_features}", f"out_features={self.out_features}"]
+        shown.append(f"activation={self.activation.name!r}")
         if self.activation.get_config():
-            config["activation_config"] = self.activation.get_config()
+            shown.append(f"activation_config={self.activation.get_config()!r}")
         if not self.use_bias:
-            config["bias"] = False
-        if self.regularizer is not None:
-            config["regularizer"] = repr(self.regularizer)
-        if self.bias_regularizer is not None:
-            config["bias_regularizer"] = repr(self.bias_regularizer)
-        return config
+            shown.append("bias=False")
+        for key in ("regularizer", "bias_regularizer"):
+            if getattr(self, key) is not None:
+                shown.append(f"{key}={getattr(self, key)!r}")
+        return f"Dense({', '.join(shown)})"
 
 
 class ActivationLayer(Layer):
-    """A standalone activation ``A = f(X)``, element-wise (softmax: row-wise)."""
+    """A standalone activation ``A = f(X)``, element-wise (softmax: row-wise).
+
+    ``ActivationLayer("tanh")`` takes any activation by name or instance; the named
+    subclasses (``ReLU()``, ``Tanh()``, ...) are the same with their activation fixed.
+    """
 
     activation_cls: type[act.Activation] = act.Identity
+    config_type = "Activation"
 
-    def __init__(self, **config: float) -> None:
+    def __init__(self, activation: str | act.Activation | None = None, **config: float) -> None:
         super().__init__()
-        self.activation = self.activation_cls(**config)
+        self.activation = (
+            self.activation_cls(**config) if activation is None else act.get(activation, **config)
+        )
         self._z: np.ndarray | None = None
         self._a: np.ndarray | None = None
 
@@ -268,55 +305,42 @@ class ActivationLayer(Layer):
     def call(self, x: np.ndarray) -> np.ndarray:
         return self.activation.forward(x)
 
-    def forward_logits(self, x: np.ndarray) -> np.ndarray:
-        """Fused heads: the input already is the logits; nothing to cache."""
-        self._z, self._a = x, None
-        return x
-
     def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         if self._a is None:
             raise RuntimeError(f"{self!r}: backward() called before forward()")
         return self.activation.vjp(self._z, self._a, dy)
 
-    def backward_preactivation(
-        self, dz: np.ndarray, need_input_grad: bool = True
-    ) -> np.ndarray | None:
-        """Fused output heads hand over dL/dX directly: pass it through."""
-        return dz
-
     def clear_cache(self) -> None:
         self._z = self._a = None
 
-    @property
-    def preactivation(self) -> np.ndarray | None:
-        return self._z
-
     def get_config(self) -> dict[str, Any]:
-        return self.activation.get_config()
+        return {
+            "activation": self.activation.name,
+            "activation_config": self.activation.get_config(),
+        }
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.activation.get_config().items())
+        return f"{type(self).__name__}({settings})"
 
 
-class Identity(ActivationLayer):
-    """Activation layer f(x) = x."""
-
-    activation_cls = act.Identity
-
-
-class Sigmoid(ActivationLayer):
-    """Activation layer: logistic sigmoid."""
-
-    activation_cls = act.Sigmoid
+def _activation_layer(activation_cls: type[act.Activation], doc: str) -> type[ActivationLayer]:
+    """The activation layer class with ``activation_cls`` fixed, e.g. ``ReLU``."""
+    name = activation_cls.__name__
+    return type(name, (ActivationLayer,), {"activation_cls": activation_cls, "__doc__": doc,
+                                           "__module__": __name__, "__qualname__": name})  # fmt: skip
 
 
-class Tanh(ActivationLayer):
-    """Activation layer: tanh."""
-
-    activation_cls = act.Tanh
-
-
-class ReLU(ActivationLayer):
-    """Activation layer: max(0, x)."""
-
-    activation_cls = act.ReLU
+Identity = _activation_layer(act.Identity, "Activation layer f(x) = x.")
+Sigmoid = _activation_layer(act.Sigmoid, "Activation layer: logistic sigmoid.")
+Tanh = _activation_layer(act.Tanh, "Activation layer: tanh.")
+ReLU = _activation_layer(act.ReLU, "Activation layer: max(0, x).")
+SELU = _activation_layer(act.SELU, "Activation layer: scaled ELU.")
+Softplus = _activation_layer(act.Softplus, "Activation layer: log(1 + e^x).")
+Exp = _activation_layer(act.Exp, "Activation layer: e^x (the log link of a Poisson output).")
+SiLU = _activation_layer(act.SiLU, "Activation layer: x·sigmoid(x) (swish).")
+GELU = _activation_layer(act.GELU, "Activation layer: GELU (tanh form).")
+Softmax = _activation_layer(act.Softmax, "Activation layer: row-wise softmax.")
 
 
 class LeakyReLU(ActivationLayer):
@@ -337,54 +361,12 @@ class ELU(ActivationLayer):
         super().__init__(alpha=alpha)
 
 
-class SELU(ActivationLayer):
-    """Activation layer: scaled ELU."""
-
-    activation_cls = act.SELU
-
-
-class Softplus(ActivationLayer):
-    """Activation layer: log(1 + e^x)."""
-
-    activation_cls = act.Softplus
-
-
-class Exp(ActivationLayer):
-    """Activation layer: e^x (the log link of a Poisson output)."""
-
-    activation_cls = act.Exp
-
-
-class SiLU(ActivationLayer):
-    """Activation layer: x·sigmoid(x) (swish)."""
-
-    activation_cls = act.SiLU
-
-
-class GELU(ActivationLayer):
-    """Activation layer: GELU (tanh form)."""
-
-    activation_cls = act.GELU
-
-
-class Softmax(ActivationLayer):
-    """Activation layer: row-wise softmax."""
-
-    activation_cls = act.Softmax
-
-
-ACTIVATION_LAYERS: dict[str, type[ActivationLayer]] = {
-    cls.activation_cls.name: cls
-    for cls in (
-        Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, Exp, SiLU, GELU, Softmax
-    )
-}  # fmt: skip
-
-
 class Dropout(Layer):
     """Inverted dropout: in training, zero each input with probability ``rate`` and
     scale the survivors by 1/(1 − rate), so nothing changes at inference, where the
     layer is the identity. The mask comes from the network's random generator."""
+
+    config_type = "Dropout"
 
     def __init__(self, rate: float) -> None:
         super().__init__()
@@ -425,6 +407,8 @@ class GaussianNoise(Layer):
     """Adds N(0, std²) noise to its input in training only (denoising autoencoders);
     the identity at inference. The noise comes from the network's random generator."""
 
+    config_type = "GaussianNoise"
+
     def __init__(self, std: float) -> None:
         super().__init__()
         if not std >= 0.0:
@@ -453,3 +437,53 @@ class GaussianNoise(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {"std": self.std}
+
+
+def from_config(config_type: str, config: dict[str, Any]) -> Layer:
+    """Rebuild a layer from its ``config_type`` and ``get_config()`` (the file format)."""
+    settings = dict(config)
+    if config_type == "Dense":
+        settings["activation"] = act.get(
+            settings.pop("activation"), **settings.pop("activation_config", {})
+        )
+        for key in ("regularizer", "bias_regularizer"):
+            settings[key] = regs.from_config(settings.get(key))
+        return Dense(**settings)
+    if config_type == "Activation":
+        name, act_config = settings["activation"], settings.get("activation_config", {})
+        for cls in ActivationLayer.__subclasses__():  # the named layer class, e.g. ReLU
+            if cls.activation_cls.name == name:
+                return cls(**act_config)
+        return ActivationLayer(name, **act_config)
+    if config_type == "Dropout":
+        return Dropout(**settings)
+    if config_type == "GaussianNoise":
+        return GaussianNoise(**settings)
+    raise ValueError(f"unknown layer type {config_type!r}")
+
+
+def dense_stack(
+    widths: list[int],
+    activation: str | act.Activation,
+    output_activation: str | act.Activation | None,
+    dropout: float = 0.0,
+    layer_kwargs: Any = None,
+) -> list[Layer]:
+    """Dense layers from a list of widths [k0, k1, ..., kL]: ``activation`` on every hidden
+    layer, ``output_activation`` on the last, and Dropout(dropout) after each hidden one.
+
+    ``layer_kwargs``: a dict of further Dense arguments for every layer, or a function
+    (fan_in, fan_out) -> dict for arguments that depend on the layer's size.
+    """
+    widths = [int(w) for w in widths]
+    if len(widths) < 2:
+        raise ValueError(f"a Dense stack needs at least two widths, got {widths}")
+    layers: list[Layer] = []
+    pairs = list(itertools.pairwise(widths))
+    for i, (fan_in, fan_out) in enumerate(pairs):
+        last = i == len(pairs) - 1
+        extra = layer_kwargs(fan_in, fan_out) if callable(layer_kwargs) else (layer_kwargs or {})
+        layers.append(Dense(fan_in, fan_out, output_activation if last else activation, **extra))
+        if dropout and not last:
+            layers.append(Dropout(dropout))
+    return layers

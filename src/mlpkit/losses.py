@@ -24,12 +24,12 @@ term: it is −Σ_k y_k log ŷ_k, which is what is implemented.)
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 import numpy as np
 
-from .activations import SMALL_SOFTMAX, Exp, sigmoid
+from ._registry import Registry, config_repr
+from .activations import Exp, sigmoid
 
 __all__ = [
     "BinaryCrossEntropy",
@@ -41,12 +41,16 @@ __all__ = [
     "MeanSquaredError",
     "PoissonDeviance",
     "SquaredLoss",
-    "fused_logits_loss",
+    "as_sample_weights",
     "get",
+    "names",
 ]
 
 
-def _as_weights(sample_weight: np.ndarray | None, n: int, dtype: np.dtype) -> np.ndarray | None:
+def as_sample_weights(
+    sample_weight: np.ndarray | None, n: int, dtype: np.dtype
+) -> np.ndarray | None:
+    """Validated sample weights (n,) in ``dtype``, or None for unweighted."""
     if sample_weight is None:
         return None
     w = np.asarray(sample_weight, dtype=dtype).reshape(-1)
@@ -55,11 +59,6 @@ def _as_weights(sample_weight: np.ndarray | None, n: int, dtype: np.dtype) -> np
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError("sample_weight must be finite and non-negative")
     return w
-
-
-#: batches up to this many rows average their losses in Python (math.fsum over a list)
-#: rather than with a NumPy reduction, whose fixed cost dominates for a handful of rows
-SMALL_BATCH = 64
 
 
 class Loss:
@@ -78,7 +77,7 @@ class Loss:
         """L = (1/N) Σ_i w_i l_i. y_pred: (N, d); y_true: (N, d), (N,) or labels (N,)."""
         p = self._check_pred(y_pred)
         t = self.prepare_targets(y_true, p.shape[1], p.dtype, n_samples=p.shape[0])
-        return self._value(p, t, _as_weights(sample_weight, p.shape[0], p.dtype))
+        return self._value(p, t, as_sample_weights(sample_weight, p.shape[0], p.dtype))
 
     def loss(
         self, y_pred: np.ndarray, y_true: np.ndarray, sample_weight: np.ndarray | None = None
@@ -98,7 +97,7 @@ class Loss:
         """dL/dy_pred: (N, d), including the 1/N of the mean."""
         p = self._check_pred(y_pred)
         t = self.prepare_targets(y_true, p.shape[1], p.dtype, n_samples=p.shape[0])
-        return self._grad(p, t, _as_weights(sample_weight, p.shape[0], p.dtype))
+        return self._grad(p, t, as_sample_weights(sample_weight, p.shape[0], p.dtype))
 
     # -- targets ----------------------------------------------------------------------
     def prepare_targets(
@@ -108,14 +107,10 @@ class Loss:
         t = _numeric(y, "targets")
         if t.ndim == 1 and n_outputs == 1:
             t = t.reshape(-1, 1)
-        if t.ndim != 2 or t.shape[1] != n_outputs:
-            raise ValueError(
-                f"{self.name} targets must have shape (N, {n_outputs}) to match the "
-                f"{n_outputs} output unit(s); got {t.shape}"
-            )
-        _check_rows(t, n_samples)
-        _check_finite(t, "targets")
-        return t.astype(dtype, copy=False)
+        wrong = f"{self.name} targets must have shape (N, {n_outputs}) to match the "
+        return _target_rows(
+            t, n_outputs, dtype, n_samples, wrong + f"{n_outputs} output unit(s); got"
+        )
 
     # -- internals used by the training loop (targets already prepared) ---------------
     def _value(self, p: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> float:
@@ -129,9 +124,7 @@ class Loss:
         """(1/N) Σ_i w_i l_i from the per-sample losses (N,)."""
         if w is not None:
             return float(np.dot(per, w)) / per.shape[0]
-        if per.shape[0] <= SMALL_BATCH:  # exact sum; a quarter of a reduction's call cost
-            return math.fsum(per.tolist()) / per.shape[0]
-        return float(np.add.reduce(per)) / per.shape[0]
+        return float(np.mean(per))
 
     @staticmethod
     def _scale(g: np.ndarray, w: np.ndarray | None) -> np.ndarray:
@@ -168,9 +161,7 @@ class Loss:
     def get_config(self) -> dict[str, float | bool]:
         return {"from_logits": True} if self.from_logits else {}
 
-    def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({settings})"
+    __repr__ = config_repr
 
 
 def _numeric(y: object, what: str) -> np.ndarray:
@@ -183,6 +174,17 @@ def _numeric(y: object, what: str) -> np.ndarray:
     if a.dtype.kind not in "iuf":
         raise ValueError(f"{what} must be numeric; got dtype {a.dtype}")
     return a
+
+
+def _target_rows(
+    t: np.ndarray, n_outputs: int, dtype: np.dtype, n_samples: int | None, wrong_shape: str
+) -> np.ndarray:
+    """t as finite (N, n_outputs) rows of ``dtype``; ``wrong_shape`` starts the error."""
+    if t.ndim != 2 or t.shape[1] != n_outputs:
+        raise ValueError(f"{wrong_shape} {t.shape}")
+    _check_rows(t, n_samples)
+    _check_finite(t, "targets")
+    return t.astype(dtype, copy=False)
 
 
 def _check_rows(t: np.ndarray, n_samples: int | None) -> None:
@@ -316,12 +318,6 @@ class PoissonDeviance(Loss):
             return _EXP.forward(p) - t
         return 1.0 - t / np.maximum(p, np.finfo(p.dtype).tiny)
 
-    def value_and_grad(self, p, t, w=None):  # type: ignore[no-untyped-def]
-        if not self.from_logits:
-            return super().value_and_grad(p, t, w)
-        rate = _EXP.forward(p)  # the fused head's hot path: e^z once for value and gradient
-        return self._mean(self._per_sample_from_rate(rate, p, t), w), self._scale(rate - t, w)
-
 
 class BinaryCrossEntropy(Loss):
     """Mean over elements of −[t log ŷ + (1 − t) log(1 − ŷ)], t in [0, 1].
@@ -395,14 +391,8 @@ class CrossEntropy(Loss):
                     f"(the output layer has {n_outputs} units)"
                 )
             return labels
-        if t.ndim != 2 or t.shape[1] != n_outputs:
-            raise ValueError(
-                f"cross_entropy targets must be labels (N,) or one-hot rows (N, {n_outputs}); "
-                f"got shape {t.shape}"
-            )
-        _check_rows(t, n_samples)
-        _check_finite(t, "targets")
-        return t.astype(dtype, copy=False)
+        wrong = f"cross_entropy targets must be labels (N,) or one-hot rows (N, {n_outputs}); "
+        return _target_rows(t, n_outputs, dtype, n_samples, wrong + "got shape")
 
     def _log_probs(self, p: np.ndarray) -> np.ndarray:
         if self.from_logits:
@@ -445,67 +435,7 @@ class CrossEntropy(Loss):
             g -= t
         return g
 
-    def value_and_grad(self, p, t, w=None):  # type: ignore[no-untyped-def]
-        if not self.from_logits:
-            return super().value_and_grad(p, t, w)
-        # The training hot path. With log softmax(z) = z − log Σ_k e^{z_k}:
-        #   l_i = −log softmax(z_i)[y_i]  (labels)  or  −Σ_k t_ik log softmax(z_i)_k  (rows)
-        #   ∂L/∂z = (softmax(z) − t) / n  (rows: softmax(z) · Σ_k t_ik − t)
-        n, c = p.shape
-        labels = t.ndim == 1
-        if labels:
-            # entry (i, t_i) of a row-major (n, c) array is its flat entry i·c + t_i; take
-            # and a flat index cost under half of fancy [rows, t] indexing on small batches
-            true_index = _row_starts(n, c) + t
-        # few logits: the NumPy calls are the cost, and one logaddexp reduction is a
-        # stable log-sum-exp (3 calls to the softmax instead of 6); otherwise shift by max
-        small = p.size <= SMALL_SOFTMAX
-        if small:
-            g = p - np.logaddexp.reduce(p, axis=1, keepdims=True)  # log softmax
-        else:
-            g = p - np.maximum.reduce(p, axis=1, keepdims=True)  # s = z − max z
-        picked = g.take(true_index) if labels else np.einsum("ij,ij->i", t, g)
-        np.exp(g, out=g)
-        if small:
-            log_true = picked
-        else:
-            total = np.add.reduce(g, axis=1, keepdims=True)  # S = Σ_k e^{s_k}
-            log_total = np.log(total[:, 0])
-            log_true = picked - (log_total if labels else log_total * t.sum(axis=1))
-            g /= total
-        if labels:  # softmax − 1 at the true class, from its log: two calls, not four
-            g.put(true_index, np.expm1(log_true))
-        else:
-            g *= t.sum(axis=1, keepdims=True)
-            g -= t
-        return -self._mean(log_true, w), self._scale(g, w)
 
-
-_ROW_STARTS: dict[tuple[int, int], np.ndarray] = {}
-
-
-def _row_starts(n: int, c: int) -> np.ndarray:
-    """arange(n) · c — where each row of an (n, c) array starts in its flat view —
-    cached: the training loop indexes the true class through it every batch."""
-    starts = _ROW_STARTS.get((n, c))
-    if starts is None:
-        starts = _ROW_STARTS[n, c] = np.arange(0, n * c, c)
-    return starts
-
-
-_REGISTRY: dict[str, type[Loss]] = {
-    cls.name: cls
-    for cls in (
-        SquaredLoss,
-        MeanSquaredError,
-        HalfSquaredError,
-        MeanAbsoluteError,
-        Huber,
-        PoissonDeviance,
-        BinaryCrossEntropy,
-        CrossEntropy,
-    )
-}
 _ALIASES = {
     "squared_loss": "squared",
     "sse": "squared",
@@ -522,52 +452,29 @@ _ALIASES = {
 }
 
 
+#: the one table of losses by name
+REGISTRY: Registry[Loss] = Registry(
+    "loss",
+    Loss,
+    (
+        SquaredLoss,
+        MeanSquaredError,
+        HalfSquaredError,
+        MeanAbsoluteError,
+        Huber,
+        PoissonDeviance,
+        BinaryCrossEntropy,
+        CrossEntropy,
+    ),
+    _ALIASES,
+)
+
+
 def names() -> list[str]:
     """The loss names :func:`get` accepts (aliases excluded)."""
-    return list(_REGISTRY)
+    return REGISTRY.names()
 
 
 def get(loss: str | Loss, **config: float | bool) -> Loss:
     """A Loss from a name ("squared", "mse", "cross_entropy", ...) or an instance."""
-    if isinstance(loss, Loss):
-        return loss
-    if isinstance(loss, str):
-        key = _ALIASES.get(loss.lower(), loss.lower())
-        if key in _REGISTRY:
-            return _REGISTRY[key](**config)
-    raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(_REGISTRY)}")
-
-
-def fused_logits_loss(output_activation: str, loss: Loss) -> Loss | None:
-    """The logits form of ``loss`` when it can be fused with the output activation.
-
-    The fused gradient dL/dz = (ŷ − t)/N holds for exactly three pairs:
-    softmax + cross_entropy (since ∂(−Σ t log softmax z)/∂z = softmax z − t when Σ t = 1),
-    sigmoid + binary_cross_entropy (∂/∂z of −[t log σ + (1−t) log(1−σ)] = σ − t) and
-    exp + poisson (∂/∂z of e^z − t z = e^z − t).
-    For them training backpropagates from z directly and computes the loss from z with
-    log-softmax / log-sigmoid, which stays finite even for logits of ±1e4 where ŷ
-    itself rounds to exactly 0 or 1. Any other pair returns None.
-    """
-    if loss.from_logits:
-        return None
-    if output_activation == "softmax" and isinstance(loss, CrossEntropy):
-        return CrossEntropy(from_logits=True)
-    if output_activation == "sigmoid" and isinstance(loss, BinaryCrossEntropy):
-        return BinaryCrossEntropy(from_logits=True)
-    if output_activation == "exp" and isinstance(loss, PoissonDeviance):
-        return PoissonDeviance(from_logits=True)
-    return None
-
-
-_DEFAULT_FOR_OUTPUT = {
-    "softmax": "cross_entropy",
-    "sigmoid": "binary_cross_entropy",
-    "exp": "poisson",
-}
-
-
-def default_for(output_activation: str) -> str:
-    """The loss fit uses when none is given: softmax → cross_entropy, sigmoid →
-    binary_cross_entropy, exp → poisson, anything else → mse."""
-    return _DEFAULT_FOR_OUTPUT.get(output_activation, "mse")
+    return REGISTRY.create(loss, **config)

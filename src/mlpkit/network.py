@@ -10,20 +10,19 @@ gradient; ``gradients()`` lines up with ``get_weights()``:
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from . import activations as act
 from . import layers as layers_mod
 from . import losses as losses_mod
+from . import training
 from ._validation import as_2d_float, check_dtype
+from .heads import OutputHead
 from .layers import ActivationLayer, Dense, Dropout, Layer
-
-if TYPE_CHECKING:
-    from .callbacks import Callback, History
-    from .optimizers import Optimizer
 
 __all__ = ["Sequential"]
 
@@ -38,6 +37,19 @@ _ROW_SAFE_LAYERS = frozenset(
 
 #: rows per chunk in predict(): bounds memory for any N while keeping BLAS efficient
 PREDICT_BATCH = 4096
+
+
+class _TrainingAttribute:
+    """``model.loss`` and friends: read and written through ``model.train_state``."""
+
+    def __init__(self, name: str, doc: str) -> None:
+        self.name, self.__doc__ = name, doc
+
+    def __get__(self, model: Any, owner: Any = None) -> Any:
+        return self if model is None else getattr(model.train_state, self.name)
+
+    def __set__(self, model: Any, value: Any) -> None:
+        setattr(model.train_state, self.name, value)
 
 
 class Sequential:
@@ -91,18 +103,21 @@ class Sequential:
                 except ValueError as exc:
                     raise ValueError(f"layer {i}: {exc}") from None
         self.n_outputs: int = int(width)
-        # Training state, kept between fit() calls so training resumes where it stopped.
-        self.loss: losses_mod.Loss | None = None
-        self.optimizer: Optimizer | None = None
-        self.history: History | None = None
-        self.epochs_trained = 0
-        self.steps_trained = 0
-        self.metrics: list[Any] = []
+        #: loss, optimizer, counters and history, kept between fit() calls so training
+        #: resumes where it stopped (see training.TrainingState)
+        self.train_state = training.TrainingState()
         #: free-form JSON-able facts saved with the model (the CLI keeps its feature
         #: names, scaler and label classes here)
         self.metadata: dict[str, Any] = {}
-        self.stop_training = False
         self._rows_forward: int | None = None
+
+    loss = _TrainingAttribute("loss", "The loss of the last fit (None before).")
+    optimizer = _TrainingAttribute("optimizer", "The optimizer of the last fit, with its state.")
+    metrics = _TrainingAttribute("metrics", "The metric names of the last fit.")
+    history = _TrainingAttribute("history", "The History of the last fit.")
+    epochs_trained = _TrainingAttribute("epochs", "Epochs trained over all fit calls.")
+    steps_trained = _TrainingAttribute("steps", "Optimizer steps over all fit calls.")
+    stop_training = _TrainingAttribute("stop", "Set by a callback to end fit after this epoch.")
 
     def _check_shared(self, width: int) -> int:
         for i, layer in enumerate(self.layers):
@@ -135,42 +150,25 @@ class Sequential:
         """Gradients from the last backward, aligned with ``parameters()``/``get_weights()``."""
         return [g for layer in self.layers for g in layer.gradients()]
 
-    def flat_buffers(self) -> tuple[np.ndarray, np.ndarray]:
-        """One contiguous vector holding every parameter, and one holding every gradient.
-
-        The layers' arrays (W, b, dW, db) become views into them, so an optimizer can
-        update the whole network in a handful of vectorised operations instead of a
-        loop over arrays — for small networks most of a training step's time. Values are
-        kept; calling it again returns the same vectors while the layers still use them.
-        """
-        params, grads = self.parameters(), self.gradients()
-        cached = getattr(self, "_flat", None)
-        if (
-            cached is not None
-            and all(a.base is cached[0] for a in params)
-            and all(g.base is cached[1] for g in grads)
-        ):
-            return cached
-        total = sum(p.size for p in params)
-        flat_p, flat_g = np.empty(total, dtype=self.dtype), np.zeros(total, dtype=self.dtype)
-        offset = 0
-        for layer in self.layers:
-            for name in layer.param_names:
-                p = getattr(layer, name)
-                view_p = flat_p[offset : offset + p.size].reshape(p.shape)
-                view_p[...] = p
-                setattr(layer, name, view_p)
-                setattr(layer, "d" + name, flat_g[offset : offset + p.size].reshape(p.shape))
-                offset += p.size
-        self._flat = (flat_p, flat_g)
-        return self._flat
-
     def parameter_names(self) -> list[str]:
         """Labels such as "layer0.W", aligned with ``parameters()``."""
         return [f"layer{i}.{n}" for i, layer in enumerate(self.layers) for n in layer.param_names]
 
+    def named_parameters(self) -> dict[str, np.ndarray]:
+        """{"layer0.W": W1, "layer0.b": b1, ...}: the live arrays by name, in order."""
+        return dict(zip(self.parameter_names(), self.parameters(), strict=True))
+
     def count_params(self) -> int:
         return sum(p.size for p in self.parameters())
+
+    def gradient_norms(self) -> dict[int, float]:
+        """{layer index: L2 norm of all its gradients} from the last backward, for every
+        layer with parameters."""
+        return {
+            i: math.sqrt(sum(float(np.vdot(g, g)) for g in layer.gradients()))
+            for i, layer in enumerate(self.layers)
+            if layer.param_names
+        }
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the parameters: [W1 (in, out), b1 (out,), W2, b2, ...]."""
@@ -208,7 +206,8 @@ class Sequential:
         return sum(layer.penalty() for layer in self.layers)
 
     # -- computation ------------------------------------------------------------------
-    def _check_x(self, x: object, what: str = "X") -> np.ndarray:
+    def check_input(self, x: object, what: str = "X") -> np.ndarray:
+        """X as a finite (N, n_features_in) array of the model's dtype, or a ValueError."""
         a = as_2d_float(x, self.dtype, what)
         if a.shape[1] != self.n_features_in:
             first = next(i for i, layer in enumerate(self.layers) if isinstance(layer, Dense))
@@ -221,21 +220,13 @@ class Sequential:
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """X: (N, n_features_in) -> output (N, n_outputs), caching for ``backward``.
 
-        ``training=True`` turns dropout on.
+        ``training=True`` turns dropout and noise on.
         """
-        return self._forward(self._check_x(x), training)
-
-    def _forward(self, x: np.ndarray, training: bool, logits_only: bool = False) -> np.ndarray:
-        """Forward with caching; ``logits_only`` stops before the output activation and
-        returns the last layer's pre-activation (for the fused softmax/sigmoid heads)."""
-        self._rows_forward = x.shape[0]
-        layers = self.layers
-        for layer in layers[:-1]:
-            x = layer.forward(x, training)
-        last = layers[-1]
-        if logits_only:
-            return last.forward_logits(x)  # type: ignore[attr-defined]
-        return last.forward(x, training)
+        h = self.check_input(x)
+        self._rows_forward = h.shape[0]
+        for layer in self.layers:
+            h = layer.forward(h, training)
+        return h
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
         """dY = dL/d(output): (N, n_outputs) -> dL/dX: (N, n_features_in).
@@ -248,52 +239,78 @@ class Sequential:
         expected = (self._rows_forward, self.n_outputs)
         if d.shape != expected:
             raise ValueError(f"backward: dY has shape {d.shape}, expected {expected}")
-        return self._backward(d, need_input_grad=True)  # type: ignore[return-value]
-
-    def _backward(
-        self, d: np.ndarray, need_input_grad: bool = False, from_logits: bool = False
-    ) -> np.ndarray | None:
-        """Backward pass. With ``from_logits`` d is dL/dZ of the output layer (fused heads)."""
-        last = len(self.layers) - 1
-        for i in range(last, -1, -1):
-            layer = self.layers[i]
-            wants_dx = need_input_grad or i > 0
-            if i == last and from_logits:
-                d = layer.backward_preactivation(d, wants_dx)  # type: ignore[attr-defined]
-            else:
-                d = layer.backward(d, wants_dx)
+        for layer in reversed(self.layers):
+            d = layer.backward(d, True)
         return d
 
-    def _loss_and_backward(
+    # -- the output head and the loss ---------------------------------------------------
+    @property
+    def output_activation_fn(self) -> act.Activation:
+        """The Activation producing the network's output (identity if none)."""
+        last = self.layers[-1]
+        return last.activation if isinstance(last, Dense | ActivationLayer) else act.Identity()
+
+    def head(self, loss: str | losses_mod.Loss | None = None, fused: bool = True) -> OutputHead:
+        """The output activation with ``loss`` (default: the last fit's loss, else the
+        output activation's default loss) — see heads.py."""
+        return OutputHead(self.output_activation_fn, loss if loss is not None else self.loss, fused)
+
+    def _output_split(self) -> tuple[list[Layer], Dense | None]:
+        """The layers run in full before the head, and the output Dense whose affine half
+        alone runs (None when the last layer is an activation layer or parameter-free)."""
+        last = self.layers[-1]
+        if isinstance(last, Dense):
+            return self.layers[:-1], last
+        if isinstance(last, ActivationLayer):
+            return self.layers[:-1], None
+        return self.layers, None
+
+    def loss_and_gradients(
         self,
         x: np.ndarray,
         t: np.ndarray,
-        loss: losses_mod.Loss,
-        head: losses_mod.Loss | None = None,
+        head: OutputHead,
         sample_weight: np.ndarray | None = None,
         training: bool = True,
         need_input_grad: bool = False,
     ) -> tuple[float, np.ndarray, np.ndarray | None]:
-        """One forward and backward pass on prepared targets ``t``; fills the gradients.
+        """One forward and backward pass over a batch: fills ``gradients()``.
 
-        With ``head`` (the logits form of a fused softmax/sigmoid loss, see
-        ``losses.fused_logits_loss``) the forward stops at the logits and backward starts
-        from dL/dZ. Returns (loss without penalty, outputs — or logits with a head, dX).
+        x : (N, n_features_in), as ``check_input`` returns it; t : targets as
+        ``head.prepare_targets`` returns them; head : ``model.head(loss)``;
+        sample_weight : (N,) or None. ``training`` turns dropout and noise on.
+        Returns (L without the penalty, Z the output pre-activation (N, n_outputs),
+        dL/dX (N, n_features_in) if ``need_input_grad`` else None). Regularisation is
+        in the gradients; add ``penalty()`` to L for the full objective.
         """
-        if head is not None:
-            z = self._forward(x, training, logits_only=True)
-            value, d = head.value_and_grad(z, t, sample_weight)
-            return value, z, self._backward(d, need_input_grad, from_logits=True)
-        out = self._forward(x, training)
-        value, d = loss.value_and_grad(out, t, sample_weight)
-        return value, out, self._backward(d, need_input_grad)
+        body, dense = self._output_split()
+        self._rows_forward = x.shape[0]
+        h = x
+        for layer in body:
+            h = layer.forward(h, training)
+        z = dense.forward_affine(h) if dense is not None else h
+        value, d = head.value_and_grad(z, t, sample_weight)
+        if dense is not None:
+            d = dense.backward_affine(d, need_input_grad or bool(body))
+        for i in range(len(body) - 1, -1, -1):
+            d = body[i].backward(d, need_input_grad or i > 0)
+        return value, z, d
 
-    def output_logits(self) -> np.ndarray:
-        """The output layer's pre-activation Z from the last forward (N, n_outputs)."""
-        z = self.layers[-1].preactivation  # type: ignore[attr-defined]
-        if z is None:
-            raise RuntimeError("output_logits() needs a forward() first")
-        return z
+    def logits(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """The output pre-activation Z for X: (N, n_features_in) -> (N, n_outputs), in
+        chunks like ``predict``; caches nothing. ``head.outputs(Z)`` is ``predict(X)``."""
+        a = self.check_input(x)
+        body, dense = self._output_split()
+
+        def run(h: np.ndarray) -> np.ndarray:
+            for layer in body:
+                h = layer.call(h)
+            return dense._affine(h) if dense is not None else h
+
+        step = PREDICT_BATCH if batch_size is None else int(batch_size)
+        if a.shape[0] <= step:
+            return run(a)
+        return np.concatenate([run(a[i : i + step]) for i in range(0, a.shape[0], step)])
 
     def predict(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """Outputs for X: (N, n_features_in) -> (N, n_outputs).
@@ -301,7 +318,7 @@ class Sequential:
         Runs in chunks of ``batch_size`` rows (default 4096) so memory stays bounded
         for any N; caches nothing and leaves dropout off.
         """
-        a = self._check_x(x)
+        a = self.check_input(x)
         step = PREDICT_BATCH if batch_size is None else int(batch_size)
         if step < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -347,63 +364,9 @@ class Sequential:
             layer.clear_cache()
         self._rows_forward = None
 
-    # -- training (implemented in training.py) -----------------------------------------
-    def fit(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        loss: str | losses_mod.Loss | None = None,
-        optimizer: str | Optimizer | None = None,
-        epochs: int = 1,
-        batch_size: int | None = 32,
-        shuffle: bool = True,
-        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-        validation_split: float = 0.0,
-        callbacks: Sequence[Callback] | None = None,
-        metrics: Sequence[str | Callable[..., float]] | None = None,
-        class_weight: dict[Any, float] | str | None = None,
-        sample_weight: np.ndarray | None = None,
-        verbose: int = 1,
-    ) -> History:
-        """Train on X (N, n_features_in) and targets y; returns the History.
-
-        ``batch_size=1`` is stochastic, ``None`` full batch, ``n`` mini-batch gradient
-        descent (seed 001); an epoch is one pass over the data. Calling fit again resumes
-        with the same loss, optimizer state and random generator. See
-        :func:`mlpkit.training.fit` for every argument.
-        """
-        from .training import fit
-
-        return fit(
-            self,
-            x,
-            y,
-            loss=loss,
-            optimizer=optimizer,
-            epochs=epochs,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            validation_data=validation_data,
-            validation_split=validation_split,
-            callbacks=callbacks,
-            metrics=metrics,
-            class_weight=class_weight,
-            sample_weight=sample_weight,
-            verbose=verbose,
-        )
-
-    def evaluate(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        loss: str | losses_mod.Loss | None = None,
-        metrics: Sequence[str | Callable[..., float]] | None = None,
-        batch_size: int | None = None,
-    ) -> dict[str, float]:
-        """{"loss": ..., metric: ...} on (X, y), dropout off. Loss defaults to the fitted one."""
-        from .training import evaluate
-
-        return evaluate(self, x, y, loss=loss, metrics=metrics, batch_size=batch_size)
+    # -- training (training.py) ---------------------------------------------------------
+    fit = training.fit
+    evaluate = training.evaluate
 
     # -- copies and description ---------------------------------------------------------
     def copy(self) -> Sequential:
@@ -417,11 +380,8 @@ class Sequential:
         new = self.copy()
         new.dtype = dt
         for layer in new.layers:
-            layer.dtype = dt
-            for name in layer.param_names:
-                setattr(layer, name, getattr(layer, name).astype(dt))
-                setattr(layer, "d" + name, getattr(layer, "d" + name).astype(dt))
-        new.optimizer = None
+            layer.cast(dt)
+        new.train_state.optimizer = new.train_state.pack = None
         return new
 
     def describe_layers(self) -> list[dict[str, Any]]:

@@ -10,9 +10,13 @@ Keras's l2 equals our alpha / 2; scikit-learn's ``alpha`` divides by the sample 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["L1", "L1L2", "L2", "Regularizer", "get"]
+from ._registry import Registry, config_repr
+
+__all__ = ["L1", "L1L2", "L2", "Regularizer", "from_config", "get", "to_config"]
 
 
 class Regularizer:
@@ -29,20 +33,25 @@ class Regularizer:
     def get_config(self) -> dict[str, float]:
         raise NotImplementedError
 
-    def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({settings})"
+    __repr__ = config_repr
 
 
-class L2(Regularizer):
-    """R(W) = α · ½ Σ w²;  ∇R = α W  (seed 004)."""
-
-    name = "l2"
+class _Scaled(Regularizer):
+    """A penalty scaled by ``alpha`` >= 0."""
 
     def __init__(self, alpha: float = 1e-4) -> None:
         if alpha < 0:
-            raise ValueError(f"L2 alpha must be >= 0, got {alpha}")
+            raise ValueError(f"{type(self).__name__} alpha must be >= 0, got {alpha}")
         self.alpha = float(alpha)
+
+    def get_config(self) -> dict[str, float]:
+        return {"alpha": self.alpha}
+
+
+class L2(_Scaled):
+    """R(W) = α · ½ Σ w²;  ∇R = α W  (seed 004)."""
+
+    name = "l2"
 
     def penalty(self, w: np.ndarray) -> float:
         flat = w.ravel()
@@ -51,28 +60,17 @@ class L2(Regularizer):
     def gradient(self, w: np.ndarray) -> np.ndarray:
         return self.alpha * w
 
-    def get_config(self) -> dict[str, float]:
-        return {"alpha": self.alpha}
 
-
-class L1(Regularizer):
+class L1(_Scaled):
     """R(W) = α Σ |w|;  ∇R = α sign(w) (0 at w = 0)."""
 
     name = "l1"
-
-    def __init__(self, alpha: float = 1e-4) -> None:
-        if alpha < 0:
-            raise ValueError(f"L1 alpha must be >= 0, got {alpha}")
-        self.alpha = float(alpha)
 
     def penalty(self, w: np.ndarray) -> float:
         return self.alpha * float(np.abs(w).sum())
 
     def gradient(self, w: np.ndarray) -> np.ndarray:
         return self.alpha * np.sign(w)
-
-    def get_config(self) -> dict[str, float]:
-        return {"alpha": self.alpha}
 
 
 class L1L2(Regularizer):
@@ -93,13 +91,19 @@ class L1L2(Regularizer):
         return {"l1": self._l1.alpha, "l2": self._l2.alpha}
 
 
-_REGISTRY: dict[str, type[Regularizer]] = {"l1": L1, "l2": L2, "l1l2": L1L2}
+REGISTRY: Registry[Regularizer] = Registry("regularizer", Regularizer, (L1, L2, L1L2))
 
 
 def get(reg: Regularizer | str | None) -> Regularizer | None:
     """None, an instance, or a name with default strength ("l1", "l2")."""
-    if reg is None or isinstance(reg, Regularizer):
-        return reg
-    if isinstance(reg, str) and reg.lower() in _REGISTRY:
-        return _REGISTRY[reg.lower()]()
-    raise ValueError(f"unknown regularizer {reg!r}; use L1(alpha), L2(alpha) or L1L2(l1, l2)")
+    return None if reg is None else REGISTRY.create(reg)
+
+
+def to_config(reg: Regularizer | None) -> dict[str, Any] | None:
+    """{"name": ..., "config": {...}} (None for no regulariser): the file format's form."""
+    return None if reg is None else {"name": reg.name, "config": reg.get_config()}
+
+
+def from_config(spec: dict[str, Any] | None) -> Regularizer | None:
+    """The inverse of :func:`to_config`."""
+    return None if spec is None else REGISTRY.create(spec["name"], **spec["config"])

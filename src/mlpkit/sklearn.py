@@ -61,7 +61,7 @@ from .activations import names as activation_names
 from .autoencoder import Autoencoder
 from .callbacks import Callback
 from .initializers import Uniform
-from .layers import Dense, Dropout
+from .layers import Dense, dense_stack
 from .network import Sequential
 from .regularizers import L2
 
@@ -191,24 +191,21 @@ class _BaseMLP(BaseEstimator):
     def _build(self, n_features: int, n_outputs: int, dtype: np.dtype) -> Sequential:
         activation = _ACTIVATION_ALIASES.get(self.activation, self.activation)
         out_activation, _ = self._output()
-        widths = [n_features, *self._hidden(), n_outputs]
-        layers: list[Any] = []
-        for i, (a, b) in enumerate(itertools.pairwise(widths)):
-            last = i == len(widths) - 2
-            # scikit-learn's initialisation: W and b uniform in ±√(f / (fan_in + fan_out)),
-            # f = 2 for logistic hidden units and 6 otherwise
-            bound = math.sqrt((2.0 if activation == "sigmoid" else 6.0) / (a + b))
-            layers.append(
-                Dense(
-                    a,
-                    b,
-                    out_activation if last else activation,
-                    init=Uniform(bound),
-                    bias_init=Uniform(bound),
-                )
-            )
-            if not last and self.dropout > 0:
-                layers.append(Dropout(self.dropout))
+        # scikit-learn's initialisation: W and b uniform in ±√(f / (fan_in + fan_out)),
+        # f = 2 for logistic hidden units and 6 otherwise
+        f = 2.0 if activation == "sigmoid" else 6.0
+
+        def init(fan_in: int, fan_out: int) -> dict[str, Any]:
+            bound = Uniform(math.sqrt(f / (fan_in + fan_out)))
+            return {"init": bound, "bias_init": bound}
+
+        layers = dense_stack(
+            [n_features, *self._hidden(), n_outputs],
+            activation,
+            out_activation,
+            dropout=self.dropout,
+            layer_kwargs=init,
+        )
         return Sequential(layers, seed=_seed(self.random_state), dtype=dtype)
 
     def _make_optimizer(self) -> optim.Optimizer:
@@ -367,15 +364,15 @@ class _BaseMLP(BaseEstimator):
         total = float(sw.sum()) if sw is not None else float(x.shape[0])
         w = None if sw is None else (sw / (total / x.shape[0])).astype(x.dtype)
         self._set_alpha(total)
-        prepared = loss.prepare_targets(t, net.n_outputs, net.dtype, n_samples=x.shape[0])
-        head = losses_mod.fused_logits_loss(net.output_activation, loss)
+        head = net.head(loss)
+        prepared = head.prepare_targets(t, net.n_outputs, net.dtype, x.shape[0])
 
         def value_and_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
             start = 0
             for p, shape, size in zip(params, shapes, sizes, strict=True):
                 p[...] = theta[start : start + size].reshape(shape)
                 start += size
-            value, _, _ = net._loss_and_backward(x, prepared, loss, head, w)
+            value, _, _ = net.loss_and_gradients(x, prepared, head, w)
             value += net.penalty()
             return value, np.concatenate([g.ravel() for g in net.gradients()]).astype(np.float64)
 

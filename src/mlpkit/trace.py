@@ -6,8 +6,14 @@ per layer and example: the error term δ = ∂l/∂s (seed 001 defines δ = −(
 for its output), then the weight gradients ∂L/∂W = h_prevᵀ δ / n and ∂L/∂b = Σ δ / n of
 the mean loss over the traced examples.
 
-The backward walk here is written out independently of ``Layer.backward`` —
-δ_prev = (δ Wᵀ) ⊙ f'(s_prev) — so comparing the two is itself a check.
+What this file computes itself: the forward values (s = h_prev W + b, h = f(s)), the
+backward walk δ_prev = (δ Wᵀ) ⊙ f'(s_prev) and the weight gradients h_prevᵀ δ / n (plus
+the regulariser's gradient). It borrows two things: each activation's backward
+(``Activation.vjp``, i.e. f' as the activation defines it; gradcheck tests those) and
+the output δ from the output head (heads.py), which is where training starts too. It
+does not call ``Layer.backward``, so comparing its ∂L/∂W with ``model.gradients()``
+after a backward pass checks the layers' backward. Dropout and GaussianNoise are shown
+as what they are at inference: the identity.
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import losses as losses_mod
-from .layers import ActivationLayer, Dense, Dropout
+from .layers import ActivationLayer, Dense
+
+if TYPE_CHECKING:
+    from . import losses as losses_mod
 
 if TYPE_CHECKING:
     from .network import Sequential
@@ -179,16 +187,12 @@ def trace(
             if np.ndim(y) >= 1 and np.size(y) > 1
             else np.reshape(y, (1,))
         )
-    xa = model._check_x(xa)
-    loss_obj = (
-        losses_mod.get(loss)
-        if loss is not None
-        else (model.loss or losses_mod.get(losses_mod.default_for(model.output_activation)))
-    )
-    t = loss_obj.prepare_targets(y, model.n_outputs, model.dtype, n_samples=xa.shape[0])
+    xa = model.check_input(xa)
+    head = model.head(loss)
+    t = head.prepare_targets(y, model.n_outputs, model.dtype, xa.shape[0])
     n = xa.shape[0]
 
-    # Forward: record s and h for every layer.
+    # Forward: record s and h for every layer (pass-through layers: h only).
     inputs, pre, post = [], [], []
     h = xa
     for layer in model.layers:
@@ -198,23 +202,29 @@ def trace(
             h = layer.activation.forward(s)
         elif isinstance(layer, ActivationLayer):
             s, h = h, layer.activation.forward(h)
-        else:  # Dropout is the identity outside training
-            s = None
+        else:  # Dropout, GaussianNoise: the identity outside training
+            s, h = None, layer.call(h)
         pre.append(s)
         post.append(h)
     out = h
-    per_sample = loss_obj._per_sample(out, t)
-    dh = loss_obj._per_sample_grad(out, t)
+    z = pre[-1] if pre[-1] is not None else out
+    per_sample = head.per_sample(z, t)
+    _, dl_dz = head.value_and_grad(z.copy(), t)  # of the mean loss: carries 1/n
+    delta_out = dl_dz * n  # per example, ∂l_i/∂s_i
 
     # Backward, written out: δ = f'(s) ⊙ ∂l/∂h ; ∂l/∂h_prev = δ Wᵀ.
     records: list[LayerTrace] = []
-    for i in range(len(model.layers) - 1, -1, -1):
+    last = len(model.layers) - 1
+    dh = None
+    for i in range(last, -1, -1):
         layer, s, hh = model.layers[i], pre[i], post[i]
-        if isinstance(layer, Dropout):
-            records.append(LayerTrace(i, "Dropout", "", None, hh, dh, None, None))
+        if s is None:  # pass-through: ∂l/∂h_prev = ∂l/∂h
+            if dh is None:
+                dh = delta_out
+            records.append(LayerTrace(i, layer.kind, "", None, hh, dh, None, None))
             continue
         act = layer.activation  # type: ignore[attr-defined]
-        delta = act.vjp(s, hh, dh)
+        delta = delta_out if i == last else act.vjp(s, hh, dh)
         dW = db = None
         if isinstance(layer, Dense):
             dW = inputs[i].T @ delta / n
@@ -231,4 +241,4 @@ def trace(
             label = type(layer).__name__
         records.append(LayerTrace(i, label, act.symbol, s, hh, delta, dW, db))
     records.reverse()
-    return Trace(xa, records, out, t, per_sample, loss_obj.name)
+    return Trace(xa, records, out, t, per_sample, head.loss.name)

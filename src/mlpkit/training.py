@@ -1,16 +1,21 @@
-"""The training loop: batching, shuffling, validation, history — and nothing else.
-Everything optional (progress, early stopping, checkpoints, schedules, NaN guard,
-monitors) is a callback.
+"""Training: the state a model carries between ``fit`` calls, and the epoch loop.
 
 One step on a batch (Xb, Tb) of n rows (seed 004's training steps):
 
-    1. forward:   Ŷ = model(Xb)                 (layers cache what backward needs)
-    2. loss:      L = (1/n) Σ_i w_i l(ŷ_i, t_i) + Σ_layers R(W)
-    3. backward:  dL/dŶ (or dL/dZ for the fused softmax/sigmoid heads) through every layer
-    4. update:    optimizer.step(parameters, gradients)
+    1. forward:   Z = the output layer's pre-activation for Xb (layers cache for backward)
+    2. loss:      L = (1/n) Σ_i w_i l(f(z_i), t_i) + Σ_layers R(W)      (the output head)
+    3. backward:  dL/dZ from the head, then through every layer
+    4. update:    the optimizer steps every parameter
 
 ``batch_size=1`` is stochastic gradient descent, ``batch_size=None`` batch gradient
 descent (the gradient averaged over all N, seed 001), anything else mini-batch.
+Everything optional (progress, early stopping, checkpoints, schedules, NaN guard,
+monitors) is a callback. Besides the loop this file holds what it needs from the
+user's arguments: the validation split, sample and class weights, and ``evaluate``.
+
+The loop works on the model through its public methods only (``check_input``,
+``head``, ``loss_and_gradients``, ``logits``, ``named_parameters`` ...), so it imports
+no model class: ``network.Sequential`` calls into it.
 """
 
 from __future__ import annotations
@@ -19,30 +24,77 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optim
-from .callbacks import (
-    Callback,
-    CallbackList,
-    EpochLogger,
-    History,
-    ProgressBar,
-    TerminateOnNaN,
-)
-from .layers import Dense
-from .network import PREDICT_BATCH
+from .callbacks.base import Callback, CallbackList, History
+from .callbacks.guards import TerminateOnNaN
+from .callbacks.progress import EpochLogger, ProgressBar
 
-if TYPE_CHECKING:
-    from .network import Sequential
+__all__ = ["ParameterPack", "TrainingState", "evaluate", "fit"]
 
-__all__ = ["default_loss", "evaluate", "fit"]
 
-default_loss = losses_mod.default_for
+class ParameterPack:
+    """Every parameter of a model laid end to end in one vector, and every gradient in
+    another, so the optimizer can update the whole network in a few vectorised passes
+    instead of a loop over arrays (for small networks most of a training step).
+
+    The layers keep their arrays as views of the two vectors (``Layer.use_buffers``).
+    ``layout`` lists (name, start, stop, shape) per parameter.
+    """
+
+    def __init__(self, model: Any) -> None:
+        named = model.named_parameters()
+        total = sum(p.size for p in named.values())
+        self.params = np.empty(total, dtype=model.dtype)
+        self.grads = np.zeros(total, dtype=model.dtype)
+        self.layout: list[tuple[str, int, int, tuple[int, ...]]] = []
+        start = 0
+        for i, layer in enumerate(model.layers):
+            views_p, views_g = [], []
+            for name in layer.param_names:
+                shape = getattr(layer, name).shape
+                stop = start + math.prod(shape)
+                views_p.append(self.params[start:stop].reshape(shape))
+                views_g.append(self.grads[start:stop].reshape(shape))
+                self.layout.append((f"layer{i}.{name}", start, stop, shape))
+                start = stop
+            layer.use_buffers(views_p, views_g)
+
+    def holds(self, model: Any) -> bool:
+        """Whether ``model``'s parameters and gradients still live in this pack (a copy
+        of the model, or a parameter array the user replaced, no longer does)."""
+        return all(p.base is self.params for p in model.parameters()) and all(
+            g.base is self.grads for g in model.gradients()
+        )
+
+
+@dataclass
+class TrainingState:
+    """What a model keeps between ``fit`` calls so that training resumes where it
+    stopped: the loss and optimizer (with its state), the metrics, the epoch and step
+    counts, the last History, and the parameter pack. The random generator is the
+    model's own (``model.rng``), shared with its layers."""
+
+    loss: losses_mod.Loss | None = None
+    optimizer: optim.Optimizer | None = None
+    metrics: list[Any] = field(default_factory=list)
+    history: History | None = None
+    epochs: int = 0
+    steps: int = 0
+    stop: bool = False
+    pack: ParameterPack | None = None
+
+    def packed(self, model: Any) -> ParameterPack:
+        """The model's parameter pack, made (or made again) when needed."""
+        if self.pack is None or not self.pack.holds(model):
+            self.pack = ParameterPack(model)
+        return self.pack
 
 
 def _note(message: str, verbose: int) -> None:
@@ -50,17 +102,7 @@ def _note(message: str, verbose: int) -> None:
         print(f"mlpkit: {message}", file=sys.stderr)
 
 
-def _resolve_loss(model: Sequential, loss: Any, verbose: int) -> losses_mod.Loss:
-    if loss is not None:
-        return losses_mod.get(loss)
-    if model.loss is not None:
-        return model.loss
-    name = default_loss(model.output_activation)
-    _note(f"no loss given; using {name} for a {model.output_activation} output layer", verbose)
-    return losses_mod.get(name)
-
-
-def _resolve_optimizer(model: Sequential, optimizer: Any, verbose: int) -> optim.Optimizer:
+def _resolve_optimizer(model: Any, optimizer: Any, verbose: int) -> optim.Optimizer:
     if optimizer is not None:
         opt = optim.get(optimizer)
     elif model.optimizer is not None:
@@ -68,12 +110,8 @@ def _resolve_optimizer(model: Sequential, optimizer: Any, verbose: int) -> optim
     else:
         opt = optim.Adam()
         _note("no optimizer given; using Adam(lr=0.001)", verbose)
-    opt.check_state([model.flat_buffers()[0]])
+    opt.check_state(model.named_parameters())
     return opt
-
-
-def _class_labels(t: np.ndarray) -> np.ndarray:
-    return metrics_mod.labels_from_targets(t)
 
 
 def _sample_weights(
@@ -84,13 +122,14 @@ def _sample_weights(
     class_weight: Any,
     dtype: np.dtype,
 ) -> np.ndarray | None:
+    """w_i = sample_weight_i · class_weight[y_i]: (N,), or None for unweighted."""
     n = t.shape[0]
-    w = losses_mod._as_weights(sample_weight, n, dtype)
+    w = losses_mod.as_sample_weights(sample_weight, n, dtype)
     if class_weight is None:
         return w
     if not (loss.takes_labels or isinstance(loss, losses_mod.BinaryCrossEntropy)):
         raise ValueError("class_weight needs a classification loss (cross-entropy)")
-    labels = _class_labels(t)
+    labels = metrics_mod.labels_from_targets(t)
     n_classes = max(n_outputs, 2)
     if isinstance(class_weight, str):
         if class_weight != "balanced":
@@ -110,42 +149,25 @@ def _sample_weights(
     return cw if w is None else w * cw
 
 
-def _outputs_and_logits(model: Sequential, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Outputs and the output layer's pre-activation, in bounded chunks, no caching."""
-    last = model.layers[-1]
-    outs, logits = [], []
-    for start in range(0, x.shape[0], PREDICT_BATCH):
-        h = x[start : start + PREDICT_BATCH]
-        for layer in model.layers[:-1]:
-            h = layer.call(h)
-        z = last._affine(h) if isinstance(last, Dense) else h
-        act = getattr(last, "activation", None)
-        outs.append(act.forward(z) if act is not None else last.call(z))
-        logits.append(z)
-    if len(outs) == 1:
-        return outs[0], logits[0]
-    return np.concatenate(outs), np.concatenate(logits)
-
-
 def _evaluate_prepared(
-    model: Sequential,
+    model: Any,
+    head: Any,
     x: np.ndarray,
     t: np.ndarray,
     w: np.ndarray | None,
-    loss: losses_mod.Loss,
     metric_objs: Sequence[metrics_mod.Metric],
 ) -> dict[str, float]:
-    outputs, logits = _outputs_and_logits(model, x)
-    fused = losses_mod.fused_logits_loss(model.output_activation, loss)
-    value = fused._value(logits, t, w) if fused else loss._value(outputs, t, w)
-    logs = {"loss": value + model.penalty()}
-    for m in metric_objs:
-        logs[m.name] = m(outputs, t, model.output_activation)
+    z = model.logits(x)
+    logs = {"loss": head.value(z, t, w) + model.penalty()}
+    if metric_objs:
+        outputs = head.outputs(z)
+        for m in metric_objs:
+            logs[m.name] = m(outputs, t, head.activation.name)
     return logs
 
 
 def evaluate(
-    model: Sequential,
+    model: Any,
     x: np.ndarray,
     y: np.ndarray,
     loss: str | losses_mod.Loss | None = None,
@@ -153,21 +175,17 @@ def evaluate(
     batch_size: int | None = None,
     sample_weight: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """{"loss": L + penalty, metric: value, ...} on (X, y) with dropout off.
+    """{"loss": L + penalty, metric: value, ...} on X (N, n_features_in) and y, dropout off.
 
-    The loss defaults to the one the model was trained with, metrics to those given to
-    the last fit.
+    The loss defaults to the one the model was trained with (else the output layer's
+    default), metrics to those given to the last fit.
     """
-    xa = model._check_x(x)
-    loss_obj = (
-        losses_mod.get(loss)
-        if loss is not None
-        else model.loss or losses_mod.get(default_loss(model.output_activation))
-    )
-    t = loss_obj.prepare_targets(y, model.n_outputs, model.dtype, n_samples=xa.shape[0])
-    w = losses_mod._as_weights(sample_weight, xa.shape[0], model.dtype)
-    names = metrics if metrics is not None else getattr(model, "metrics", None) or []
-    return _evaluate_prepared(model, xa, t, w, loss_obj, [metrics_mod.get(m) for m in names])
+    xa = model.check_input(x)
+    head = model.head(loss)
+    t = head.prepare_targets(y, model.n_outputs, model.dtype, xa.shape[0])
+    w = losses_mod.as_sample_weights(sample_weight, xa.shape[0], model.dtype)
+    names = metrics if metrics is not None else model.metrics
+    return _evaluate_prepared(model, head, xa, t, w, [metrics_mod.get(m) for m in names])
 
 
 def _check_args(epochs: Any, batch_size: Any, verbose: Any, validation_split: Any) -> None:
@@ -201,8 +219,17 @@ def _progress_callback(verbose: int) -> Callback | None:
     return None
 
 
+def _validation(model: Any, head: Any, validation_data: Any) -> tuple[Any, ...]:
+    if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+        raise ValueError("validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight)")
+    xv = model.check_input(validation_data[0], "X_val")
+    tv = head.prepare_targets(validation_data[1], model.n_outputs, model.dtype, xv.shape[0])
+    wv = validation_data[2] if len(validation_data) == 3 else None
+    return xv, tv, losses_mod.as_sample_weights(wv, xv.shape[0], model.dtype)
+
+
 def fit(
-    model: Sequential,
+    model: Any,
     x: np.ndarray,
     y: np.ndarray,
     loss: str | losses_mod.Loss | None = None,
@@ -218,10 +245,11 @@ def fit(
     sample_weight: np.ndarray | None = None,
     verbose: int = 1,
 ) -> History:
-    """Train ``model`` on X (N, n_features_in) and y; return the History.
+    """Train on X (N, n_features_in) and targets y; return the History.
 
     loss : name or Loss; default: the model's previous loss, else by output layer
-        (softmax → cross_entropy, sigmoid → binary_cross_entropy, otherwise mse).
+        (softmax → cross_entropy, sigmoid → binary_cross_entropy, exp → poisson,
+        otherwise mse).
     optimizer : name or Optimizer; default: the model's previous optimizer (with its
         state, so training resumes), else Adam(lr=0.001).
     epochs : passes over the data in this call. batch_size : 1 stochastic, None full batch.
@@ -236,29 +264,21 @@ def fit(
     verbose : 0 silent, 1 progress bar, 2 one line per epoch (stderr).
     """
     _check_args(epochs, batch_size, verbose, validation_split)
-    xa = model._check_x(x)
-    loss_obj = _resolve_loss(model, loss, verbose)
+    xa = model.check_input(x)
+    if loss is None and model.loss is None:
+        _note(f"no loss given; using {model.head().loss.name} for a "
+              f"{model.output_activation} output layer", verbose)  # fmt: skip
+    head = model.head(loss)
     opt = _resolve_optimizer(model, optimizer, verbose)
-    metric_names = (
-        list(metrics) if metrics is not None else list(getattr(model, "metrics", None) or [])
-    )
+    metric_names = list(metrics) if metrics is not None else list(model.metrics)
     metric_objs = [metrics_mod.get(m) for m in metric_names]
     n_out, dtype = model.n_outputs, model.dtype
-    t = loss_obj.prepare_targets(y, n_out, dtype, n_samples=xa.shape[0])
-    w = _sample_weights(t, loss_obj, n_out, sample_weight, class_weight, dtype)
+    t = head.prepare_targets(y, n_out, dtype, xa.shape[0])
+    w = _sample_weights(t, head.loss, n_out, sample_weight, class_weight, dtype)
 
     val = None
     if validation_data is not None:
-        if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
-            raise ValueError(
-                "validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight)"
-            )
-        xv = model._check_x(validation_data[0], "X_val")
-        tv = loss_obj.prepare_targets(validation_data[1], n_out, dtype, n_samples=xv.shape[0])
-        wv = losses_mod._as_weights(
-            validation_data[2] if len(validation_data) == 3 else None, xv.shape[0], dtype
-        )
-        val = (xv, tv, wv)
+        val = _validation(model, head, validation_data)
     elif validation_split > 0.0:
         n_val = int(xa.shape[0] * validation_split)
         if n_val < 1 or n_val >= xa.shape[0]:
@@ -282,23 +302,18 @@ def fit(
     guard = [] if any(isinstance(c, TerminateOnNaN) for c in user) else [TerminateOnNaN()]
     progress = _progress_callback(verbose)
     cbs = CallbackList([history, *guard, *user, *([progress] if progress else [])])
-    start = model.epochs_trained
+    state = model.train_state
+    start = state.epochs
     cbs.set_model(
         model,
-        {
-            "epochs": epochs,
-            "steps": steps,
-            "samples": n,
-            "final_epoch": start + epochs,
-            "batch_size": bs,
-        },
-    )
+        {"epochs": epochs, "steps": steps, "samples": n, "final_epoch": start + epochs,
+         "batch_size": bs},
+    )  # fmt: skip
     # Everything is validated: only now does the model take on this call's settings.
-    model.loss, model.optimizer, model.metrics = loss_obj, opt, metric_names
-    model.history = history
-    model.stop_training = False
+    state.loss, state.optimizer, state.metrics = head.loss, opt, metric_names
+    state.history, state.stop = history, False
 
-    loop = _EpochLoop(model, loss_obj, opt, metric_objs, xa, t, w, bs, shuffle)
+    loop = _EpochLoop(model, head, opt, metric_objs, xa, t, w, bs, shuffle)
     cbs.on_train_begin()
     # A diverging run overflows; TerminateOnNaN reports that once, clearly, instead of
     # a stream of NumPy overflow warnings.
@@ -308,14 +323,14 @@ def fit(
             began = time.perf_counter()
             logs = loop.train_epoch(cbs)
             if val is not None:
-                vlogs = _evaluate_prepared(model, *val, loss_obj, metric_objs)
+                vlogs = _evaluate_prepared(model, head, *val, metric_objs)
                 logs.update({f"val_{k}": v for k, v in vlogs.items()})
             logs["lr"] = opt.lr
-            logs.update(loop.gradient_norms())
+            logs.update({f"grad_norm.layer{i}": v for i, v in model.gradient_norms().items()})
             logs["time"] = time.perf_counter() - began
-            model.epochs_trained += 1
+            state.epochs += 1
             cbs.on_epoch_end(epoch, logs)
-            if model.stop_training:
+            if state.stop:
                 break
     cbs.on_train_end()
     return history
@@ -325,22 +340,18 @@ class _EpochLoop:
     """The inner loop: one pass over the (shuffled) data in batches.
 
     Each epoch draws one permutation; every batch of X is gathered through it into one
-    (batch_size, k) buffer allocated once, so beyond that one batch the data set is
-    never copied (its rows are read once per epoch, as a whole shuffled copy would read
-    them, but the batch is still in cache for the first matrix product). Targets and
-    weights, small, are shuffled whole so the epoch's predictions line up with them for
-    the metrics.
+    (batch_size, k) buffer allocated once, so X is copied one batch at a time (its rows
+    are read once per epoch, as a whole shuffled copy would read them, but the batch is
+    still in cache for the first matrix product). Targets and weights, small, are
+    shuffled whole so the epoch's predictions line up with them for the metrics.
     """
 
-    def __init__(self, model, loss, opt, metric_objs, x, t, w, batch_size, shuffle):  # type: ignore[no-untyped-def]
-        self.model, self.loss, self.opt, self.metric_objs = model, loss, opt, metric_objs
-        self.fused = losses_mod.fused_logits_loss(model.output_activation, loss)
-        self.output_activation = getattr(model.layers[-1], "activation", None)
+    def __init__(self, model, head, opt, metric_objs, x, t, w, batch_size, shuffle):  # type: ignore[no-untyped-def]
+        self.model, self.head, self.opt, self.metric_objs = model, head, opt, metric_objs
         self.x, self.t, self.w = x, t, w
         self.n, self.bs, self.shuffle = x.shape[0], batch_size, shuffle
         self.steps = math.ceil(self.n / batch_size)
-        flat_params, flat_grads = model.flat_buffers()
-        self.params, self.grads = [flat_params], [flat_grads]  # one update for the whole network
+        self.pack = model.train_state.packed(model)
         self.has_penalty = any(
             getattr(layer, "regularizer", None) or getattr(layer, "bias_regularizer", None)
             for layer in model.layers
@@ -368,13 +379,13 @@ class _EpochLoop:
 
     def train_epoch(self, cbs: CallbackList) -> dict[str, float]:
         """Run every batch once; return the epoch's logs (mean loss, train metrics)."""
-        model, fused, bs, n = self.model, self.fused, self.bs, self.n
+        model, head, bs, n = self.model, self.head, self.bs, self.n
         if self.shuffle:
             self._reshuffle()
         # Bind what the loop calls: for small networks the per-batch Python overhead is
         # most of the time, so hooks that nobody overrides are not called at all.
-        step_through, step = model._loss_and_backward, self.opt.step
-        params, grads, preds = self.params, self.grads, self.preds
+        step_through, state = model.loss_and_gradients, model.train_state
+        step, pack, preds = self.opt.step_packed, self.pack, self.preds
         begin_hooks, loss_hooks, end_hooks = (
             cbs.hooks(h) for h in ("on_batch_begin", "on_batch_loss", "on_batch_end")
         )
@@ -387,29 +398,19 @@ class _EpochLoop:
             wb = None if ws is None else ws[lo:hi]
             for hook in begin_hooks:
                 hook(b, None)
-            value, out, _ = step_through(batch_x(lo, hi), tb, self.loss, fused, wb)
-            if fused is not None and preds is not None:  # out holds logits: metrics need ŷ
-                out = self.output_activation.forward(out)
+            value, z, _ = step_through(batch_x(lo, hi), tb, head, wb)
             if self.has_penalty:
                 value += model.penalty()
             for hook in loss_hooks:  # before the update: TerminateOnNaN keeps the weights
                 hook(b, value)
-            step(params, grads)
-            model.steps_trained += 1
+            step(pack)
+            state.steps += 1
             total += value * (hi - lo)
-            if preds is not None:
-                preds[lo:hi] = out
+            if preds is not None:  # the epoch's predictions, as made, for the metrics
+                preds[lo:hi] = head.outputs(z)
             for hook in end_hooks:
                 hook(b, {"loss": total / hi, "size": hi - lo})
         logs = {"loss": total / n}
         for m in self.metric_objs:
-            logs[m.name] = m(preds, ts, model.output_activation)
+            logs[m.name] = m(preds, ts, head.activation.name)
         return logs
-
-    def gradient_norms(self) -> dict[str, float]:
-        """L2 norm of each Dense layer's gradient at the epoch's last batch."""
-        return {
-            f"grad_norm.layer{i}": math.sqrt(sum(float(np.vdot(g, g)) for g in layer.gradients()))
-            for i, layer in enumerate(self.model.layers)
-            if isinstance(layer, Dense)
-        }

@@ -1,0 +1,182 @@
+"""Measured fast paths, each equal to a plain formula that lives in a concept file.
+
+The concept files (activations.py, losses.py, heads.py, optimizers.py) show every
+formula as the code a student reads. What a benchmark showed to be worth its extra
+lines lives here instead, and ``tests/test_kernels.py`` checks each kernel against its
+plain form on random inputs in float32 and float64:
+
+=========================  ===============================  ==========================
+kernel                     plain form                       why (measured)
+=========================  ===============================  ==========================
+``relu_`` / ``relu_vjp``   ``activations.ReLU``             a Python 0.0 is converted
+                                                            anew on every NumPy call:
+                                                            a third of a small ReLU
+``softmax_``               ``activations.Softmax.forward``  ≤ 256 logits: one
+                                                            logaddexp reduction, three
+                                                            calls instead of five
+``mean``                   ``losses.Loss.mean``             ≤ 64 rows: math.fsum over a
+                                                            list, a quarter of a NumPy
+                                                            reduction's call cost
+``softmax_cross_entropy``  ``heads.OutputHead`` (fused)     the training hot path:
+                                                            value and gradient from one
+                                                            pass, true class by flat
+                                                            index
+``adam_``                  ``optimizers.Adam._update``      12 in-place passes with one
+                                                            scratch buffer, no
+                                                            temporaries
+=========================  ===============================  ==========================
+
+Nothing here imports the rest of the package; every function keeps its input's dtype.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+__all__ = [
+    "SMALL_BATCH",
+    "SMALL_SOFTMAX",
+    "adam_",
+    "mean",
+    "relu_",
+    "relu_vjp",
+    "row_starts",
+    "softmax_",
+    "softmax_cross_entropy",
+]
+
+#: zero as a 0-d array of each float dtype, so a comparison or maximum with it costs no
+#: conversion (a Python float is converted on every call)
+_ZERO = {np.dtype(t): np.zeros((), t) for t in (np.float32, np.float64)}
+
+
+def relu_(z: np.ndarray) -> np.ndarray:
+    """max(z, 0) written into z. z: any shape."""
+    return np.maximum(z, _ZERO.get(z.dtype, 0.0), out=z)
+
+
+def relu_vjp(a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    """dA ⊙ 1[z > 0], read off the ReLU's output a (a > 0 exactly where z > 0)."""
+    return da * (a > _ZERO.get(a.dtype, 0.0))
+
+
+#: up to this many logits, softmax_ and softmax_cross_entropy take the log-sum-exp from
+#: one ``np.logaddexp.reduce`` (fewer calls, ~60 ns per logit); above, the max shift
+SMALL_SOFTMAX = 256
+
+
+def softmax_(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of z (N, C) or (C,), written into z."""
+    # ufunc reductions directly: the ndarray.max/.sum wrappers cost microseconds
+    if z.size <= SMALL_SOFTMAX:  # softmax(z) = exp(z − log Σ e^z)
+        z -= np.logaddexp.reduce(z, axis=-1, keepdims=True)
+        return np.exp(z, out=z)
+    z -= np.maximum.reduce(z, axis=-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= np.add.reduce(z, axis=-1, keepdims=True)
+    return z
+
+
+#: batches up to this many rows are averaged exactly in Python
+SMALL_BATCH = 64
+
+
+def mean(per_sample: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """(1/N) Σ_i w_i l_i of per-sample values (N,) (w_i = 1 without weights)."""
+    n = per_sample.shape[0]
+    if weights is not None:
+        return float(np.dot(per_sample, weights)) / n
+    if n <= SMALL_BATCH:
+        return math.fsum(per_sample.tolist()) / n
+    return float(np.add.reduce(per_sample)) / n
+
+
+@functools.lru_cache(maxsize=64)
+def row_starts(n: int, c: int) -> np.ndarray:
+    """arange(n) · c, read-only: where each row of an (n, c) array starts in its flat
+    view. Cached (64 shapes at most): the training loop needs it every batch."""
+    starts = np.arange(0, n * c, c)
+    starts.flags.writeable = False
+    return starts
+
+
+def softmax_cross_entropy(
+    z: np.ndarray, t: np.ndarray, w: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of softmax(z) and dL/dz, from the logits.
+
+    z: (N, C) logits; t: labels (N,) or target rows (N, C); w: sample weights (N,).
+    Returns L = (1/N) Σ_i w_i l_i and dL/dz = w_i (softmax(z_i) · Σ_k t_ik − t_i) / N.
+    """
+    n, c = z.shape
+    labels = t.ndim == 1
+    if labels:
+        true_index = row_starts(n, c) + t  # entry (i, t_i) of the flat (n, c) array
+    small = z.size <= SMALL_SOFTMAX
+    if small:
+        g = z - np.logaddexp.reduce(z, axis=1, keepdims=True)  # log softmax
+    else:
+        g = z - np.maximum.reduce(z, axis=1, keepdims=True)  # s = z − max z
+    picked = g.take(true_index) if labels else np.einsum("ij,ij->i", t, g)
+    np.exp(g, out=g)
+    if small:
+        log_true = picked
+    else:
+        total = np.add.reduce(g, axis=1, keepdims=True)  # S = Σ_k e^{s_k}
+        log_total = np.log(total[:, 0])
+        log_true = picked - (log_total if labels else log_total * t.sum(axis=1))
+        g /= total
+    if labels:  # softmax − 1 at the true class, from its log: two calls, not four
+        g.put(true_index, np.expm1(log_true))
+    else:
+        g *= t.sum(axis=1, keepdims=True)
+        g -= t
+    if w is not None:
+        g *= (w / n)[:, None]
+    else:
+        g *= 1.0 / n
+    return -mean(log_true, w), g
+
+
+def adam_(
+    p: np.ndarray,
+    g: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    scratch: np.ndarray,
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    step: int,
+    v_max: np.ndarray | None = None,
+) -> None:
+    """One Adam step in place: p, m, v (and v_max for AMSGrad) are updated; g is read.
+
+    The same update as ``optimizers.Adam._update`` — m ← β1 m + (1 − β1) g,
+    v ← β2 v + (1 − β2) g², p ← p − lr m̂ / (√v̂ + eps) — rearranged into 12 passes
+    with one scratch buffer like p:
+
+        m ← g + β1 (m − g),   v ← g² + β2 (v − g²),
+        p ← p − (lr √c2 / c1) · m / (√v + eps √c2),   c1 = 1 − β1^t, c2 = 1 − β2^t.
+    """
+    m -= g
+    m *= beta1
+    m += g
+    np.multiply(g, g, out=scratch)
+    v -= scratch
+    v *= beta2
+    v += scratch
+    if v_max is not None:
+        np.maximum(v_max, v, out=v_max)
+        v = v_max
+    root_c2 = math.sqrt(1.0 - beta2**step)
+    np.sqrt(v, out=scratch)
+    scratch += eps * root_c2
+    np.divide(m, scratch, out=scratch)
+    scratch *= -lr * root_c2 / (1.0 - beta1**step)
+    p += scratch

@@ -1,0 +1,115 @@
+"""The callback protocol: a base class with empty hooks, the dispatcher the training
+loop calls, and History, the record every ``fit`` returns.
+
+Order of calls in ``fit``::
+
+    on_train_begin
+      for each epoch:  on_epoch_begin
+        for each batch:  on_batch_begin → forward/backward → on_batch_loss → update → on_batch_end
+      on_epoch_end     (logs: loss, metrics, val_*, lr, time, grad_norm.*)
+    on_train_end
+
+A callback sees the model as ``self.model`` and may set ``self.model.stop_training``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["Callback", "CallbackList", "History", "Logs"]
+
+Logs = dict[str, Any]
+
+
+class Callback:
+    """Base class with empty hooks; override the ones you need."""
+
+    model: Any  # the Sequential being trained
+    params: dict[str, Any]
+
+    def set_model(self, model: Any, params: dict[str, Any]) -> None:
+        self.model, self.params = model, params
+
+    def on_train_begin(self, logs: Logs | None = None) -> None: ...
+    def on_train_end(self, logs: Logs | None = None) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None: ...
+    def on_batch_begin(self, batch: int, logs: Logs | None = None) -> None: ...
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None: ...
+
+    def on_batch_loss(self, batch: int, loss: float) -> None:
+        """After forward/backward, before the optimizer step (weights still unchanged)."""
+
+
+def _overrides(cb: Callback, hook: str) -> bool:
+    return getattr(type(cb), hook) is not getattr(Callback, hook)
+
+
+class CallbackList:
+    """Dispatches each hook to the callbacks that define it (no-op hooks are skipped)."""
+
+    def __init__(self, callbacks: Sequence[Callback]) -> None:
+        self.callbacks = list(callbacks)
+        hooks = ("on_batch_begin", "on_batch_end", "on_batch_loss")
+        self._batch = {
+            h: [getattr(c, h) for c in self.callbacks if _overrides(c, h)] for h in hooks
+        }
+        self.wants_batch_logs = bool(self._batch["on_batch_end"])
+
+    def hooks(self, name: str) -> list[Callable[..., None]]:
+        """The bound per-batch hooks named ``name`` that some callback overrides."""
+        return self._batch[name]
+
+    def set_model(self, model: Any, params: dict[str, Any]) -> None:
+        for c in self.callbacks:
+            c.set_model(model, params)
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        for c in self.callbacks:
+            c.on_train_begin(logs)
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        for c in self.callbacks:
+            c.on_train_end(logs)
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        for c in self.callbacks:
+            c.on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        for c in self.callbacks:
+            c.on_epoch_end(epoch, logs)
+
+    def on_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        for hook in self._batch["on_batch_begin"]:
+            hook(batch, logs)
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        for hook in self._batch["on_batch_end"]:
+            hook(batch, logs)
+
+    def on_batch_loss(self, batch: int, loss: float) -> None:
+        for hook in self._batch["on_batch_loss"]:
+            hook(batch, loss)
+
+
+class History(Callback):
+    """Per-epoch record: ``history.history["loss"]``, ``["val_loss"]``, metrics, ``["lr"]``,
+    ``["time"]`` (seconds), ``["grad_norm.layerK"]`` (L2 norm of layer K's gradient at
+    the epoch's last batch). ``history.epoch`` holds the epoch indices."""
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        self.epoch.append(epoch)
+        for k, v in (logs or {}).items():
+            self.history.setdefault(k, []).append(v)
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"

@@ -1,0 +1,42 @@
+"""ModelCheckpoint: save the model during training, atomically."""
+
+from __future__ import annotations
+
+import os
+
+from .base import Callback, Logs
+from .monitors import improved, monitor_mode, read_monitor
+
+__all__ = ["ModelCheckpoint"]
+
+
+class ModelCheckpoint(Callback):
+    """Save the model after each epoch (or only when ``monitor`` improves, with
+    ``save_best_only``). Writes are atomic: a temporary file beside the target, fsync,
+    then rename, so the file on disk is always a complete model. ``path`` may contain
+    ``{epoch}`` and any log key, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.mlpk"``."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        monitor: str = "val_loss",
+        save_best_only: bool = False,
+        mode: str = "auto",
+    ) -> None:
+        self.path = str(path)
+        self.monitor, self.save_best_only = monitor, save_best_only
+        self.mode = monitor_mode(monitor, mode)
+        self.best: float | None = None
+        self.saved: list[str] = []
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        from ..io import save  # here, so that `import mlpkit` does not load the file format
+
+        if self.save_best_only:
+            value = read_monitor(logs, self.monitor, "ModelCheckpoint")
+            if not improved(value, self.best, self.mode):
+                return
+            self.best = value
+        target = self.path.format(epoch=epoch, **(logs or {}))
+        save(self.model, target)
+        self.saved.append(target)

@@ -1,0 +1,126 @@
+"""Callbacks that watch a logged value (``val_loss``, ``val_accuracy``, ...) and act
+when it stops improving: EarlyStopping and ReduceLROnPlateau. ``improved`` is the one
+test of "better" they share with ModelCheckpoint."""
+
+from __future__ import annotations
+
+from .base import Callback, Logs
+
+__all__ = ["EarlyStopping", "ReduceLROnPlateau", "improved", "monitor_mode", "read_monitor"]
+
+
+def monitor_mode(monitor: str, mode: str) -> str:
+    """'min' or 'max' for ``monitor``; "auto" is max for accuracy-like names."""
+    if mode in ("min", "max"):
+        return mode
+    if mode != "auto":
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    bare = monitor.removeprefix("val_")
+    return "max" if bare in ("accuracy", "acc", "precision", "recall", "f1", "r2") else "min"
+
+
+def read_monitor(logs: Logs | None, monitor: str, who: str) -> float:
+    """The monitored value from the epoch logs, or a ValueError saying what is there."""
+    logs = logs or {}
+    if monitor not in logs:
+        hint = (
+            " — pass validation_data or validation_split to fit, or monitor 'loss'"
+            if monitor.startswith("val_")
+            else ""
+        )
+        raise ValueError(
+            f"{who} monitors {monitor!r} but the epoch logs only have {sorted(logs)}{hint}"
+        )
+    return float(logs[monitor])
+
+
+def improved(value: float, best: float | None, mode: str, min_delta: float = 0.0) -> bool:
+    """Whether ``value`` beats ``best`` by more than ``min_delta`` (always, without a best)."""
+    if best is None:
+        return True
+    if mode == "min":
+        return value < best - min_delta
+    return value > best + min_delta
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience``
+    epochs; with ``restore_best_weights`` put back the weights of the best epoch."""
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 0,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+    ) -> None:
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), abs(float(min_delta))
+        self.mode = monitor_mode(monitor, mode)
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = int(start_from_epoch)
+        self.stopped_epoch: int | None = None
+        self.best_epoch: int | None = None
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self.wait, self.best, self.best_weights = 0, None, None
+        self.stopped_epoch = self.best_epoch = None
+        self._seen = 0
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        value = read_monitor(logs, self.monitor, "EarlyStopping")
+        self._seen += 1
+        if self._seen <= self.start_from_epoch:
+            return
+        if improved(value, self.best, self.mode, self.min_delta):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for
+    ``patience`` epochs, then wait ``cooldown`` epochs; never below ``min_lr``."""
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        mode: str = "auto",
+    ) -> None:
+        if not 0.0 < factor < 1.0:
+            raise ValueError(f"factor must be in (0, 1), got {factor}")
+        self.monitor, self.factor, self.patience = monitor, float(factor), int(patience)
+        self.min_delta, self.cooldown, self.min_lr = float(min_delta), int(cooldown), float(min_lr)
+        self.mode = monitor_mode(monitor, mode)
+        self.best: float | None = None
+        self.wait = self.cooldown_left = 0
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        value = read_monitor(logs, self.monitor, "ReduceLROnPlateau")
+        better = improved(value, self.best, self.mode, self.min_delta)
+        if self.cooldown_left > 0:
+            self.cooldown_left -= 1
+            self.wait = 0
+        if better:
+            self.best, self.wait = value, 0
+        elif self.cooldown_left == 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                opt = self.model.optimizer
+                opt.lr = max(self.min_lr, opt.lr * self.factor)
+                self.cooldown_left, self.wait = self.cooldown, 0

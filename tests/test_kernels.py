@@ -1,0 +1,139 @@
+"""Every fast path in mlpkit._kernels equals the plain formula it stands in for."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import mlpkit
+from mlpkit import _kernels as K
+from mlpkit import activations as A
+from mlpkit import losses as L
+from mlpkit import optimizers as O
+from mlpkit.heads import OutputHead
+
+DTYPES = ["float32", "float64"]
+TOL = {"float32": 2e-6, "float64": 1e-13}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_kernels_equal_the_plain_relu(dtype, rng):
+    z = rng.normal(size=(7, 5)).astype(dtype)
+    z[0, 0] = 0.0  # the kink: derivative 0 there, as PyTorch
+    da = rng.normal(size=z.shape).astype(dtype)
+    plain = np.maximum(z, 0.0)
+    np.testing.assert_array_equal(K.relu_(z.copy()), plain)
+    np.testing.assert_array_equal(K.relu_vjp(plain, da), da * (z > 0))
+    assert K.relu_(z.copy()).dtype == np.dtype(dtype) and K.relu_vjp(plain, da).dtype == np.dtype(
+        dtype
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(5,), (1, 5), (30, 5), (300, 5)])  # both sides of SMALL_SOFTMAX
+def test_softmax_kernel_equals_the_plain_softmax(shape, dtype, rng):
+    z = (rng.normal(size=shape) * 6).astype(dtype)
+    plain = A.Softmax().forward(z)
+    fast = K.softmax_(z.copy())
+    assert fast.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(fast, plain, rtol=TOL[dtype], atol=TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [1, 7, K.SMALL_BATCH, K.SMALL_BATCH + 1, 500])
+def test_mean_kernel_equals_numpy_mean(n, dtype, rng):
+    per = rng.exponential(size=n).astype(dtype)
+    w = rng.uniform(0, 2, size=n).astype(dtype)
+    assert K.mean(per) == pytest.approx(float(np.mean(per.astype(np.float64))), rel=TOL[dtype])
+    assert K.mean(per, w) == pytest.approx(float(per @ w) / n, rel=TOL[dtype])
+
+
+def test_row_starts_is_read_only_and_bounded():
+    starts = K.row_starts(4, 3)
+    np.testing.assert_array_equal(starts, [0, 3, 6, 9])
+    with pytest.raises(ValueError):
+        starts[0] = 1
+    for n in range(200):
+        K.row_starts(n, 2)
+    assert K.row_starts.cache_info().currsize <= 64
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows", [3, 80])  # the log-sum-exp and the max-shift forms
+@pytest.mark.parametrize("targets", ["labels", "one_hot", "soft"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_softmax_cross_entropy_kernel_equals_the_heads_fused_rule(
+    dtype, rows, targets, weighted, rng
+):
+    c = 4
+    z = (rng.normal(size=(rows, c)) * 3).astype(dtype)
+    labels = rng.integers(0, c, size=rows)
+    t = {
+        "labels": labels,
+        "one_hot": np.eye(c, dtype=dtype)[labels],
+        "soft": rng.dirichlet(np.ones(c), size=rows).astype(dtype) * 1.5,
+    }[targets]
+    w = rng.uniform(0.1, 2.0, size=rows).astype(dtype) if weighted else None
+    head = OutputHead(A.Softmax(), L.CrossEntropy())
+    value, grad = K.softmax_cross_entropy(z, t, w)
+    plain_value, plain_grad = head.fused_value_and_grad(z, t, w)
+    assert grad.dtype == np.dtype(dtype)
+    assert value == pytest.approx(plain_value, rel=10 * TOL[dtype])
+    np.testing.assert_allclose(grad, plain_grad, rtol=10 * TOL[dtype], atol=TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_adam_kernel_equals_the_papers_update(dtype, amsgrad, weight_decay, rng):
+    """The packed step (kernels.adam_) and the per-parameter step (Adam._update, the
+    paper's m, v, m̂, v̂) walk the same trajectory over 25 steps."""
+    p0 = rng.normal(size=(6, 5)).astype(dtype)
+    grads = [rng.normal(size=(6, 5)).astype(dtype) for _ in range(25)]
+
+    # what training.ParameterPack gives the optimizer
+    Pack = SimpleNamespace(
+        params=p0.copy().reshape(-1), grads=np.zeros(30, dtype), layout=[("w", 0, 30, (6, 5))]
+    )
+
+    fast = O.Adam(lr=0.01, amsgrad=amsgrad, weight_decay=weight_decay)
+    plain = O.Adam(lr=0.01, amsgrad=amsgrad, weight_decay=weight_decay)
+    p = p0.copy()
+    for g in grads:
+        Pack.grads[...] = g.reshape(-1)
+        fast.step_packed(Pack)
+        plain.step({"w": p}, {"w": g.copy()})
+    np.testing.assert_allclose(Pack.params.reshape(6, 5), p, rtol=50 * TOL[dtype], atol=TOL[dtype])
+    for k, v in plain.state_dict()["state"]["w"].items():
+        np.testing.assert_allclose(fast.state_dict()["state"]["w"][k], v, rtol=50 * TOL[dtype])
+
+
+def test_training_uses_the_packed_kernel_and_state_stays_by_name(rng):
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    y = rng.integers(0, 2, size=40)
+    net = mlpkit.Sequential([mlpkit.Dense(3, 4, "tanh"), mlpkit.Dense(4, 2, "softmax")], seed=0)
+    plain = net.copy()
+    net.fit(x, y, optimizer=O.Adam(lr=0.01), epochs=3, batch_size=8, shuffle=False, verbose=0)
+    # the same steps through the per-parameter, paper-form update
+    opt = O.Adam(lr=0.01)
+    head = plain.head("cross_entropy")
+    t = head.prepare_targets(y, 2, plain.dtype, 40)
+    for _ in range(3):
+        for lo in range(0, 40, 8):
+            plain.loss_and_gradients(x[lo : lo + 8], t[lo : lo + 8], head)
+            opt.step(
+                plain.named_parameters(),
+                dict(zip(plain.parameter_names(), plain.gradients(), strict=True)),
+            )
+    for a, b in zip(net.get_weights(), plain.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    state = net.optimizer.state_dict()["state"]
+    assert list(state) == ["layer0.W", "layer0.b", "layer1.W", "layer1.b"]
+    for name, p in net.named_parameters().items():
+        assert set(state[name]) == {"exp_avg", "exp_avg_sq"}
+        assert all(v.shape == p.shape for v in state[name].values())
+        np.testing.assert_allclose(
+            state[name]["exp_avg"], opt.state[name]["exp_avg"], rtol=1e-4, atol=1e-7
+        )
