@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+import itertools
 import os
 import platform
 import statistics
@@ -191,19 +192,18 @@ def gemm_floor(w: Workload) -> Callable[[], object]:
 
 
 def adam_updates(w: Workload) -> Callable[[], object]:
-    """One epoch's optimizer steps and nothing else: mlpkit's Adam on a parameter vector
-    of the network's size, once per batch. With the GEMM floor it splits mlpkit's epoch
-    into matrix products, the update, and the rest (element-wise work and Python)."""
-    size = sum(a * b + b for a, b in zip(w.sizes[:-1], w.sizes[1:], strict=True))
-    rng = np.random.default_rng(0)
-    params = [rng.normal(size=size).astype(np.float32)]
-    grads = [rng.normal(size=size).astype(np.float32) * np.float32(1e-3)]
+    """One epoch's optimizer steps and nothing else: mlpkit's Adam on the network's packed
+    parameters, once per batch, as fit runs it. With the GEMM floor it splits mlpkit's
+    epoch into matrix products, the update, and the rest (element-wise work and Python)."""
+    layers = [Dense(a, b, "relu") for a, b in itertools.pairwise(w.sizes)]
+    pack = mlpkit.training.ParameterPack(mlpkit.Sequential(layers, seed=0))
+    pack.grads[...] = np.random.default_rng(0).normal(size=pack.grads.size) * 1e-3
     opt = mlpkit.optimizers.Adam(lr=1e-3)
     steps = -(-w.n // w.batch)
 
     def epoch() -> None:
         for _ in range(steps):
-            opt.step(params, grads)
+            opt.step_packed(pack)
 
     return epoch
 

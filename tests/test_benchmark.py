@@ -52,7 +52,7 @@ def test_gemm_floor_runs_every_product_of_an_epoch(bench, monkeypatch):
 def test_adam_updates_take_one_step_per_batch_on_the_network_size(bench, monkeypatch):
     seen = []
     monkeypatch.setattr(
-        mlpkit.optimizers.Adam, "step", lambda self, params, grads: seen.append(params[0].size)
+        mlpkit.optimizers.Adam, "step_packed", lambda self, pack: seen.append(pack.params.size)
     )
     bench.adam_updates(bench.Workload(**TOY))()
     assert seen == [3 * 5 + 5 + 5 * 2 + 2] * STEPS

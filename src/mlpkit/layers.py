@@ -439,6 +439,13 @@ class GaussianNoise(Layer):
         return {"std": self.std}
 
 
+#: mlpkit's own layer classes
+BUILT_IN = frozenset(
+    {Dense, ActivationLayer, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, Exp,
+     SiLU, GELU, Softmax, Dropout, GaussianNoise}
+)  # fmt: skip
+
+
 def from_config(config_type: str, config: dict[str, Any]) -> Layer:
     """Rebuild a layer from its ``config_type`` and ``get_config()`` (the file format)."""
     settings = dict(config)

@@ -26,14 +26,9 @@ from .layers import ActivationLayer, Dense, Dropout, Layer
 
 __all__ = ["Sequential"]
 
-#: activation types whose forward takes a 1-D row as well as a 2-D batch (None: no activation)
-_ROW_SAFE_ACTIVATIONS = act.BUILT_IN | {type(None)}
-#: mlpkit's own layer classes, whose ``call`` takes one row as a 1-D vector too
-_ROW_SAFE_LAYERS = frozenset(
-    cls
-    for cls in vars(layers_mod).values()
-    if isinstance(cls, type) and issubclass(cls, Layer) and cls.__module__ == Layer.__module__
-)
+#: the layer and activation classes whose inference ``call`` also takes one row as a 1-D
+#: vector (mlpkit's own; a user-defined one may assume 2-D), for the single-row predict
+_ROW_SAFE = layers_mod.BUILT_IN | act.BUILT_IN | {type(None)}
 
 #: rows per chunk in predict(): bounds memory for any N while keeping BLAS efficient
 PREDICT_BATCH = 4096
@@ -337,9 +332,10 @@ class Sequential:
         """Every layer and activation is mlpkit's own, whose ``call`` also takes one row
         as a 1-D vector (a user-defined layer may assume 2-D)."""
         for layer in self.layers:
-            if type(layer) not in _ROW_SAFE_LAYERS:
-                return False
-            if type(getattr(layer, "activation", None)) not in _ROW_SAFE_ACTIVATIONS:
+            if (
+                type(layer) not in _ROW_SAFE
+                or type(getattr(layer, "activation", None)) not in _ROW_SAFE
+            ):
                 return False
         return True
 
