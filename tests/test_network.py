@@ -75,7 +75,7 @@ def test_summary_lists_every_shape_and_the_parameter_count():
     net = mlpkit.Sequential(
         [Dense(4, 3, "relu"), mlpkit.Dropout(0.1), Dense(3, 2, "softmax")], seed=0
     )
-    text = net.summary(print_fn=None)
+    text = str(net)
     for piece in [
         "Dense(relu)",
         "(N, 4)",
@@ -92,9 +92,13 @@ def test_summary_lists_every_shape_and_the_parameter_count():
         assert piece in text, piece
 
 
-def test_summary_prints(capsys):
-    make_mlp([2, 2]).summary()
-    assert "total parameters: 6" in capsys.readouterr().out
+def test_summary_prints_once_and_returns_none(capsys):
+    net = make_mlp([2, 2])
+    assert net.summary() is None  # Keras's contract: a REPL shows the table once
+    assert capsys.readouterr().out == str(net) + "\n"
+    lines = []
+    net.summary(print_fn=lines.append)
+    assert lines == [str(net)] and "total parameters: 6" in lines[0]
 
 
 BAD_INPUTS = [
@@ -135,7 +139,7 @@ def test_backward_checks_its_input(rng):
 
 def test_construction_errors():
     with pytest.raises(ValueError, match="at least one layer"):
-        mlpkit.Sequential([])
+        mlpkit.Sequential([]).predict(np.ones((1, 2)))
     with pytest.raises(TypeError, match="layer 1 is str"):
         mlpkit.Sequential([Dense(2, 2), "relu"])
     shared = Dense(2, 2)

@@ -44,6 +44,12 @@ from .network import Sequential
 from .regularizers import L1, L1L2, L2
 from .trace import Trace, trace
 
+#: make your own Activation / Loss / Initializer subclass known by its ``name``
+#: (usable as a class decorator): by name in layers and fit, and in saved files
+register_activation = activations.REGISTRY.register
+register_loss = losses.REGISTRY.register
+register_initializer = initializers.REGISTRY.register
+
 __version__ = "0.1.0"
 
 # Everything below loads on first use (PEP 562), so `import mlpkit` stays fast and needs
@@ -133,6 +139,9 @@ __all__ = [
     "one_hot",
     "optimizers",
     "reduction",
+    "register_activation",
+    "register_initializer",
+    "register_loss",
     "regularizers",
     "save",
     "trace",

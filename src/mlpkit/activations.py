@@ -52,6 +52,17 @@ class Activation:
 
     ``derivative(Z)`` gives the element-wise derivative f'(Z) (used by the trace table
     and the plots); softmax, whose Jacobian is not diagonal, does not provide it.
+
+    To write your own (Mish, say), subclass it and set:
+
+    * ``name`` — the name it is known, saved and loaded by (``Dense(..., activation=name)``);
+    * ``forward(z)`` — f(z): (N, d) -> (N, d), keeping z's dtype;
+    * ``derivative(z, a)`` — f'(z) element-wise, (N, d); ``a = f(z)`` is passed when known
+      (or override ``vjp(z, a, da)`` for a function that is not element-wise);
+    * ``get_config()`` — its constructor arguments as JSON values, if it has any.
+
+    Then ``mlpkit.register_activation(MyActivation)`` (or use it as a class decorator).
+    ``mlpkit.gradcheck`` checks the derivative against finite differences.
     """
 
     name: ClassVar[str] = ""
@@ -366,6 +377,10 @@ REGISTRY: Registry[Activation] = Registry(
     Activation,
     (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, Exp, SiLU, GELU, Softmax),
     _ALIASES,
+    function_hint="mlpkit needs the exact derivative as well as the value (a numerical "
+    "derivative would make every gradient inexact), so subclass "
+    "mlpkit.activations.Activation with forward(z) and derivative(z, a) and register it "
+    "with mlpkit.register_activation",
 )
 #: mlpkit's own activation classes (all element-wise or along the last axis)
 BUILT_IN = frozenset(REGISTRY.lookup(name) for name in REGISTRY.names())

@@ -146,7 +146,7 @@ class Autoencoder:
         callbacks: Sequence[Callback] | None = None,
         loss: Any = None,
         optimizer: Any = None,
-        verbose: int = 1,
+        verbose: int | str = "auto",
         shuffle: bool = True,
     ) -> History:
         """Train on X (N, input_dim) → X; returns the History. Everything fit offers
@@ -195,8 +195,9 @@ class Autoencoder:
         diff = self.reconstruct(xa) - xa
         return np.mean(diff * diff, axis=1)
 
-    def summary(self, print_fn: Any = print) -> str:
-        return self.network.summary(print_fn)
+    def summary(self, print_fn: Any = print) -> None:
+        """Print the network's layer table (``str(autoencoder.network)`` is its text)."""
+        self.network.summary(print_fn)
 
     def __repr__(self) -> str:
         return (

@@ -298,7 +298,7 @@ def info(model: Path) -> None:
         f"autoencoder, bottleneck {obj.latent_dim}" if isinstance(obj, Autoencoder) else "network"
     )
     click.echo(f"{model}: {kind}")
-    click.echo(net.summary(print_fn=None))
+    click.echo(str(net))
     click.echo(f"loss: {net.loss.name if net.loss else '-'}; optimizer: {net.optimizer!r}")
     click.echo(f"trained: {net.epochs_trained} epochs, {net.steps_trained} steps")
     if net.history is not None:

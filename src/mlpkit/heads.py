@@ -91,8 +91,8 @@ class OutputHead:
     def per_sample(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
         """l_i for each row, from the pre-activation z (N, d): (N,)."""
         if self._on_logits is not None:
-            return self._on_logits._per_sample(z, t)
-        return self.loss._per_sample(self.activation.forward(z), t)
+            return self._on_logits.sample_losses(z, t)
+        return self.loss.sample_losses(self.activation.forward(z), t)
 
     def value(self, z: np.ndarray, t: np.ndarray, w: np.ndarray | None = None) -> float:
         """L = (1/N) Σ_i w_i l_i from the pre-activation z (N, d)."""

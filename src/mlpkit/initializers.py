@@ -49,7 +49,10 @@ def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 class Initializer:
-    """Base class. Subclasses implement ``__call__(shape, rng, dtype)``."""
+    """Base class. Subclasses set ``name`` and implement ``__call__(shape, rng, dtype)``,
+    returning an array of ``shape`` (W: (k1, k2), b: (k2,)) drawn from ``rng``, the
+    network's ``numpy.random.Generator``. ``mlpkit.register_initializer(cls)`` makes it
+    usable by name (``Dense(..., init=name)``)."""
 
     name = ""
 
@@ -171,6 +174,9 @@ REGISTRY: Registry[Initializer] = Registry(
     (Zeros, Constant, Normal, Uniform, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
      LecunUniform, LecunNormal),
     _ALIASES,
+    function_hint="subclass mlpkit.initializers.Initializer with __call__(shape, rng, dtype), "
+    "drawing from the generator it is given (so a seed reproduces it), and register it with "
+    "mlpkit.register_initializer",
 )  # fmt: skip
 
 

@@ -62,7 +62,20 @@ def as_sample_weights(
 
 
 class Loss:
-    """Base class. Subclasses implement ``_per_sample`` and ``_per_sample_grad``."""
+    """Base class of every loss. To write your own (a focal loss, say), subclass it and set:
+
+    * ``name`` — the name it is known, saved and loaded by;
+    * ``sample_losses(p, t)`` — per-sample losses l_i: p (N, d) predictions, t the prepared
+      targets (N, d) (``CrossEntropy`` subclasses get class labels (N,) or rows (N, d));
+      returns (N,);
+    * ``sample_gradients(p, t)`` — dl_i/dp_i: (N, d), a fresh array (the mean's 1/N and
+      the sample weights are applied by the base class);
+    * ``get_config()`` — its constructor arguments as JSON values, if it has any.
+
+    Then ``mlpkit.register_loss(MyLoss)`` (or ``@mlpkit.register_loss``) lets
+    ``fit(loss="my_loss")``, ``mlpkit.save`` and ``mlpkit.load`` use it; ``gradcheck``
+    checks its gradient like the built-ins'.
+    """
 
     name: ClassVar[str] = ""
     #: whether targets are class labels (cross-entropy) rather than values
@@ -89,7 +102,7 @@ class Loss:
         """l_i for each sample: (N,)."""
         p = self._check_pred(y_pred)
         t = self.prepare_targets(y_true, p.shape[1], p.dtype, n_samples=p.shape[0])
-        return self._per_sample(p, t)
+        return self.sample_losses(p, t)
 
     def gradient(
         self, y_pred: np.ndarray, y_true: np.ndarray, sample_weight: np.ndarray | None = None
@@ -114,10 +127,10 @@ class Loss:
 
     # -- internals used by the training loop (targets already prepared) ---------------
     def _value(self, p: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> float:
-        return self._mean(self._per_sample(p, t), w)
+        return self._mean(self.sample_losses(p, t), w)
 
     def _grad(self, p: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-        return self._scale(self._per_sample_grad(p, t), w)
+        return self._scale(self.sample_gradients(p, t), w)
 
     @staticmethod
     def _mean(per: np.ndarray, w: np.ndarray | None) -> float:
@@ -141,10 +154,11 @@ class Loss:
         """(L, dL/dp) with prepared targets; subclasses may share work between the two."""
         return self._value(p, t, w), self._grad(p, t, w)
 
-    def _per_sample(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def sample_losses(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """l_i for each sample: p (N, d), prepared targets t -> (N,)."""
         raise NotImplementedError
 
-    def _per_sample_grad(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def sample_gradients(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         """dl_i/dp_i (N, d), a fresh array the caller may scale in place."""
         raise NotImplementedError
 
@@ -203,11 +217,11 @@ class SquaredLoss(Loss):
 
     name = "squared"
 
-    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
         e = p - t
         return 0.5 * np.einsum("ij,ij->i", e, e)
 
-    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
         return p - t
 
 
@@ -216,11 +230,11 @@ class MeanSquaredError(Loss):
 
     name = "mse"
 
-    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
         e = p - t
         return np.einsum("ij,ij->i", e, e) / p.shape[1]
 
-    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
         g = p - t
         g *= 2.0 / p.shape[1]
         return g
@@ -231,11 +245,11 @@ class HalfSquaredError(MeanSquaredError):
 
     name = "half_squared_error"
 
-    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
-        return 0.5 * super()._per_sample(p, t)
+    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
+        return 0.5 * super().sample_losses(p, t)
 
-    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
-        g = super()._per_sample_grad(p, t)
+    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
+        g = super().sample_gradients(p, t)
         g *= 0.5
         return g
 
@@ -245,10 +259,10 @@ class MeanAbsoluteError(Loss):
 
     name = "mae"
 
-    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
         return np.abs(p - t).mean(axis=1)
 
-    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
         g = np.sign(p - t)
         g *= 1.0 / p.shape[1]
         return g
@@ -264,12 +278,12 @@ class Huber(Loss):
             raise ValueError(f"Huber delta must be > 0, got {delta}")
         self.delta = float(delta)
 
-    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
         a = np.abs(p - t)
         quad = np.minimum(a, self.delta)
         return (0.5 * quad * quad + self.delta * (a - quad)).mean(axis=1)
 
-    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
         g = np.clip(p - t, -self.delta, self.delta)
         g *= 1.0 / p.shape[1]
         return g
@@ -304,16 +318,16 @@ class PoissonDeviance(Loss):
     def _t_log_t(t: np.ndarray) -> np.ndarray:
         return t * np.log(np.where(t > 0, t, 1.0))
 
-    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
         if self.from_logits:
-            return self._per_sample_from_rate(_EXP.forward(p), p, t)
+            return self._sample_losses_from_rate(_EXP.forward(p), p, t)
         q = np.maximum(p, np.finfo(p.dtype).tiny)
-        return self._per_sample_from_rate(q, np.log(q), t)
+        return self._sample_losses_from_rate(q, np.log(q), t)
 
-    def _per_sample_from_rate(self, rate, log_rate, t):  # type: ignore[no-untyped-def]
+    def _sample_losses_from_rate(self, rate, log_rate, t):  # type: ignore[no-untyped-def]
         return (self._t_log_t(t) - t * log_rate - t + rate).sum(axis=1)
 
-    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
         if self.from_logits:
             return _EXP.forward(p) - t
         return 1.0 - t / np.maximum(p, np.finfo(p.dtype).tiny)
@@ -339,7 +353,7 @@ class BinaryCrossEntropy(Loss):
             raise ValueError("binary_cross_entropy targets must lie in [0, 1] (use 0/1 labels)")
         return t
 
-    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
         if self.from_logits:
             per = np.maximum(p, 0.0) - p * t + np.log1p(np.exp(-np.abs(p)))
         else:
@@ -348,7 +362,7 @@ class BinaryCrossEntropy(Loss):
             per = -(t * np.log(q) + (1.0 - t) * np.log1p(-q))
         return per.mean(axis=1)
 
-    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
         if self.from_logits:
             g = sigmoid(p) - t
         else:
@@ -407,10 +421,10 @@ class CrossEntropy(Loss):
             return -logp[np.arange(t.shape[0]), t]
         return -np.einsum("ij,ij->i", t, logp)
 
-    def _per_sample(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
         return self._pick(self._log_probs(p), t)
 
-    def _per_sample_grad(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
         if self.from_logits:
             shifted = p - p.max(axis=1, keepdims=True)
             g = np.exp(shifted)
@@ -467,6 +481,9 @@ REGISTRY: Registry[Loss] = Registry(
         CrossEntropy,
     ),
     _ALIASES,
+    function_hint="mlpkit needs the loss's exact gradient as well as its value, so subclass "
+    "mlpkit.losses.Loss with sample_losses(p, t) and sample_gradients(p, t) and register it "
+    "with mlpkit.register_loss",
 )
 
 

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import activations as act
+from . import fileformat, training
 from . import layers as layers_mod
 from . import losses as losses_mod
-from . import training
 from ._validation import as_2d_float, check_dtype
 from .heads import OutputHead
 from .layers import ActivationLayer, Dense, Dropout, Layer
@@ -32,6 +34,17 @@ _ROW_SAFE = layers_mod.BUILT_IN | act.BUILT_IN | {type(None)}
 
 #: rows per chunk in predict(): bounds memory for any N while keeping BLAS efficient
 PREDICT_BATCH = 4096
+
+
+def _declared_width(layer: Layer) -> int | None:
+    """The input width a layer states itself (Dense's in_features, a normalisation
+    layer's num_features), or None for layers that take any width."""
+    if layer.built:
+        return int(layer.in_features)  # type: ignore[arg-type]
+    if isinstance(layer, Dense):
+        return int(layer.in_features)  # type: ignore[arg-type]
+    width = getattr(layer, "num_features", None)
+    return None if width is None else int(width)
 
 
 class _TrainingAttribute:
@@ -61,43 +74,21 @@ class Sequential:
     """
 
     def __init__(
-        self, layers: Iterable[Layer], seed: int | None = None, dtype: str | np.dtype = "float32"
+        self,
+        layers: Iterable[Layer] = (),
+        seed: int | None = None,
+        dtype: str | np.dtype = "float32",
     ) -> None:
-        self.layers: list[Layer] = list(layers)
-        if not self.layers:
-            raise ValueError("Sequential needs at least one layer")
-        for i, layer in enumerate(self.layers):
-            if not isinstance(layer, Layer):
-                raise TypeError(
-                    f"layer {i} is {type(layer).__name__}, not an mlpkit layer "
-                    "(use Dense, an activation layer such as ReLU(), or Dropout)"
-                )
-        dense = [layer for layer in self.layers if isinstance(layer, Dense)]
-        if not dense:
-            raise ValueError("Sequential needs at least one Dense layer to know its input width")
-        if len({id(layer) for layer in self.layers}) != len(self.layers):
-            raise ValueError("the same layer object appears twice; create a new layer for each use")
         self.dtype = check_dtype(dtype)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        width = dense[0].in_features
-        self.n_features_in: int = int(width)
-        built = [layer.built for layer in dense]
-        if any(built) and not all(built):
-            raise ValueError(
-                "mix of built and unbuilt Dense layers; use fresh layers or all built ones"
-            )
-        if all(built):
-            # Layers that already belong to a network are shared, not re-initialised
-            # (an autoencoder's encoder and decoder are views of its full network).
-            width = self._check_shared(width)
-        else:
-            for i, layer in enumerate(self.layers):
-                try:
-                    width = layer.build(width, self.rng, self.dtype)
-                except ValueError as exc:
-                    raise ValueError(f"layer {i}: {exc}") from None
-        self.n_outputs: int = int(width)
+        self.layers: list[Layer] = []
+        #: input and output widths (None until a layer that declares its input width,
+        #: Dense or a normalisation layer, is in the model)
+        self.n_features_in: int | None = None
+        self.n_outputs: int | None = None
+        #: the mode ``forward`` runs in when not told: ``model.train()`` / ``model.eval()``
+        self.training = False
         #: loss, optimizer, counters and history, kept between fit() calls so training
         #: resumes where it stopped (see training.TrainingState)
         self.train_state = training.TrainingState()
@@ -105,6 +96,72 @@ class Sequential:
         #: names, scaler and label classes here)
         self.metadata: dict[str, Any] = {}
         self._rows_forward: int | None = None
+        layers = list(layers)
+        dense = [layer for layer in layers if isinstance(layer, Dense)]
+        if dense and any(d.built for d in dense) and not all(d.built for d in dense):
+            raise ValueError(
+                "mix of built and unbuilt Dense layers; use fresh layers or all built ones"
+            )
+        for layer in layers:
+            self._append(layer)
+
+    def add(self, layer: Layer) -> Sequential:
+        """Append ``layer`` (built against the current output width); returns the model.
+
+        Layers before the first one that declares its input width (Dense, BatchNorm,
+        LayerNorm) are built when it arrives. A trained model keeps its trained layers,
+        and the optimizer starts fresh state for the new parameters."""
+        self._append(layer)
+        return self
+
+    def _append(self, layer: Layer) -> None:
+        i = len(self.layers)
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"layer {i} is {type(layer).__name__}, not an mlpkit layer "
+                "(use Dense, an activation layer such as ReLU(), Dropout, BatchNorm, ...)"
+            )
+        if any(layer is other for other in self.layers):
+            raise ValueError("the same layer object appears twice; create a new layer for each use")
+        self.layers.append(layer)
+        if self.n_outputs is None:
+            width = _declared_width(layer)
+            if width is None:
+                return  # built once a layer that knows its input width arrives
+            self.n_features_in = self.n_outputs = width
+            for j, pending in enumerate(self.layers):
+                self._build(j, pending)
+        else:
+            self._build(i, layer)
+
+    def _build(self, i: int, layer: Layer) -> None:
+        """Build ``layer`` (index i) on the current output width, or, when it already
+        belongs to another network (an autoencoder's encoder and decoder share its
+        layers), check that it fits."""
+        width = self.n_outputs
+        if layer.built:
+            if layer.in_features != width:
+                raise ValueError(
+                    f"layer {i}: {layer!r} expects {layer.in_features} inputs, gets {width}"
+                )
+            if layer.dtype != self.dtype:
+                raise ValueError(f"layer {i} is {layer.dtype.name}, the network {self.dtype.name}")
+            self.n_outputs = layer.out_features
+            return
+        try:
+            self.n_outputs = int(layer.build(width, self.rng, self.dtype))
+        except ValueError as exc:
+            raise ValueError(f"layer {i}: {exc}") from None
+
+    def train(self, mode: bool = True) -> Sequential:
+        """Run ``forward`` in training mode (dropout, noise, batch statistics) when it is
+        not told otherwise, as PyTorch's ``module.train()``; returns the model."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> Sequential:
+        """Run ``forward`` in inference mode when not told otherwise (the default)."""
+        return self.train(False)
 
     loss = _TrainingAttribute("loss", "The loss of the last fit (None before).")
     optimizer = _TrainingAttribute("optimizer", "The optimizer of the last fit, with its state.")
@@ -114,28 +171,11 @@ class Sequential:
     steps_trained = _TrainingAttribute("steps", "Optimizer steps over all fit calls.")
     stop_training = _TrainingAttribute("stop", "Set by a callback to end fit after this epoch.")
 
-    def _check_shared(self, width: int) -> int:
-        for i, layer in enumerate(self.layers):
-            if isinstance(layer, Dense):
-                if layer.in_features != width:
-                    raise ValueError(
-                        f"layer {i}: {layer!r} expects {layer.in_features} inputs, gets {width}"
-                    )
-                if layer.dtype != self.dtype:
-                    raise ValueError(
-                        f"layer {i} is {layer.dtype.name}, the network {self.dtype.name}"
-                    )
-                width = layer.out_features
-        return width
-
     # -- structure --------------------------------------------------------------------
     @property
     def output_activation(self) -> str:
         """Name of the activation producing the network's output ("identity" if none)."""
-        last = self.layers[-1]
-        if isinstance(last, Dense | ActivationLayer):
-            return last.activation.name
-        return "identity"
+        return self.output_activation_fn.name
 
     def parameters(self) -> list[np.ndarray]:
         """The live parameter arrays (not copies): [W1, b1, W2, b2, ...]."""
@@ -152,6 +192,30 @@ class Sequential:
     def named_parameters(self) -> dict[str, np.ndarray]:
         """{"layer0.W": W1, "layer0.b": b1, ...}: the live arrays by name, in order."""
         return dict(zip(self.parameter_names(), self.parameters(), strict=True))
+
+    def named_buffers(self) -> dict[str, np.ndarray]:
+        """{"layer1.running_mean": ..., ...}: the live non-trained state arrays by name
+        (BatchNorm's running statistics), saved with the model."""
+        return {
+            f"layer{i}.{n}": b
+            for i, layer in enumerate(self.layers)
+            for n, b in zip(layer.buffer_names, layer.buffers(), strict=True)
+        }
+
+    def snapshot(self) -> list[np.ndarray]:
+        """Copies of every parameter and buffer: what ``restore`` puts back (early
+        stopping's best weights)."""
+        return [a.copy() for a in (*self.parameters(), *self.named_buffers().values())]
+
+    def restore(self, snapshot: Sequence[np.ndarray]) -> None:
+        """Put back the arrays of a ``snapshot()`` of this model."""
+        live = [*self.parameters(), *self.named_buffers().values()]
+        if len(live) != len(snapshot) or any(
+            a.shape != b.shape for a, b in zip(live, snapshot, strict=True)
+        ):
+            raise ValueError("restore() needs a snapshot() of this same model")
+        for a, b in zip(live, snapshot, strict=True):
+            a[...] = b
 
     def count_params(self) -> int:
         return sum(p.size for p in self.parameters())
@@ -203,6 +267,7 @@ class Sequential:
     # -- computation ------------------------------------------------------------------
     def check_input(self, x: object, what: str = "X") -> np.ndarray:
         """X as a finite (N, n_features_in) array of the model's dtype, or a ValueError."""
+        self._check_complete()
         a = as_2d_float(x, self.dtype, what)
         if a.shape[1] != self.n_features_in:
             first = next(i for i, layer in enumerate(self.layers) if isinstance(layer, Dense))
@@ -212,11 +277,20 @@ class Sequential:
             )
         return a
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def _check_complete(self) -> None:
+        if self.n_features_in is None:
+            raise ValueError(
+                "Sequential needs at least one layer that knows its input width (Dense, "
+                "BatchNorm or LayerNorm) before it can run; add one with model.add(...)"
+            )
+
+    def forward(self, x: np.ndarray, training: bool | None = None) -> np.ndarray:
         """X: (N, n_features_in) -> output (N, n_outputs), caching for ``backward``.
 
-        ``training=True`` turns dropout and noise on.
+        ``training=True`` turns dropout, noise and batch statistics on; None follows the
+        model's mode (``model.train()`` / ``model.eval()``, inference by default).
         """
+        training = self.training if training is None else training
         h = self.check_input(x)
         self._rows_forward = h.shape[0]
         for layer in self.layers:
@@ -242,7 +316,7 @@ class Sequential:
     @property
     def output_activation_fn(self) -> act.Activation:
         """The Activation producing the network's output (identity if none)."""
-        last = self.layers[-1]
+        last = self.layers[-1] if self.layers else None
         return last.activation if isinstance(last, Dense | ActivationLayer) else act.Identity()
 
     def head(self, loss: str | losses_mod.Loss | None = None, fused: bool = True) -> OutputHead:
@@ -346,6 +420,20 @@ class Sequential:
 
     __call__ = predict
 
+    def predict_proba(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """Class probabilities, as scikit-learn's ``predict_proba``: a softmax output's
+        (N, C); one sigmoid unit's [1 − p, p] (N, 2); several sigmoid units' per-label
+        p (N, L) (multilabel)."""
+        name = self.output_activation
+        if name not in ("softmax", "sigmoid"):
+            raise ValueError(
+                f"predict_proba needs a softmax or sigmoid output layer; this one is {name}"
+            )
+        p = self.predict(x, batch_size)
+        if name == "sigmoid" and p.shape[1] == 1:
+            return np.hstack([1.0 - p, p])
+        return p
+
     def predict_classes(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """Class labels (N,): argmax for several outputs, output ≥ 0.5 for one sigmoid unit."""
         y = self.predict(x, batch_size)
@@ -363,6 +451,11 @@ class Sequential:
     # -- training (training.py) ---------------------------------------------------------
     fit = training.fit
     evaluate = training.evaluate
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model (weights, training state) to ``path`` atomically, as
+        ``mlpkit.save``; ``mlpkit.load`` reads it back. Returns the path."""
+        return fileformat.save(self, path)
 
     # -- copies and description ---------------------------------------------------------
     def copy(self) -> Sequential:
@@ -409,9 +502,15 @@ class Sequential:
             width = out
         return rows
 
-    def summary(self, print_fn: Callable[[str], None] | None = print) -> str:
-        """Print (and return) every layer's input, weight, bias and output shapes and the
-        parameter count."""
+    def summary(self, print_fn: Callable[[str], None] = print) -> None:
+        """Print every layer's input, weight, bias and output shapes and the parameter
+        count (Keras's contract: returns None; the text is ``str(model)``)."""
+        print_fn(self._summary_text())
+
+    def __str__(self) -> str:
+        return self._summary_text()
+
+    def _summary_text(self) -> str:
         rows = self.describe_layers()
         head = {
             "index": "#",
@@ -435,10 +534,7 @@ class Sequential:
             if j == 0:
                 lines.append("-" * len(lines[-1]))
         lines.append(f"total parameters: {self.count_params():,}")
-        text = "\n".join(lines)
-        if print_fn is not None:
-            print_fn(text)
-        return text
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)

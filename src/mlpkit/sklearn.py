@@ -120,7 +120,7 @@ class _SklearnSchedule(Callback):
                 est._no_improvement_count = 0
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
-                est._best_weights = self.model.get_weights()
+                est._best_weights = self.model.snapshot()
         else:
             if loss > est.best_loss_ - est.tol:
                 est._no_improvement_count += 1
@@ -345,7 +345,7 @@ class _BaseMLP(BaseEstimator):
         )
         self.history_ = history
         if self.early_stopping and self._best_weights is not None:
-            net.set_weights(self._best_weights)
+            net.restore(self._best_weights)
         if not incremental and not self._stopped_early and self.n_iter_ >= self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "

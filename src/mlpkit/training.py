@@ -199,12 +199,25 @@ def _check_args(epochs: Any, batch_size: Any, verbose: Any, validation_split: An
         raise ValueError(
             f"batch_size must be a positive integer or None (full batch), got {batch_size!r}"
         )
-    if verbose not in (0, 1, 2):
+    if verbose not in (0, 1, 2, "auto"):
         raise ValueError(
-            f"verbose must be 0 (silent), 1 (progress bar) or 2 (one line per epoch), got {verbose!r}"
+            "verbose must be 0 (silent), 1 (progress bar), 2 (one line per epoch) or 'auto' "
+            f"(a bar on a terminal, else lines), got {verbose!r}"
         )
     if not 0.0 <= validation_split < 1.0:
         raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+
+
+def _check_batches(model: Any, n: int, bs: int) -> None:
+    """Refuse, before any step, batches a layer cannot train on (BatchNorm: one row)."""
+    need = max(layer.min_training_batch for layer in model.layers)
+    smallest = min(bs, n % bs or bs)
+    if smallest < need:
+        kind = next(type(ly).__name__ for ly in model.layers if ly.min_training_batch == need)
+        raise ValueError(
+            f"{kind} needs batches of at least {need} rows in training, but {n} rows in batches "
+            f"of {bs} leave a batch of {smallest}; choose another batch_size (or drop a row)"
+        )
 
 
 def _progress_callback(verbose: int) -> Callback | None:
@@ -243,7 +256,7 @@ def fit(
     metrics: Sequence[str | Callable[..., float]] | None = None,
     class_weight: dict[Any, float] | str | None = None,
     sample_weight: np.ndarray | None = None,
-    verbose: int = 1,
+    verbose: int | str = "auto",
 ) -> History:
     """Train on X (N, n_features_in) and targets y; return the History.
 
@@ -261,9 +274,12 @@ def fit(
         predictions as they were made (Keras's convention), validation on the end weights.
     class_weight : {class: weight} or "balanced"; sample_weight : (N,). The loss becomes
         (1/n) Σ_i w_i l_i, w_i = sample_weight_i · class_weight[y_i].
-    verbose : 0 silent, 1 progress bar, 2 one line per epoch (stderr).
+    verbose : 0 silent, 1 progress bar, 2 one line per epoch (stderr); "auto" (default)
+        is 1 when stderr is a terminal and 2 otherwise (logs get lines, not redrawn bars).
     """
     _check_args(epochs, batch_size, verbose, validation_split)
+    if verbose == "auto":
+        verbose = 1 if sys.stderr.isatty() else 2
     xa = model.check_input(x)
     if loss is None and model.loss is None:
         _note(f"no loss given; using {model.head().loss.name} for a "
@@ -294,6 +310,7 @@ def fit(
     n = xa.shape[0]
     bs = n if batch_size is None else min(int(batch_size), n)
     steps = math.ceil(n / bs)
+    _check_batches(model, n, bs)
     history = History()
     user = list(callbacks or [])
     for c in user:

@@ -4,6 +4,8 @@ test of "better" they share with ModelCheckpoint."""
 
 from __future__ import annotations
 
+import sys
+
 from .base import Callback, Logs
 
 __all__ = ["EarlyStopping", "ReduceLROnPlateau", "improved", "monitor_mode", "read_monitor"]
@@ -34,6 +36,15 @@ def read_monitor(logs: Logs | None, monitor: str, who: str) -> float:
     return float(logs[monitor])
 
 
+def say(line: str) -> None:
+    """One line on stderr, above a progress bar if one is showing."""
+    tqdm = sys.modules.get("tqdm")
+    if tqdm is not None:
+        tqdm.tqdm.write(line, file=sys.stderr)
+    else:
+        print(line, file=sys.stderr)
+
+
 def improved(value: float, best: float | None, mode: str, min_delta: float = 0.0) -> bool:
     """Whether ``value`` beats ``best`` by more than ``min_delta`` (always, without a best)."""
     if best is None:
@@ -45,7 +56,10 @@ def improved(value: float, best: float | None, mode: str, min_delta: float = 0.0
 
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience``
-    epochs; with ``restore_best_weights`` put back the weights of the best epoch."""
+    epochs (Keras's count: patience=3 stops on the third epoch without improvement);
+    with ``restore_best_weights`` put back the weights (and BatchNorm statistics) of the
+    best epoch. ``start_from_epoch``: epochs to train before watching. ``verbose=1``
+    (default) says in one line when and why it stopped; 0 is silent."""
 
     def __init__(
         self,
@@ -55,7 +69,9 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best_weights: bool = False,
         start_from_epoch: int = 0,
+        verbose: int = 1,
     ) -> None:
+        self.verbose = int(verbose)
         self.monitor, self.patience, self.min_delta = monitor, int(patience), abs(float(min_delta))
         self.mode = monitor_mode(monitor, mode)
         self.restore_best_weights = restore_best_weights
@@ -76,21 +92,30 @@ class EarlyStopping(Callback):
         if improved(value, self.best, self.mode, self.min_delta):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = self.model.get_weights()
+                self.best_weights = self.model.snapshot()
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
     def on_train_end(self, logs: Logs | None = None) -> None:
-        if self.restore_best_weights and self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
+        restoring = self.restore_best_weights and self.best_weights is not None
+        if restoring:
+            self.model.restore(self.best_weights)
+        if self.verbose and self.stopped_epoch is not None:
+            say(
+                f"EarlyStopping: stopped after epoch {self.stopped_epoch + 1}: {self.monitor} "
+                f"has not improved on {self.best:.6g} (epoch {self.best_epoch + 1}) for "
+                f"{self.wait} epoch(s)"
+                + (f"; restored the weights of epoch {self.best_epoch + 1}" if restoring else "")
+            )
 
 
 class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for
-    ``patience`` epochs, then wait ``cooldown`` epochs; never below ``min_lr``."""
+    ``patience`` epochs, then wait ``cooldown`` epochs; never below ``min_lr``.
+    ``verbose=1`` (default) says in one line each time it lowers the rate; 0 is silent."""
 
     def __init__(
         self,
@@ -101,7 +126,9 @@ class ReduceLROnPlateau(Callback):
         cooldown: int = 0,
         min_lr: float = 0.0,
         mode: str = "auto",
+        verbose: int = 1,
     ) -> None:
+        self.verbose = int(verbose)
         if not 0.0 < factor < 1.0:
             raise ValueError(f"factor must be in (0, 1), got {factor}")
         self.monitor, self.factor, self.patience = monitor, float(factor), int(patience)
@@ -122,5 +149,11 @@ class ReduceLROnPlateau(Callback):
             self.wait += 1
             if self.wait >= self.patience:
                 opt = self.model.optimizer
-                opt.lr = max(self.min_lr, opt.lr * self.factor)
+                old, opt.lr = opt.lr, max(self.min_lr, opt.lr * self.factor)
+                if self.verbose and opt.lr < old:
+                    say(
+                        f"ReduceLROnPlateau: epoch {epoch + 1}: {self.monitor} {value:.6g} has "
+                        f"not improved on {self.best:.6g} for {self.wait} epoch(s); learning "
+                        f"rate {old:.3g} -> {opt.lr:.3g}"
+                    )
                 self.cooldown_left, self.wait = self.cooldown, 0

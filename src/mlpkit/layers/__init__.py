@@ -1,0 +1,125 @@
+"""Layers: ``forward(X)`` caches exactly what ``backward(dY)`` needs; ``backward`` fills
+the parameter gradients and returns ``dX``; ``call(X)`` is inference.
+
+One file per kind: ``base`` (the protocol), ``dense``, ``activation`` (standalone
+activations), ``noise`` (Dropout, GaussianNoise), ``normalization`` (BatchNorm,
+LayerNorm). This module adds the config schema (``from_config``, the inverse of each
+layer's ``get_config``; the file format) and ``dense_stack``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from .. import activations as act
+from .. import regularizers as regs
+from .activation import (
+    ELU,
+    GELU,
+    SELU,
+    ActivationLayer,
+    Exp,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from .base import Layer
+from .dense import Dense
+from .noise import Dropout, GaussianNoise
+from .normalization import BatchNorm, LayerNorm
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "SELU",
+    "ActivationLayer",
+    "BatchNorm",
+    "Dense",
+    "Dropout",
+    "Exp",
+    "GaussianNoise",
+    "Identity",
+    "Layer",
+    "LayerNorm",
+    "LeakyReLU",
+    "ReLU",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+    "dense_stack",
+    "from_config",
+]
+
+#: mlpkit's own layer classes
+BUILT_IN = frozenset(
+    {Dense, ActivationLayer, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, Exp,
+     SiLU, GELU, Softmax, Dropout, GaussianNoise, BatchNorm, LayerNorm}
+)  # fmt: skip
+
+
+def from_config(config_type: str, config: dict[str, Any]) -> Layer:
+    """Rebuild a layer from its ``config_type`` and ``get_config()`` (the file format)."""
+    settings = dict(config)
+    if config_type == "Dense":
+        settings["activation"] = act.get(
+            settings.pop("activation"), **settings.pop("activation_config", {})
+        )
+        for key in ("regularizer", "bias_regularizer"):
+            settings[key] = regs.from_config(settings.get(key))
+        return Dense(**settings)
+    if config_type == "Activation":
+        name, act_config = settings["activation"], settings.get("activation_config", {})
+        for cls in ActivationLayer.__subclasses__():  # the named layer class, e.g. ReLU
+            if cls.activation_cls.name == name:
+                return cls(**act_config)
+        return ActivationLayer(name, **act_config)
+    simple = {cls.config_type: cls for cls in (Dropout, GaussianNoise, BatchNorm, LayerNorm)}
+    if config_type in simple:
+        return simple[config_type](**settings)
+    raise ValueError(f"unknown layer type {config_type!r}")
+
+
+def dense_stack(
+    widths: list[int],
+    activation: str | act.Activation,
+    output_activation: str | act.Activation | None,
+    dropout: float = 0.0,
+    layer_kwargs: Any = None,
+    batch_norm: bool = False,
+) -> list[Layer]:
+    """Dense layers from a list of widths [k0, k1, ..., kL]: ``activation`` on every hidden
+    layer, ``output_activation`` on the last, and Dropout(dropout) after each hidden one.
+    ``batch_norm`` puts a BatchNorm between each hidden layer's affine map and its
+    activation (Dense without bias, BatchNorm, activation layer: the usual order; β
+    takes the bias's place).
+
+    ``layer_kwargs``: a dict of further Dense arguments for every layer, or a function
+    (fan_in, fan_out) -> dict for arguments that depend on the layer's size.
+    """
+    widths = [int(w) for w in widths]
+    if len(widths) < 2:
+        raise ValueError(f"a Dense stack needs at least two widths, got {widths}")
+    layers: list[Layer] = []
+    pairs = list(itertools.pairwise(widths))
+    for i, (fan_in, fan_out) in enumerate(pairs):
+        last = i == len(pairs) - 1
+        extra = layer_kwargs(fan_in, fan_out) if callable(layer_kwargs) else (layer_kwargs or {})
+        if batch_norm and not last:
+            extra = {k: v for k, v in extra.items() if k != "bias_init"}
+            layers.append(Dense(fan_in, fan_out, None, bias=False, **extra))
+            layers += [BatchNorm(fan_out), ActivationLayer(activation)]
+        else:
+            layers.append(
+                Dense(fan_in, fan_out, output_activation if last else activation, **extra)
+            )
+        if dropout and not last:
+            layers.append(Dropout(dropout))
+    return layers

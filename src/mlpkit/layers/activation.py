@@ -1,0 +1,97 @@
+"""Standalone activation layers ``A = f(X)``: ``ActivationLayer(name)`` and the named
+classes ``ReLU()``, ``Tanh()``, ..., each the same with its activation fixed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import activations as act
+from .base import Layer
+
+__all__ = ["ELU", "GELU", "SELU", "ActivationLayer", "Exp", "Identity", "LeakyReLU", "ReLU",
+           "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh"]  # fmt: skip
+
+
+class ActivationLayer(Layer):
+    """A standalone activation ``A = f(X)``, element-wise (softmax: row-wise).
+
+    ``ActivationLayer("tanh")`` takes any activation by name or instance; the named
+    subclasses (``ReLU()``, ``Tanh()``, ...) are the same with their activation fixed.
+    """
+
+    activation_cls: type[act.Activation] = act.Identity
+    config_type = "Activation"
+
+    def __init__(self, activation: str | act.Activation | None = None, **config: float) -> None:
+        super().__init__()
+        self.activation = (
+            self.activation_cls(**config) if activation is None else act.get(activation, **config)
+        )
+        self._z: np.ndarray | None = None
+        self._a: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """X: (N, d) -> f(X): (N, d); caches X and f(X)."""
+        a = self.activation.forward(x)
+        self._z, self._a = x, a
+        return a
+
+    def call(self, x: np.ndarray) -> np.ndarray:
+        return self.activation.forward(x)
+
+    def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        if self._a is None:
+            raise RuntimeError(f"{self!r}: backward() called before forward()")
+        return self.activation.vjp(self._z, self._a, dy)
+
+    def clear_cache(self) -> None:
+        self._z = self._a = None
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "activation": self.activation.name,
+            "activation_config": self.activation.get_config(),
+        }
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.activation.get_config().items())
+        return f"{type(self).__name__}({settings})"
+
+
+def _activation_layer(activation_cls: type[act.Activation], doc: str) -> type[ActivationLayer]:
+    """The activation layer class with ``activation_cls`` fixed, e.g. ``ReLU``."""
+    name = activation_cls.__name__
+    return type(name, (ActivationLayer,), {"activation_cls": activation_cls, "__doc__": doc,
+                                           "__module__": __name__, "__qualname__": name})  # fmt: skip
+
+
+Identity = _activation_layer(act.Identity, "Activation layer f(x) = x.")
+Sigmoid = _activation_layer(act.Sigmoid, "Activation layer: logistic sigmoid.")
+Tanh = _activation_layer(act.Tanh, "Activation layer: tanh.")
+ReLU = _activation_layer(act.ReLU, "Activation layer: max(0, x).")
+SELU = _activation_layer(act.SELU, "Activation layer: scaled ELU.")
+Softplus = _activation_layer(act.Softplus, "Activation layer: log(1 + e^x).")
+Exp = _activation_layer(act.Exp, "Activation layer: e^x (the log link of a Poisson output).")
+SiLU = _activation_layer(act.SiLU, "Activation layer: x·sigmoid(x) (swish).")
+GELU = _activation_layer(act.GELU, "Activation layer: GELU (tanh form).")
+Softmax = _activation_layer(act.Softmax, "Activation layer: row-wise softmax.")
+
+
+class LeakyReLU(ActivationLayer):
+    """Activation layer: x if x > 0 else negative_slope·x."""
+
+    activation_cls = act.LeakyReLU
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__(negative_slope=negative_slope)
+
+
+class ELU(ActivationLayer):
+    """Activation layer: x if x > 0 else alpha·(e^x − 1)."""
+
+    activation_cls = act.ELU
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__(alpha=alpha)

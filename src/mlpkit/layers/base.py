@@ -1,0 +1,105 @@
+"""The layer protocol: ``forward(X)`` caches exactly what ``backward(dY)`` needs;
+``backward`` fills the parameter gradients and returns ``dX``; ``call(X)`` is inference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Layer"]
+
+
+class Layer:
+    """Base class. A layer is built once by its network (which hands it the random
+    generator and dtype), then runs forward/backward any number of times."""
+
+    #: names of the trainable arrays, in the order of ``parameters()``
+    param_names: tuple[str, ...] = ()
+    #: arrays that are state but not trained (BatchNorm's running statistics): saved
+    #: with the model, copied by ``snapshot``, no gradient
+    buffer_names: tuple[str, ...] = ()
+    #: the ``type`` a saved model file records for this layer (see ``from_config``)
+    config_type: str = ""
+    #: the fewest rows a training batch may have (BatchNorm: 2)
+    min_training_batch: int = 1
+
+    def __init__(self) -> None:
+        self.in_features: int | None = None
+        self.out_features: int | None = None
+        self.dtype: np.dtype = np.dtype("float32")
+
+    # -- building ---------------------------------------------------------------------
+    def build(self, in_features: int, rng: np.random.Generator, dtype: np.dtype) -> int:
+        """Create parameters for inputs of width ``in_features``; return the output width."""
+        self.in_features = self.out_features = in_features
+        self.dtype = np.dtype(dtype)
+        return in_features
+
+    @property
+    def built(self) -> bool:
+        """Whether ``build`` has run (the layer belongs to a network)."""
+        return self.in_features is not None
+
+    # -- computation ------------------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """X: (N, in) -> Y: (N, out), caching what backward needs."""
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """dY = dL/dY: (N, out) -> dX = dL/dX: (N, in); fills this layer's gradients."""
+        raise NotImplementedError
+
+    def call(self, x: np.ndarray) -> np.ndarray:
+        """Inference: like ``forward(x, training=False)`` but caches nothing."""
+        return self.forward(x, training=False)
+
+    # -- parameters -------------------------------------------------------------------
+    def parameters(self) -> list[np.ndarray]:
+        """The live trainable arrays (not copies), in ``param_names`` order."""
+        return [getattr(self, n) for n in self.param_names]
+
+    def gradients(self) -> list[np.ndarray]:
+        """dL/dparam for each array of ``parameters()``, from the last backward."""
+        return [getattr(self, "d" + n) for n in self.param_names]
+
+    def buffers(self) -> list[np.ndarray]:
+        """The live non-trained state arrays, in ``buffer_names`` order."""
+        return [getattr(self, n) for n in self.buffer_names]
+
+    def use_buffers(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Keep the parameters and gradients in the given arrays from now on (one per
+        name of ``param_names``, same shapes; e.g. views of one packed vector). The
+        parameters' values are copied in."""
+        for name, p, g in zip(self.param_names, params, grads, strict=True):
+            p[...] = getattr(self, name)
+            setattr(self, name, p)
+            setattr(self, "d" + name, g)
+
+    def cast(self, dtype: np.dtype) -> None:
+        """Convert parameters and gradients to ``dtype`` (new arrays)."""
+        self.dtype = np.dtype(dtype)
+        for name in self.param_names:
+            setattr(self, name, getattr(self, name).astype(self.dtype))
+            setattr(self, "d" + name, getattr(self, "d" + name).astype(self.dtype))
+        for name in self.buffer_names:
+            setattr(self, name, getattr(self, name).astype(self.dtype))
+
+    def penalty(self) -> float:
+        """Regularisation added to the loss (0 for layers without a regulariser)."""
+        return 0.0
+
+    def clear_cache(self) -> None:
+        """Drop the arrays kept for backward (frees memory after training)."""
+
+    def get_config(self) -> dict[str, Any]:
+        """JSON values that rebuild this layer with :func:`from_config` (the file format)."""
+        return {}
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{self.kind}({settings})"

@@ -1,0 +1,90 @@
+"""Layers that act in training only and are the identity at inference: Dropout and
+GaussianNoise, drawing from the network's random generator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .base import Layer
+
+__all__ = ["Dropout", "GaussianNoise"]
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each input with probability ``rate`` and
+    scale the survivors by 1/(1 − rate), so nothing changes at inference, where the
+    layer is the identity. The mask comes from the network's random generator."""
+
+    config_type = "Dropout"
+
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+        self._rng: np.random.Generator | None = None
+        self._mask: np.ndarray | None = None
+
+    def build(self, in_features: int, rng: np.random.Generator, dtype: np.dtype) -> int:
+        self._rng = rng
+        return super().build(in_features, rng, dtype)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """X: (N, d) -> X ⊙ mask / (1 − rate) in training, X otherwise."""
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        keep = 1.0 - self.rate
+        mask = self._rng.random(x.shape, dtype=x.dtype) < keep
+        self._mask = mask.astype(x.dtype) * (1.0 / keep)
+        return x * self._mask
+
+    def call(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        return dy if self._mask is None else dy * self._mask
+
+    def clear_cache(self) -> None:
+        self._mask = None
+
+    def get_config(self) -> dict[str, Any]:
+        return {"rate": self.rate}
+
+
+class GaussianNoise(Layer):
+    """Adds N(0, std²) noise to its input in training only (denoising autoencoders);
+    the identity at inference. The noise comes from the network's random generator."""
+
+    config_type = "GaussianNoise"
+
+    def __init__(self, std: float) -> None:
+        super().__init__()
+        if not std >= 0.0:
+            raise ValueError(f"GaussianNoise std must be >= 0, got {std}")
+        self.std = float(std)
+        self._rng: np.random.Generator | None = None
+
+    def build(self, in_features: int, rng: np.random.Generator, dtype: np.dtype) -> int:
+        self._rng = rng
+        return super().build(in_features, rng, dtype)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """X: (N, d) -> X + noise in training, X otherwise."""
+        if not training or self.std == 0.0:
+            return x
+        noise = self._rng.standard_normal(x.shape, dtype=x.dtype)
+        noise *= self.std
+        noise += x
+        return noise
+
+    def call(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        return dy  # d(x + ε)/dx = I
+
+    def get_config(self) -> dict[str, Any]:
+        return {"std": self.std}
