@@ -44,3 +44,30 @@ def numeric_derivative(f, z: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+def require(module: str, install: str):
+    """Import ``module`` for a test; if it is missing, fail with what to install — a quiet
+    skip would hide an untested feature — unless MLPKIT_SKIP_MISSING=1 asks to skip."""
+    import importlib
+    import os
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("MLPKIT_SKIP_MISSING") == "1":
+            pytest.skip(f"{module} is not installed (MLPKIT_SKIP_MISSING=1)")
+        pytest.fail(f"{module} is not installed: {install} (or set MLPKIT_SKIP_MISSING=1 to skip)")
+
+
+@pytest.fixture(autouse=True)
+def _registries_restored():
+    """A test that registers its own activation, loss or initialiser leaves the tables
+    as it found them."""
+    from mlpkit import initializers, losses
+
+    tables = [activations.REGISTRY, losses.REGISTRY, initializers.REGISTRY]
+    saved = [dict(t._classes) for t in tables]
+    yield
+    for table, classes in zip(tables, saved, strict=True):
+        table._classes = classes

@@ -49,6 +49,7 @@ EXPECTED = {  # what each example must print (beyond writing its figures)
     "13_autoencoder_digits.py": ["autoencoder  reconstruction MSE", "explorer page:"],
     "14_double_descent.py": ["width   400: test mse"],
     "15_loss_landscape.py": ["loss at the optimum"],
+    "16_normalization.py": ["without BatchNorm |dL/dW| layer 1", "with BatchNorm    |dL/dW|"],
 }
 
 
@@ -71,6 +72,23 @@ def test_example_runs_and_writes_its_figures(script, tmp_path):
     for figure in figures:
         png = Path(figure)
         assert png.stat().st_size > 5000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_normalization_example_shows_batchnorm_keeping_the_gradient(tmp_path):
+    out = run(
+        [str(ROOT / "examples" / "16_normalization.py"), "--fast", "--out", str(tmp_path)],
+        cwd=ROOT / "examples",
+    )
+    rows = {}
+    for line in out.splitlines():
+        if "|dL/dW|" in line:
+            label = line.split(" |dL/dW|")[0].strip()
+            ratio = float(line.split("ratio ")[1].split(";")[0])
+            rows[label] = (ratio, float(line.rsplit(" ", 1)[1]))
+    plain, normed = rows["without BatchNorm"], rows["with BatchNorm"]
+    assert plain[0] < 1e-4  # layer 1 gets under 1e-4 of layer 10's gradient: vanishing
+    assert normed[0] > 0.1  # with BatchNorm it arrives
+    assert normed[1] > plain[1] + 0.2  # and the same epochs train it much further
 
 
 def test_mnist_example_on_tiny_idx_files(tmp_path):

@@ -217,3 +217,66 @@ def test_a_user_layer_that_needs_2d_rows_still_gets_them(rng):
     row = net.predict(rng.normal(size=(1, 3)))
     assert row.shape == (1, 4)
     assert np.linalg.norm(row) == pytest.approx(1.0, rel=1e-5)
+
+
+def test_add_builds_layers_keras_style_and_a_trained_model_keeps_training(rng):
+    net = mlpkit.Sequential(seed=3)
+    assert net.add(mlpkit.layers.GaussianNoise(0.1)) is net  # width unknown yet: pending
+    net.add(Dense(2, 5, "tanh")).add(mlpkit.Dropout(0.2)).add(Dense(5, 3, "softmax"))
+    twin = mlpkit.Sequential(
+        [mlpkit.layers.GaussianNoise(0.1), Dense(2, 5, "tanh"), mlpkit.Dropout(0.2),
+         Dense(5, 3, "softmax")],
+        seed=3,
+    )  # fmt: skip
+    assert (net.n_features_in, net.n_outputs) == (2, 3)
+    for a, b in zip(net.get_weights(), twin.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # the same draws as building at once
+    x, y = rng.normal(size=(20, 2)), rng.integers(0, 3, 20)
+    net.fit(x, y, epochs=2, verbose=0)
+    before = net.get_weights()
+    net.add(Dense(3, 2, "softmax"))  # grows the trained model; old layers untouched
+    np.testing.assert_array_equal(net.get_weights()[0], before[0])
+    assert net.n_outputs == 2
+    net.fit(x, y % 2, epochs=1, verbose=0)  # resumes: new parameters get fresh state
+    assert set(net.optimizer.state_dict()["state"]) == set(net.parameter_names())
+    with pytest.raises(
+        ValueError, match="layer 5: .*expects 5 input features but the layer before it outputs 2"
+    ):
+        net.add(Dense(5, 1))
+
+
+def test_model_save_is_mlpkit_save(tmp_path, rng):
+    net = make_mlp([3, 4, 2], output="softmax", dtype="float32")
+    x = rng.normal(size=(6, 3)).astype(np.float32)
+    path = net.save(tmp_path / "m.mlpk")
+    assert path == tmp_path / "m.mlpk"
+    np.testing.assert_array_equal(mlpkit.load(path).predict(x), net.predict(x))
+    assert path.read_bytes() == mlpkit.save(net, tmp_path / "n.mlpk").read_bytes()
+
+
+def test_predict_proba_for_softmax_sigmoid_and_multilabel_outputs(rng):
+    x = rng.normal(size=(5, 3))
+    soft = make_mlp([3, 4], output="softmax")
+    np.testing.assert_allclose(soft.predict_proba(x), soft.predict(x))
+    np.testing.assert_allclose(soft.predict_proba(x).sum(axis=1), 1.0)
+    one = make_mlp([3, 1], output="sigmoid")
+    p = one.predict(x)[:, 0]
+    np.testing.assert_allclose(one.predict_proba(x), np.column_stack([1 - p, p]))
+    assert one.predict_classes(x).tolist() == (p >= 0.5).astype(int).tolist()
+    labels = make_mlp([3, 4], output="sigmoid")
+    np.testing.assert_allclose(labels.predict_proba(x), labels.predict(x))
+    with pytest.raises(
+        ValueError,
+        match="predict_proba needs a softmax or sigmoid output layer; this one is identity",
+    ):
+        make_mlp([3, 2]).predict_proba(x)
+
+
+def test_the_scikit_learn_wrapper_predicts_through_the_network(rng):
+    from mlpkit.sklearn import MLPClassifier
+
+    x = rng.normal(size=(40, 3))
+    for y in ((x[:, 0] > 0).astype(int), rng.integers(0, 3, 40)):
+        clf = MLPClassifier((5,), max_iter=5, random_state=0).fit(x, y)
+        np.testing.assert_array_equal(clf.predict_proba(x), clf.network_.predict_proba(x))
+        np.testing.assert_array_equal(clf.predict(x), clf.classes_[clf.network_.predict_classes(x)])

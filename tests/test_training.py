@@ -578,3 +578,43 @@ def test_a_rejected_fit_leaves_the_model_as_it_was(rng):
     assert net.loss is before[0] and net.optimizer is before[1]
     for a, b in zip(net.get_weights(), before[2], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_verbose_auto_draws_a_bar_on_a_terminal_and_lines_otherwise(rng, monkeypatch, capsys):
+    x, y = rng.normal(size=(16, 2)), rng.normal(size=(16, 1))
+    net = make_mlp([2, 1])
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    net.fit(x, y, epochs=2, batch_size=8)  # the default is "auto"
+    err = capsys.readouterr().err
+    assert "\r" not in err and err.count("Epoch ") == 2 and "Epoch 2/2" in err.splitlines()[-1]
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    net.fit(x, y, epochs=1, batch_size=8)
+    assert "\r" in capsys.readouterr().err  # tqdm redraws its bar
+    with pytest.raises(ValueError, match="verbose must be 0 .* or 'auto'"):
+        net.fit(x, y, verbose=3)
+
+
+def test_monitors_say_one_line_when_they_act_unless_silent(rng, capsys):
+    x, y = rng.normal(size=(8, 2)), rng.normal(size=(8, 1))
+
+    def run(verbose):
+        net = make_mlp([2, 1])
+        stop = C.EarlyStopping(
+            "loss", patience=2, min_delta=10.0, verbose=verbose, restore_best_weights=True
+        )
+        plateau = C.ReduceLROnPlateau(
+            "loss", factor=0.5, patience=1, min_delta=10.0, verbose=verbose
+        )
+        net.fit(x, y, optimizer=O.SGD(lr=0.1), epochs=10, callbacks=[plateau, stop], verbose=0)
+        return stop, capsys.readouterr().err.strip().splitlines()
+
+    stop, lines = run(1)
+    assert stop.stopped_epoch == 2  # epoch 0 is the best; 2 epochs without improvement
+    plateau_lines = [ln for ln in lines if ln.startswith("ReduceLROnPlateau")]
+    assert len(plateau_lines) == 2  # at epochs 2 and 3 (patience 1; nothing beats epoch 1)
+    assert plateau_lines[0].startswith("ReduceLROnPlateau: epoch 2: loss ")
+    assert plateau_lines[0].endswith("for 1 epoch(s); learning rate 0.1 -> 0.05")
+    assert plateau_lines[1].endswith("learning rate 0.05 -> 0.025")
+    assert lines[-1].startswith("EarlyStopping: stopped after epoch 3: loss has not improved on ")
+    assert lines[-1].endswith("(epoch 1) for 2 epoch(s); restored the weights of epoch 1")
+    assert run(0)[1] == []

@@ -42,6 +42,8 @@ class Autoencoder:
         identity with mean squared error otherwise. Or name one explicitly.
     noise : standard deviation of Gaussian noise added to the inputs during training
         only — a denoising autoencoder. The targets stay clean.
+    batch_norm : a BatchNorm between each hidden layer's affine map and its activation
+        (not on the bottleneck or the output), in the layers built from widths.
     seed, dtype : as for Sequential.
 
     Attributes: ``network`` (the full Sequential that is trained), ``encoder`` and
@@ -59,9 +61,11 @@ class Autoencoder:
         noise: float = 0.0,
         seed: int | None = None,
         dtype: str = "float32",
+        batch_norm: bool = False,
     ) -> None:
         self.activation, self.latent_activation = activation, latent_activation
         self.output_activation, self.noise = output_activation, float(noise)
+        self.batch_norm = bool(batch_norm)
         if isinstance(encoder, Sequential):
             enc_layers: list[Layer] = list(encoder.layers)
             if not isinstance(decoder, Sequential):
@@ -79,8 +83,8 @@ class Autoencoder:
                     f"back to the input width ({sizes[0]})"
                 )
             out_act = "identity" if output_activation == "auto" else output_activation
-            enc_layers = dense_stack(sizes, activation, latent_activation)
-            dec_layers = dense_stack(dec_sizes, activation, out_act)
+            enc_layers = dense_stack(sizes, activation, latent_activation, batch_norm=batch_norm)
+            dec_layers = dense_stack(dec_sizes, activation, out_act, batch_norm=batch_norm)
         if self.noise > 0 and not isinstance(enc_layers[0], GaussianNoise):
             enc_layers.insert(0, GaussianNoise(self.noise))
         self._attach(
@@ -106,6 +110,7 @@ class Autoencoder:
             "latent_activation": self.latent_activation,
             "output_activation": self.output_activation,
             "noise": self.noise,
+            "batch_norm": self.batch_norm,
             "latent_range": None
             if self.latent_range is None
             else [r.tolist() for r in self.latent_range],
@@ -117,6 +122,7 @@ class Autoencoder:
         ae = cls.__new__(cls)
         ae.activation, ae.latent_activation = config["activation"], config["latent_activation"]
         ae.output_activation, ae.noise = config["output_activation"], float(config["noise"])
+        ae.batch_norm = bool(config.get("batch_norm", False))
         ae._attach(network, int(config["n_encoder_layers"]))
         if config.get("latent_range") is not None:
             lo, hi = (np.asarray(r, dtype=network.dtype) for r in config["latent_range"])

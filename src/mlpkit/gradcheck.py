@@ -37,6 +37,15 @@ class GradcheckReport:
     max_abs_error: list[float]
     tolerance: float
     checked: list[int] = field(default_factory=list)
+    #: the layer each array belongs to, e.g. "Dense(in_features=2, ..., activation='mish')"
+    layers: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[str]:
+        """The arrays whose error is not below the tolerance, e.g. ["layer0.W"]."""
+        return [
+            n for n, e in zip(self.names, self.max_rel_error, strict=True) if not e < self.tolerance
+        ]
 
     @property
     def passed(self) -> bool:
@@ -60,6 +69,14 @@ class GradcheckReport:
         lines.append(
             f"{verdict}: worst relative error {self.worst:.3e} (tolerance {self.tolerance:g})"
         )
+        by_name = dict(zip(self.names, self.layers, strict=False))
+        failed = [n for n in self.failures if n in by_name]
+        if failed:  # backward runs from the output: arrays below the culprit inherit it
+            lines.append(
+                f"the error enters at {failed[-1]}, in {by_name[failed[-1]]} (arrays of the "
+                "layers before it inherit it): check that layer's backward or its "
+                "activation's derivative"
+            )
         return "\n".join(lines)
 
 
@@ -79,6 +96,7 @@ def gradcheck(
     max_entries: int | None = None,
     seed: int = 0,
     fused: bool = True,
+    training: bool = False,
 ) -> GradcheckReport:
     """Check ``model``'s backward against central differences of L = loss + penalty.
 
@@ -87,20 +105,30 @@ def gradcheck(
     where the pair allows it, as training does; ``fused=False`` checks the plain chain
     rule (the output activation's backward composed with the loss gradient).
     ``max_entries`` checks a random subset of each array (all entries by default).
-    Dropout is off during the check.
+    ``training=True`` checks the training-mode backward (BatchNorm through its batch
+    statistics); the model must then have no random layer (dropout, noise) switched on.
+    Otherwise dropout and noise are off and BatchNorm uses its running statistics.
     """
     m = model.astype("float64")
+    if training and any(getattr(ly, "rate", 0) or getattr(ly, "std", 0) for ly in m.layers):
+        raise ValueError(
+            "gradcheck(training=True) needs a model without active Dropout or GaussianNoise: "
+            "their random draws differ between evaluations"
+        )
     xa = np.array(m.check_input(x), order="C", copy=True)
     head = m.head(loss, fused=fused)
     t = head.prepare_targets(y, m.n_outputs, m.dtype, xa.shape[0])
 
     def value(inputs: np.ndarray) -> float:
+        if training:  # the same forward the analytic pass takes (fills gradients too)
+            return m.loss_and_gradients(inputs, t, head, training=True)[0] + m.penalty()
         return head.value(m.logits(inputs), t) + m.penalty()
 
-    _, _, dx = m.loss_and_gradients(xa, t, head, training=False, need_input_grad=True)
+    _, _, dx = m.loss_and_gradients(xa, t, head, training=training, need_input_grad=True)
     analytic = [g.copy() for g in m.gradients()] + [dx]
     targets = [*m.parameters(), xa]
     names = [*m.parameter_names(), "input X"]
+    layers = [repr(layer) for layer in m.layers for _ in layer.param_names]
 
     rng = np.random.default_rng(seed)
     rel, absolute, checked = [], [], []
@@ -123,4 +151,4 @@ def gradcheck(
         rel.append(r)
         absolute.append(a)
         checked.append(int(idx.size))
-    return GradcheckReport(names, rel, absolute, tolerance, checked)
+    return GradcheckReport(names, rel, absolute, tolerance, checked, layers)

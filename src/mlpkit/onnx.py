@@ -3,7 +3,8 @@
 Each Dense layer becomes a ``Gemm`` (X·W + b; ``MatMul`` without a bias), each
 activation its ONNX operator (Relu, Sigmoid, Tanh, Elu, Selu, Softplus, LeakyRelu,
 Softmax on the last axis, Gelu with ``approximate="tanh"`` from opset 20, written out
-as Mul/Tanh below it; SiLU as x·Sigmoid(x)). Dropout and noise layers, identities at
+as Mul/Tanh below it; SiLU as x·Sigmoid(x)); BatchNorm a ``BatchNormalization`` with its
+running statistics, LayerNorm a ``LayerNormalization`` (opset 17+). Dropout and noise layers, identities at
 inference, are left out. The batch dimension is dynamic ("N").
 
 Needs the ``onnx`` extra: ``pip install 'mlpkit[onnx]'`` (onnx, and onnxruntime to run
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import activations as act
-from .layers import ActivationLayer, Dense
+from .layers import ActivationLayer, BatchNorm, Dense, LayerNorm
 
 if TYPE_CHECKING:
     from .autoencoder import Autoencoder
@@ -104,6 +105,23 @@ class _Graph:
         raise ValueError(f"no ONNX export for activation {name!r}")
 
 
+def _normalization(g: _Graph, layer: BatchNorm | LayerNorm, x: str) -> str:
+    """BatchNormalization with the running statistics (inference), or LayerNormalization
+    over the last axis (opset 17 and newer)."""
+    width = layer.num_features
+    scale = layer.gamma if layer.affine else np.ones(width, g.dtype)
+    shift = layer.beta if layer.affine else np.zeros(width, g.dtype)
+    inputs = [x, g.constant("gamma", scale), g.constant("beta", shift)]
+    if isinstance(layer, BatchNorm):
+        stats = [g.constant("mean", layer.running_mean), g.constant("var", layer.running_var)]
+        return g.node("BatchNormalization", inputs + stats, epsilon=layer.eps)
+    if g.opset < 17:
+        raise ValueError(
+            f"LayerNorm needs ONNX opset 17 or newer (LayerNormalization), got {g.opset}"
+        )
+    return g.node("LayerNormalization", inputs, axis=-1, epsilon=layer.eps)
+
+
 def _network(model: Sequential | Autoencoder, part: str) -> Sequential:
     from .autoencoder import Autoencoder
 
@@ -139,6 +157,8 @@ def export(
             x = g.activation(layer.activation.name, layer.activation.get_config(), x)
         elif isinstance(layer, ActivationLayer):
             x = g.activation(layer.activation.name, layer.activation.get_config(), x)
+        elif isinstance(layer, BatchNorm | LayerNorm):
+            x = _normalization(g, layer, x)
         # Dropout and GaussianNoise are identities at inference
     elem = onnx.helper.np_dtype_to_tensor_dtype(net.dtype)
     g.nodes.append(onnx.helper.make_node("Identity", [x], ["output"]))

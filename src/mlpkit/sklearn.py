@@ -6,7 +6,7 @@ The constructors take scikit-learn's parameters with their meanings — solver, 
 batch_size="auto" = min(200, n), learning_rate schedules, tol / n_iter_no_change,
 early_stopping on a held-out validation_fraction, warm_start, partial_fit — and add what
 scikit-learn's maintainers declined: any mlpkit activation ("gelu", "elu", ...),
-``dropout``, ``class_weight``, mlpkit ``callbacks``, and per-epoch validation curves
+``dropout``, ``batch_norm``, ``class_weight``, mlpkit ``callbacks``, and per-epoch validation curves
 (``validation_loss_curve_`` and the full ``history_``).
 
 Computation follows the input dtype like scikit-learn's (float32 stays float32,
@@ -167,6 +167,7 @@ class _BaseMLP(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
         "callbacks": [list, None],
     }
 
@@ -205,6 +206,7 @@ class _BaseMLP(BaseEstimator):
             out_activation,
             dropout=self.dropout,
             layer_kwargs=init,
+            batch_norm=self.batch_norm,
         )
         return Sequential(layers, seed=_seed(self.random_state), dtype=dtype)
 
@@ -234,6 +236,11 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(
                 "dropout needs solver='adam' or 'sgd': L-BFGS's line search expects the same "
                 "loss each time it evaluates a point, and dropout draws new masks every time"
+            )
+        if self.solver == "lbfgs" and self.batch_norm:
+            raise ValueError(
+                "batch_norm needs solver='adam' or 'sgd': every L-BFGS evaluation would move "
+                "BatchNorm's running statistics, line-search trial points included"
             )
         x, y = validate_data(
             self,
@@ -277,7 +284,10 @@ class _BaseMLP(BaseEstimator):
             self._fit_stochastic(x, targets, sw, loss, incremental)
         dense = [layer for layer in net.layers if isinstance(layer, Dense)]
         self.coefs_ = [layer.W for layer in dense]
-        self.intercepts_ = [layer.b for layer in dense]
+        self.intercepts_ = [
+            layer.b if layer.use_bias else np.zeros(layer.out_features, layer.dtype)
+            for layer in dense
+        ]
         return self
 
     def _combine_weights(self, y: np.ndarray, sw: np.ndarray | None) -> np.ndarray | None:
@@ -402,10 +412,14 @@ class _BaseMLP(BaseEstimator):
                 stacklevel=3,
             )
 
-    def _predict_raw(self, x: Any) -> np.ndarray:
+    def _checked_input(self, x: Any) -> np.ndarray:
         check_is_fitted(self, "network_")
         x = validate_data(self, x, dtype=(np.float64, np.float32), reset=False)
-        return self.network_.predict(x.astype(self.network_.dtype, copy=False))
+        return x.astype(self.network_.dtype, copy=False)
+
+    def _predict_raw(self, x: Any) -> np.ndarray:
+        checked = self._checked_input(x)  # first: an unfitted estimator raises NotFittedError
+        return self.network_.predict(checked)
 
     def _check_solver(self) -> bool:
         if self.solver not in ("sgd", "adam"):
@@ -422,7 +436,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     a softmax output with cross-entropy; a 2-D 0/1 indicator matrix is multilabel
     (sigmoid outputs). Labels may be any values scikit-learn accepts (strings too);
     ``classes_`` lists them. Beyond scikit-learn's parameters: any mlpkit activation
-    name, ``dropout`` (after every hidden layer; adam or sgd), ``class_weight`` (dict or
+    name, ``dropout`` (after every hidden layer; adam or sgd), ``batch_norm`` (a BatchNorm
+    between each hidden layer's affine map and its activation; adam or sgd; ``coefs_`` and
+    ``intercepts_`` then describe the Dense layers, zeros for their absent bias), ``class_weight`` (dict or
     "balanced"), ``callbacks`` (mlpkit callbacks, e.g. ``EarlyStopping``).
     """
 
@@ -458,6 +474,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         n_iter_no_change: int = 10,
         max_fun: int = 15000,
         dropout: float = 0.0,
+        batch_norm: bool = False,
         class_weight: dict | str | None = None,
         callbacks: list[Callback] | None = None,
     ) -> None:
@@ -540,24 +557,22 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True)  # type: ignore[return-value]
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities (n_samples, n_classes); for multilabel (n_samples, n_labels)."""
-        p = self._predict_raw(X)
-        if self._kind == "binary":
-            return np.hstack([1.0 - p, p])
-        return p
+        """Class probabilities (n_samples, n_classes); for multilabel (n_samples, n_labels).
+        The same as ``network_.predict_proba``."""
+        x = self._checked_input(X)  # first: an unfitted estimator raises NotFittedError
+        return self.network_.predict_proba(x)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     def predict(self, X: Any) -> np.ndarray:
-        """Labels (n_samples,), or a 0/1 indicator matrix for multilabel targets."""
-        p = self._predict_raw(X)
-        if self._kind == "multiclass":
-            return self.classes_[np.argmax(p, axis=1)]
-        if self._kind == "binary":
-            return self.classes_[(p[:, 0] >= 0.5).astype(np.int64)]
-        return (p >= 0.5).astype(np.int64)
+        """Labels (n_samples,): ``classes_[network_.predict_classes(X)]``; a 0/1 indicator
+        matrix for multilabel targets."""
+        x = self._checked_input(X)
+        if self._kind == "multilabel":
+            return (self.network_.predict(x) >= 0.5).astype(np.int64)
+        return self.classes_[self.network_.predict_classes(x)]
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
@@ -601,6 +616,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         n_iter_no_change: int = 10,
         max_fun: int = 15000,
         dropout: float = 0.0,
+        batch_norm: bool = False,
         callbacks: list[Callback] | None = None,
     ) -> None:
         _store_params(self, locals())
@@ -667,6 +683,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         latent_activation: str = "identity",
         output_activation: str = "auto",
         noise: float = 0.0,
+        batch_norm: bool = False,
         learning_rate_init: float = 0.001,
         batch_size: int | str = "auto",
         max_iter: int = 200,
@@ -688,6 +705,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             latent_activation=act(self.latent_activation),
             output_activation=act(self.output_activation),
             noise=self.noise,
+            batch_norm=self.batch_norm,
             seed=_seed(self.random_state),
             dtype=x.dtype.name,
         )

@@ -8,12 +8,13 @@ the mean loss over the traced examples.
 
 What this file computes itself: the forward values (s = h_prev W + b, h = f(s)), the
 backward walk δ_prev = (δ Wᵀ) ⊙ f'(s_prev) and the weight gradients h_prevᵀ δ / n (plus
-the regulariser's gradient). It borrows two things: each activation's backward
-(``Activation.vjp``, i.e. f' as the activation defines it; gradcheck tests those) and
-the output δ from the output head (heads.py), which is where training starts too. It
-does not call ``Layer.backward``, so comparing its ∂L/∂W with ``model.gradients()``
-after a backward pass checks the layers' backward. Dropout and GaussianNoise are shown
-as what they are at inference: the identity.
+the regulariser's gradient). It borrows three things: each activation's backward
+(``Activation.vjp``, i.e. f' as the activation defines it; gradcheck tests those), the
+output δ from the output head (heads.py), which is where training starts too, and, for
+BatchNorm and LayerNorm, the layer's own forward and backward at inference (running
+statistics). It does not call ``Dense.backward``, so comparing its ∂L/∂W with
+``model.gradients()`` after a backward pass checks the dense layers' backward. Dropout
+and GaussianNoise are shown as what they are at inference: the identity.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ class LayerTrace:
     s: np.ndarray | None  # pre-activation (n, k); None for parameter-free layers
     h: np.ndarray  # activation (n, k)
     delta: np.ndarray  # ∂l_i/∂s_i per example (n, k): per-sample loss, no 1/n
-    dW: np.ndarray | None  # ∂L/∂W of the mean loss (k_prev, k)
-    db: np.ndarray | None  # ∂L/∂b (k,)
+    dW: np.ndarray | None  # ∂L/∂W of the mean loss (k_prev, k); a normalisation layer's ∂L/∂γ
+    db: np.ndarray | None  # ∂L/∂b (k,); a normalisation layer's ∂L/∂β
+    param_symbols: tuple[str, str] = ("W", "b")
 
 
 @dataclass
@@ -135,10 +137,12 @@ class Trace:
         lines = []
         with np.printoptions(precision=digits, suppress=True, linewidth=100):
             for lt in self.layers:
+                w, b = lt.param_symbols
                 if lt.dW is not None:
-                    lines.append(f"∂L/∂W{lt.index} =\n{lt.dW}")
+                    sep = "\n" if lt.dW.ndim > 1 else " "
+                    lines.append(f"∂L/∂{w}{lt.index} ={sep}{lt.dW}")
                     if lt.db is not None:
-                        lines.append(f"∂L/∂b{lt.index} = {lt.db}")
+                        lines.append(f"∂L/∂{b}{lt.index} = {lt.db}")
         return lines
 
     def to_text(self, digits: int = 3, max_units: int = 8) -> str:
@@ -202,8 +206,8 @@ def trace(
             h = layer.activation.forward(s)
         elif isinstance(layer, ActivationLayer):
             s, h = h, layer.activation.forward(h)
-        else:  # Dropout, GaussianNoise: the identity outside training
-            s, h = None, layer.call(h)
+        else:  # Dropout, GaussianNoise: the identity outside training; normalisation
+            s, h = None, layer.forward(h, training=False)
         pre.append(s)
         post.append(h)
     out = h
@@ -218,10 +222,20 @@ def trace(
     dh = None
     for i in range(last, -1, -1):
         layer, s, hh = model.layers[i], pre[i], post[i]
-        if s is None:  # pass-through: ∂l/∂h_prev = ∂l/∂h
+        if s is None:
             if dh is None:
                 dh = delta_out
-            records.append(LayerTrace(i, layer.kind, "", None, hh, dh, None, None))
+            if not layer.param_names:  # pass-through: ∂l/∂h_prev = ∂l/∂h
+                records.append(LayerTrace(i, layer.kind, "", None, hh, dh, None, None))
+                continue
+            # normalisation at inference: its own backward, on the mean loss's gradient
+            # (rows independent, so per example it is n times that)
+            layer.forward(inputs[i], training=False)
+            dh_prev = layer.backward(dh / n) * n
+            grads = [g.copy() for g in layer.gradients()]
+            dgamma, dbeta = grads if grads else (None, None)
+            records.append(LayerTrace(i, layer.kind, "", None, hh, dh, dgamma, dbeta, ("γ", "β")))
+            dh = dh_prev
             continue
         act = layer.activation  # type: ignore[attr-defined]
         delta = delta_out if i == last else act.vjp(s, hh, dh)

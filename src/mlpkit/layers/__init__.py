@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import activations as act
 from .. import regularizers as regs
+from . import activation as _activation
 from .activation import (
     ELU,
     GELU,
@@ -28,32 +29,21 @@ from .activation import (
     Softmax,
     Softplus,
     Tanh,
+    activation_layer,
 )
 from .base import Layer
 from .dense import Dense
 from .noise import Dropout, GaussianNoise
 from .normalization import BatchNorm, LayerNorm
 
-__all__ = [
-    "ELU",
-    "GELU",
-    "SELU",
-    "ActivationLayer",
+__all__ = [  # the activation layers' names come from their module
+    *_activation.__all__,
     "BatchNorm",
     "Dense",
     "Dropout",
-    "Exp",
     "GaussianNoise",
-    "Identity",
     "Layer",
     "LayerNorm",
-    "LeakyReLU",
-    "ReLU",
-    "SiLU",
-    "Sigmoid",
-    "Softmax",
-    "Softplus",
-    "Tanh",
     "dense_stack",
     "from_config",
 ]
@@ -76,11 +66,7 @@ def from_config(config_type: str, config: dict[str, Any]) -> Layer:
             settings[key] = regs.from_config(settings.get(key))
         return Dense(**settings)
     if config_type == "Activation":
-        name, act_config = settings["activation"], settings.get("activation_config", {})
-        for cls in ActivationLayer.__subclasses__():  # the named layer class, e.g. ReLU
-            if cls.activation_cls.name == name:
-                return cls(**act_config)
-        return ActivationLayer(name, **act_config)
+        return activation_layer(settings["activation"], **settings.get("activation_config", {}))
     simple = {cls.config_type: cls for cls in (Dropout, GaussianNoise, BatchNorm, LayerNorm)}
     if config_type in simple:
         return simple[config_type](**settings)
@@ -115,7 +101,7 @@ def dense_stack(
         if batch_norm and not last:
             extra = {k: v for k, v in extra.items() if k != "bias_init"}
             layers.append(Dense(fan_in, fan_out, None, bias=False, **extra))
-            layers += [BatchNorm(fan_out), ActivationLayer(activation)]
+            layers += [BatchNorm(fan_out), activation_layer(activation)]
         else:
             layers.append(
                 Dense(fan_in, fan_out, output_activation if last else activation, **extra)

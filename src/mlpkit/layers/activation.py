@@ -11,7 +11,7 @@ from .. import activations as act
 from .base import Layer
 
 __all__ = ["ELU", "GELU", "SELU", "ActivationLayer", "Exp", "Identity", "LeakyReLU", "ReLU",
-           "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh"]  # fmt: skip
+           "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh", "activation_layer"]  # fmt: skip
 
 
 class ActivationLayer(Layer):
@@ -95,3 +95,15 @@ class ELU(ActivationLayer):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__(alpha=alpha)
+
+
+def activation_layer(activation: str | act.Activation, **config: float) -> ActivationLayer:
+    """A layer for ``activation``: the named class when there is one (``ReLU()`` for
+    "relu"), else a plain ActivationLayer (a user's registered activation)."""
+    f = act.get(activation, **config) if isinstance(activation, str) else activation
+    for cls in ActivationLayer.__subclasses__():
+        if cls.activation_cls is type(f):
+            layer = cls.__new__(cls)
+            ActivationLayer.__init__(layer, f)
+            return layer
+    return ActivationLayer(f)
