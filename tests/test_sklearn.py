@@ -102,7 +102,9 @@ def test_partial_fit_needs_classes_then_learns():
     )  # one class in the first batch
     for _ in range(30):
         clf.partial_fit(x, y)
-    assert clf.n_iter_ == 31 and clf.score(x, y) > 0.85
+    # scikit-learn counts the epochs of each call (1 per partial_fit) and the samples seen
+    assert clf.n_iter_ == 1 and clf.t_ == int((y[:50] == 0).sum()) + 30 * 300
+    assert clf.score(x, y) > 0.85
     with pytest.raises(AttributeError, match="has no attribute 'partial_fit'"):
         MLPClassifier(solver="lbfgs").partial_fit(x, y, classes=[0, 1])
 
@@ -250,3 +252,70 @@ def test_lbfgs_verbose_reports_each_iteration_without_deprecated_scipy_options(c
     assert len(lines) == clf.n_iter_ == 5
     losses = [float(line.split("= ")[1]) for line in lines]
     assert losses[-1] < losses[0] and losses[-1] == pytest.approx(clf.loss_, rel=1e-6)
+
+
+def _wide_sparse(rng, n=20_000, width=200_000):
+    """Rows with one informative column (0..9, its parity the class) and two noise
+    columns among 200,000: as dense float32 it would be 16 GB."""
+    import scipy.sparse as sp
+
+    signal = rng.integers(0, 10, n)
+    cols = np.column_stack([signal, rng.integers(10, width, size=(n, 2))])
+    x = sp.csr_matrix((np.ones(3 * n), cols.ravel(), np.arange(0, 3 * n + 1, 3)), shape=(n, width))
+    return x, signal % 2
+
+
+def test_sparse_input_trains_without_densifying(rng):
+    import tracemalloc
+
+    x, y = _wide_sparse(rng)
+    clf = MLPClassifier((8,), max_iter=3, batch_size=200, learning_rate_init=0.05, random_state=0)
+    tracemalloc.start()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(x, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 200 * 2**20  # far below the 16 GB a dense copy would take
+    assert clf.score(x[:2000], y[:2000]) > 0.95
+    rows = x[:50]
+    np.testing.assert_array_equal(clf.predict(rows), clf.predict(rows.toarray()))
+    np.testing.assert_allclose(
+        clf.predict_proba(rows.tocsc()), clf.predict_proba(rows.toarray()), rtol=1e-6
+    )
+
+
+def test_sparse_and_dense_training_take_the_same_steps(rng):
+    import scipy.sparse as sp
+
+    x = sp.random(120, 30, density=0.2, format="csr", random_state=1)
+    y = rng.integers(0, 3, 120)
+    a = mlpkit.Sequential(
+        [mlpkit.Dense(30, 6, "relu"), mlpkit.Dense(6, 3, "softmax")], seed=0, dtype="float64"
+    )
+    b = a.copy()
+    a.fit(x, y, epochs=3, batch_size=16, validation_split=0.2, verbose=0)
+    b.fit(x.toarray(), y, epochs=3, batch_size=16, validation_split=0.2, verbose=0)
+    for p, q in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-14)
+    assert a.history["val_loss"] == pytest.approx(b.history["val_loss"], rel=1e-12)
+    assert mlpkit.gradcheck(a, x[:4], y[:4]).passed
+    with pytest.raises(ValueError, match="sparse X needs a Dense first layer"):
+        mlpkit.Sequential([mlpkit.Dropout(0.1), mlpkit.Dense(30, 2)]).predict(x)
+    bad = x.copy()
+    bad.data[5] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or inf in row"):
+        a.predict(bad)
+
+
+def test_multilabel_targets_train_sequential_and_the_wrapper(rng):
+    x = rng.normal(size=(200, 4))
+    y = np.column_stack([x[:, 0] > 0, x[:, 1] > 0, x[:, 0] + x[:, 1] > 0]).astype(int)
+    net = mlpkit.Sequential([mlpkit.Dense(4, 16, "relu"), mlpkit.Dense(16, 3, "sigmoid")], seed=0)
+    net.fit(x, y, epochs=40, batch_size=20, optimizer=mlpkit.optimizers.Adam(lr=0.02), verbose=0)
+    assert net.loss.name == "binary_cross_entropy"  # the default for sigmoid outputs
+    assert np.mean((net.predict(x) >= 0.5) == y) > 0.9
+    clf = MLPClassifier((16,), max_iter=300, random_state=0).fit(x, y)
+    assert clf.predict(x).shape == (200, 3) and clf.score(x, y) > 0.7  # all 3 labels right
+    assert clf.network_.loss.sum_outputs  # scikit-learn's loss: a sum over the labels
+    np.testing.assert_array_equal(clf.predict_proba(x), clf.network_.predict(x))

@@ -618,3 +618,27 @@ def test_monitors_say_one_line_when_they_act_unless_silent(rng, capsys):
     assert lines[-1].startswith("EarlyStopping: stopped after epoch 3: loss has not improved on ")
     assert lines[-1].endswith("(epoch 1) for 2 epoch(s); restored the weights of epoch 1")
     assert run(0)[1] == []
+
+
+def test_terminate_on_nan_can_end_fit_quietly_before_the_bad_update(rng):
+    x, y = rng.normal(size=(40, 2)), rng.normal(size=(40, 1))
+    net = make_mlp([2, 8, 1], hidden="relu", dtype="float64")
+    guard = C.TerminateOnNaN(raise_error=False)
+    kept = [net.get_weights()]
+
+    class Keep(C.Callback):
+        def on_batch_end(self, batch, logs=None):
+            kept.append(self.model.get_weights())
+
+    h = net.fit(x, y, optimizer=O.SGD(lr=3.0), epochs=20, batch_size=10,
+                callbacks=[guard, Keep()], verbose=0)  # fmt: skip
+    assert guard.diverged is not None and len(kept) > 1  # it diverged after some steps
+    epoch, batch = guard.diverged
+    assert len(h["loss"]) == epoch + 1 and not math.isfinite(h["loss"][-1])  # fit ended there
+    assert net.steps_trained == epoch * 4 + batch == len(kept) - 1
+    for a, b in zip(net.get_weights(), kept[-1], strict=True):  # no update from the bad batch
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(C.NonFiniteLossError, match="loss became"):
+        make_mlp([2, 8, 1], hidden="relu", dtype="float64").fit(
+            x, y, optimizer=O.SGD(lr=3.0), epochs=20, batch_size=10, verbose=0
+        )

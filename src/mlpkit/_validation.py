@@ -4,6 +4,8 @@ traceback from inside NumPy, never a silently wrong answer."""
 from __future__ import annotations
 
 import math
+import sys
+from typing import Any
 
 import numpy as np
 
@@ -32,8 +34,35 @@ def _all_finite(a: np.ndarray) -> bool:
     return bool(np.isfinite(a).all())
 
 
+def is_sparse(x: object) -> bool:
+    """Whether x is a SciPy sparse matrix or array (SciPy is never imported for this)."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(x)
+
+
+def as_sparse_rows(x: Any, dtype: np.dtype, what: str = "X") -> Any:
+    """A SciPy sparse X as CSR rows of ``dtype`` (rows slice and gather cheaply; the
+    products X W and Xᵀ dZ stay sparse-times-dense), checked like a dense X."""
+    if x.ndim != 2:
+        raise ValueError(f"{what} must be 2-D (N samples, k features), got shape {x.shape}")
+    if x.dtype.kind not in "iufb":
+        raise ValueError(f"{what} must be numeric; got dtype {x.dtype}")
+    a = x.tocsr().astype(dtype, copy=False)
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError(f"{what} is empty (shape {a.shape}); it needs at least one row and column")
+    if not np.isfinite(a.data).all():
+        row = int(
+            np.searchsorted(a.indptr, np.flatnonzero(~np.isfinite(a.data))[0], side="right") - 1
+        )
+        raise ValueError(f"{what} contains NaN or inf in row {row}; remove or impute them first")
+    return a
+
+
 def as_2d_float(x: object, dtype: np.dtype, what: str = "X") -> np.ndarray:
-    """Numeric, non-empty, finite, 2-D; converted to ``dtype`` (copied only if needed)."""
+    """Numeric, non-empty, finite, 2-D; converted to ``dtype`` (copied only if needed).
+    A SciPy sparse matrix or array comes back as CSR (see ``as_sparse_rows``)."""
+    if is_sparse(x):
+        return as_sparse_rows(x, dtype, what)
     if isinstance(x, np.ndarray) and x.dtype == dtype and x.ndim == 2:
         a = x
     else:

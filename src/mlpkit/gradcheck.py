@@ -115,7 +115,8 @@ def gradcheck(
             "gradcheck(training=True) needs a model without active Dropout or GaussianNoise: "
             "their random draws differ between evaluations"
         )
-    xa = np.array(m.check_input(x), order="C", copy=True)
+    xa = m.check_input(x)
+    xa = np.array(xa if isinstance(xa, np.ndarray) else xa.toarray(), order="C", copy=True)
     head = m.head(loss, fused=fused)
     t = head.prepare_targets(y, m.n_outputs, m.dtype, xa.shape[0])
 

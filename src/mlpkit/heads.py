@@ -76,7 +76,9 @@ class OutputHead:
             and type(activation) in BUILT_IN  # a user's subclass may change f
         )
         # the loss computed from z itself: the value of a fused head
-        self._on_logits = type(self.loss)(from_logits=True) if self.fused else None
+        self._on_logits = None
+        if self.fused:
+            self._on_logits = type(self.loss)(**{**self.loss.get_config(), "from_logits": True})
 
     def prepare_targets(
         self, y: object, n_outputs: int, dtype: np.dtype, n_samples: int
@@ -123,8 +125,8 @@ class OutputHead:
             if self.activation.name == "softmax":
                 g *= t.sum(axis=1, keepdims=True)
             g -= t
-        if self.activation.name == "sigmoid":
-            g *= 1.0 / z.shape[1]
+        if self.activation.name == "sigmoid" and not self.loss.sum_outputs:  # type: ignore[attr-defined]
+            g *= 1.0 / z.shape[1]  # binary cross-entropy averages over its d outputs
         return self._on_logits._value(z, t, w), losses_mod.Loss._scale(g, w)  # type: ignore[union-attr]
 
     def __repr__(self) -> str:

@@ -340,12 +340,21 @@ class BinaryCrossEntropy(Loss):
     the value and gradient stay finite. With ``from_logits=True`` y_pred is z and
     l = max(z, 0) − z t + log(1 + e^{−|z|}), gradient (sigmoid(z) − t)/d: exact and
     finite for any z.
+
+    ``sum_outputs=True`` sums over the d outputs instead of averaging (scikit-learn's
+    multilabel log loss: each label a binary problem of its own weight); gradient
+    sigmoid(z) − t.
     """
 
     name = "binary_cross_entropy"
 
-    def __init__(self, from_logits: bool = False) -> None:
+    def __init__(self, from_logits: bool = False, sum_outputs: bool = False) -> None:
         self.from_logits = bool(from_logits)
+        self.sum_outputs = bool(sum_outputs)
+
+    def get_config(self) -> dict[str, float | bool]:
+        config = super().get_config()
+        return config | {"sum_outputs": True} if self.sum_outputs else config
 
     def prepare_targets(self, y, n_outputs, dtype, n_samples=None):  # type: ignore[no-untyped-def]
         t = super().prepare_targets(y, n_outputs, dtype, n_samples)
@@ -360,7 +369,7 @@ class BinaryCrossEntropy(Loss):
             eps = float(np.finfo(p.dtype).eps)
             q = np.clip(p, eps, 1.0 - eps)
             per = -(t * np.log(q) + (1.0 - t) * np.log1p(-q))
-        return per.mean(axis=1)
+        return per.sum(axis=1) if self.sum_outputs else per.mean(axis=1)
 
     def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
         if self.from_logits:
@@ -369,7 +378,8 @@ class BinaryCrossEntropy(Loss):
             eps = float(np.finfo(p.dtype).eps)
             q = np.clip(p, eps, 1.0 - eps)
             g = (q - t) / (q * (1.0 - q))
-        g *= 1.0 / p.shape[1]
+        if not self.sum_outputs:
+            g *= 1.0 / p.shape[1]
         return g
 
 

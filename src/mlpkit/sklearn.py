@@ -59,7 +59,7 @@ from . import losses as losses_mod
 from . import optimizers as optim
 from .activations import names as activation_names
 from .autoencoder import Autoencoder
-from .callbacks import Callback
+from .callbacks import Callback, TerminateOnNaN
 from .initializers import Uniform
 from .layers import Dense, dense_stack
 from .network import Sequential
@@ -109,11 +109,16 @@ class _SklearnSchedule(Callback):
         loss = float(logs["loss"])
         est.loss_ = loss
         est.loss_curve_.append(loss)
+        if est.verbose:
+            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
         if "val_loss" in logs:
             est.validation_loss_curve_.append(float(logs["val_loss"]))
         if self.validation is not None:
-            score = est._validation_score(*self.validation)
+            # a diverged epoch (TerminateOnNaN ended it) scores nan, as scikit-learn's does
+            score = est._validation_score(*self.validation) if math.isfinite(loss) else math.nan
             est.validation_scores_.append(score)
+            if est.verbose:
+                print(f"Validation score: {score:f}")
             if score < est.best_validation_score_ + est.tol:
                 est._no_improvement_count += 1
             else:
@@ -141,6 +146,11 @@ class _SklearnSchedule(Callback):
 
 class _BaseMLP(BaseEstimator):
     """Shared machinery of MLPClassifier and MLPRegressor."""
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR/CSC X: the first layer multiplies it sparse
+        return tags
 
     _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's convention
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -246,6 +256,7 @@ class _BaseMLP(BaseEstimator):
             self,
             x,
             y,
+            accept_sparse=("csr", "csc"),
             multi_output=True,
             dtype=(np.float64, np.float32),
             reset=reset,
@@ -255,6 +266,14 @@ class _BaseMLP(BaseEstimator):
             y = column_or_1d(y, warn=True)
         # partial_fit's first call has set classes_ from its `classes`; warm_start keeps them
         keep_classes = incremental or (self.warm_start and not first)
+        warm = self.warm_start and not first and not incremental
+        if warm and isinstance(self, MLPClassifier) and self._kind != "multilabel":
+            if not np.array_equal(np.unique(y), self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as in the "
+                    f"previous call to fit. Previously got {self.classes_}, `y` has "
+                    f"{np.unique(y)}"
+                )
         targets = self._encode_targets(y, incremental=keep_classes)
         sw = (
             None if sample_weight is None else _check_sample_weight(sample_weight, x, dtype=x.dtype)
@@ -264,13 +283,17 @@ class _BaseMLP(BaseEstimator):
         if isinstance(self, MLPClassifier) and self._kind == "multiclass":
             n_outputs = len(self.classes_)
         if reset:
+            by_hand = self._weights_set_by_hand() if first else None
             self.network_ = self._build(x.shape[1], n_outputs, x.dtype)
+            if by_hand is not None:
+                self._start_from(by_hand)
             self.n_iter_, self.t_ = 0, 0
             self.loss_curve_, self.validation_loss_curve_ = [], []
-            self.best_loss_ = math.inf
             self._no_improvement_count = 0
-            self.validation_scores_ = [] if self.early_stopping else None
-            self.best_validation_score_ = -math.inf if self.early_stopping else None
+            early = self.early_stopping  # scikit-learn's attributes for each mode
+            self.best_loss_ = None if early else math.inf
+            self.validation_scores_ = [] if early else None
+            self.best_validation_score_ = -math.inf if early else None
         elif x.dtype != self.network_.dtype:
             x = x.astype(self.network_.dtype)
         self.n_outputs_ = n_outputs
@@ -282,6 +305,11 @@ class _BaseMLP(BaseEstimator):
             self._fit_lbfgs(x, targets, sw, loss)
         else:
             self._fit_stochastic(x, targets, sw, loss, incremental)
+        if not all(np.isfinite(p).all() for p in net.parameters()):
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may contain large "
+                "values and need to be preprocessed."
+            )
         dense = [layer for layer in net.layers if isinstance(layer, Dense)]
         self.coefs_ = [layer.W for layer in dense]
         self.intercepts_ = [
@@ -293,6 +321,25 @@ class _BaseMLP(BaseEstimator):
     def _combine_weights(self, y: np.ndarray, sw: np.ndarray | None) -> np.ndarray | None:
         return sw
 
+    def _weights_set_by_hand(self) -> list[np.ndarray] | None:
+        """``coefs_`` and ``intercepts_`` a user assigned before the first fit (as in a
+        hand-worked example): [W1, b1, W2, b2, ...], or None."""
+        coefs, intercepts = getattr(self, "coefs_", None), getattr(self, "intercepts_", None)
+        if coefs is None or intercepts is None:
+            return None
+        return [
+            np.asarray(a, dtype=float) for pair in zip(coefs, intercepts, strict=True) for a in pair
+        ]
+
+    def _start_from(self, weights: list[np.ndarray]) -> None:
+        try:
+            self.network_.set_weights(weights)
+        except ValueError as exc:
+            raise ValueError(
+                f"coefs_ and intercepts_ set before fitting do not fit hidden_layer_sizes="
+                f"{self.hidden_layer_sizes} and the data: {exc}"
+            ) from None
+
     def _fit_stochastic(self, x, t, sw, loss, incremental):  # type: ignore[no-untyped-def]
         net = self.network_
         if not incremental or net.optimizer is None:
@@ -303,7 +350,9 @@ class _BaseMLP(BaseEstimator):
         val_data = None
         if self.early_stopping:
             classifier = isinstance(self, MLPClassifier) and self._kind != "multilabel"
-            stratify = t.ravel() if classifier else None
+            stratify = None
+            if classifier:  # binary targets as booleans, the classes scikit-learn names
+                stratify = t.astype(bool) if self._kind == "binary" else t.ravel()
             parts = train_test_split(
                 x,
                 t,
@@ -340,7 +389,11 @@ class _BaseMLP(BaseEstimator):
         self._set_alpha(batch * mean_w)
         self._stopped_early = False
         schedule = _SklearnSchedule(self, n, validation)
+        # a diverging fit ends at the first non-finite loss, weights from before it; with
+        # early stopping the best epoch's weights come back, else fit says so (below)
+        guard = TerminateOnNaN(raise_error=False)
         self._best_weights = None
+        self.n_iter_ = 0  # scikit-learn counts the epochs of this call
         epochs = 1 if incremental else self.max_iter
         history = net.fit(
             fit_x,
@@ -350,12 +403,20 @@ class _BaseMLP(BaseEstimator):
             shuffle=self.shuffle,
             sample_weight=fit_w,
             validation_data=val_data,
-            callbacks=[schedule, *(self.callbacks or [])],
-            verbose=2 if self.verbose else 0,
+            callbacks=[guard, schedule, *(self.callbacks or [])],
+            verbose=0,
         )
         self.history_ = history
         if self.early_stopping and self._best_weights is not None:
             net.restore(self._best_weights)
+        if guard.diverged is not None and not self.early_stopping:
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may contain large "
+                f"values and need to be preprocessed (the loss became non-finite in epoch "
+                f"{guard.diverged[0] + 1})."
+            )
+        if guard.diverged is not None:
+            return
         if not incremental and not self._stopped_early and self.n_iter_ >= self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
@@ -405,16 +466,19 @@ class _BaseMLP(BaseEstimator):
         self.n_iter_ = int(result.nit)
         self.loss_ = float(result.fun)
         self.history_ = None
-        if not result.success and self.n_iter_ >= self.max_iter:
+        if not result.success:
             warnings.warn(
-                f"lbfgs failed to converge after {self.n_iter_} iterations; increase max_iter",
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s): {result.message} "
+                "Increase max_iter (or max_fun), or scale the data.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
 
     def _checked_input(self, x: Any) -> np.ndarray:
         check_is_fitted(self, "network_")
-        x = validate_data(self, x, dtype=(np.float64, np.float32), reset=False)
+        x = validate_data(
+            self, x, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32), reset=False
+        )
         return x.astype(self.network_.dtype, copy=False)
 
     def _predict_raw(self, x: Any) -> np.ndarray:
@@ -491,11 +555,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if not incremental or not hasattr(self, "classes_"):
             binarizer = LabelBinarizer().fit(y)
             classes = binarizer.classes_
-            if kind != "multilabel-indicator" and len(classes) < 2:
-                raise ValueError(
-                    f"MLPClassifier needs samples of at least 2 classes; got one class ({classes[0]!r})"
-                )
-            self.classes_ = classes
+            self.classes_ = classes  # one class: a binary output trained to "not the other"
             self._binarizer = binarizer
             self._kind = (
                 "multilabel"
@@ -511,7 +571,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if self._kind == "multiclass":
             return np.searchsorted(self.classes_, y)
         if self._kind == "binary":
-            return (y == self.classes_[1]).astype(np.float64).reshape(-1, 1)
+            positive = self.classes_[1] if len(self.classes_) > 1 else None
+            return (y == positive).astype(np.float64).reshape(-1, 1)
         return np.asarray(y, dtype=np.float64)
 
     def _combine_weights(self, y: np.ndarray, sw: np.ndarray | None) -> np.ndarray | None:
@@ -529,9 +590,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return sw
 
     def _output(self) -> tuple[str, losses_mod.Loss]:
-        if getattr(self, "_kind", "multiclass") == "multiclass":
+        kind = getattr(self, "_kind", "multiclass")
+        if kind == "multiclass":
             return "softmax", losses_mod.CrossEntropy()
-        return "sigmoid", losses_mod.BinaryCrossEntropy()
+        # multilabel: scikit-learn's log loss sums over the labels, each its own problem
+        return "sigmoid", losses_mod.BinaryCrossEntropy(sum_outputs=kind == "multilabel")
 
     def _validation_score(self, x: np.ndarray, t: np.ndarray) -> float:
         p = self.network_.predict(x)
@@ -548,12 +611,22 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
     ) -> MLPClassifier:
-        """One epoch over (X, y). The first call needs ``classes`` (all labels)."""
+        """One epoch over (X, y). The first call needs ``classes`` (all labels; for a
+        multilabel indicator y, the label indices); later calls may repeat them."""
         if not hasattr(self, "classes_"):
             self._validate_params()
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit")
-            self._encode_targets(np.unique(classes), incremental=False)
+            if type_of_target(y) == "multilabel-indicator":
+                self._encode_targets(np.asarray(y), incremental=False)
+            else:
+                self._encode_targets(np.unique(classes), incremental=False)
+        elif classes is not None and self._kind != "multilabel":
+            if not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(
+                    f"`classes={np.unique(classes)!r}` is not the same as on the first call "
+                    f"to partial_fit, was: {self.classes_!r}"
+                )
         return self._fit(X, y, sample_weight, incremental=True)  # type: ignore[return-value]
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -572,6 +645,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         x = self._checked_input(X)
         if self._kind == "multilabel":
             return (self.network_.predict(x) >= 0.5).astype(np.int64)
+        if len(self.classes_) == 1:  # trained on one class: it is the only answer
+            return np.full(x.shape[0], self.classes_[0])
         return self.classes_[self.network_.predict_classes(x)]
 
 

@@ -88,6 +88,8 @@ class TrainingState:
     epochs: int = 0
     steps: int = 0
     stop: bool = False
+    #: set by a callback during a batch (before its update) to end fit at once
+    halt: bool = False
     pack: ParameterPack | None = None
 
     def packed(self, model: Any) -> ParameterPack:
@@ -328,7 +330,7 @@ def fit(
     )  # fmt: skip
     # Everything is validated: only now does the model take on this call's settings.
     state.loss, state.optimizer, state.metrics = head.loss, opt, metric_names
-    state.history, state.stop = history, False
+    state.history, state.stop, state.halt = history, False, False
 
     loop = _EpochLoop(model, head, opt, metric_objs, xa, t, w, bs, shuffle)
     cbs.on_train_begin()
@@ -375,7 +377,8 @@ class _EpochLoop:
         )
         self.order: np.ndarray | None = None
         rows = min(batch_size, self.n)
-        self.batch_buffer = np.empty((rows, x.shape[1]), x.dtype) if shuffle else None
+        dense = isinstance(x, np.ndarray)  # else SciPy sparse rows, gathered by indexing
+        self.batch_buffer = np.empty((rows, x.shape[1]), x.dtype) if shuffle and dense else None
         self.ts = np.empty_like(t) if shuffle else t
         self.ws = (np.empty_like(w) if shuffle else w) if w is not None else None
         self.preds = np.empty((self.n, model.n_outputs), model.dtype) if metric_objs else None
@@ -389,8 +392,10 @@ class _EpochLoop:
 
     def _batch_x(self, lo: int, hi: int) -> np.ndarray:
         """Rows lo:hi of the epoch's order: gathered into the batch buffer, or a view."""
-        if self.order is None or self.batch_buffer is None:
+        if self.order is None:
             return self.x[lo:hi]
+        if self.batch_buffer is None:  # sparse rows
+            return self.x[self.order[lo:hi]]
         out = self.batch_buffer[: hi - lo]
         return self.x.take(self.order[lo:hi], axis=0, out=out, mode="clip")
 
@@ -420,6 +425,11 @@ class _EpochLoop:
                 value += model.penalty()
             for hook in loss_hooks:  # before the update: TerminateOnNaN keeps the weights
                 hook(b, value)
+            if state.halt:  # a hook ended training inside this batch, before its update
+                state.stop = True
+                total += value * (hi - lo)
+                n = hi
+                break
             step(pack)
             state.steps += 1
             total += value * (hi - lo)
@@ -428,6 +438,6 @@ class _EpochLoop:
             for hook in end_hooks:
                 hook(b, {"loss": total / hi, "size": hi - lo})
         logs = {"loss": total / n}
-        for m in self.metric_objs:
-            logs[m.name] = m(preds, ts, head.activation.name)
+        for m in self.metric_objs:  # (a halted epoch's predictions are incomplete)
+            logs[m.name] = math.nan if state.halt else m(preds, ts, head.activation.name)
         return logs

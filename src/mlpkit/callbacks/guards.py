@@ -24,14 +24,29 @@ class GradientWarning(UserWarning):
 
 class TerminateOnNaN(Callback):
     """Stop at the first non-finite loss, inside that batch and before its update, so
-    the weights are those from before it. Raises NonFiniteLossError naming the epoch
-    and batch. ``fit`` adds one unless you pass your own."""
+    the weights are those from before it. ``fit`` adds one unless you pass your own.
+
+    raise_error : True (default) raises NonFiniteLossError naming the epoch and batch;
+        False ends ``fit`` quietly there (Keras's TerminateOnNaN), the epoch's logged loss
+        being the non-finite one, and sets ``diverged`` (the epoch and batch).
+    """
+
+    def __init__(self, raise_error: bool = True) -> None:
+        self.raise_error = bool(raise_error)
+        self.diverged: tuple[int, int] | None = None
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        self.diverged = None
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         self._epoch = epoch
 
     def on_batch_loss(self, batch: int, loss: float) -> None:
         if not math.isfinite(loss):
+            self.diverged = (self._epoch, batch)
+            if not self.raise_error:
+                self.model.train_state.halt = True  # the loop stops before this update
+                return
             lr = self.model.optimizer.lr if self.model.optimizer is not None else float("nan")
             raise NonFiniteLossError(
                 f"loss became {loss} at epoch {self._epoch}, batch {batch}; training stopped "

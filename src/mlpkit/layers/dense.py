@@ -102,7 +102,10 @@ class Dense(Layer):
         return self.W is not None
 
     def _affine(self, x: np.ndarray) -> np.ndarray:
-        z = np.dot(x, self.W)  # the same BLAS product as x @ W, with less call overhead
+        if isinstance(x, np.ndarray):
+            z = np.dot(x, self.W)  # the same BLAS product as x @ W, with less call overhead
+        else:  # SciPy sparse rows: sparse times dense, never densified
+            z = np.asarray(x @ self.W)
         if self.use_bias:
             z += self.b
         return z
@@ -135,7 +138,10 @@ class Dense(Layer):
         (plus the regularisers' gradients)."""
         if self._x is None:
             raise RuntimeError(f"{self!r}: backward() called before forward()")
-        np.matmul(self._x.T, dz, out=self.dW)
+        if isinstance(self._x, np.ndarray):
+            np.matmul(self._x.T, dz, out=self.dW)
+        else:  # sparse X: Xᵀ dZ is sparse times dense
+            self.dW[...] = self._x.T @ dz
         if self.regularizer is not None:
             self.dW += self.regularizer.gradient(self.W)
         if self.use_bias:
