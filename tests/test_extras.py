@@ -25,9 +25,19 @@ def run(code: str, blocked: set[str]) -> subprocess.CompletedProcess:
 
 def test_import_mlpkit_needs_numpy_only():
     done = run(
-        "import mlpkit, sys; heavy = {'tqdm', 'matplotlib', 'sklearn', 'scipy', 'onnx', 'torch', 'playwright'};"
+        "import mlpkit, mlpkit.distributed, sys; heavy = {'tqdm', 'matplotlib', 'sklearn', 'scipy', 'onnx', 'torch', 'playwright', 'mpi4py'};"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))",
-        {"tqdm", "matplotlib", "sklearn", "scipy", "onnx", "onnxruntime", "torch", "playwright"},
+        {
+            "tqdm",
+            "matplotlib",
+            "sklearn",
+            "scipy",
+            "onnx",
+            "onnxruntime",
+            "torch",
+            "playwright",
+            "mpi4py",
+        },
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
@@ -50,6 +60,12 @@ def test_import_mlpkit_needs_numpy_only():
             "import mlpkit.sklearn",
             {"sklearn"},
             "mlpkit.sklearn needs scikit-learn: pip install scikit-learn",
+        ),
+        (  # as if started by mpiexec without mpi4py installed
+            "import os; os.environ['PMI_SIZE'] = '2'\n"
+            "from mlpkit.distributed import DataParallel; DataParallel()",
+            {"mpi4py"},
+            "data-parallel training needs mpi4py.MPI: pip install 'mlpkit[mpi]'",
         ),
     ],
 )

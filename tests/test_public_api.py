@@ -36,7 +36,19 @@ def test_names_and_signatures():
         "class_weight",
         "sample_weight",
         "verbose",
+        "strategy",
     ]
+    # the second wave's names
+    assert params(mlpkit.BatchNorm) == ["num_features", "momentum", "eps", "affine"]
+    assert params(mlpkit.LayerNorm) == ["num_features", "eps", "affine"]
+    assert all(
+        callable(getattr(mlpkit, f"register_{k}")) for k in ("activation", "loss", "initializer")
+    )
+    from mlpkit.distributed import DataParallel
+
+    assert params(DataParallel)[0] == "sharded" and DataParallel().size == 1
+    assert params(mlpkit.Sequential.add) == ["self", "layer"]
+    assert callable(mlpkit.Sequential.train) and callable(mlpkit.Sequential.eval)
     assert params(mlpkit.optimizers.SGD)[:5] == [
         "lr",
         "momentum",

@@ -34,6 +34,16 @@ def _all_finite(a: np.ndarray) -> bool:
     return bool(np.isfinite(a).all())
 
 
+def optional(module: str, needed_by: str, extra: str) -> Any:
+    """Import an optional dependency, or an ImportError that names the extra to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(f"{needed_by} needs {module}: pip install 'mlpkit[{extra}]'") from None
+
+
 def is_sparse(x: object) -> bool:
     """Whether x is a SciPy sparse matrix or array (SciPy is never imported for this)."""
     sparse = sys.modules.get("scipy.sparse")

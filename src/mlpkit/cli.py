@@ -28,6 +28,7 @@ import click
 import numpy as np
 
 from . import activations, optimizers
+from .distributed import world_size
 from .io import LoadError, load, save
 from .layers import dense_stack
 from .network import Sequential
@@ -175,7 +176,16 @@ def train(
     seed: int,
     quiet: bool,
 ) -> None:
-    """Train an MLP on DATA.csv to predict --target; save it and a loss-curve figure."""
+    """Train an MLP on DATA.csv to predict --target; save it and a loss-curve figure.
+
+    Under ``mpiexec -n P`` it trains data-parallel by itself (every process reads the
+    file; rank 0 alone prints and writes); needs the mpi extra."""
+    strategy = None
+    if world_size() > 1:
+        from .distributed import DataParallel
+
+        strategy = DataParallel()
+    chief = strategy is None or strategy.is_chief
     table = read_csv(data)
     prep, x, y = Preprocessing.fit(table, target, task)
     sizes = [len(prep.features), *_hidden(hidden)]
@@ -190,9 +200,11 @@ def train(
     )
     net = Sequential(layers, seed=seed)
     metrics = ["accuracy"] if prep.task == "classification" else ["mae", "r2"]
-    click.echo(
+    echo = click.echo if chief else (lambda *args, **kwargs: None)
+    echo(
         f"{data}: {len(x)} rows, {len(prep.features)} features, task {prep.task}"
-        + (f" ({len(prep.classes)} classes)" if prep.classes else ""),
+        + (f" ({len(prep.classes)} classes)" if prep.classes else "")
+        + (f"; data-parallel over {strategy.size} processes" if strategy else ""),
         err=True,
     )
     history = net.fit(
@@ -205,17 +217,19 @@ def train(
         validation_split=validation_split if len(x) * validation_split >= 1 else 0.0,
         metrics=metrics,
         verbose=0 if quiet else 1,
+        strategy=strategy,
     )
-    net.metadata = {"preprocessing": prep.to_dict(), "source": str(data)}
-    figure = _loss_figure(history, out)
-    save(net, out)
+    net.metadata = {"preprocessing": prep.to_dict(), "source": str(data),
+                    "world_size": 1 if strategy is None else strategy.size}  # fmt: skip
+    figure = _loss_figure(history, out) if chief else None
+    save(net, out)  # rank 0 only, when data-parallel
     final = {
         k: v[-1]
         for k, v in history.history.items()
         if not k.startswith("grad_norm") and k != "time"
     }
-    click.echo("final: " + ", ".join(f"{k} {v:.4g}" for k, v in final.items()))
-    click.echo(f"saved {out}" + (f" and {figure}" if figure else ""))
+    echo("final: " + ", ".join(f"{k} {v:.4g}" for k, v in final.items()))
+    echo(f"saved {out}" + (f" and {figure}" if figure else ""))
 
 
 def _loss_figure(history: Any, out: Path) -> Path | None:
@@ -300,7 +314,11 @@ def info(model: Path) -> None:
     click.echo(f"{model}: {kind}")
     click.echo(str(net))
     click.echo(f"loss: {net.loss.name if net.loss else '-'}; optimizer: {net.optimizer!r}")
-    click.echo(f"trained: {net.epochs_trained} epochs, {net.steps_trained} steps")
+    processes = net.metadata.get("world_size", 1)
+    click.echo(
+        f"trained: {net.epochs_trained} epochs, {net.steps_trained} steps"
+        + (f", data-parallel over {processes} processes" if processes > 1 else "")
+    )
     if net.history is not None:
         last = {
             k: v[-1] for k, v in net.history.history.items() if v and not k.startswith("grad_norm")

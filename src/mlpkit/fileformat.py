@@ -123,6 +123,9 @@ def save(model: Any, path: str | os.PathLike[str]) -> Path:
         network, extra = model.network, model.get_config()
     if not hasattr(network, "named_parameters") or not hasattr(network, "layers"):
         raise TypeError(f"save() takes a Sequential or an Autoencoder, got {type(model).__name__}")
+    strategy = getattr(getattr(network, "train_state", None), "strategy", None)
+    if strategy is not None and not strategy.is_chief:
+        return Path(path)  # trained data-parallel: rank 0 writes the one file
     header, arrays = _collect(network)
     if extra is not None:
         header["kind"], header["autoencoder"] = "Autoencoder", extra

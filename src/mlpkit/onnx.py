@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import activations as act
+from ._validation import optional
 from .layers import ActivationLayer, BatchNorm, Dense, LayerNorm
 
 if TYPE_CHECKING:
@@ -37,13 +38,7 @@ IR_VERSION = 10
 
 
 def _onnx() -> Any:
-    try:
-        import onnx
-    except ImportError:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "mlpkit.onnx needs the onnx package: pip install 'mlpkit[onnx]'"
-        ) from None
-    return onnx
+    return optional("onnx", "mlpkit.onnx", "onnx")
 
 
 class _Graph:

@@ -6,15 +6,18 @@ The constructors take scikit-learn's parameters with their meanings — solver, 
 batch_size="auto" = min(200, n), learning_rate schedules, tol / n_iter_no_change,
 early_stopping on a held-out validation_fraction, warm_start, partial_fit — and add what
 scikit-learn's maintainers declined: any mlpkit activation ("gelu", "elu", ...),
-``dropout``, ``batch_norm``, ``class_weight``, mlpkit ``callbacks``, and per-epoch validation curves
-(``validation_loss_curve_`` and the full ``history_``).
+``dropout``, ``batch_norm``, ``class_weight``, mlpkit ``callbacks``, per-epoch validation curves
+(``validation_loss_curve_`` and the full ``history_``), and ``strategy``
+(``mlpkit.distributed.DataParallel()`` under ``mpiexec``: adam/sgd train data-parallel;
+lbfgs evaluates each rank's share and all-reduces the loss and gradient before the same
+L-BFGS step everywhere).
 
 Computation follows the input dtype like scikit-learn's (float32 stays float32,
 everything else becomes float64) and weights and biases are initialised the way
 scikit-learn does it. Differences worth knowing: Adam adds ε to the bias-corrected √v̂
 (PyTorch's rule) where scikit-learn adds it before the correction; the random streams
-differ, so the same random_state gives a different (equally good) model; sparse input
-is refused rather than used sparsely.
+differ, so the same random_state gives a different (equally good) model. Sparse input
+(CSR/CSC) is used sparsely: the first layer multiplies it without densifying.
 
 Needs scikit-learn: ``pip install scikit-learn``.
 """
@@ -178,6 +181,7 @@ class _BaseMLP(BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
+        "strategy": "no_validation",
         "callbacks": [list, None],
     }
 
@@ -405,6 +409,7 @@ class _BaseMLP(BaseEstimator):
             validation_data=val_data,
             callbacks=[guard, schedule, *(self.callbacks or [])],
             verbose=0,
+            strategy=self.strategy,
         )
         self.history_ = history
         if self.early_stopping and self._best_weights is not None:
@@ -437,15 +442,30 @@ class _BaseMLP(BaseEstimator):
         self._set_alpha(total)
         head = net.head(loss)
         prepared = head.prepare_targets(t, net.n_outputs, net.dtype, x.shape[0])
+        dist = self.strategy if self.strategy is not None and self.strategy.size > 1 else None
+        if dist is not None:  # each rank evaluates its share; loss and gradient all-reduced
+            dist.start(net)
+            share = dist.validation_share(x.shape[0])
+            scale = (share.stop - share.start) / x.shape[0]
+            x, prepared, w = x[share], prepared[share], None if w is None else w[share]
 
         def value_and_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
             start = 0
             for p, shape, size in zip(params, shapes, sizes, strict=True):
                 p[...] = theta[start : start + size].reshape(shape)
                 start += size
-            value, _, _ = net.loss_and_gradients(x, prepared, head, w)
-            value += net.penalty()
-            return value, np.concatenate([g.ravel() for g in net.gradients()]).astype(np.float64)
+            if dist is None:
+                value, _, _ = net.loss_and_gradients(x, prepared, head, w)
+                grad = np.concatenate([g.ravel() for g in net.gradients()]).astype(np.float64)
+            else:  # [gradient..., loss] of this share, scaled, summed over the ranks
+                reduced = np.zeros(sum(sizes) + 1)
+                if x.shape[0]:
+                    value, _, _ = net.loss_and_gradients(x, prepared, head, w)
+                    reduced[:-1] = np.concatenate([g.ravel() for g in net.gradients()]) * scale
+                    reduced[-1] = value * scale
+                dist.reduce_(reduced)
+                value, grad = float(reduced[-1]), reduced[:-1]
+            return value + net.penalty(), grad
 
         iterations = itertools.count(1)
 
@@ -541,6 +561,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         batch_norm: bool = False,
         class_weight: dict | str | None = None,
         callbacks: list[Callback] | None = None,
+        strategy: Any = None,
     ) -> None:
         _store_params(self, locals())
 
@@ -693,6 +714,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         dropout: float = 0.0,
         batch_norm: bool = False,
         callbacks: list[Callback] | None = None,
+        strategy: Any = None,
     ) -> None:
         _store_params(self, locals())
 

@@ -52,7 +52,10 @@ class ParameterPack:
         named = model.named_parameters()
         total = sum(p.size for p in named.values())
         self.params = np.empty(total, dtype=model.dtype)
-        self.grads = np.zeros(total, dtype=model.dtype)
+        #: the gradients and one slot more, for the loss: what data-parallel training
+        #: sums over its processes in a single Allreduce
+        self.buffer = np.zeros(total + 1, dtype=model.dtype)
+        self.grads = self.buffer[:total]
         self.layout: list[tuple[str, int, int, tuple[int, ...]]] = []
         start = 0
         for i, layer in enumerate(model.layers):
@@ -91,6 +94,8 @@ class TrainingState:
     #: set by a callback during a batch (before its update) to end fit at once
     halt: bool = False
     pack: ParameterPack | None = None
+    #: the DataParallel strategy of the last fit, if any (saving happens on rank 0 only)
+    strategy: Any = None
 
     def packed(self, model: Any) -> ParameterPack:
         """The model's parameter pack, made (or made again) when needed."""
@@ -158,8 +163,17 @@ def _evaluate_prepared(
     t: np.ndarray,
     w: np.ndarray | None,
     metric_objs: Sequence[metrics_mod.Metric],
+    dist: Any = None,
 ) -> dict[str, float]:
-    z = model.logits(x)
+    if dist is None:
+        z = model.logits(x)
+    else:  # each rank its share of the rows, then all of them on every rank, in order
+        if not dist.sharded:
+            share = dist.validation_share(x.shape[0])
+            x, t, w = x[share], t[share], None if w is None else w[share]
+        z = model.logits(x) if x.shape[0] else np.empty((0, model.n_outputs), model.dtype)
+        parts = dist.gather(z, t, *(() if w is None else (w,)))
+        z, t, w = parts[0], parts[1], parts[2] if w is not None else None
     logs = {"loss": head.value(z, t, w) + model.penalty()}
     if metric_objs:
         outputs = head.outputs(z)
@@ -259,6 +273,7 @@ def fit(
     class_weight: dict[Any, float] | str | None = None,
     sample_weight: np.ndarray | None = None,
     verbose: int | str = "auto",
+    strategy: Any = None,
 ) -> History:
     """Train on X (N, n_features_in) and targets y; return the History.
 
@@ -278,38 +293,51 @@ def fit(
         (1/n) Σ_i w_i l_i, w_i = sample_weight_i · class_weight[y_i].
     verbose : 0 silent, 1 progress bar, 2 one line per epoch (stderr); "auto" (default)
         is 1 when stderr is a terminal and 2 otherwise (logs get lines, not redrawn bars).
+    strategy : ``mlpkit.distributed.DataParallel()`` to train in step across the processes
+        of ``mpiexec -n P`` (``batch_size`` is then the global batch); see that module.
     """
     _check_args(epochs, batch_size, verbose, validation_split)
+    dist = strategy if strategy is not None and strategy.size > 1 else None
+    if dist is not None and not dist.is_chief:
+        verbose = 0  # rank 0 alone prints
     if verbose == "auto":
         verbose = 1 if sys.stderr.isatty() else 2
-    xa = model.check_input(x)
-    if loss is None and model.loss is None:
-        _note(f"no loss given; using {model.head().loss.name} for a "
-              f"{model.output_activation} output layer", verbose)  # fmt: skip
-    head = model.head(loss)
-    opt = _resolve_optimizer(model, optimizer, verbose)
-    metric_names = list(metrics) if metrics is not None else list(model.metrics)
-    metric_objs = [metrics_mod.get(m) for m in metric_names]
-    n_out, dtype = model.n_outputs, model.dtype
-    t = head.prepare_targets(y, n_out, dtype, xa.shape[0])
-    w = _sample_weights(t, head.loss, n_out, sample_weight, class_weight, dtype)
+    if dist is not None:
+        dist.start(model)  # rank 0's parameters, optimizer state and generator everywhere
 
-    val = None
-    if validation_data is not None:
-        val = _validation(model, head, validation_data)
-    elif validation_split > 0.0:
-        n_val = int(xa.shape[0] * validation_split)
-        if n_val < 1 or n_val >= xa.shape[0]:
-            raise ValueError(
-                f"validation_split={validation_split} of {xa.shape[0]} rows leaves "
-                f"{n_val} for validation and {xa.shape[0] - n_val} for training; both need >= 1"
-            )
-        order = model.rng.permutation(xa.shape[0])
-        vi, ti = np.sort(order[:n_val]), np.sort(order[n_val:])
-        val = (xa[vi], t[vi], None if w is None else w[vi])
-        xa, t, w = xa[ti], t[ti], None if w is None else w[ti]
+    def prepare() -> tuple[Any, ...]:
+        xa = model.check_input(x)
+        if loss is None and model.loss is None:
+            _note(f"no loss given; using {model.head().loss.name} for a "
+                  f"{model.output_activation} output layer", verbose)  # fmt: skip
+        head = model.head(loss)
+        opt = _resolve_optimizer(model, optimizer, verbose)
+        metric_names = list(metrics) if metrics is not None else list(model.metrics)
+        metric_objs = [metrics_mod.get(m) for m in metric_names]
+        n_out, dtype = model.n_outputs, model.dtype
+        t = head.prepare_targets(y, n_out, dtype, xa.shape[0])
+        w = _sample_weights(t, head.loss, n_out, sample_weight, class_weight, dtype)
+        val = None
+        if validation_data is not None:
+            val = _validation(model, head, validation_data)
+        elif validation_split > 0.0:
+            n_val = int(xa.shape[0] * validation_split)
+            if n_val < 1 or n_val >= xa.shape[0]:
+                raise ValueError(
+                    f"validation_split={validation_split} of {xa.shape[0]} rows leaves "
+                    f"{n_val} for validation and {xa.shape[0] - n_val} for training; both need >= 1"
+                )
+            order = model.rng.permutation(xa.shape[0])
+            vi, ti = np.sort(order[:n_val]), np.sort(order[n_val:])
+            val = (xa[vi], t[vi], None if w is None else w[vi])
+            xa, t, w = xa[ti], t[ti], None if w is None else w[ti]
+        return xa, head, opt, metric_names, metric_objs, t, w, val
 
-    n = xa.shape[0]
+    # under MPI a data problem on any rank is raised, the same, on every rank
+    prepared = dist.agree(prepare) if dist is not None else prepare()
+    xa, head, opt, metric_names, metric_objs, t, w, val = prepared
+
+    n = xa.shape[0] if dist is None else dist.count_rows(xa.shape[0])  # the global rows
     bs = n if batch_size is None else min(int(batch_size), n)
     steps = math.ceil(n / bs)
     _check_batches(model, n, bs)
@@ -331,8 +359,22 @@ def fit(
     # Everything is validated: only now does the model take on this call's settings.
     state.loss, state.optimizer, state.metrics = head.loss, opt, metric_names
     state.history, state.stop, state.halt = history, False, False
+    state.strategy = strategy
 
-    loop = _EpochLoop(model, head, opt, metric_objs, xa, t, w, bs, shuffle)
+    loop = _EpochLoop(model, head, opt, metric_objs, xa, t, w, bs, shuffle, dist, n)
+    try:
+        _run(model, cbs, loop, head, opt, val, metric_objs, epochs, dist)
+    except BaseException as exc:
+        if dist is not None:  # the others would wait in the next Allreduce: end them all
+            dist.abort(exc)
+        raise
+    return history
+
+
+def _run(model, cbs, loop, head, opt, val, metric_objs, epochs, dist):  # type: ignore[no-untyped-def]
+    """The epochs of one fit call: train, validate, log, call back."""
+    state = model.train_state
+    start = state.epochs
     cbs.on_train_begin()
     # A diverging run overflows; TerminateOnNaN reports that once, clearly, instead of
     # a stream of NumPy overflow warnings.
@@ -340,9 +382,9 @@ def fit(
         for epoch in range(start, start + epochs):
             cbs.on_epoch_begin(epoch)
             began = time.perf_counter()
-            logs = loop.train_epoch(cbs)
+            logs = loop.train_epoch(cbs) if dist is None else loop.train_epoch_distributed(cbs)
             if val is not None:
-                vlogs = _evaluate_prepared(model, head, *val, metric_objs)
+                vlogs = _evaluate_prepared(model, head, *val, metric_objs, dist)
                 logs.update({f"val_{k}": v for k, v in vlogs.items()})
             logs["lr"] = opt.lr
             logs.update({f"grad_norm.layer{i}": v for i, v in model.gradient_norms().items()})
@@ -352,7 +394,6 @@ def fit(
             if state.stop:
                 break
     cbs.on_train_end()
-    return history
 
 
 class _EpochLoop:
@@ -365,11 +406,14 @@ class _EpochLoop:
     shuffled whole so the epoch's predictions line up with them for the metrics.
     """
 
-    def __init__(self, model, head, opt, metric_objs, x, t, w, batch_size, shuffle):  # type: ignore[no-untyped-def]
+    def __init__(self, model, head, opt, metric_objs, x, t, w, batch_size, shuffle, dist, n_global):  # type: ignore[no-untyped-def]
         self.model, self.head, self.opt, self.metric_objs = model, head, opt, metric_objs
         self.x, self.t, self.w = x, t, w
         self.n, self.bs, self.shuffle = x.shape[0], batch_size, shuffle
-        self.steps = math.ceil(self.n / batch_size)
+        self.dist, self.n_global = dist, n_global
+        self.steps = math.ceil(n_global / batch_size)
+        # sharded data: each rank shuffles its own rows, from its own stream
+        self.rng = dist.local_rng(model) if dist is not None and dist.sharded else model.rng
         self.pack = model.train_state.packed(model)
         self.has_penalty = any(
             getattr(layer, "regularizer", None) or getattr(layer, "bias_regularizer", None)
@@ -384,7 +428,7 @@ class _EpochLoop:
         self.preds = np.empty((self.n, model.n_outputs), model.dtype) if metric_objs else None
 
     def _reshuffle(self) -> None:
-        self.order = order = self.model.rng.permutation(self.n)
+        self.order = order = self.rng.permutation(self.n)
         # mode="clip" (the indices are all valid) lets take write straight into the buffer
         np.take(self.t, order, axis=0, out=self.ts, mode="clip")
         if self.w is not None:
@@ -439,5 +483,62 @@ class _EpochLoop:
                 hook(b, {"loss": total / hi, "size": hi - lo})
         logs = {"loss": total / n}
         for m in self.metric_objs:  # (a halted epoch's predictions are incomplete)
+            logs[m.name] = math.nan if state.halt else m(preds, ts, head.activation.name)
+        return logs
+
+    def train_epoch_distributed(self, cbs: CallbackList) -> dict[str, float]:
+        """``train_epoch`` in step with the other ranks (see mlpkit.distributed): this
+        rank's share of every global batch, then one Allreduce of the gradient and loss
+        scaled by its share, then the same step everywhere."""
+        model, head, dist, bs, n = self.model, self.head, self.dist, self.bs, self.n_global
+        state, pack, preds = model.train_state, self.pack, self.preds
+        if self.shuffle:
+            self._reshuffle()
+        if preds is not None:
+            preds[...] = 0.0  # rows of other ranks stay 0 until the sum at the end
+        begin_hooks, loss_hooks, end_hooks = (
+            cbs.hooks(h) for h in ("on_batch_begin", "on_batch_loss", "on_batch_end")
+        )
+        total = 0.0
+        for b in range(self.steps):
+            lo, hi = b * bs, min(n, (b + 1) * bs)
+            shares = dist.shares(lo, hi, n, self.shuffle)
+            rows = sum(stop - begin for begin, stop in shares)
+            a, c = shares[dist.rank]
+            for hook in begin_hooks:
+                hook(b, None)
+            if c > a:
+                wb = None if self.ws is None else self.ws[a:c]
+                value, z, _ = model.loss_and_gradients(self._batch_x(a, c), self.ts[a:c], head, wb)
+                pack.grads *= (c - a) / rows
+                pack.buffer[-1] = value * (c - a) / rows
+                if preds is not None:
+                    preds[a:c] = head.outputs(z)
+            else:  # no rows of this batch here: add nothing (regularisation comes from the others)
+                pack.buffer[...] = 0.0
+            dist.reduce_(pack.buffer)
+            value = float(pack.buffer[-1])
+            if self.has_penalty:
+                value += model.penalty()
+            for hook in loss_hooks:
+                hook(b, value)
+            if state.halt:
+                state.stop = True
+                total += value * rows
+                n = hi
+                break
+            self.opt.step_packed(pack)
+            state.steps += 1
+            total += value * rows
+            for hook in end_hooks:
+                hook(b, {"loss": total / hi, "size": rows})
+        logs = {"loss": total / n}
+        if self.metric_objs and not state.halt:
+            if dist.sharded:
+                preds, ts = dist.gather(preds, self.ts)
+            else:
+                dist.reduce_(preds)
+                ts = self.ts
+        for m in self.metric_objs:
             logs[m.name] = math.nan if state.halt else m(preds, ts, head.activation.name)
         return logs

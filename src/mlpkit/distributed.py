@@ -1,0 +1,180 @@
+"""Data-parallel training on MPI: the pattern of Horovod and PyTorch's DDP.
+
+``net.fit(X, y, ..., strategy=DataParallel())`` in a script started by
+``mpiexec -n P python train.py``: every rank (process) holds the whole model;
+
+1. at the start rank 0's parameters, optimizer state and random generator are
+   broadcast, so every rank starts from the same point;
+2. every global batch of ``batch_size`` rows is split across the ranks (rank r takes
+   its share of the batch; remainders spread, so uneven splits are exact);
+3. each rank backpropagates its rows; its gradient, scaled by its rows / the batch's
+   rows, and its loss likewise, go into ONE Allreduce (sum) of the packed gradient
+   vector, which gives every rank the gradient of the global batch's mean loss —
+   regularisation included exactly once, since the scales sum to 1;
+4. every rank runs the same optimizer step (clipping included) on the same numbers.
+
+So ``batch_size`` is the global batch, and P processes compute what one process with
+the same settings computes, up to the order of floating-point sums. The History, and so
+every callback's decision (early stopping, schedules), is the same on every rank; saving
+(``mlpkit.save``, ``model.save``, ModelCheckpoint) and progress output happen on rank 0
+only. Dropout draws differ across ranks (each draws for its own rows), and BatchNorm
+normalises each rank's share of the batch by its own statistics (no synchronised
+BatchNorm), so those two are not equal to one process.
+
+``DataParallel(sharded=True)``: each rank passes only its own rows (data larger than
+one machine's memory). The epoch's steps come from the global row count; without
+shuffling, global batch k is rows k·B ... (k+1)·B − 1 of the ranks' data laid end to end
+in rank order, exactly as one process would see it; with shuffling each rank permutes
+its own rows (a per-rank stream of the model's seed) and gives each global batch a
+share proportional to its row count — a mix across ranks, not one global permutation.
+
+Faults: data problems found before training are agreed on, so every rank raises the
+same ValueError; an exception on one rank during training prints its message and calls
+``MPI_Abort``, which ends every rank (``mpiexec`` exits non-zero) instead of leaving
+them waiting in the next Allreduce.
+
+Without mpi4py, or in a single process, ``DataParallel()`` is plain ``fit`` (same bits).
+Needs the ``mpi`` extra: ``pip install 'mlpkit[mpi]'`` (mpi4py and the MPICH wheel, which
+brings ``mpiexec``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._validation import optional
+
+__all__ = ["DataParallel", "world_size"]
+
+#: environment variables in which the common MPI launchers give the world size
+_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "PMIX_SIZE")
+
+
+def world_size() -> int:
+    """How many processes the MPI launcher started (1 when not under ``mpiexec``), read
+    from the launcher's environment without importing MPI."""
+    for name in _SIZE_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 1
+
+
+def _mpi() -> Any:
+    return optional("mpi4py.MPI", "data-parallel training", "mpi")
+
+
+class DataParallel:
+    """Train one model in step across the ranks of an MPI communicator.
+
+    Parameters
+    ----------
+    sharded : each rank passes only its own rows (see the module docstring); the default
+        False means every rank passes the same full data.
+    comm : an mpi4py communicator (default: ``MPI.COMM_WORLD``; in a single process
+        without mpi4py, none is needed).
+    """
+
+    def __init__(self, sharded: bool = False, comm: Any = None) -> None:
+        self.sharded = bool(sharded)
+        if comm is None and (world_size() > 1 or "mpi4py" in sys.modules):
+            comm = _mpi().COMM_WORLD
+        self.comm = comm
+        self.rank = 0 if comm is None else int(comm.Get_rank())
+        self.size = 1 if comm is None else int(comm.Get_size())
+        self._counts: list[int] = []
+
+    def __repr__(self) -> str:
+        return f"DataParallel(sharded={self.sharded}, rank={self.rank}, size={self.size})"
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DataParallel:
+        return self  # a copied model trains on the same communicator
+
+    @property
+    def is_chief(self) -> bool:
+        """Rank 0: the one that prints and writes files."""
+        return self.rank == 0
+
+    # -- agreeing before training ------------------------------------------------------
+    def agree(self, prepare: Callable[[], Any]) -> Any:
+        """Run ``prepare`` on every rank; if it raises on any, raise the same ValueError
+        (naming the rank) on all of them, so none is left waiting."""
+        error = None
+        try:
+            result = prepare()
+        except (ValueError, TypeError) as exc:
+            error, result = f"{type(exc).__name__}: {exc}", None
+        errors = self.comm.allgather(error)
+        for rank, message in enumerate(errors):
+            if message is not None:
+                raise ValueError(f"rank {rank} of {self.size}: {message}")
+        return result
+
+    def start(self, model: Any) -> None:
+        """Broadcast rank 0's parameters, buffers, optimizer state and generator."""
+        for array in (*model.parameters(), *model.named_buffers().values()):
+            self.comm.Bcast(array, root=0)
+        state = self.comm.bcast(
+            (
+                model.rng.bit_generator.state,
+                None if model.optimizer is None else model.optimizer.state_dict(),
+            ),
+            root=0,
+        )
+        model.rng.bit_generator.state = state[0]
+        if state[1] is not None and self.rank != 0:
+            model.optimizer.load_state_dict(state[1])
+
+    def count_rows(self, n_local: int) -> int:
+        """The global row count (sharded: the sum over ranks; else every rank's n)."""
+        self._counts = [int(c) for c in self.comm.allgather(int(n_local))] if self.sharded else []
+        return sum(self._counts) if self.sharded else int(n_local)
+
+    def local_rng(self, model: Any) -> np.random.Generator:
+        """A per-rank stream drawn from the model's (shared) generator."""
+        return np.random.default_rng([int(model.rng.integers(2**62)), self.rank])
+
+    # -- one step ------------------------------------------------------------------------
+    def shares(self, lo: int, hi: int, n_global: int, shuffled: bool) -> list[tuple[int, int]]:
+        """Each rank's rows of the global batch [lo, hi), as (start, stop) positions in
+        that rank's (shuffled) row order."""
+        if not self.sharded:  # a contiguous split of the batch, remainders spread
+            base, extra = divmod(hi - lo, self.size)
+            starts = [lo + r * base + min(r, extra) for r in range(self.size + 1)]
+            return list(itertools.pairwise(starts))
+        out, offset = [], 0
+        for count in self._counts:
+            if shuffled:  # a share proportional to the rank's rows
+                out.append((lo * count // n_global, hi * count // n_global))
+            else:  # the global block, laid over the ranks' rows end to end
+                a, b = max(lo, offset) - offset, min(hi, offset + count) - offset
+                out.append((a, max(a, b)))
+            offset += count
+        return out
+
+    def reduce_(self, buffer: np.ndarray) -> None:
+        """Sum ``buffer`` over the ranks, in place (the one Allreduce of a step)."""
+        self.comm.Allreduce(_mpi().IN_PLACE, buffer, op=_mpi().SUM)
+
+    def gather(self, *arrays: np.ndarray) -> list[np.ndarray]:
+        """Every rank's arrays concatenated in rank order, on every rank."""
+        pieces = self.comm.allgather(arrays)
+        return [np.concatenate([p[i] for p in pieces]) for i in range(len(arrays))]
+
+    def abort(self, exc: BaseException) -> None:
+        """Say what went wrong on this rank and end every rank (MPI_Abort)."""
+        print(f"mlpkit: rank {self.rank} of {self.size}: {type(exc).__name__}: {exc}",
+              file=sys.stderr, flush=True)  # fmt: skip
+        self.comm.Abort(1)
+
+    def validation_share(self, n: int) -> slice:
+        """This rank's contiguous part of n validation rows (non-sharded mode)."""
+        base, extra = divmod(n, self.size)
+        start = self.rank * base + min(self.rank, extra)
+        return slice(start, start + base + (self.rank < extra))

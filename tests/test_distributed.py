@@ -1,0 +1,132 @@
+"""Data-parallel training on MPI, tested with real ``mpiexec`` processes (MPICH's, from
+the mpich wheel): P processes train the same model one process trains."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mlpkit
+from mlpkit.distributed import DataParallel, world_size
+
+from .conftest import make_mlp, require
+
+HERE = Path(__file__).parent
+BIN = Path(sys.executable).parent
+
+
+def mpiexec(n, *args, timeout=120, cwd=HERE):
+    require("mpi4py", "pip install 'mlpkit[mpi]' (mpi4py and the mpich wheel)")
+    launcher = BIN / "mpiexec"
+    if not launcher.exists():
+        pytest.fail(f"no mpiexec beside {sys.executable}: pip install mpich")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_"))}
+    return subprocess.run(
+        [str(launcher), "-n", str(n), *args], cwd=cwd, env=env, capture_output=True,
+        text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def scenario(n, name):
+    done = mpiexec(n, sys.executable, str(HERE / "mpi_worker.py"), name)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+def test_p_processes_train_what_one_process_trains(processes):
+    result = scenario(processes, "equivalence")
+    assert result["size"] == processes
+    assert result["gradient"] < 1e-12  # the reduced full-batch gradient, via one SGD step
+    for name in ("sgd", "momentum", "rmsprop", "adam"):
+        exact, single = result[f"{name}-float64"], result[f"{name}-float32"]
+        assert exact["weights"] < 1e-10 and exact["loss"] < 1e-12 and exact["val_loss"] < 1e-12
+        assert single["weights"] < 1e-5
+        for run in (exact, single):
+            assert run["identical_every_epoch"] and run["history_same_on_ranks"], (name, run)
+            assert run["metrics_equal"], (name, run)
+    stopped = result["stopped"]
+    assert len(set(stopped)) == 1 and stopped[0] is not None  # every rank, the same epoch
+
+
+def test_sharded_data_unshuffled_equals_one_process_on_all_rows():
+    result = scenario(3, "sharded")
+    assert result["weights"] < 1e-12
+    assert result["identical_every_epoch"]
+    assert result["steps"] == 3 * 5  # 47 global rows in batches of 10: 5 steps an epoch
+
+
+def test_scikit_learn_wrappers_take_the_strategy():
+    result = scenario(2, "scikit_learn")
+    for solver in ("adam", "sgd", "lbfgs", "lbfgs_regressor"):
+        assert result[solver] < 1e-10, (solver, result[solver])
+
+
+def test_a_bad_shard_fails_every_rank_with_the_same_message():
+    done = mpiexec(2, sys.executable, str(HERE / "mpi_worker.py"), "bad_shard", timeout=60)
+    assert done.returncode != 0
+    lines = sorted(ln for ln in done.stdout.splitlines() if " raised: " in ln)
+    message = "raised: rank 1 of 2: ValueError: X contains nan at row 3, column 2"
+    assert [ln.split(" ", 2)[2][: len(message)] for ln in lines] == [message, message]
+
+
+def test_an_exception_on_one_rank_ends_every_rank():
+    done = mpiexec(2, sys.executable, str(HERE / "mpi_worker.py"), "raise_in_training", timeout=60)
+    assert done.returncode != 0  # not a hang: the subprocess timeout would fail the test
+    assert "mlpkit: rank 1 of 2: RuntimeError: disk full while writing the report" in done.stderr
+
+
+def test_a_killed_rank_ends_the_job():
+    done = mpiexec(2, sys.executable, str(HERE / "mpi_worker.py"), "killed_rank", timeout=60)
+    assert done.returncode != 0 and "signal 9" in done.stdout + done.stderr
+
+
+def test_one_process_is_plain_fit_bit_for_bit(rng):
+    x, y = rng.normal(size=(40, 3)), rng.integers(0, 2, 40)
+    a, b = make_mlp([3, 5, 2], output="softmax"), make_mlp([3, 5, 2], output="softmax")
+    dp = DataParallel()
+    assert dp.size == 1 and dp.is_chief and world_size() == 1
+    ha = a.fit(x, y, epochs=3, batch_size=8, validation_split=0.25, verbose=0, strategy=dp)
+    hb = b.fit(x, y, epochs=3, batch_size=8, validation_split=0.25, verbose=0)
+    for p, q in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert ha.history["val_loss"] == hb.history["val_loss"]
+
+
+def test_the_command_line_trains_data_parallel_by_itself(tmp_path, rng):
+    x = rng.normal(size=(120, 3))
+    y = np.where(x[:, 0] + x[:, 1] > 0, "yes", "no")
+    lines = ["a,b,c,label"] + [
+        f"{r[0]:.6f},{r[1]:.6f},{r[2]:.6f},{t}" for r, t in zip(x, y, strict=True)
+    ]
+    (tmp_path / "data.csv").write_text("\n".join(lines) + "\n")
+    args = ["train", "data.csv", "--target", "label", "--epochs", "5", "--quiet", "--seed", "3"]
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    for folder in ("one", "two"):
+        (tmp_path / folder / "data.csv").write_text((tmp_path / "data.csv").read_text())
+    single = subprocess.run([str(BIN / "mlpkit"), *args, "-o", "m.mlpk"], cwd=tmp_path / "one",
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert single.returncode == 0, single.stderr
+    done = mpiexec(2, str(BIN / "mlpkit"), *args, "-o", "m.mlpk", cwd=tmp_path / "two")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("saved m.mlpk") == 1  # rank 0 alone prints and writes
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(
+        p.name for p in (tmp_path / "one").iterdir()
+    )
+    ours, theirs = (
+        mlpkit.load(tmp_path / "two" / "m.mlpk"),
+        mlpkit.load(tmp_path / "one" / "m.mlpk"),
+    )
+    probe = rng.normal(size=(20, 3)).astype(np.float32)
+    np.testing.assert_allclose(ours.predict(probe), theirs.predict(probe), atol=1e-5)
+    assert ours.metadata["world_size"] == 2
+    info = subprocess.run([str(BIN / "mlpkit"), "info", "m.mlpk"], cwd=tmp_path / "two",
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert "data-parallel over 2 processes" in info.stdout
