@@ -32,7 +32,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# JAX (CPU) joins the benchmark as a peer; it is installed for it alone
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements/jax.lock
 	$(BIN)/python benchmarks/run.py
 
 clean:

@@ -147,6 +147,59 @@ def torch_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], objec
     return epoch
 
 
+def jax_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], object] | None:
+    """JAX as a JAX user writes it at its best: the data on the device once, one
+    ``jax.jit``-compiled train step that gathers its batch by index and runs forward,
+    loss, ``jax.grad`` and optax's Adam, starting from mlpkit's initial weights,
+    float32, the batches of a fresh permutation each epoch. The first epoch compiles
+    (dropped as the warm-up, like every peer's)."""
+    try:
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+        import jax
+        import jax.numpy as jnp
+        import optax
+    except ImportError:
+        return None
+    layers = [Dense(a, b, "relu") for a, b in itertools.pairwise(w.sizes[:-1])]
+    weights = mlpkit.Sequential(
+        [*layers, Dense(w.sizes[-2], w.sizes[-1], "softmax")], seed=0
+    ).get_weights()
+    params = [
+        (jnp.asarray(weights[i]), jnp.asarray(weights[i + 1])) for i in range(0, len(weights), 2)
+    ]
+
+    def loss_fn(params, xb, yb):  # type: ignore[no-untyped-def]
+        h = xb
+        for weight, bias in params[:-1]:
+            h = jax.nn.relu(h @ weight + bias)
+        weight, bias = params[-1]
+        return optax.softmax_cross_entropy_with_integer_labels(h @ weight + bias, yb).mean()
+
+    adam = optax.adam(1e-3)
+    state = {"params": params, "opt": adam.init(params)}
+
+    xd, yd = jnp.asarray(x), jnp.asarray(y.astype(np.int32))  # on the device, once
+
+    @jax.jit
+    def step(params, opt_state, xd, yd, rows):  # type: ignore[no-untyped-def]
+        xb, yb = jnp.take(xd, rows, axis=0), jnp.take(yd, rows, axis=0)
+        loss, grads = jax.value_and_grad(loss_fn)(params, xb, yb)
+        updates, opt_state = adam.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    rng = np.random.default_rng(0)
+
+    def epoch() -> None:
+        order = rng.permutation(len(x)).astype(np.int32)
+        params, opt_state = state["params"], state["opt"]
+        for lo in range(0, len(x), w.batch):
+            params, opt_state, _ = step(params, opt_state, xd, yd, order[lo : lo + w.batch])
+        jax.block_until_ready(params)
+        state["params"], state["opt"] = params, opt_state
+
+    return epoch
+
+
 def sklearn_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], object] | None:
     try:
         from sklearn.neural_network import MLPClassifier
@@ -310,12 +363,12 @@ def machine() -> str:
             )
     except ImportError:
         pass
-    for name in ("torch", "sklearn"):
+    for name, label in (("torch", "PyTorch"), ("jax", "JAX"), ("sklearn", "scikit-learn")):
         try:
             module = __import__(name)
-            parts.append(f"{'PyTorch' if name == 'torch' else 'scikit-learn'} {module.__version__}")
+            parts.append(f"{label} {module.__version__}")
         except ImportError:
-            parts.append(f"{name} not installed")
+            parts.append(f"{label} not installed")
     return ", ".join(parts)
 
 
@@ -336,8 +389,9 @@ def main() -> None:
     lines = [f"Measured {datetime.date.today()} on {machine()}.", ""]
     lines += [
         "| workload | data | mlpkit s/epoch | rows/s | PyTorch s/epoch | mlpkit/PyTorch | "
-        "scikit-learn s/epoch | mlpkit/sklearn | GEMM floor s | floor/mlpkit |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "JAX s/epoch | mlpkit/JAX | scikit-learn s/epoch | mlpkit/sklearn | GEMM floor s | "
+        "floor/mlpkit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     breakdown: list[str] = []
     for w in workloads(args.quick):
@@ -346,13 +400,14 @@ def main() -> None:
             "floor": gemm_floor(w),
             "update": adam_updates(w),
             "torch": torch_epoch(w, x, y),
+            "jax": jax_epoch(w, x, y),
             "sklearn": sklearn_epoch(w, x, y),
         }
         times = measure(w, x, y, {k: v for k, v in peers.items() if v is not None}, repeats)
         ours, floor = times["mlpkit"], times["floor"]
         cells = [f"{w.name} {'-'.join(map(str, w.sizes))} (batch {w.batch})", f"{source} {len(x):,} rows",
                  f"{ours:.3f}", f"{len(x) / ours:,.0f}"]  # fmt: skip
-        for label in ("torch", "sklearn"):
+        for label in ("torch", "jax", "sklearn"):
             peer = times.get(label)
             cells += ["n/a", "n/a"] if peer is None else [f"{peer:.3f}", f"{ours / peer:.2f}"]
         cells += [f"{floor:.3f}", f"{floor / ours:.0%}"]
