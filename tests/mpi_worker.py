@@ -148,9 +148,11 @@ def bad_shard(dp):
         x[3, 2] = np.nan
     try:
         build().fit(x, y, verbose=0, strategy=dp)
-    except ValueError as exc:
-        print(f"rank {dp.rank} raised: {exc}", flush=True)
-        dp.comm.Barrier()  # both have said it before either exits (and MPI ends the job)
+    except ValueError as exc:  # each rank writes what it raised (output forwarding may
+        # lose a line when the job ends), then exits non-zero
+        with open(f"{sys.argv[2]}/rank{dp.rank}.txt", "w") as f:
+            f.write(str(exc))
+        dp.comm.Barrier()
         sys.exit(3)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from . import optimizers as optim
 from .callbacks.base import Callback, CallbackList, History
 from .callbacks.guards import TerminateOnNaN
 from .callbacks.progress import EpochLogger, ProgressBar
+from .sources import DaskRows, is_dask
 
 __all__ = ["ParameterPack", "TrainingState", "evaluate", "fit"]
 
@@ -165,7 +166,9 @@ def _evaluate_prepared(
     metric_objs: Sequence[metrics_mod.Metric],
     dist: Any = None,
 ) -> dict[str, float]:
-    if dist is None:
+    if isinstance(x, DaskRows):  # streamed validation data: read block by block
+        z, t, w = x.evaluated(model)
+    elif dist is None:
         z = model.logits(x)
     else:  # each rank its share of the rows, then all of them on every rank, in order
         if not dist.sharded:
@@ -196,12 +199,16 @@ def evaluate(
     The loss defaults to the one the model was trained with (else the output layer's
     default), metrics to those given to the last fit.
     """
-    xa = model.check_input(x)
     head = model.head(loss)
+    names = metrics if metrics is not None else model.metrics
+    metric_objs = [metrics_mod.get(m) for m in names]
+    if is_dask(x):  # read block by block
+        source = _dask_rows(model, head, x, y, sample_weight, "X")
+        return _evaluate_prepared(model, head, source, None, None, metric_objs)
+    xa = model.check_input(x)
     t = head.prepare_targets(y, model.n_outputs, model.dtype, xa.shape[0])
     w = losses_mod.as_sample_weights(sample_weight, xa.shape[0], model.dtype)
-    names = metrics if metrics is not None else model.metrics
-    return _evaluate_prepared(model, head, xa, t, w, [metrics_mod.get(m) for m in names])
+    return _evaluate_prepared(model, head, xa, t, w, metric_objs)
 
 
 def _check_args(epochs: Any, batch_size: Any, verbose: Any, validation_split: Any) -> None:
@@ -222,6 +229,13 @@ def _check_args(epochs: Any, batch_size: Any, verbose: Any, validation_split: An
         )
     if not 0.0 <= validation_split < 1.0:
         raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+
+
+def _dask_rows(model: Any, head: Any, x: Any, y: Any, w: Any, what: str) -> DaskRows:
+    def prepare(yb: Any, rows: int) -> np.ndarray:
+        return head.prepare_targets(np.asarray(yb), model.n_outputs, model.dtype, rows)
+
+    return DaskRows(x, y, w, model.n_features_in, model.dtype, prepare, what)
 
 
 def _check_batches(model: Any, n: int, bs: int) -> None:
@@ -306,6 +320,8 @@ def fit(
         dist.start(model)  # rank 0's parameters, optimizer state and generator everywhere
 
     def prepare() -> tuple[Any, ...]:
+        if is_dask(x):
+            return _prepare_streamed()
         xa = model.check_input(x)
         if loss is None and model.loss is None:
             _note(f"no loss given; using {model.head().loss.name} for a "
@@ -331,13 +347,41 @@ def fit(
             vi, ti = np.sort(order[:n_val]), np.sort(order[n_val:])
             val = (xa[vi], t[vi], None if w is None else w[vi])
             xa, t, w = xa[ti], t[ti], None if w is None else w[ti]
-        return xa, head, opt, metric_names, metric_objs, t, w, val
+        return xa, head, opt, metric_names, metric_objs, t, w, val, None
+
+    def _prepare_streamed() -> tuple[Any, ...]:
+        """A Dask X: nothing is read yet; blocks are checked as they are read."""
+        refused = [  # (given, what instead)
+            (dist is not None, "strategy", "give each rank its rows as NumPy (sharded=True)"),
+            (validation_split > 0.0, "validation_split", "pass validation_data=(X_val, y_val)"),
+            (class_weight is not None, "class_weight", "pass per-row weights as sample_weight"),
+        ]
+        for given, name, instead in refused:
+            if given:
+                raise ValueError(f"{name} is not supported with a Dask X yet: {instead}")
+        head = model.head(loss)
+        opt = _resolve_optimizer(model, optimizer, verbose)
+        metric_names = list(metrics) if metrics is not None else list(model.metrics)
+        source = _dask_rows(model, head, x, y, sample_weight, "X")
+        val = None
+        if validation_data is not None:
+            if is_dask(validation_data[0]):
+                wv = validation_data[2] if len(validation_data) == 3 else None
+                rows = _dask_rows(model, head, validation_data[0], validation_data[1], wv, "X_val")
+                val = (rows, None, None)
+            else:
+                val = _validation(model, head, validation_data)
+        metric_objs = [metrics_mod.get(m) for m in metric_names]
+        return None, head, opt, metric_names, metric_objs, None, None, val, source
 
     # under MPI a data problem on any rank is raised, the same, on every rank
     prepared = dist.agree(prepare) if dist is not None else prepare()
-    xa, head, opt, metric_names, metric_objs, t, w, val = prepared
+    xa, head, opt, metric_names, metric_objs, t, w, val, source = prepared
 
-    n = xa.shape[0] if dist is None else dist.count_rows(xa.shape[0])  # the global rows
+    if source is not None:
+        n = source.n
+    else:
+        n = xa.shape[0] if dist is None else dist.count_rows(xa.shape[0])  # the global rows
     bs = n if batch_size is None else min(int(batch_size), n)
     steps = math.ceil(n / bs)
     _check_batches(model, n, bs)
@@ -361,7 +405,7 @@ def fit(
     state.history, state.stop, state.halt = history, False, False
     state.strategy = strategy
 
-    loop = _EpochLoop(model, head, opt, metric_objs, xa, t, w, bs, shuffle, dist, n)
+    loop = _EpochLoop(model, head, opt, metric_objs, xa, t, w, bs, shuffle, dist, n, source)
     try:
         _run(model, cbs, loop, head, opt, val, metric_objs, epochs, dist)
     except BaseException as exc:
@@ -406,10 +450,28 @@ class _EpochLoop:
     shuffled whole so the epoch's predictions line up with them for the metrics.
     """
 
-    def __init__(self, model, head, opt, metric_objs, x, t, w, batch_size, shuffle, dist, n_global):  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        model,
+        head,
+        opt,
+        metric_objs,
+        x,
+        t,
+        w,
+        batch_size,
+        shuffle,
+        dist,
+        n_global,
+        source=None,
+    ):  # type: ignore[no-untyped-def]
         self.model, self.head, self.opt, self.metric_objs = model, head, opt, metric_objs
+        self.source = source  # a sources.DaskRows: x, t, w are then None
+        if source is not None:
+            x = t = np.empty((0, model.n_features_in), model.dtype)
         self.x, self.t, self.w = x, t, w
-        self.n, self.bs, self.shuffle = x.shape[0], batch_size, shuffle
+        self.n = x.shape[0] if source is None else source.n  # this process's rows
+        self.bs, self.shuffle = batch_size, shuffle
         self.dist, self.n_global = dist, n_global
         self.steps = math.ceil(n_global / batch_size)
         # sharded data: each rank shuffles its own rows, from its own stream
@@ -426,6 +488,10 @@ class _EpochLoop:
         self.ts = np.empty_like(t) if shuffle else t
         self.ws = (np.empty_like(w) if shuffle else w) if w is not None else None
         self.preds = np.empty((self.n, model.n_outputs), model.dtype) if metric_objs else None
+        self.seen = None
+        if source is not None and metric_objs:  # targets as the stream delivers them
+            sample = source.block(0)[1]
+            self.seen = np.empty((self.n, *sample.shape[1:]), sample.dtype)
 
     def _reshuffle(self) -> None:
         self.order = order = self.rng.permutation(self.n)
@@ -443,11 +509,22 @@ class _EpochLoop:
         out = self.batch_buffer[: hi - lo]
         return self.x.take(self.order[lo:hi], axis=0, out=out, mode="clip")
 
-    def train_epoch(self, cbs: CallbackList) -> dict[str, float]:
-        """Run every batch once; return the epoch's logs (mean loss, train metrics)."""
-        model, head, bs, n = self.model, self.head, self.bs, self.n
+    def _batches(self) -> Iterator[tuple[Any, ...]]:
+        """The epoch's batches (X rows, targets, weights): gathered from the arrays in
+        memory through the epoch's order, or streamed from a Dask source."""
+        if self.source is not None:
+            yield from self.source.batches(self.bs, self.rng if self.shuffle else None)
+            return
         if self.shuffle:
             self._reshuffle()
+        batch_x, ts, ws, bs, n = self._batch_x, self.ts, self.ws, self.bs, self.n
+        for lo in range(0, n, bs):
+            hi = min(n, lo + bs)
+            yield batch_x(lo, hi), ts[lo:hi], None if ws is None else ws[lo:hi]
+
+    def train_epoch(self, cbs: CallbackList) -> dict[str, float]:
+        """Run every batch once; return the epoch's logs (mean loss, train metrics)."""
+        model, head, n = self.model, self.head, self.n
         # Bind what the loop calls: for small networks the per-batch Python overhead is
         # most of the time, so hooks that nobody overrides are not called at all.
         step_through, state = model.loss_and_gradients, model.train_state
@@ -455,16 +532,14 @@ class _EpochLoop:
         begin_hooks, loss_hooks, end_hooks = (
             cbs.hooks(h) for h in ("on_batch_begin", "on_batch_loss", "on_batch_end")
         )
-        batch_x, ts, ws = self._batch_x, self.ts, self.ws
-        total = 0.0
-        for b in range(self.steps):
-            lo = b * bs
-            hi = min(n, lo + bs)
-            tb = ts[lo:hi]
-            wb = None if ws is None else ws[lo:hi]
+        ts, seen = self.ts, self.seen  # seen: a streamed epoch's targets, as they came
+        total, hi = 0.0, 0
+        for b, (xb, tb, wb) in enumerate(self._batches()):
+            lo = hi
+            hi = lo + xb.shape[0]
             for hook in begin_hooks:
                 hook(b, None)
-            value, z, _ = step_through(batch_x(lo, hi), tb, head, wb)
+            value, z, _ = step_through(xb, tb, head, wb)
             if self.has_penalty:
                 value += model.penalty()
             for hook in loss_hooks:  # before the update: TerminateOnNaN keeps the weights
@@ -479,11 +554,14 @@ class _EpochLoop:
             total += value * (hi - lo)
             if preds is not None:  # the epoch's predictions, as made, for the metrics
                 preds[lo:hi] = head.outputs(z)
+                if seen is not None:
+                    seen[lo:hi] = tb
             for hook in end_hooks:
                 hook(b, {"loss": total / hi, "size": hi - lo})
         logs = {"loss": total / n}
+        targets = ts if seen is None else seen
         for m in self.metric_objs:  # (a halted epoch's predictions are incomplete)
-            logs[m.name] = math.nan if state.halt else m(preds, ts, head.activation.name)
+            logs[m.name] = math.nan if state.halt else m(preds, targets, head.activation.name)
         return logs
 
     def train_epoch_distributed(self, cbs: CallbackList) -> dict[str, float]:

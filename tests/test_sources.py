@@ -1,0 +1,149 @@
+"""Data that does not sit in memory: Dask arrays streamed block by block, NumPy memmaps,
+and a grid search on a real Dask cluster (a LocalCluster on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import mlpkit
+from mlpkit import Dense
+
+from .conftest import require
+
+
+def _da():
+    return require("dask.array", "pip install 'mlpkit[dask]'")
+
+
+def _data(n=1000, k=5, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, k))
+    return x, (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
+
+
+def _net(k=5):
+    return mlpkit.Sequential([Dense(k, 8, "relu"), Dense(8, 2, "softmax")], seed=0, dtype="float64")
+
+
+def test_unshuffled_dask_training_is_in_memory_training_bit_for_bit():
+    da = _da()
+    x, y = _data()
+    xd, yd = da.from_array(x, chunks=(97, 5)), da.from_array(y, chunks=97)  # uneven blocks
+    ours, theirs = _net(), _net()
+    settings = dict(epochs=2, batch_size=32, shuffle=False, metrics=["accuracy"], verbose=0)
+    h = ours.fit(xd, yd, validation_data=(xd[:200], yd[:200]), **settings)
+    g = theirs.fit(x, y, validation_data=(x[:200], y[:200]), **settings)
+    for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert h.history["loss"] == g.history["loss"] and h["val_accuracy"] == g["val_accuracy"]
+    assert h["accuracy"] == g["accuracy"]
+    assert ours.evaluate(xd, yd, metrics=["accuracy"]) == theirs.evaluate(
+        x, y, metrics=["accuracy"]
+    )
+    lazy = ours.predict(xd)
+    assert type(lazy).__module__.startswith("dask") and lazy.shape == (1000, 2)
+    # (blocks of 97 rows take the small-softmax kernel, 1000 rows the max-shift one)
+    np.testing.assert_allclose(lazy.compute(), theirs.predict(x), rtol=1e-12, atol=1e-15)
+
+
+def test_shuffled_streaming_is_seeded_and_takes_every_row_once_an_epoch():
+    da = _da()
+    x, y = _data()
+    xd, yd = da.from_array(x, chunks=(100, 5)), da.from_array(y, chunks=100)
+    a, b = _net(), _net()
+    a.fit(xd, yd, epochs=3, batch_size=32, verbose=0)
+    b.fit(xd, yd, epochs=3, batch_size=32, verbose=0)
+    for p, q in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(p, q)  # the same seed, the same stream
+    assert a.steps_trained == 3 * 32  # ceil(1000 / 32): full batches but the last
+
+    class Rows(mlpkit.Callback):
+        def __init__(self):
+            self.rows = 0
+
+        def on_batch_end(self, batch, logs=None):
+            self.rows += logs["size"]
+
+    rows = Rows()
+    a.fit(xd, yd, epochs=1, batch_size=32, callbacks=[rows], verbose=0)
+    assert rows.rows == 1000
+    c = _net()
+    c.fit(xd, yd, epochs=15, batch_size=32, optimizer=mlpkit.optimizers.Adam(lr=0.01), verbose=0)
+    assert np.mean(c.predict_classes(x) == y) > 0.95  # it learns from the shuffled stream
+
+
+def test_training_on_a_dask_array_never_holds_it_whole():
+    da = _da()
+    rows, k = 200_000, 128  # 102 MB of float32, made lazily block by block
+    x = da.random.default_rng(0).random((rows, k), chunks=(2_500, k)).astype(np.float32)
+    y = (x[:, 0] > 0.5).astype(np.int64)
+    net = mlpkit.Sequential([Dense(k, 16, "relu"), Dense(16, 2, "softmax")], seed=0)
+    tracemalloc.start()
+    net.fit(x, y, epochs=1, batch_size=256, verbose=0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert net.steps_trained == -(-rows // 256)
+    assert peak < 0.35 * rows * k * 4  # a buffer of blocks, not the 102 MB array
+
+
+def test_a_bad_block_names_its_rows_before_any_update_from_it():
+    da = _da()
+    x, y = _data()
+    x[400, 2] = np.nan  # in the fifth block of 97 rows: rows 388..484
+    xd, yd = da.from_array(x, chunks=(97, 5)), da.from_array(y, chunks=97)
+    net = _net()
+    with pytest.raises(
+        ValueError, match=r"rows 388\.\.484 of the Dask X: X contains nan at row 12, column 2"
+    ):
+        net.fit(xd, yd, epochs=1, batch_size=32, shuffle=False, verbose=0)
+    assert net.steps_trained == 388 // 32  # the batches before that block, none from it
+    with pytest.raises(ValueError, match="X has 4 features; the model expects 5"):
+        _net().fit(xd[:, :4], yd, verbose=0)
+    with pytest.raises(ValueError, match="validation_split is not supported with a Dask X yet"):
+        _net().fit(da.from_array(_data()[0], chunks=100), yd, validation_split=0.2, verbose=0)
+
+
+def test_memmaps_train_in_place_and_predict_into_a_memmap(tmp_path):
+    x, y = _data(2000)
+    np.save(tmp_path / "x.npy", x)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    a, b = _net(), _net()
+    a.fit(mapped, y, epochs=2, batch_size=64, verbose=0)
+    b.fit(x, y, epochs=2, batch_size=64, verbose=0)
+    for p, q in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(p, q)
+    out = np.lib.format.open_memmap(
+        tmp_path / "p.npy", mode="w+", dtype=np.float64, shape=(2000, 2)
+    )
+    assert a.predict(mapped, batch_size=300, out=out) is out
+    out.flush()
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), b.predict(x))
+    with pytest.raises(ValueError, match=r"out has shape \(5, 2\), expected \(2000, 2\)"):
+        a.predict(mapped, out=np.empty((5, 2)))
+
+
+def test_grid_search_on_a_local_dask_cluster_matches_one_process():
+    require("sklearn", "pip install 'mlpkit[sklearn]'")
+    distributed = require("distributed", "pip install 'mlpkit[dask]'")
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+
+    from mlpkit.sklearn import MLPClassifier
+
+    x, y = _data(300)
+    grid = {"hidden_layer_sizes": [(4,), (16,)], "alpha": [1e-4, 1e-1]}
+
+    def search():
+        est = MLPClassifier(max_iter=30, random_state=0)
+        return GridSearchCV(est, grid, cv=3).fit(x, y).cv_results_
+
+    serial = search()
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:  # fmt: skip
+        with distributed.Client(cluster), joblib.parallel_backend("dask"):
+            remote = search()
+    np.testing.assert_array_equal(remote["mean_test_score"], serial["mean_test_score"])
+    assert [str(p) for p in remote["params"]] == [str(p) for p in serial["params"]]
