@@ -245,7 +245,9 @@ def test_real_subprocess(flowers, tmp_path):
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    assert "Epoch 3/3" in done.stderr  # the progress bar
+    # stderr is a pipe, not a terminal: one line per epoch, no redrawn bar
+    assert "Epoch 3/3" in done.stderr and "\r" not in done.stderr
+    assert sum(line.startswith("Epoch ") for line in done.stderr.splitlines()) == 3
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1\n")
     done = subprocess.run(

@@ -216,7 +216,7 @@ def train(
         batch_size=batch_size,
         validation_split=validation_split if len(x) * validation_split >= 1 else 0.0,
         metrics=metrics,
-        verbose=0 if quiet else 1,
+        verbose=0 if quiet else "auto",
         strategy=strategy,
     )
     net.metadata = {"preprocessing": prep.to_dict(), "source": str(data),
@@ -427,7 +427,7 @@ def autoencode(
         epochs=epochs,
         batch_size=batch_size,
         optimizer=optimizers.Adam(lr=lr),
-        verbose=0 if quiet else 1,
+        verbose=0 if quiet else "auto",
     )
     ae.network.metadata = {
         "features": features,

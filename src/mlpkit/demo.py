@@ -44,7 +44,9 @@ def run_xor(seed: int = 0, epochs: int = 5000) -> Sequential:
     return net
 
 
-def run_digits(seed: int = 0, epochs: int = 50, verbose: int = 1, out: Path | None = None) -> dict:
+def run_digits(
+    seed: int = 0, epochs: int = 50, verbose: int | str = "auto", out: Path | None = None
+) -> dict:
     """Train the digits classifier; return test accuracy and loss (and write its figures
     to ``out`` when given)."""
     x, y = load_digits()
@@ -103,7 +105,9 @@ def _save_figures(out: Path, figures: dict) -> list[Path]:
     return written
 
 
-def run_autoencoder(out: Path, seed: int = 0, epochs: int = 60, verbose: int = 1) -> dict:
+def run_autoencoder(
+    out: Path, seed: int = 0, epochs: int = 60, verbose: int | str = "auto"
+) -> dict:
     from .autoencoder import Autoencoder
     from .explorer import write_html
     from .reduction import compare_with_pca
@@ -157,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     run_xor(seed=args.seed, epochs=1500 if args.fast else 5000)
-    verbose = 0 if args.fast else 1
+    verbose = 0 if args.fast else "auto"  # a bar on a terminal, lines in a log
     clf = run_digits(seed=args.seed, epochs=3 if args.fast else 50, verbose=verbose, out=args.out)
     ae = run_autoencoder(args.out, seed=args.seed, epochs=3 if args.fast else 60, verbose=verbose)
     print("\n== Results ==")
