@@ -147,3 +147,51 @@ def test_grid_search_on_a_local_dask_cluster_matches_one_process():
             remote = search()
     np.testing.assert_array_equal(remote["mean_test_score"], serial["mean_test_score"])
     assert [str(p) for p in remote["params"]] == [str(p) for p in serial["params"]]
+
+
+def test_the_scikit_learn_wrappers_take_dask_arrays():
+    require("sklearn", "pip install 'mlpkit[sklearn]'")
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from mlpkit.sklearn import MLPClassifier, MLPRegressor
+
+    da = _da()
+    x, y = _data(600, 4)
+    xd = da.from_array(x, chunks=(100, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = MLPClassifier((8,), max_iter=20, random_state=0, shuffle=False).fit(xd, y)
+        theirs = MLPClassifier((8,), max_iter=20, random_state=0, shuffle=False).fit(x, y)
+        for a, b in zip(ours.coefs_, theirs.coefs_, strict=True):
+            np.testing.assert_array_equal(a, b)  # the same steps, streamed
+        labels, proba = ours.predict(xd), ours.predict_proba(xd)
+        assert type(labels).__module__.startswith("dask") and type(proba).__module__.startswith(
+            "dask"
+        )
+        np.testing.assert_array_equal(labels.compute(), theirs.predict(x))
+        ours.partial_fit(xd, y)
+        assert ours.n_iter_ == 1
+        reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(xd, x[:, 0])
+        assert reg.predict(xd).compute().shape == (600,)
+    with pytest.raises(
+        ValueError, match="a Dask X trains with solver='adam' or 'sgd' and early_stopping=False"
+    ):
+        MLPClassifier(solver="lbfgs").fit(xd, y)
+
+
+def test_a_memmap_truncated_during_training_is_a_clear_error(tmp_path):
+    x, y = _data(2000)
+    np.save(tmp_path / "x.npy", x)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+
+    class Truncate(mlpkit.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            with open(tmp_path / "x.npy", "r+b") as f:
+                f.truncate(1000)
+
+    with pytest.raises(
+        ValueError, match="the file behind the memmap X has shrunk to 1000 bytes while training"
+    ):
+        _net().fit(mapped, y, epochs=2, batch_size=100, callbacks=[Truncate()], verbose=0)

@@ -67,6 +67,7 @@ from .initializers import Uniform
 from .layers import Dense, dense_stack
 from .network import Sequential
 from .regularizers import L2
+from .sources import is_dask
 
 __all__ = ["AutoencoderTransformer", "MLPClassifier", "MLPRegressor"]
 
@@ -256,16 +257,19 @@ class _BaseMLP(BaseEstimator):
                 "batch_norm needs solver='adam' or 'sgd': every L-BFGS evaluation would move "
                 "BatchNorm's running statistics, line-search trial points included"
             )
-        x, y = validate_data(
-            self,
-            x,
-            y,
-            accept_sparse=("csr", "csc"),
-            multi_output=True,
-            dtype=(np.float64, np.float32),
-            reset=reset,
-            y_numeric=not isinstance(self, ClassifierMixin),
-        )
+        if is_dask(x):  # streamed block by block by the network; y is small: in memory
+            x, y = self._dask_input(x, y, reset)
+        else:
+            x, y = validate_data(
+                self,
+                x,
+                y,
+                accept_sparse=("csr", "csc"),
+                multi_output=True,
+                dtype=(np.float64, np.float32),
+                reset=reset,
+                y_numeric=not isinstance(self, ClassifierMixin),
+            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         # partial_fit's first call has set classes_ from its `classes`; warm_start keeps them
@@ -494,8 +498,35 @@ class _BaseMLP(BaseEstimator):
                 stacklevel=3,
             )
 
+    def _dask_input(self, x: Any, y: Any, reset: bool) -> tuple[Any, np.ndarray]:
+        if self.solver == "lbfgs" or self.early_stopping:
+            raise ValueError(
+                "a Dask X trains with solver='adam' or 'sgd' and early_stopping=False (L-BFGS "
+                "and the validation split need the rows in memory)"
+            )
+        if x.ndim != 2:
+            raise ValueError(f"X must be 2-D, got a Dask array of shape {x.shape}")
+        if reset:
+            self.n_features_in_ = int(x.shape[1])
+        elif x.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {x.shape[1]} features, but the estimator was fitted with "
+                f"{self.n_features_in_}"
+            )
+        y = np.asarray(y.compute() if is_dask(y) else y)
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(f"X has {x.shape[0]} rows but y has {y.shape[0]}")
+        dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        return x.astype(dtype), y
+
     def _checked_input(self, x: Any) -> np.ndarray:
         check_is_fitted(self, "network_")
+        if is_dask(x):  # predictions stay lazy, block by block
+            if x.ndim != 2 or x.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has shape {x.shape}; the estimator expects (n, {self.n_features_in_})"
+                )
+            return x.astype(self.network_.dtype)
         x = validate_data(
             self, x, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32), reset=False
         )
@@ -664,6 +695,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """Labels (n_samples,): ``classes_[network_.predict_classes(X)]``; a 0/1 indicator
         matrix for multilabel targets."""
         x = self._checked_input(X)
+        if is_dask(x):  # lazy: each block's labels from its own predictions
+            return x.map_blocks(self.predict, drop_axis=1, dtype=self.classes_.dtype)
         if self._kind == "multilabel":
             return (self.network_.predict(x) >= 0.5).astype(np.int64)
         if len(self.classes_) == 1:  # trained on one class: it is the only answer
@@ -747,6 +780,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def predict(self, X: Any) -> np.ndarray:
         """Predictions (n_samples,) for one output, (n_samples, n_outputs) otherwise."""
         p = self._predict_raw(X)
+        if is_dask(p) and self.n_outputs_ == 1:
+            return p[:, 0]
         return p.ravel() if self.n_outputs_ == 1 else p
 
 

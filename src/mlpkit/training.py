@@ -21,6 +21,7 @@ no model class: ``network.Sequential`` calls into it.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -229,6 +230,26 @@ def _check_args(epochs: Any, batch_size: Any, verbose: Any, validation_split: An
         )
     if not 0.0 <= validation_split < 1.0:
         raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+
+
+def _mapped_file(x: Any) -> tuple[str, int] | None:
+    """(path, bytes needed) when x is a NumPy memmap of a file, else None."""
+    base = x
+    while base is not None and not isinstance(base, np.memmap):
+        base = getattr(base, "base", None)
+    if base is None or getattr(base, "filename", None) is None:
+        return None
+    return base.filename, int(base.offset) + base.nbytes
+
+
+def _check_mapped(path: str, needed: int) -> None:
+    """A clear error, instead of a crash (SIGBUS), when a memmap's file was truncated."""
+    size = os.stat(path).st_size
+    if size < needed:
+        raise ValueError(
+            f"{path}: the file behind the memmap X has shrunk to {size} bytes while training "
+            f"(the array needs {needed}); it was truncated or replaced"
+        )
 
 
 def _dask_rows(model: Any, head: Any, x: Any, y: Any, w: Any, what: str) -> DaskRows:
@@ -518,8 +539,11 @@ class _EpochLoop:
         if self.shuffle:
             self._reshuffle()
         batch_x, ts, ws, bs, n = self._batch_x, self.ts, self.ws, self.bs, self.n
+        mapped = _mapped_file(self.x)  # a memmap: its file is checked before each read
         for lo in range(0, n, bs):
             hi = min(n, lo + bs)
+            if mapped is not None:
+                _check_mapped(*mapped)
             yield batch_x(lo, hi), ts[lo:hi], None if ws is None else ws[lo:hi]
 
     def train_epoch(self, cbs: CallbackList) -> dict[str, float]:
