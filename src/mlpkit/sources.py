@@ -93,20 +93,30 @@ class DaskRows:
     def batches(
         self, batch_size: int, rng: np.random.Generator | None
     ) -> Iterator[tuple[Any, ...]]:
-        """One epoch's batches (X, targets, weights); ``rng`` None: in order, unshuffled."""
+        """One epoch's batches (X, targets, weights); ``rng`` None: in order, unshuffled.
+
+        Shuffled, each batch's rows are gathered from the buffer through a permutation
+        into one batch array reused all epoch (as ``fit`` does in memory), so the buffer
+        is copied once, not permuted whole."""
         order = rng.permutation(self.n_blocks) if rng is not None else np.arange(self.n_blocks)
+        gathered = np.empty((batch_size, self.x.shape[1]), self.dtype) if rng is not None else None
         carry: list[tuple[Any, ...]] = []
         for start in range(0, self.n_blocks, self.buffer_blocks):
             parts = [self.block(int(i)) for i in order[start : start + self.buffer_blocks]]
-            buffer = _concat([*carry, *parts])
-            if rng is not None:  # rows mix within the buffer
-                perm = rng.permutation(buffer[0].shape[0])
-                buffer = tuple(None if a is None else a[perm] for a in buffer)
-            rows = buffer[0].shape[0]
+            xs, ts, ws = _concat([*carry, *parts])
+            rows = xs.shape[0]
+            index = rng.permutation(rows) if rng is not None else None  # rows mix in the buffer
             full = rows // batch_size * batch_size
             for lo in range(0, full, batch_size):
-                yield tuple(None if a is None else a[lo : lo + batch_size] for a in buffer)
-            carry = [tuple(None if a is None else a[full:] for a in buffer)] if full < rows else []
+                if index is None:
+                    pick = slice(lo, lo + batch_size)
+                    yield xs[pick], ts[pick], None if ws is None else ws[pick]
+                else:
+                    pick = index[lo : lo + batch_size]
+                    xb = np.take(xs, pick, axis=0, out=gathered, mode="clip")
+                    yield xb, ts[pick], None if ws is None else ws[pick]
+            rest = slice(full, rows) if index is None else index[full:]
+            carry = [(xs[rest], ts[rest], None if ws is None else ws[rest])] if full < rows else []
         if carry:
             yield carry[0]
 
