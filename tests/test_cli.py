@@ -15,6 +15,8 @@ from click.testing import CliRunner
 import mlpkit
 from mlpkit.cli import main
 
+from .conftest import require
+
 
 def write_csv(path, header, rows):
     with open(path, "w", newline="") as f:
@@ -305,3 +307,47 @@ def test_short_out_option_and_activation_choices(flowers, tmp_path):
                "--activation", "relux")  # fmt: skip
     assert r.exit_code == 2 and "'relux' is not one of" in r.output and "leaky_relu" in r.output
     assert not (tmp_path / "x.mlpk").exists()
+
+
+def test_train_streams_a_csv_in_blocks_with_the_same_preprocessing(
+    flowers, prices, tmp_path, monkeypatch
+):
+    require("dask", "pip install 'mlpkit[dask]'")
+    from mlpkit.tabular import Preprocessing, read_csv, scan_csv
+
+    # one pass over the blocks gives the whole-file preprocessing (a quoted newline too)
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('a,b,label\n1,2,"x\ny"\n3,4,z\n5,6,"x\ny"\n7,8,z\n9,10,z\n')
+    blocks, streamed = scan_csv(quoted, 2, "label")
+    whole, _, _ = Preprocessing.fit(read_csv(quoted), "label")
+    assert blocks.counts == [2, 2, 1] and streamed.classes == whole.classes == ["x\ny", "z"]
+    assert blocks.block(1).lines == read_csv(quoted).lines[2:4]  # lines as read_csv numbers them
+    for path, target in ((flowers, "species"), (prices, "price")):
+        blocks, streamed = scan_csv(path, 40, target)
+        whole, _, _ = Preprocessing.fit(read_csv(path), target)
+        assert (streamed.task, streamed.classes, streamed.features) == (
+            whole.task,
+            whole.classes,
+            whole.features,
+        )
+        np.testing.assert_allclose(streamed.mean, whole.mean, rtol=1e-12)
+        np.testing.assert_allclose(streamed.scale, whole.scale, rtol=1e-10)
+    out = tmp_path / "streamed.mlpk"
+    result = invoke("train", flowers, "--target", "species", "--out", out, "--epochs", "40",
+                    "--chunksize", "25", "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "150 rows" in result.output and "val_accuracy" in result.output
+    net = mlpkit.load(out)
+    prep = Preprocessing.from_dict(net.metadata["preprocessing"])
+    table = read_csv(flowers)
+    accuracy = np.mean(net.predict_classes(prep.transform(table)) == prep.encode_target(table))
+    assert accuracy > 0.9
+    # a file over a quarter of the available memory is streamed without being asked
+    monkeypatch.setattr(mlpkit.cli, "_available_memory", lambda: 4 * 1000)
+    result = invoke("train", flowers, "--target", "species", "--out", tmp_path / "auto.mlpk",
+                    "--epochs", "2", "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (
+        "over a quarter of the" in result.output
+        and "streaming it in blocks of 100,000 rows" in result.output
+    )

@@ -195,3 +195,39 @@ def test_a_memmap_truncated_during_training_is_a_clear_error(tmp_path):
         ValueError, match="the file behind the memmap X has shrunk to 1000 bytes while training"
     ):
         _net().fit(mapped, y, epochs=2, batch_size=100, callbacks=[Truncate()], verbose=0)
+
+
+class _DieInAWorker(mlpkit.Callback):
+    """Ends the Dask worker process it runs in (never the test process itself)."""
+
+    def on_train_begin(self, logs=None):
+        import os
+
+        import distributed
+
+        try:
+            distributed.get_worker()
+        except ValueError:
+            return  # not in a worker
+        os._exit(1)
+
+
+def test_a_worker_that_dies_fails_the_search_with_dasks_error():
+    require("sklearn", "pip install 'mlpkit[sklearn]'")
+    distributed = require("distributed", "pip install 'mlpkit[dask]'")
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+
+    from mlpkit.sklearn import MLPClassifier
+
+    x, y = _data(120)
+    search = GridSearchCV(MLPClassifier(max_iter=5, callbacks=[_DieInAWorker()]),
+                          {"alpha": [1e-4, 1e-2]}, cv=2)  # fmt: skip
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:  # fmt: skip
+        with distributed.Client(cluster), joblib.parallel_backend("dask"):
+            with pytest.raises(Exception) as failure:  # Dask retries, then gives up
+                search.fit(x, y)
+    # Dask's own error (KilledWorker, or the cancellation of the other tasks it causes)
+    assert type(failure.value).__module__.split(".")[0] == "distributed", repr(failure.value)
+    assert not hasattr(search, "cv_results_")  # no silently shorter results

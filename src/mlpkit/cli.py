@@ -158,6 +158,14 @@ def demo(out: Path, fast: bool, seed: int) -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--quiet", is_flag=True, help="no progress bar")
+@click.option(
+    "--chunksize",
+    type=click.IntRange(min=1),
+    default=None,
+    help="stream the file in blocks of this many rows (never whole in memory; needs the "
+    "dask extra); by default chosen by itself when the file is over a quarter of the "
+    "available memory",
+)
 @_clean_errors
 def train(
     data: Path,
@@ -175,6 +183,7 @@ def train(
     task: str,
     seed: int,
     quiet: bool,
+    chunksize: int | None,
 ) -> None:
     """Train an MLP on DATA.csv to predict --target; save it and a loss-curve figure.
 
@@ -186,8 +195,24 @@ def train(
 
         strategy = DataParallel()
     chief = strategy is None or strategy.is_chief
-    table = read_csv(data)
-    prep, x, y = Preprocessing.fit(table, target, task)
+    if chunksize is None and strategy is None and Path(data).is_file():
+        size, available = Path(data).stat().st_size, _available_memory()
+        if available is not None and size > available / 4:
+            chunksize = STREAM_ROWS
+            click.echo(
+                f"{data} is {size / 2**30:.1f} GiB, over a quarter of the {available / 2**30:.1f} "
+                f"GiB available: streaming it in blocks of {chunksize:,} rows (--chunksize)",
+                err=True,
+            )
+    validation = None
+    if chunksize is not None:  # one pass for the statistics, then blocks read as needed
+        x, y, validation, prep, rows = _streamed(
+            data, target, task, chunksize, validation_split, seed
+        )
+    else:
+        table = read_csv(data)
+        prep, x, y = Preprocessing.fit(table, target, task)
+        rows = len(x)
     sizes = [len(prep.features), *_hidden(hidden)]
     n_out = len(prep.classes) if prep.task == "classification" else 1
     out_act = "softmax" if prep.task == "classification" else "identity"
@@ -202,7 +227,7 @@ def train(
     metrics = ["accuracy"] if prep.task == "classification" else ["mae", "r2"]
     echo = click.echo if chief else (lambda *args, **kwargs: None)
     echo(
-        f"{data}: {len(x)} rows, {len(prep.features)} features, task {prep.task}"
+        f"{data}: {rows} rows, {len(prep.features)} features, task {prep.task}"
         + (f" ({len(prep.classes)} classes)" if prep.classes else "")
         + (f"; data-parallel over {strategy.size} processes" if strategy else ""),
         err=True,
@@ -214,7 +239,12 @@ def train(
         optimizer=optimizers.get(optimizer, lr=lr),
         epochs=epochs,
         batch_size=batch_size,
-        validation_split=validation_split if len(x) * validation_split >= 1 else 0.0,
+        validation_split=(
+            validation_split if validation is None and rows * validation_split >= 1 else 0.0
+        )
+        if chunksize is None
+        else 0.0,
+        validation_data=validation,
         metrics=metrics,
         verbose=0 if quiet else "auto",
         strategy=strategy,
@@ -230,6 +260,59 @@ def train(
     }
     echo("final: " + ", ".join(f"{k} {v:.4g}" for k, v in final.items()))
     echo(f"saved {out}" + (f" and {figure}" if figure else ""))
+
+
+#: rows per block when ``train`` decides by itself to stream a large file
+STREAM_ROWS = 100_000
+
+
+def _available_memory() -> int | None:
+    """MemAvailable from /proc/meminfo in bytes (None where there is no such file)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _streamed(data, target, task, chunksize, validation_split, seed):  # type: ignore[no-untyped-def]
+    """X and y as Dask arrays over the CSV's blocks (each read and preprocessed when the
+    training loop needs it); a seeded share of the blocks held out for validation."""
+    from ._validation import optional
+    from .tabular import scan_csv
+
+    da = optional("dask.array", "mlpkit train --chunksize", "dask")
+    dask = optional("dask", "mlpkit train --chunksize", "dask")
+    blocks, prep = scan_csv(data, chunksize, target, task)
+    width = len(prep.features)
+
+    def load_x(i: int) -> np.ndarray:
+        return prep.transform(blocks.block(i))
+
+    def load_y(i: int) -> np.ndarray:
+        encoded = prep.encode_target(blocks.block(i))
+        return encoded[:, 0] if encoded.ndim == 2 else encoded
+
+    y_dtype = np.int64 if prep.task == "classification" else np.float64
+    xs = [
+        da.from_delayed(dask.delayed(load_x)(i), (n, width), np.float32)
+        for i, n in enumerate(blocks.counts)
+    ]
+    ys = [
+        da.from_delayed(dask.delayed(load_y)(i), (n,), y_dtype) for i, n in enumerate(blocks.counts)
+    ]
+    held = []
+    if validation_split > 0 and len(blocks.counts) > 1:
+        k = max(1, round(validation_split * len(blocks.counts)))
+        held = sorted(np.random.default_rng(seed).permutation(len(blocks.counts))[:k].tolist())
+    kept = [i for i in range(len(blocks.counts)) if i not in held]
+    x, y = da.concatenate([xs[i] for i in kept]), da.concatenate([ys[i] for i in kept])
+    validation = None
+    if held:
+        validation = (da.concatenate([xs[i] for i in held]), da.concatenate([ys[i] for i in held]))
+    return x, y, validation, prep, sum(blocks.counts)
 
 
 def _loss_figure(history: Any, out: Path) -> Path | None:

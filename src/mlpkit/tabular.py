@@ -6,6 +6,7 @@ labels)."""
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from dataclasses import dataclass, field
@@ -250,3 +251,147 @@ def _label(text: str) -> Any:
     except ValueError:
         return text
     return int(value) if value == int(value) else value
+
+
+# -- streaming: a CSV read in blocks of rows ----------------------------------------------
+@dataclass
+class CSVBlocks:
+    """A CSV file cut into blocks of about ``chunksize`` records, found in one pass that
+    also gathers what ``Preprocessing`` needs (column means and spreads, the target's
+    values), so the file is never in memory whole. ``block(i)`` reads block i again."""
+
+    path: Path
+    columns: list[str]
+    offsets: list[int]  # byte offset where each block starts (and the file's end)
+    first_lines: list[int]  # the line number of each block's first record
+    counts: list[int]  # records per block
+
+    def block(self, i: int) -> Table:
+        with self.path.open("rb") as f:
+            f.seek(self.offsets[i])
+            raw = f.read(self.offsets[i + 1] - self.offsets[i])
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CSVError(f"{self.path}: not a UTF-8 text file") from None
+        rows, lines = [], []
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        for row in reader:
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            line = self.first_lines[i] + reader.line_num - 1
+            if len(row) != len(self.columns):
+                raise CSVError(
+                    f"{self.path}, line {line}: {len(row)} fields, but the header has {len(self.columns)}"
+                )
+            rows.append(row)
+            lines.append(line)
+        return Table(self.path, self.columns, rows, lines)
+
+
+def scan_csv(
+    path: str | os.PathLike[str], chunksize: int, target: str | None, task: str = "auto"
+) -> tuple[CSVBlocks, Preprocessing]:
+    """One streaming pass over a CSV: its blocks and the preprocessing ``Preprocessing.fit``
+    would choose for the whole file (means and scales in float64, summed block by block)."""
+    p = Path(path)
+    head = read_csv_header(p)
+    offsets, first_lines, counts = [], [], []
+    with p.open("rb") as f:
+        f.readline()  # the header (one physical line)
+        line, start, inside, count = 2, f.tell(), False, 0
+        block_start_line = 2
+        while True:
+            raw = f.readline()
+            if not raw:
+                break
+            inside ^= raw.count(b'"') % 2 == 1  # a quoted field may hold a newline
+            line += 1
+            if inside:
+                continue
+            if raw.strip():
+                count += 1
+            if count == chunksize:
+                offsets.append(start)
+                first_lines.append(block_start_line)
+                counts.append(count)
+                start, count, block_start_line = f.tell(), 0, line
+        if count:
+            offsets.append(start)
+            first_lines.append(block_start_line)
+            counts.append(count)
+        offsets.append(f.tell())
+    if not counts:
+        raise CSVError(f"{p}: no data rows after the header (line 1)")
+    blocks = CSVBlocks(p, head, offsets, first_lines, counts)
+    return blocks, _streamed_preprocessing(blocks, target, task)
+
+
+def read_csv_header(p: Path) -> list[str]:
+    """The header of a CSV file, checked as ``read_csv`` checks it."""
+    try:
+        with p.open(newline="", encoding="utf-8") as f:
+            header = next(csv.reader(f, strict=True), None)
+    except OSError as exc:
+        raise CSVError(f"{p}: cannot read: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CSVError(f"{p}, line 1: unreadable header ({exc})") from None
+    if header is None:
+        raise CSVError(f"{p}: the file is empty")
+    columns = [h.strip() for h in header]
+    if not any(columns) or len(set(columns)) != len(columns):
+        raise CSVError(f"{p}, line 1: the header is empty or repeats a column name")
+    return columns
+
+
+#: the most class labels a streamed target may have
+_MAX_CLASSES = 10_000
+
+
+def _streamed_preprocessing(blocks: CSVBlocks, target: str | None, task: str) -> Preprocessing:
+    features = [c for c in blocks.columns if c != target]
+    if target is not None and target not in blocks.columns:
+        raise CSVError(f"{blocks.path}: no column {target!r}; the columns are {', '.join(blocks.columns)}")
+    if not features:
+        raise CSVError(f"{blocks.path}: no feature columns besides the target {target!r}")
+    n, total, squares = 0, np.zeros(len(features)), np.zeros(len(features))
+    shift = None  # sums of (x − the first block's mean): stable for large means
+    labels: set[Any] = set()
+    numeric, integral, rows_seen = True, True, 0
+    for i in range(len(blocks.counts)):
+        table = blocks.block(i)
+        x = table.numeric(features)
+        shift = x.mean(axis=0) if shift is None else shift
+        total += (x - shift).sum(axis=0)
+        squares += ((x - shift) ** 2).sum(axis=0)
+        n += x.shape[0]
+        if target is not None:
+            raw = table.strings(target)
+            rows_seen += len(raw)
+            for v in raw:
+                if numeric and not _is_number(v):
+                    numeric = False
+                if len(labels) <= _MAX_CLASSES:
+                    labels.add(_label(v))
+            if numeric:
+                values = np.array([float(v) for v in raw])
+                integral = integral and bool(np.all(values == np.round(values)))
+    mean = shift + total / n
+    scale = np.sqrt(np.maximum(squares / n - (total / n) ** 2, 0.0))
+    scale[scale == 0] = 1.0
+    prep = Preprocessing(features, mean.tolist(), scale.tolist(), target, "regression", [])
+    if target is None:
+        return prep
+    if task == "auto":
+        few = len(labels) <= max(2, min(20, rows_seen // 5))
+        task = "classification" if (not numeric or (integral and few)) else "regression"
+    if task == "classification":
+        if len(labels) > _MAX_CLASSES:
+            raise CSVError(f"{blocks.path}: target {target!r} has over {_MAX_CLASSES} distinct values")
+        classes = sorted(labels, key=lambda v: (isinstance(v, str), v))
+        if len(classes) < 2:
+            raise CSVError(f"{blocks.path}: target {target!r} has a single class {classes[0]!r}; need at least 2")
+        prep.task, prep.classes = "classification", classes
+    elif not numeric:
+        raise CSVError(f"{blocks.path}: target {target!r} is not numeric (use --task classification for labels)")
+    return prep
