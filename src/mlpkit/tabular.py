@@ -351,7 +351,9 @@ _MAX_CLASSES = 10_000
 def _streamed_preprocessing(blocks: CSVBlocks, target: str | None, task: str) -> Preprocessing:
     features = [c for c in blocks.columns if c != target]
     if target is not None and target not in blocks.columns:
-        raise CSVError(f"{blocks.path}: no column {target!r}; the columns are {', '.join(blocks.columns)}")
+        raise CSVError(
+            f"{blocks.path}: no column {target!r}; the columns are {', '.join(blocks.columns)}"
+        )
     if not features:
         raise CSVError(f"{blocks.path}: no feature columns besides the target {target!r}")
     n, total, squares = 0, np.zeros(len(features)), np.zeros(len(features))
@@ -387,11 +389,17 @@ def _streamed_preprocessing(blocks: CSVBlocks, target: str | None, task: str) ->
         task = "classification" if (not numeric or (integral and few)) else "regression"
     if task == "classification":
         if len(labels) > _MAX_CLASSES:
-            raise CSVError(f"{blocks.path}: target {target!r} has over {_MAX_CLASSES} distinct values")
+            raise CSVError(
+                f"{blocks.path}: target {target!r} has over {_MAX_CLASSES} distinct values"
+            )
         classes = sorted(labels, key=lambda v: (isinstance(v, str), v))
         if len(classes) < 2:
-            raise CSVError(f"{blocks.path}: target {target!r} has a single class {classes[0]!r}; need at least 2")
+            raise CSVError(
+                f"{blocks.path}: target {target!r} has a single class {classes[0]!r}; need at least 2"
+            )
         prep.task, prep.classes = "classification", classes
     elif not numeric:
-        raise CSVError(f"{blocks.path}: target {target!r} is not numeric (use --task classification for labels)")
+        raise CSVError(
+            f"{blocks.path}: target {target!r} is not numeric (use --task classification for labels)"
+        )
     return prep
