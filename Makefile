@@ -25,8 +25,10 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .
-	# SCIPY_ARRAY_API=1 lets scikit-learn's array-API estimator check run instead of skipping
-	SCIPY_ARRAY_API=1 MLPKIT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
+	# SCIPY_ARRAY_API=1 lets scikit-learn's array-API estimator check run instead of skipping.
+	# A missing peer (torch, onnx, Chromium, mpiexec, Dask) fails the run with what to
+	# install; MLPKIT_SKIP_MISSING=1 turns those failures into skips.
+	SCIPY_ARRAY_API=1 $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

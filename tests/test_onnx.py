@@ -8,8 +8,10 @@ import pytest
 import mlpkit
 from mlpkit.autoencoder import Autoencoder
 
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
+from .conftest import require
+
+onnx = require("onnx", "pip install 'mlpkit[onnx]'")
+ort = require("onnxruntime", "pip install 'mlpkit[onnx]'")
 
 from mlpkit.onnx import export  # noqa: E402
 

@@ -10,6 +10,8 @@ import pytest
 
 from mlpkit import optimizers as O
 
+from .conftest import require
+
 
 def run(opt, p0, grads):
     p = np.array(p0, dtype=np.float64)
@@ -145,7 +147,7 @@ CONFIGS = [
     ("cls", "config"), CONFIGS, ids=[f"{c.__name__}-{i}" for i, (c, _) in enumerate(CONFIGS)]
 )
 def test_trajectory_matches_pytorch_step_for_step(cls, config):
-    torch = pytest.importorskip("torch")
+    torch = require("torch", "pip install torch==2.13.0 (CPU)")
     rng = np.random.default_rng(0)
     shapes = [(4, 3), (3,)]
     params = [rng.normal(size=s) for s in shapes]

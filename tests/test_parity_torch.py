@@ -9,9 +9,9 @@ import pytest
 
 import mlpkit
 
-from .conftest import make_mlp
+from .conftest import make_mlp, require
 
-torch = pytest.importorskip("torch")
+torch = require("torch", "pip install torch==2.13.0 (CPU)")
 F = torch.nn.functional
 
 TORCH_ACT = {
