@@ -25,7 +25,7 @@ def run(code: str, blocked: set[str]) -> subprocess.CompletedProcess:
 
 def test_import_mlpkit_needs_numpy_only():
     done = run(
-        "import mlpkit, mlpkit.distributed, sys; heavy = {'tqdm', 'matplotlib', 'sklearn', 'scipy', 'onnx', 'torch', 'playwright', 'mpi4py'};"
+        "import mlpkit, mlpkit.distributed, mlpkit.sources, sys; heavy = {'tqdm', 'matplotlib', 'sklearn', 'scipy', 'onnx', 'torch', 'playwright', 'mpi4py', 'dask', 'distributed'};"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))",
         {
             "tqdm",
@@ -37,6 +37,8 @@ def test_import_mlpkit_needs_numpy_only():
             "torch",
             "playwright",
             "mpi4py",
+            "dask",
+            "distributed",
         },
     )
     assert done.returncode == 0, done.stderr
