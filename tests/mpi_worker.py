@@ -21,6 +21,11 @@ OPTIMIZERS = {
 }
 
 
+def max_difference(ours, theirs):
+    """The largest entry-wise difference between two lists of arrays."""
+    return max(float(np.abs(p - q).max()) for p, q in zip(ours, theirs, strict=True))
+
+
 def data(n=53):
     rng = np.random.default_rng(0)
     return rng.normal(size=(n, 4)), rng.integers(0, 3, n)
@@ -59,10 +64,7 @@ def equivalence(dp):
             h = ours.fit(x, y, optimizer=make(), callbacks=[prints], strategy=dp, **settings)
             g = single.fit(x, y, optimizer=make(), **settings)
             out[f"{name}-{dtype}"] = {
-                "weights": max(
-                    float(np.abs(p - q).max())
-                    for p, q in zip(ours.get_weights(), single.get_weights(), strict=True)
-                ),
+                "weights": max_difference(ours.get_weights(), single.get_weights()),
                 "loss": max(abs(a - b) for a, b in zip(h["loss"], g["loss"], strict=True)),
                 "val_loss": max(
                     abs(a - b) for a, b in zip(h["val_loss"], g["val_loss"], strict=True)
@@ -89,10 +91,7 @@ def equivalence(dp):
         strategy=dp,
     )
     single.fit(x, y, optimizer=O.SGD(lr=1.0), epochs=1, batch_size=None, shuffle=False, verbose=0)
-    out["gradient"] = max(
-        float(np.abs(p - q).max())
-        for p, q in zip(ours.get_weights(), single.get_weights(), strict=True)
-    )
+    out["gradient"] = max_difference(ours.get_weights(), single.get_weights())
     # early stopping decides from the reduced values: the same epoch everywhere
     stop = mlpkit.EarlyStopping("val_loss", patience=1, min_delta=1.0, verbose=0)
     build().fit(x, y, epochs=20, validation_split=0.3, callbacks=[stop], verbose=0, strategy=dp)
@@ -132,10 +131,7 @@ def sharded(dp):
         strategy=dp,
     )
     return {
-        "weights": max(
-            float(np.abs(p - q).max())
-            for p, q in zip(ours.get_weights(), single.get_weights(), strict=True)
-        ),
+        "weights": max_difference(ours.get_weights(), single.get_weights()),
         "identical_every_epoch": all(prints.identical),
         "steps": shuffled.steps_trained,
     }
@@ -199,18 +195,14 @@ def scikit_learn(dp):
             x, y
         )
         single = MLPClassifier((6,), solver=solver, max_iter=15, random_state=0).fit(x, y)
-        out[solver] = max(
-            float(np.abs(p - q).max()) for p, q in zip(ours.coefs_, single.coefs_, strict=True)
-        )
+        out[solver] = max_difference(ours.coefs_, single.coefs_)
     ours = MLPRegressor(
         hidden_layer_sizes=(5,), solver="lbfgs", max_iter=15, random_state=0, strategy=dp
     ).fit(x, x[:, 0])
     single = MLPRegressor(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=15, random_state=0).fit(
         x, x[:, 0]
     )
-    out["lbfgs_regressor"] = max(
-        float(np.abs(p - q).max()) for p, q in zip(ours.coefs_, single.coefs_, strict=True)
-    )
+    out["lbfgs_regressor"] = max_difference(ours.coefs_, single.coefs_)
     return out
 
 

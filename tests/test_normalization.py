@@ -18,6 +18,15 @@ def _torch():
     return require("torch", "pip install torch==2.13.0 (CPU)")
 
 
+def _same_random_affine(torch, ours, theirs, rng):
+    """The same random γ, β in our layer and in PyTorch's (its weight and bias)."""
+    gamma, beta = rng.uniform(0.5, 2, ours.num_features), rng.normal(size=ours.num_features)
+    ours.gamma[...], ours.beta[...] = gamma, beta
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(gamma))
+        theirs.bias.copy_(torch.tensor(beta))
+
+
 def _layer_check(layer, x, training, rng):
     """Finite differences of L = Σ R ⊙ layer(x) against backward, for x, γ and β."""
     r = rng.normal(size=x.shape)
@@ -88,11 +97,7 @@ def test_batchnorm_matches_pytorch_in_both_modes(affine, rng):
     ours.build(d, rng, np.dtype("float64"))
     theirs = torch.nn.BatchNorm1d(d, momentum=0.3, eps=1e-3, affine=affine).double()
     if affine:
-        gamma, beta = rng.uniform(0.5, 2, d), rng.normal(size=d)
-        ours.gamma[...], ours.beta[...] = gamma, beta
-        with torch.no_grad():
-            theirs.weight.copy_(torch.tensor(gamma))
-            theirs.bias.copy_(torch.tensor(beta))
+        _same_random_affine(torch, ours, theirs, rng)
     for step in range(3):  # training: batch statistics, running estimates moved
         x, dy = rng.normal(size=(6, d)) * 2 + step, rng.normal(size=(6, d))
         tx = torch.tensor(x, requires_grad=True)
@@ -123,11 +128,7 @@ def test_layernorm_matches_pytorch(affine, rng):
     ours.build(d, rng, np.dtype("float64"))
     theirs = torch.nn.LayerNorm(d, eps=1e-4, elementwise_affine=affine).double()
     if affine:
-        gamma, beta = rng.uniform(0.5, 2, d), rng.normal(size=d)
-        ours.gamma[...], ours.beta[...] = gamma, beta
-        with torch.no_grad():
-            theirs.weight.copy_(torch.tensor(gamma))
-            theirs.bias.copy_(torch.tensor(beta))
+        _same_random_affine(torch, ours, theirs, rng)
     x, dy = rng.normal(size=(7, d)) * 3, rng.normal(size=(7, d))
     tx = torch.tensor(x, requires_grad=True)
     out = theirs(tx)

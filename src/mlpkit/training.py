@@ -286,6 +286,9 @@ def _progress_callback(verbose: int) -> Callback | None:
 def _validation(model: Any, head: Any, validation_data: Any) -> tuple[Any, ...]:
     if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
         raise ValueError("validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight)")
+    if is_dask(validation_data[0]):  # read block by block at each evaluation
+        wv = validation_data[2] if len(validation_data) == 3 else None
+        return _dask_rows(model, head, *validation_data[:2], wv, "X_val"), None, None
     xv = model.check_input(validation_data[0], "X_val")
     tv = head.prepare_targets(validation_data[1], model.n_outputs, model.dtype, xv.shape[0])
     wv = validation_data[2] if len(validation_data) == 3 else None
@@ -340,17 +343,21 @@ def fit(
     if dist is not None:
         dist.start(model)  # rank 0's parameters, optimizer state and generator everywhere
 
-    def prepare() -> tuple[Any, ...]:
-        if is_dask(x):
-            return _prepare_streamed()
-        xa = model.check_input(x)
+    def settings() -> tuple[Any, ...]:
+        """This call's head, optimizer and metrics (the defaults announced)."""
         if loss is None and model.loss is None:
             _note(f"no loss given; using {model.head().loss.name} for a "
                   f"{model.output_activation} output layer", verbose)  # fmt: skip
         head = model.head(loss)
         opt = _resolve_optimizer(model, optimizer, verbose)
         metric_names = list(metrics) if metrics is not None else list(model.metrics)
-        metric_objs = [metrics_mod.get(m) for m in metric_names]
+        return head, opt, metric_names, [metrics_mod.get(m) for m in metric_names]
+
+    def prepare() -> tuple[Any, ...]:
+        if is_dask(x):
+            return _prepare_streamed()
+        xa = model.check_input(x)
+        head, opt, metric_names, metric_objs = settings()
         n_out, dtype = model.n_outputs, model.dtype
         t = head.prepare_targets(y, n_out, dtype, xa.shape[0])
         w = _sample_weights(t, head.loss, n_out, sample_weight, class_weight, dtype)
@@ -380,19 +387,9 @@ def fit(
         for given, name, instead in refused:
             if given:
                 raise ValueError(f"{name} is not supported with a Dask X yet: {instead}")
-        head = model.head(loss)
-        opt = _resolve_optimizer(model, optimizer, verbose)
-        metric_names = list(metrics) if metrics is not None else list(model.metrics)
+        head, opt, metric_names, metric_objs = settings()
         source = _dask_rows(model, head, x, y, sample_weight, "X")
-        val = None
-        if validation_data is not None:
-            if is_dask(validation_data[0]):
-                wv = validation_data[2] if len(validation_data) == 3 else None
-                rows = _dask_rows(model, head, validation_data[0], validation_data[1], wv, "X_val")
-                val = (rows, None, None)
-            else:
-                val = _validation(model, head, validation_data)
-        metric_objs = [metrics_mod.get(m) for m in metric_names]
+        val = None if validation_data is None else _validation(model, head, validation_data)
         return None, head, opt, metric_names, metric_objs, None, None, val, source
 
     # under MPI a data problem on any rank is raised, the same, on every rank
@@ -509,10 +506,8 @@ class _EpochLoop:
         self.ts = np.empty_like(t) if shuffle else t
         self.ws = (np.empty_like(w) if shuffle else w) if w is not None else None
         self.preds = np.empty((self.n, model.n_outputs), model.dtype) if metric_objs else None
-        self.seen = None
-        if source is not None and metric_objs:  # targets as the stream delivers them
-            sample = source.block(0)[1]
-            self.seen = np.empty((self.n, *sample.shape[1:]), sample.dtype)
+        #: a streamed epoch's targets as they came (for the metrics), made at the first batch
+        self.seen: np.ndarray | None = None
 
     def _reshuffle(self) -> None:
         self.order = order = self.rng.permutation(self.n)
@@ -556,7 +551,7 @@ class _EpochLoop:
         begin_hooks, loss_hooks, end_hooks = (
             cbs.hooks(h) for h in ("on_batch_begin", "on_batch_loss", "on_batch_end")
         )
-        ts, seen = self.ts, self.seen  # seen: a streamed epoch's targets, as they came
+        ts, streamed = self.ts, self.source is not None and preds is not None
         total, hi = 0.0, 0
         for b, (xb, tb, wb) in enumerate(self._batches()):
             lo = hi
@@ -578,12 +573,14 @@ class _EpochLoop:
             total += value * (hi - lo)
             if preds is not None:  # the epoch's predictions, as made, for the metrics
                 preds[lo:hi] = head.outputs(z)
-                if seen is not None:
-                    seen[lo:hi] = tb
+                if streamed:
+                    if self.seen is None:
+                        self.seen = np.empty((self.n, *tb.shape[1:]), tb.dtype)
+                    self.seen[lo:hi] = tb
             for hook in end_hooks:
                 hook(b, {"loss": total / hi, "size": hi - lo})
         logs = {"loss": total / n}
-        targets = ts if seen is None else seen
+        targets = self.seen if streamed else ts
         for m in self.metric_objs:  # (a halted epoch's predictions are incomplete)
             logs[m.name] = math.nan if state.halt else m(preds, targets, head.activation.name)
         return logs
