@@ -116,6 +116,13 @@ def _collect(model: Any) -> tuple[dict[str, Any], list[tuple[str, np.ndarray]]]:
     return header, arrays
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def save(model: Any, path: str | os.PathLike[str]) -> Path:
     """Write a Sequential or an Autoencoder to ``path`` atomically; returns the path."""
     network, extra = model, None
@@ -177,6 +184,7 @@ def write(
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it, not mkstemp's 0600
         with os.fdopen(fd, "wb") as f:
             f.write(head)
             for chunk in chunks:

@@ -125,19 +125,32 @@ def compare_with_pca(
     n_neighbors: int = 10,
     max_points: int = 2000,
     seed: int = 0,
+    scale: np.ndarray | None = None,
 ) -> dict[str, dict[str, float]]:
     """Reconstruction MSE, trustworthiness and kNN preservation of the autoencoder and
     of PCA with as many components as the bottleneck, on X (PCA is fitted on X).
-    Neighbourhood measures use at most ``max_points`` rows (a seeded subsample)."""
+    Neighbourhood measures use at most ``max_points`` rows (a seeded subsample).
+    scale : (d,) or a number — X's columns were divided by it (standardised, say): the
+    MSE is then reported in the data's own units, ((x̂ − x) · scale)² averaged."""
     xa = np.asarray(x, dtype=np.float64)
     pca = PCA(autoencoder.latent_dim).fit(xa)
     rows = np.arange(len(xa))
     if len(xa) > max_points:
         rows = np.sort(np.random.default_rng(seed).choice(len(xa), max_points, replace=False))
+    units = (
+        np.ones(xa.shape[1])
+        if scale is None
+        else np.broadcast_to(np.asarray(scale, float), xa.shape[1:])
+    )
+
+    def error(reconstruction: np.ndarray) -> np.ndarray:
+        diff = (np.asarray(reconstruction, dtype=np.float64) - xa) * units
+        return np.mean(diff * diff, axis=1)
+
     result = {}
     for name, codes, err in (
-        ("autoencoder", autoencoder.encode(xa[rows]), autoencoder.reconstruction_error(xa)),
-        ("pca", pca.transform(xa[rows]), pca.reconstruction_error(xa)),
+        ("autoencoder", autoencoder.encode(xa[rows]), error(autoencoder.reconstruct(xa))),
+        ("pca", pca.transform(xa[rows]), error(pca.inverse_transform(pca.transform(xa)))),
     ):
         result[name] = {
             "reconstruction_mse": float(np.mean(err)),

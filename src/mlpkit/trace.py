@@ -70,6 +70,8 @@ class Trace:
     target: np.ndarray
     losses: np.ndarray  # per example (n,)
     loss_name: str
+    #: how to show each example's target (a class name, say) instead of its encoding
+    target_labels: list[str] | None = None
 
     @property
     def loss(self) -> float:
@@ -87,7 +89,15 @@ class Trace:
         return out
 
     # -- rendering ----------------------------------------------------------------
-    def _forward_rows(self, digits: int, max_units: int) -> tuple[list[str], list[list[str]]]:
+    def _x_cell(self, i: int, max_inputs: int | None) -> str:
+        """Row i's inputs, the first ``max_inputs`` of them (all when None)."""
+        x = self.x[i] if max_inputs is None else self.x[i, :max_inputs]
+        more = ", …" if len(x) < self.x.shape[1] else ""
+        return "(" + ", ".join(f"{v:g}" for v in x) + more + ")"
+
+    def _forward_rows(
+        self, digits: int, max_units: int, max_inputs: int | None = None
+    ) -> tuple[list[str], list[list[str]]]:
         f = f"{{:.{digits}f}}"
         header = ["x"]
         last = len(self.layers) - 1
@@ -101,7 +111,7 @@ class Trace:
         header += ["target", f"loss ({self.loss_name})"]
         rows = []
         for i in range(self.x.shape[0]):
-            row = ["(" + ", ".join(f"{v:g}" for v in self.x[i]) + ")"]
+            row = [self._x_cell(i, max_inputs)]
             for lt in self.layers:
                 k = lt.h.shape[1]
                 for u in range(min(k, max_units)):
@@ -109,20 +119,24 @@ class Trace:
                     row.append(h if lt.s is None else f"{lt.symbol}({f.format(lt.s[i, u])}) = {h}")
                 if k > max_units:
                     row.append("…")
-            tgt = self.target[i]
-            row.append(", ".join(f"{v:g}" for v in np.atleast_1d(tgt)))
+            if self.target_labels is not None:
+                row.append(str(self.target_labels[i]))
+            else:
+                row.append(", ".join(f"{v:g}" for v in np.atleast_1d(self.target[i])))
             row.append(f.format(self.losses[i]))
             rows.append(row)
         return header, rows
 
-    def _backward_rows(self, digits: int, max_units: int) -> tuple[list[str], list[list[str]]]:
+    def _backward_rows(
+        self, digits: int, max_units: int, max_inputs: int | None = None
+    ) -> tuple[list[str], list[list[str]]]:
         f = f"{{:.{digits}f}}"
         header = ["x"] + [
             f"δ{lt.index} = ∂l/∂s{lt.index}" for lt in self.layers if lt.s is not None
         ]
         rows = []
         for i in range(self.x.shape[0]):
-            row = ["(" + ", ".join(f"{v:g}" for v in self.x[i]) + ")"]
+            row = [self._x_cell(i, max_inputs)]
             for lt in self.layers:
                 if lt.s is None:
                     continue
@@ -133,9 +147,13 @@ class Trace:
             rows.append(row)
         return header, rows
 
-    def _gradient_lines(self, digits: int) -> list[str]:
+    def _gradient_lines(self, digits: int, max_inputs: int | None = None) -> list[str]:
         lines = []
-        with np.printoptions(precision=digits, suppress=True, linewidth=100):
+        # wide layers are shown by their first and last rows and columns
+        edge = 3 if max_inputs is None else max(1, max_inputs // 2)
+        with np.printoptions(
+            precision=digits, suppress=True, linewidth=100, edgeitems=edge, threshold=400
+        ):
             for lt in self.layers:
                 w, b = lt.param_symbols
                 if lt.dW is not None:
@@ -145,30 +163,69 @@ class Trace:
                         lines.append(f"∂L/∂{b}{lt.index} = {lt.db}")
         return lines
 
-    def to_text(self, digits: int = 3, max_units: int = 8) -> str:
-        """Aligned plain-text tables: forward, backward δ, then the gradients."""
+    def to_text(self, digits: int = 3, max_units: int = 8, max_inputs: int | None = None) -> str:
+        """Aligned plain-text tables: forward, backward δ, then the gradients. At most
+        ``max_units`` units per layer and ``max_inputs`` inputs (None: all) are shown."""
         parts = []
         for title, (header, rows) in (
-            ("forward", self._forward_rows(digits, max_units)),
-            ("backward", self._backward_rows(digits, max_units)),
+            ("forward", self._forward_rows(digits, max_units, max_inputs)),
+            ("backward", self._backward_rows(digits, max_units, max_inputs)),
         ):
             parts.append(f"{title}:\n" + _aligned([header, ["-" * len(h) for h in header], *rows]))
-        gradients = "\n".join(self._gradient_lines(digits))
+        gradients = "\n".join(self._gradient_lines(digits, max_inputs))
         parts.append(f"mean loss L = {self.loss:.{digits + 3}f}\n{gradients}")
         return "\n\n".join(parts)
 
-    def to_markdown(self, digits: int = 3, max_units: int = 8) -> str:
+    def to_markdown(
+        self, digits: int = 3, max_units: int = 8, max_inputs: int | None = None
+    ) -> str:
         """GitHub-flavoured Markdown tables (forward and backward) plus the gradients."""
         parts = []
         for header, rows in (
-            self._forward_rows(digits, max_units),
-            self._backward_rows(digits, max_units),
+            self._forward_rows(digits, max_units, max_inputs),
+            self._backward_rows(digits, max_units, max_inputs),
         ):
             lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
             lines += ["| " + " | ".join(r) + " |" for r in rows]
             parts.append("\n".join(lines))
-        gradients = "\n".join(self._gradient_lines(digits))
+        gradients = "\n".join(self._gradient_lines(digits, max_inputs))
         parts.append(f"Mean loss L = {self.loss:.{digits + 3}f}\n\n```\n{gradients}\n```")
+        return "\n\n".join(parts)
+
+    def to_lines(self, digits: int = 3, max_units: int = 8, max_inputs: int | None = None) -> str:
+        """One line per quantity instead of one column per unit: readable for wide
+        networks. Each example: x, then s and h of every layer, the output, target and
+        loss; then δ of every layer (last first, as backpropagation computes them); then
+        the gradients of the mean loss."""
+
+        def vector(v: np.ndarray, limit: int | None) -> str:
+            shown = v if limit is None else v[:limit]
+            more = f", … ({len(v)} in all)" if len(shown) < len(v) else ""
+            return "[" + ", ".join(f"{a:.{digits}f}" for a in shown) + more + "]"
+
+        parts = []
+        for i in range(self.x.shape[0]):
+            target = (
+                str(self.target_labels[i])
+                if self.target_labels is not None
+                else ", ".join(f"{v:g}" for v in np.atleast_1d(self.target[i]))
+            )
+            lines = [] if self.x.shape[0] == 1 else [f"example {i}"]
+            lines += ["forward:", f"  x   = {vector(self.x[i], max_inputs)}"]
+            for lt in self.layers:
+                if lt.s is not None:
+                    lines.append(f"  s{lt.index}  = {vector(lt.s[i], max_units)}   {lt.label}")
+                lines.append(f"  h{lt.index}  = {vector(lt.h[i], max_units)}")
+            lines.append(f"  target {target}; loss ({self.loss_name}) {self.losses[i]:.{digits}f}")
+            lines.append("backward:")
+            for lt in reversed(self.layers):
+                if lt.s is not None:
+                    lines.append(
+                        f"  δ{lt.index} = ∂l/∂s{lt.index} = {vector(lt.delta[i], max_units)}"
+                    )
+            parts.append("\n".join(lines))
+        gradients = "\n".join(self._gradient_lines(digits, max_inputs))
+        parts.append(f"mean loss L = {self.loss:.{digits + 3}f}\n{gradients}")
         return "\n\n".join(parts)
 
     def __str__(self) -> str:

@@ -67,6 +67,8 @@ def page_data(
     image_shape: tuple[int, int] | None = None,
     value_range: tuple[float, float] | None = None,
     title: str = "mlpkit latent-space explorer",
+    units: tuple[np.ndarray, np.ndarray] | None = None,
+    feature_names: list[str] | None = None,
 ) -> dict[str, Any]:
     """Everything the page embeds, as a JSON-ready dict (see :func:`write_html`)."""
     d, k = autoencoder.input_dim, autoencoder.latent_dim
@@ -88,14 +90,24 @@ def page_data(
         lo, hi = autoencoder.latent_range
     else:
         lo, hi = np.full(k, -3.0), np.full(k, 3.0)
+    offset = scale = None
+    if units is not None:
+        offset = np.broadcast_to(np.asarray(units[0], dtype=np.float64), (d,))
+        scale = np.broadcast_to(np.asarray(units[1], dtype=np.float64), (d,))
+    if feature_names is not None and len(feature_names) != d:
+        raise ValueError(f"{len(feature_names)} feature names for {d} outputs")
     pad = 0.05 * np.maximum(hi - lo, 1e-3)  # a little room beyond the observed codes
     ranges = [[float(a), float(b)] for a, b in zip(lo - pad, hi + pad, strict=True)]
     if value_range is None:
         if image_shape is not None or autoencoder.network.output_activation == "sigmoid":
             value_range = (0.0, 1.0)
+            if scale is not None:  # [0, 1] in the data's units
+                ends = np.array([offset, offset + scale])
+                value_range = (float(ends.min()), float(ends.max()))
         else:
             grid = np.random.default_rng(0).uniform(lo, hi, size=(256, k)).astype(np.float32)
             ref = samples if samples is not None else autoencoder.decode(grid)
+            ref = ref if scale is None else ref * scale + offset
             value_range = (float(min(0.0, ref.min())), float(max(0.0, ref.max())))
     data: dict[str, Any] = {
         "title": title,
@@ -106,6 +118,9 @@ def page_data(
         "ranges": ranges,
         "layers": _decoder_layers(autoencoder),
         "samples": None,
+        # decoded values are shown as value * scale + offset: the data's own units
+        "units": None if units is None else {"offset": offset.tolist(), "scale": scale.tolist()},
+        "feature_names": None if feature_names is None else [str(f) for f in feature_names],
     }
     if codes is not None:
         data["samples"] = {
@@ -126,16 +141,24 @@ def write_html(
     image_shape: tuple[int, int] | None = None,
     value_range: tuple[float, float] | None = None,
     title: str = "mlpkit latent-space explorer",
+    units: tuple[np.ndarray, np.ndarray] | None = None,
+    feature_names: list[str] | None = None,
 ) -> Path:
     """Write the explorer page for ``autoencoder`` to ``path``; returns the path.
 
     samples : (n, input_dim) inputs for the gallery and the latent map (keep n to a few
         hundred: they are embedded in the page). labels : (n,) for colours and captions.
     image_shape : (height, width) to draw outputs as greyscale images; None draws bars.
-    value_range : output values mapped to black..white (default (0, 1) for images).
+    value_range : output values mapped to black..white (default (0, 1) for images; in
+        the data's units when ``units`` is given).
+    units : (offset, scale), each (input_dim,) or a number — the autoencoder's inputs were
+        (data − offset) / scale: decoded values are shown as value · scale + offset.
+    feature_names : (input_dim,) labels for the bars.
     Sliders span the codes of ``samples`` (else the last training data's codes) plus 5%.
     """
-    data = page_data(autoencoder, samples, labels, image_shape, value_range, title)
+    data = page_data(
+        autoencoder, samples, labels, image_shape, value_range, title, units, feature_names
+    )
     blob = json.dumps(data, separators=(",", ":"), allow_nan=False)
     blob = blob.replace("<", "\\u003c")  # nothing in the data can close the <script> tag
     template = resources.files(__name__).joinpath("page.html").read_text(encoding="utf-8")

@@ -1,0 +1,5 @@
+"""``python -m mlpkit.cli``: the ``mlpkit`` command."""
+
+from . import main
+
+main()
