@@ -1,4 +1,4 @@
-"""Seed 000, Problem 1: N samples with k1 features through a layer with k2 outputs.
+"""The worksheet, Problem 1: N samples with k1 features through a layer with k2 outputs.
 
     X: (N, k1)   W: (k1, k2)   b: (k2,)   Y = X W + b: (N, k2)
 

@@ -1,4 +1,4 @@
-"""Seed 000, Problem 2: sigmoid vs tanh vs ReLU — which trains deep networks?
+"""The worksheet, Problem 2: sigmoid vs tanh vs ReLU — which trains deep networks?
 
 In a 10-layer network the gradient that reaches the first layer is a product of one
 activation derivative per layer. σ'(z) ≤ 1/4, so with sigmoid it shrinks roughly 4×

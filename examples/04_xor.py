@@ -1,4 +1,4 @@
-"""Seed 001's XOR network: its forward table, its converged ReLU weights, and XOR
+"""Chapter 1's XOR network: its forward table, its converged ReLU weights, and XOR
 learned from a random start.
 
 * The table (h = 0.731/0.119/…, y = 0.743/0.183/0.743/0.334) comes from sigmoid units
@@ -33,7 +33,7 @@ def main() -> None:
             np.array([-2.0]),
         ]
     )
-    print("Seed 001's table, reproduced (sigmoid units, biases -2/-4, output 5/-5/-2):")
+    print("Chapter 1's table, reproduced (sigmoid units, biases -2/-4, output 5/-5/-2):")
     print(mlpkit.trace(table_net, x, y, loss="squared").to_text().split("\n\nbackward")[0])
 
     printed = mlpkit.Sequential([Dense(2, 2, "relu"), Dense(2, 1, "relu")], dtype="float64")

@@ -1,4 +1,4 @@
-"""Seed 001: "too many epochs will lead to poor generalization outside of the training
+"""Chapter 1 of the notes: "too many epochs will lead to poor generalization outside of the training
 set". A big network on 40 noisy points: the training loss keeps falling while the
 validation loss turns back up; EarlyStopping stops there and restores the best weights.
 """

@@ -1,4 +1,4 @@
-"""Seed 003: "stacking more hidden layers often reduces the number of neurons required
+"""The optimisation slides: "stacking more hidden layers often reduces the number of neurons required
 to represent a given function". A wiggly function, sin(4x)·sin(9x) on [−1, 1], fitted by
 networks with about the same number of parameters: one wide hidden layer against
 two and three narrower ones.

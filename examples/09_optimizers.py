@@ -1,4 +1,4 @@
-"""SGD, momentum, RMSprop and Adam on one problem (seed 003's optimisation slides).
+"""SGD, momentum, RMSprop and Adam on one problem (the optimisation slides' optimisation slides).
 
 The same 2-32-32-3 tanh network, the same initial weights and the same mini-batches
 (three interleaved spirals), trained with each optimizer; the loss curves are saved
@@ -16,7 +16,9 @@ from mlpkit.plots import loss_curves
 
 OPTIMIZERS = {
     "SGD": lambda: optimizers.SGD(lr=0.1),
-    "Momentum (seed 003's EMA, beta 0.9)": lambda: optimizers.Momentum(lr=0.5, beta=0.9),
+    "Momentum (the optimisation slides' EMA, beta 0.9)": lambda: optimizers.Momentum(
+        lr=0.5, beta=0.9
+    ),
     "RMSprop": lambda: optimizers.RMSprop(lr=0.003),
     "Adam": lambda: optimizers.Adam(lr=0.01),
 }

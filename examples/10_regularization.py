@@ -1,4 +1,4 @@
-"""Seed 004: L2 regularisation, R(W) = ½‖W‖², gives the update W ← W − η(∇W + αW);
+"""The backpropagation handout: L2 regularisation, R(W) = ½‖W‖², gives the update W ← W − η(∇W + αW);
 L1 pushes weights to exactly zero. On a small noisy problem a stronger α shrinks the
 weights and, up to a point, lowers the validation error.
 """

@@ -1,4 +1,4 @@
-"""Seed 000, "further explorations": weight initialisation against exploding and
+"""The worksheet, "further explorations": weight initialisation against exploding and
 vanishing gradients. All-zero weights leave every hidden unit identical forever (the
 symmetry is never broken); weights drawn far too large make activations and gradients
 explode through a deep net; Glorot (tanh) and He (ReLU) keep them at a steady scale.

@@ -1,4 +1,4 @@
-"""Seed 004: the softmax Jacobian is ∂ŷ/∂z = diag(ŷ) − ŷŷᵀ. Checked against central
+"""The backpropagation handout: the softmax Jacobian is ∂ŷ/∂z = diag(ŷ) − ŷŷᵀ. Checked against central
 differences, and the fused gradient of softmax + cross-entropy, ŷ − y, against the
 chain rule through that Jacobian.
 """

@@ -1,4 +1,4 @@
-"""Seed 000, section 3: an autoencoder with a 2-D bottleneck on the 8×8 digits, its
+"""The worksheet, section 3: an autoencoder with a 2-D bottleneck on the 8×8 digits, its
 latent scatter, a traversal of the bottleneck, the comparison with PCA-2, and the
 latent-space explorer page (open explorer_digits.html in a browser).
 """

@@ -1,4 +1,4 @@
-"""Seed 000's demo on MNIST: an autoencoder with a 2-D bottleneck, its latent scatter,
+"""The worksheet's demo on MNIST: an autoencoder with a 2-D bottleneck, its latent scatter,
 a traversal grid, the comparison with PCA-2, and the latent-space explorer page.
 
 Needs the MNIST IDX files: pass --data FOLDER, or set MLPKIT_DATA, or add --download.

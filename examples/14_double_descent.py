@@ -1,4 +1,4 @@
-"""Seed 003: deep double descent. Test error against the width of a one-hidden-layer
+"""The optimisation slides: deep double descent. Test error against the width of a one-hidden-layer
 network on a small noisy regression task, trained without regularisation: it falls,
 rises near the interpolation threshold (about as many hidden units as training
 points), then falls again as the network grows further. The bump is stochastic and

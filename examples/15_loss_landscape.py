@@ -1,4 +1,4 @@
-"""Seed 003's figure: the loss landscape in two random directions around a trained
+"""The optimisation slides' figure: the loss landscape in two random directions around a trained
 optimum (Li et al. 2018, with filter-normalised directions: each direction is scaled,
 layer by layer, to the norm of that layer's weights).
 """

@@ -13,7 +13,7 @@ from mlpkit import activations as A
 
 from .conftest import ACTIVATIONS, HIDDEN_ACTIVATIONS, numeric_derivative
 
-REFERENCE = {  # independent scalar formulas, straight from the seeds and papers
+REFERENCE = {  # independent scalar formulas, straight from the lecture notes and papers
     "identity": lambda z: z,
     "sigmoid": lambda z: 1 / (1 + math.exp(-z)),
     "tanh": math.tanh,
@@ -54,7 +54,7 @@ def test_derivative_matches_finite_differences(name, rng):
 
 
 def test_softmax_vjp_is_the_jacobian_product(rng):
-    """Seed 004: ∂ŷ/∂z = diag(ŷ) − ŷŷᵀ; vjp must equal dA @ J for every row."""
+    """The backpropagation handout: ∂ŷ/∂z = diag(ŷ) − ŷŷᵀ; vjp must equal dA @ J for every row."""
     sm = A.Softmax()
     z = rng.normal(size=(5, 4))
     a = sm.forward(z)
@@ -105,7 +105,7 @@ def test_float32_is_not_upcast(name, rng):
 
 
 def test_relu_derivative_is_zero_at_zero_like_pytorch():
-    """Seed 004 writes f(z) ⊘ f(z), undefined at z ≤ 0; the convention is 1[z > 0]."""
+    """The backpropagation handout writes f(z) ⊘ f(z), undefined at z ≤ 0; the convention is 1[z > 0]."""
     np.testing.assert_array_equal(A.ReLU().derivative(np.array([-1.0, 0.0, 2.0])), [0, 0, 1])
 
 

@@ -177,6 +177,26 @@ def test_non_image_data_is_drawn_as_bars(page, tmp_path, rng):
     assert painted > 100 and page.errors == []
 
 
+def test_bars_are_in_the_data_units_and_labelled_with_the_columns(page, tmp_path, rng):
+    x = rng.normal(size=(100, 3)).astype(np.float32)
+    ae = Autoencoder([3, 6, 2], seed=0)
+    ae.fit(x, epochs=3, verbose=0)
+    offset, scale = np.array([4000.0, 40.0, 0.5]), np.array([800.0, 5.0, 0.1])
+    names = ["body_mass_g", "bill_length_mm", "ratio"]
+    path = explorer.write_html(ae, tmp_path / "units.html", samples=x[:10], units=(offset, scale),
+                               feature_names=names)  # fmt: skip
+    tab = page(path)
+    code = [0.3, -0.4]
+    shown = tab.evaluate("z => window.mlpkit.decodeInUnits(z)", code)
+    np.testing.assert_allclose(shown, ae.decode(np.array([code]))[0] * scale + offset, rtol=1e-5)
+    data = tab.evaluate("window.mlpkit.data")
+    assert data["feature_names"] == names
+    low, high = data["value_range"]  # the bars' axis spans the data's units, not the scaled ones
+    assert low <= 0 and high > 1000 and page.errors == []
+    with pytest.raises(ValueError, match="2 feature names for 3 outputs"):
+        explorer.page_data(ae, feature_names=names[:2])
+
+
 def test_every_activation_decodes_identically(page, tmp_path, rng):
     """The page's JavaScript forward pass covers every activation mlpkit has, as Dense
     activations and as standalone activation layers."""

@@ -1,4 +1,4 @@
-"""Dense and activation layers: seed 000's Problem 1 shapes, backward by its formulas,
+"""Dense and activation layers: the worksheet's Problem 1 shapes, backward by its formulas,
 no recomputation surprises, no upcasting, the linear collapse W' = UW, dropout."""
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def test_dtype_float64_everywhere(rng):
 
 
 def test_stacked_linear_layers_collapse_to_one_map(rng):
-    """Seeds 001/003: without activations y = U(Wx) = W'x with W' = UW (here, in row
+    """Chapter 1 and the optimisation slides: without activations y = U(Wx) = W'x with W' = UW (here, in row
     form, W' = W1 W2 and b' = b1 W2 + b2)."""
     net = mlpkit.Sequential([Dense(4, 6), Dense(6, 3), Dense(3, 2)], seed=3, dtype="float64")
     W1, b1, W2, b2, W3, b3 = net.get_weights()
@@ -163,7 +163,7 @@ def test_default_initialiser_follows_the_activation():
 
 
 def test_zero_init_keeps_hidden_units_identical(rng):
-    """Seed 000's further exploration: all-zero weights never break the symmetry."""
+    """The worksheet's further exploration: all-zero weights never break the symmetry."""
     net = mlpkit.Sequential(
         [Dense(2, 4, "tanh", init="constant"), Dense(4, 1, init="constant")], seed=0
     )

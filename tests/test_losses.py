@@ -19,7 +19,7 @@ def _probs(rng, n, c):
 
 
 def test_squared_loss_is_half_sum_of_squares_averaged_over_samples():
-    """Seed 001: L = ½ Σ (t − y)²; seed 004: l = (1/N) Σ l_i."""
+    """Chapter 1 of the notes: L = ½ Σ (t − y)²; the backpropagation handout: l = (1/N) Σ l_i."""
     y = np.array([[0.743], [0.183], [0.743], [0.334]])
     t = np.array([1, 0, 1, 0])
     per = 0.5 * (t - y[:, 0]) ** 2

@@ -1,4 +1,4 @@
-"""Optimizers: first steps against their formulas worked by hand (the seeds' forms
+"""Optimizers: first steps against their formulas worked by hand (the lecture notes' forms
 included), trajectories step for step against PyTorch, state round trips, clipping."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def test_plain_sgd_is_the_seeds_update():
 
 
 def test_seed_momentum_is_an_ema_of_gradients():
-    """Seed 003: m ← βm + (1−β)g, θ ← θ − ηm, m starting at 0."""
+    """The optimisation slides: m ← βm + (1−β)g, θ ← θ − ηm, m starting at 0."""
     beta, lr = 0.9, 0.5
     m, p = 0.0, P0[0]
     want = []
@@ -72,7 +72,7 @@ def test_sgd_nesterov_and_weight_decay_by_hand():
 
 @pytest.mark.parametrize("eps_inside", [False, True])
 def test_rmsprop_by_hand(eps_inside):
-    """v ← αv + (1−α)g²; θ ← θ − η g / (√v + ε)  (seed 003: η g / √(v + ε))."""
+    """v ← αv + (1−α)g²; θ ← θ − η g / (√v + ε)  (the optimisation slides: η g / √(v + ε))."""
     alpha, lr, eps = 0.9, 0.01, 1e-3
     v, p = 0.0, P0[0]
     for g in G:

@@ -43,7 +43,7 @@ def test_trustworthiness_matches_scikit_learn(k, rng):
 
 
 def test_measures_are_one_for_isometries_and_drop_for_a_collapse(rng):
-    """Seed 000: a failed reduction puts points on a line whatever their layout."""
+    """The worksheet: a failed reduction puts points on a line whatever their layout."""
     x = rng.normal(size=(150, 3))
     rotation, _ = np.linalg.qr(rng.normal(size=(3, 3)))
     assert trustworthiness(x, 2.5 * x @ rotation, 10) == pytest.approx(1.0)

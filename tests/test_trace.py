@@ -1,6 +1,6 @@
-"""Seed 001's worked XOR examples, reproduced with their numbers, and the trace table.
+"""Chapter 1's worked XOR examples, reproduced with their numbers, and the trace table.
 
-The seed's table (all units sigmoid) is produced by hidden weights [[3, 4], [2, 3]]
+Chapter 1's table (all units sigmoid) is produced by hidden weights [[3, 4], [2, 3]]
 with biases (−2, −4) and output weights (5, −5) with bias −2. The weights printed
 beside the table, W = [[3, 4, 2], [2, 3, 4]] and U = [5, 5, 2] with ReLU, do not
 produce it: both hidden biases and u2 and u3 have the wrong sign, and the table uses
@@ -26,7 +26,7 @@ TABLE_WEIGHTS = [
     np.array([-2.0]),
 ]
 
-# Seed 001 (1.26)–(1.27), converged ReLU weights; rows of W are hidden units, last column bias.
+# Chapter 1 of the notes (1.26)–(1.27), converged ReLU weights; rows of W are hidden units, last column bias.
 W_126 = np.array([[1.52183263, 1.55282077, -1.55282077], [1.0637993, 1.0637993, 0.39200322]])
 U_127 = np.array([-1.31420497, 0.94002694, -0.36849359])
 
@@ -86,7 +86,7 @@ def test_seed_001_converged_relu_weights_compute_xor():
     x, y = xor()
     out = net.predict(x)[:, 0]
     np.testing.assert_allclose(out, y, atol=1e-6)
-    # and by the seed's own scalar equations (1.3)–(1.5)
+    # and by the chapter's own scalar equations (1.3)–(1.5)
     r = lambda v: max(v, 0.0)  # noqa: E731
     for (x1, x2), target in zip(x, y, strict=True):
         h1 = r(W_126[0, 0] * x1 + W_126[0, 1] * x2 + W_126[0, 2])

@@ -1,4 +1,4 @@
-"""The fit loop: the seeds' three batching modes, resumption, reproducibility,
+"""The fit loop: the lecture notes' three batching modes, resumption, reproducibility,
 defaults, weights, validation, metrics, progress output and the built-in callbacks."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def test_xor_is_learned_from_a_random_start_in_all_three_modes(mode, batch_size,
 
 
 def test_full_batch_step_uses_the_average_of_per_sample_gradients(rng):
-    """Seed 001: w' = w − (η/N) Σ_k ∂L(t_k)/∂w."""
+    """Chapter 1 of the notes: w' = w − (η/N) Σ_k ∂L(t_k)/∂w."""
     x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
     net = make_mlp([3, 4, 2], hidden="sigmoid", dtype="float64")
     w0 = net.get_weights()

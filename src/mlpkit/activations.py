@@ -3,7 +3,7 @@
 Every activation maps a pre-activation ``Z`` of shape ``(N, d)`` to ``A`` of the same
 shape, element-wise (softmax: row-wise). Backpropagation through it is the
 vector-Jacobian product ``dZ = vjp(Z, A, dA)``: given ``dA = dL/dA`` it returns
-``dL/dZ``. For element-wise functions that is ``dA * f'(Z)`` (seed 004:
+``dL/dZ``. For element-wise functions that is ``dA * f'(Z)`` (the backpropagation handout:
 ``dh/dz = diag(f'(z))``); for softmax it is ``dA @ (diag(a) - a aᵀ)`` per row.
 
 All functions are numerically stable for |z| up to 1e4 (and far beyond) in float32 and
@@ -115,7 +115,7 @@ class Identity(Activation):
 
 
 class Sigmoid(Activation):
-    """f(z) = 1 / (1 + e^-z);  f'(z) = f(z) (1 - f(z))  (seed 004)."""
+    """f(z) = 1 / (1 + e^-z);  f'(z) = f(z) (1 - f(z))  (the backpropagation handout)."""
 
     name = "sigmoid"
     symbol = "σ"
@@ -154,7 +154,7 @@ class Tanh(Activation):
 class ReLU(Activation):
     """f(z) = max(0, z);  f'(z) = 1 if z > 0 else 0 (0 at z = 0, as PyTorch and Keras).
 
-    Seed 004 writes the derivative as f(z) ⊘ f(z), which is 0/0 for every z ≤ 0; the
+    The backpropagation handout writes the derivative as f(z) ⊘ f(z), which is 0/0 for every z ≤ 0; the
     indicator 1[z > 0] is what it means.
     """
 
@@ -197,7 +197,7 @@ class LeakyReLU(Activation):
 
 
 class ELU(Activation):
-    """f(z) = z if z > 0 else α(e^z - 1)  (seed 003 with α = 1);  f'(z) = 1 or f(z) + α."""
+    """f(z) = z if z > 0 else α(e^z - 1)  (the optimisation slides with α = 1);  f'(z) = 1 or f(z) + α."""
 
     name = "elu"
     symbol = "elu"
@@ -341,9 +341,9 @@ class GELU(Activation):
 class Softmax(Activation):
     """Row-wise softmax(z)_k = e^{z_k - max z} / Σ_j e^{z_j - max z}.
 
-    Jacobian per row (seed 004): ∂a_k/∂z_j = a_k (δ_kj - a_j) = (diag(a) - a aᵀ)_kj,
+    Jacobian per row (the backpropagation handout): ∂a_k/∂z_j = a_k (δ_kj - a_j) = (diag(a) - a aᵀ)_kj,
     so the vector-Jacobian product is  dZ = a ⊙ (dA - Σ_j dA_j a_j).
-    Seed 004 prints the denominator as Σ_k z_i(k); it is Σ_k e^{z_i(k)}.
+    The backpropagation handout prints the denominator as Σ_k z_i(k); it is Σ_k e^{z_i(k)}.
     """
 
     name = "softmax"

@@ -1,4 +1,4 @@
-"""Autoencoders (seed 000, section 3): encoder layers narrow the input down to a
+"""Autoencoders (the worksheet, section 3): encoder layers narrow the input down to a
 bottleneck, decoder layers widen it back, and the input is its own target, so the
 bottleneck must keep what tells the samples apart. ``encode`` reads the bottleneck —
 a dimensionality reduction — and ``decode`` turns any bottleneck value back into an

@@ -32,7 +32,7 @@ __all__ = [
 
 
 def xor(repeat: int = 1, dtype: str = "float32") -> tuple[np.ndarray, np.ndarray]:
-    """The XOR truth table in seed 001's row order: X (4·repeat, 2), y (4·repeat,).
+    """The XOR truth table in Chapter 1's row order: X (4·repeat, 2), y (4·repeat,).
 
     (1,0)→1, (0,0)→0, (0,1)→1, (1,1)→0.
     """
@@ -120,7 +120,7 @@ def regression_1d(
 
 
 def one_hot(y: np.ndarray, n_classes: int | None = None, dtype: str = "float32") -> np.ndarray:
-    """Integer labels (N,) -> one-hot rows (N, C) (seed 004's output encoding)."""
+    """Integer labels (N,) -> one-hot rows (N, C) (the backpropagation handout's output encoding)."""
     labels = np.asarray(y)
     if labels.ndim != 1 or (
         labels.dtype.kind not in "iu"

@@ -1,6 +1,6 @@
 """The main job behind ``make demo``: ``python -m mlpkit.demo``.
 
-1. Seed 001's XOR network (2-2-1, sigmoid, squared loss) trained by batch gradient
+1. Chapter 1's XOR network (2-2-1, sigmoid, squared loss) trained by batch gradient
    descent from a random start, then its forward/backward trace table.
 2. An MLP classifier on the bundled 8×8 handwritten digits, with a progress bar,
    and its test accuracy.
@@ -23,7 +23,7 @@ from .datasets import load_digits, train_test_split, xor
 def run_xor(seed: int = 0, epochs: int = 5000) -> Sequential:
     x, y = xor()
     net = Sequential([Dense(2, 2, "sigmoid"), Dense(2, 1, "sigmoid")], seed=seed)
-    print("== XOR: seed 001's 2-2-1 sigmoid network, squared loss, batch gradient descent ==")
+    print("== XOR: Chapter 1's 2-2-1 sigmoid network, squared loss, batch gradient descent ==")
     started = time.perf_counter()
     history = net.fit(
         x,

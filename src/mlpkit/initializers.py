@@ -2,7 +2,7 @@
 
 A weight matrix W has shape ``(fan_in, fan_out)``. The variance-scaling schemes keep
 activations and gradients at a steady scale from layer to layer, which is what stops
-them exploding or vanishing in deep nets (seed 000, "further explorations"):
+them exploding or vanishing in deep nets (the worksheet, "further explorations"):
 
 ========================  =============================================
 glorot (Xavier) uniform    U(-l, l),  l = √(6 / (fan_in + fan_out))

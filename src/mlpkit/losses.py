@@ -2,13 +2,13 @@
 ``loss.gradient(y_pred, y_true) -> dL/dy_pred`` (same shape as y_pred).
 
 Every loss is a per-sample loss l_i averaged over the N samples,
-L = (1/N) Σ_i l_i (seed 004), so every gradient carries the 1/N. With sample weights
+L = (1/N) Σ_i l_i (the backpropagation handout), so every gradient carries the 1/N. With sample weights
 w_i it is L = (1/N) Σ_i w_i l_i (Keras's "sum over batch size" convention).
 
 ================================  ======================================  ==============
 name                              per-sample l_i                          dl_i/dŷ_i
 ================================  ======================================  ==============
-squared (seeds 001, 004)          ½ Σ_k (ŷ_k − t_k)²                      ŷ − t
+squared (Chapter 1, the handout)  ½ Σ_k (ŷ_k − t_k)²                      ŷ − t
 mse (PyTorch/Keras)               (1/d) Σ_k (ŷ_k − t_k)²                  2(ŷ − t)/d
 mae                               (1/d) Σ_k |ŷ_k − t_k|                   sign(ŷ − t)/d
 huber(δ)                          (1/d) Σ_k ρ_δ(ŷ_k − t_k)                clip(ŷ − t, ±δ)/d
@@ -17,8 +17,8 @@ cross_entropy                     −Σ_k t_k log ŷ_k                        �
 ================================  ======================================  ==============
 
 The cross-entropies also take ``from_logits=True``: then y_pred is the pre-activation z
-and the loss applies log-softmax / log-sigmoid itself, stably. (Seed 002 writes
-the cross-entropy as −Σ f_k y_k and seed 004 as −ŷᵀ log ŷ; both drop or misplace a
+and the loss applies log-softmax / log-sigmoid itself, stably. (The MLP motivation notes writes
+the cross-entropy as −Σ f_k y_k and the backpropagation handout as −ŷᵀ log ŷ; both drop or misplace a
 term: it is −Σ_k y_k log ŷ_k, which is what is implemented.)
 """
 
@@ -213,7 +213,8 @@ def _check_finite(a: np.ndarray, what: str) -> None:
 
 
 class SquaredLoss(Loss):
-    """Seeds 001/004's squared loss: l_i = ½‖ŷ_i − t_i‖², averaged over samples."""
+    """The squared loss of Chapter 1 and the backpropagation handout: l_i = ½‖ŷ_i − t_i‖²,
+    averaged over samples."""
 
     name = "squared"
 

@@ -2,7 +2,7 @@
 
 ``forward(X)`` runs every layer's forward (each caches what its backward needs);
 ``backward(dY)`` runs the chain rule from the output back to the input, layer by
-layer (seed 001's Theorem 1.5.1, seed 004's recursion), filling every parameter's
+layer (Chapter 1's Theorem 1.5.1, the backpropagation handout's recursion), filling every parameter's
 gradient; ``gradients()`` lines up with ``get_weights()``:
 ``[W1, b1, W2, b2, ...]`` with W of shape (in, out) and b of shape (out,).
 """

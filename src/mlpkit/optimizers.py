@@ -189,8 +189,8 @@ class SGD(Optimizer):
             g ← g + momentum · b  if nesterov  else  b
         p ← p − lr · g
 
-    With momentum = 0 this is the seeds' update w ← w − η ∂L/∂w. The seeds' momentum
-    m ← βm + (1−β)g (seed 003) is ``SGD(momentum=β, dampening=β)`` from the second step
+    With momentum = 0 this is the lecture notes' update w ← w − η ∂L/∂w. The lecture notes' momentum
+    m ← βm + (1−β)g (the optimisation slides) is ``SGD(momentum=β, dampening=β)`` from the second step
     on; PyTorch starts the buffer at g instead of (1−β)g, so the very first step differs.
     :class:`Momentum` follows the seed exactly, first step included.
     """
@@ -231,7 +231,7 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """The seeds' momentum (seed 003), an exponential moving average of gradients:
+    """The lecture notes' momentum (the optimisation slides), an exponential moving average of gradients:
 
     m ← β m + (1 − β) g      (m starts at 0)
     p ← p − lr · m
@@ -297,12 +297,12 @@ class RMSprop(Optimizer):
     """RMSprop (PyTorch's ``RMSprop``):
 
         g ← g + weight_decay · p
-        v ← α v + (1 − α) g²                       (the running E[g²] of seed 003)
+        v ← α v + (1 − α) g²                       (the running E[g²] of the optimisation slides)
         if centered:  ḡ ← α ḡ + (1 − α) g;  d = √(v − ḡ²) + eps   else  d = √v + eps
         if momentum:  b ← momentum · b + g / d;  p ← p − lr · b   else  p ← p − lr · g / d
 
-    Seed 003 puts ε under the root, η / √(E[g²] + ε); PyTorch and Keras add it after.
-    ``eps_inside_sqrt=True`` gives the seed's form, d = √(v + eps). The two differ only
+    The optimisation slides puts ε under the root, η / √(E[g²] + ε); PyTorch and Keras add it after.
+    ``eps_inside_sqrt=True`` gives the optimisation slides' form, d = √(v + eps). The two differ only
     while √v is comparable to eps.
     """
 
@@ -377,7 +377,7 @@ class Adam(Optimizer):
         v̂ ← v / (1 − β2^t)                          (AMSGrad: the running max of v first)
         p ← p − lr · m̂ / (√v̂ + eps)
 
-    Momentum on g plus RMSprop's scaling, with bias correction (seed 003's "combine
+    Momentum on g plus RMSprop's scaling, with bias correction (the optimisation slides' "combine
     both ideas"). The training loop's packed step runs ``_kernels.adam_``, the same
     update in 12 in-place passes (tested equal to this one).
     """

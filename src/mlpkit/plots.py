@@ -106,7 +106,7 @@ def gradient_norms(
 def activation_grid(
     names: Sequence[str] | None = None, lo: float = -4.0, hi: float = 4.0
 ) -> Figure:
-    """Every element-wise activation with its derivative (seed 000's Problem 2)."""
+    """Every element-wise activation with its derivative (the worksheet's Problem 2)."""
     names = [n for n in (names or act_mod.names()) if n != "softmax"]
     cols = 4
     rows = -(-len(names) // cols)
@@ -273,7 +273,7 @@ def decision_boundary(
 
 
 def network_diagram(model: Sequential, max_units: int = 10, title: str | None = None) -> Figure:
-    """The network drawn with what seed 000's "bad diagram" leaves out: a bias node
+    """The network drawn with what the worksheet's "bad diagram" leaves out: a bias node
     feeding every layer, and each layer's activation function named under it. Layers
     wider than ``max_units`` show their first and last units with an ellipsis."""
     from .layers import Dense

@@ -1,6 +1,6 @@
 """Measuring a dimensionality reduction, and the PCA baseline to measure it against.
 
-Seed 000: a successful reduction keeps points that were far apart far apart; a failed
+The worksheet: a successful reduction keeps points that were far apart far apart; a failed
 one squeezes them together or onto a line regardless of their original layout. Two
 neighbourhood measures capture that, both 1.0 for a perfect reduction:
 

@@ -1,8 +1,8 @@
 """Weight penalties R(W) added to the training loss, with their gradients.
 
-Seed 004 regularises with R(W) = ½‖W‖²_F, whose gradient is W, giving the update
+The backpropagation handout regularises with R(W) = ½‖W‖²_F, whose gradient is W, giving the update
 W ← W − η(∇_W l + α W). ``L2(alpha)`` is exactly that: penalty α·½Σw², gradient α·W.
-(Seed 004 also writes ½‖W‖²_F = (Σ|w|²)^½; the square root is a slip — the stated
+(The backpropagation handout also writes ½‖W‖²_F = (Σ|w|²)^½; the square root is a slip — the stated
 gradient W is the gradient of the squared norm.) Keras's ``L2(l2)`` has no ½, so
 Keras's l2 equals our alpha / 2; scikit-learn's ``alpha`` divides by the sample count.
 ``L1(alpha)`` is α·Σ|w| with sub-gradient α·sign(w).
@@ -49,7 +49,7 @@ class _Scaled(Regularizer):
 
 
 class L2(_Scaled):
-    """R(W) = α · ½ Σ w²;  ∇R = α W  (seed 004)."""
+    """R(W) = α · ½ Σ w²;  ∇R = α W  (the backpropagation handout)."""
 
     name = "l2"
 

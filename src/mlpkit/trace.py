@@ -1,8 +1,8 @@
-"""Forward/backward tables for a few examples, in the notation of the seeds.
+"""Forward/backward tables for a few examples, in the notation of the lecture notes.
 
 Forward, per layer: the pre-activation s = h_prev W + b and the activation h = f(s),
-printed as ``σ(1.000) = 0.731`` the way seed 001 tabulates its XOR network. Backward,
-per layer and example: the error term δ = ∂l/∂s (seed 001 defines δ = −(t − y) r'(s_y)
+printed as ``σ(1.000) = 0.731`` the way Chapter 1 of the notes tabulates its XOR network. Backward,
+per layer and example: the error term δ = ∂l/∂s (Chapter 1 of the notes defines δ = −(t − y) r'(s_y)
 for its output), then the weight gradients ∂L/∂W = h_prevᵀ δ / n and ∂L/∂b = Σ δ / n of
 the mean loss over the traced examples.
 

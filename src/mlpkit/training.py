@@ -1,6 +1,6 @@
 """Training: the state a model carries between ``fit`` calls, and the epoch loop.
 
-One step on a batch (Xb, Tb) of n rows (seed 004's training steps):
+One step on a batch (Xb, Tb) of n rows (the backpropagation handout's training steps):
 
     1. forward:   Z = the output layer's pre-activation for Xb (layers cache for backward)
     2. loss:      L = (1/n) Σ_i w_i l(f(z_i), t_i) + Σ_layers R(W)      (the output head)
@@ -8,7 +8,7 @@ One step on a batch (Xb, Tb) of n rows (seed 004's training steps):
     4. update:    the optimizer steps every parameter
 
 ``batch_size=1`` is stochastic gradient descent, ``batch_size=None`` batch gradient
-descent (the gradient averaged over all N, seed 001), anything else mini-batch.
+descent (the gradient averaged over all N, Chapter 1 of the notes), anything else mini-batch.
 Everything optional (progress, early stopping, checkpoints, schedules, NaN guard,
 monitors) is a callback. Besides the loop this file holds what it needs from the
 user's arguments: the validation split, sample and class weights, and ``evaluate``.

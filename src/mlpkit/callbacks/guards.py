@@ -62,7 +62,7 @@ class GradientMonitor(Callback):
     (output 0 for every sample of the batch) and the fraction of saturated sigmoid/tanh
     outputs (derivative below 1% of its maximum). Warns (GradientWarning) once when the
     smallest layer norm is below ``vanishing_ratio`` times the largest (vanishing, the
-    concern of seed 000 and seed 004's deep sigmoid nets) or any norm exceeds
+    concern of the worksheet and the backpropagation handout's deep sigmoid nets) or any norm exceeds
     ``exploding_norm``. ``self.records`` is a list of dicts, one per check.
     """
 

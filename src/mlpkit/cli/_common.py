@@ -34,9 +34,19 @@ def clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def training_options(command: Callable[..., Any]) -> Callable[..., Any]:
+def training_options(
+    command: Callable[..., Any] | None = None, *, epochs_help: str | None = None
+) -> Any:
     """The options ``train`` and ``autoencode`` share: --activation, --epochs,
-    --batch-size and --lr."""
+    --batch-size and --lr. ``epochs_help`` given: --epochs defaults to None (the command
+    chooses) and this says how."""
+    if command is None:
+        return functools.partial(training_options, epochs_help=epochs_help)
+    epochs = (
+        click.option("--epochs", type=click.IntRange(1), default=100, show_default=True)
+        if epochs_help is None
+        else click.option("--epochs", type=click.IntRange(1), default=None, help=epochs_help)
+    )
     options = [
         click.option(
             "--activation",
@@ -45,7 +55,7 @@ def training_options(command: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="hidden layers' activation",
         ),
-        click.option("--epochs", type=click.IntRange(1), default=100, show_default=True),
+        epochs,
         click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True),
         click.option(
             "--lr", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True

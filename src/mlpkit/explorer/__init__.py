@@ -1,6 +1,6 @@
 """The latent-space explorer: one self-contained HTML page per autoencoder.
 
-Seed 000 ends its autoencoder section with a demo: train on MNIST, then move the
+The worksheet ends its autoencoder section with a demo: train on MNIST, then move the
 bottleneck values and watch the decoded image change. :func:`write_html` writes that
 page for any mlpkit autoencoder — a single file holding the decoder's weights (as
 base64 little-endian float32) and a small JavaScript forward pass, with one slider per

@@ -1,10 +1,10 @@
-"""Dense: the fully connected layer of seed 000's Problem 1.
+"""Dense: the fully connected layer of the worksheet's Problem 1.
 
-Shapes follow seed 000's Problem 1: N samples with k1 features pass through a dense
+Shapes follow the worksheet's Problem 1: N samples with k1 features pass through a dense
 layer with k2 outputs as ``X (N, k1) @ W (k1, k2) + b (k2,) = Y (N, k2)``; the bias is
 broadcast over the rows.
 
-Backward through a dense layer with activation f (seed 004, "hidden layer"):
+Backward through a dense layer with activation f (the backpropagation handout, "hidden layer"):
 
     dZ = dA ⊙ f'(Z)          (the activation's vector-Jacobian product)
     dW = Xᵀ dZ               (k1, k2) — the sum over samples of h_{i}ᵀ ∇_{z_i} l
@@ -12,7 +12,7 @@ Backward through a dense layer with activation f (seed 004, "hidden layer"):
     dX = dZ Wᵀ               (N, k1) — passed on to the layer below
 
 The 1/N of the mean loss is already inside dA (the loss gradient carries it), so the
-gradients here are those of the mean loss, as in seed 001's batch update.
+gradients here are those of the mean loss, as in Chapter 1's batch update.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Dense(Layer):
 
     Parameters
     ----------
-    in_features, out_features : k1 and k2 of seed 000's Problem 1.
+    in_features, out_features : k1 and k2 of the worksheet's Problem 1.
     activation : name ("relu", "sigmoid", ...), an Activation, an activation layer, or
         None for identity (a purely linear layer).
     init : weight initialiser name or instance; default picked by the activation

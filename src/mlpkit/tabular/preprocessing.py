@@ -132,11 +132,12 @@ class Preprocessing:
         if extra:
             note(f"{table.path}: ignoring column(s) the model does not use: {', '.join(extra)}")
 
-    def transform(self, table: Table, note: Note = _quiet) -> np.ndarray:
+    def transform(self, table: Table, note: Note = _quiet, standardise: bool = True) -> np.ndarray:
         """Network inputs for every row of ``table``: X (N, width) float32. Missing cells
-        are filled with the training values (unless the policy is ``error``)."""
+        are filled with the training values (unless the policy is ``error``).
+        ``standardise=False`` leaves numeric columns in the file's units."""
         self.check_columns(table, with_target=False, note=note)
-        x, holes = self._inputs(table, note)
+        x, holes = self._inputs(table, note, standardise)
         self._note_filled(table, holes, np.arange(len(table.rows)), note)
         return x
 
@@ -182,7 +183,9 @@ class Preprocessing:
             note(f"{table.path}: filled {sum(filled.values())} missing cell(s) with the training "
                  f"median or most frequent value ({counts})")  # fmt: skip
 
-    def _inputs(self, table: Table, note: Note) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _inputs(
+        self, table: Table, note: Note, standardise: bool = True
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """X (N, width) float32 (missing cells filled) and, per column with a missing
         cell, which rows miss it (N,)."""
         n = len(table.rows)
@@ -215,7 +218,7 @@ class Preprocessing:
                             "a finite number, but the column held numbers in the training data"
                         )
                     values[i] = v
-                x[:, col] = (values - spec["mean"]) / spec["scale"]
+                x[:, col] = (values - spec["mean"]) / spec["scale"] if standardise else values
                 col += 1
             else:
                 index = {v: k for k, v in enumerate(spec["categories"])}

@@ -1,0 +1,186 @@
+"""Tables: separators, column kinds, missing cells, one-hot encoding, key columns and
+scaling — each value checked against a direct computation on the rows the test wrote."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from mlpkit.tabular import CSVError, Preprocessing, detect_separator, learn, read_csv, scan_csv
+
+from .tables import penguins, write
+
+
+@pytest.fixture
+def penguin_file(tmp_path):
+    header, rows = penguins(300, seed=3)
+    return write(tmp_path / "penguins.csv", header, rows, sep=";"), header, rows
+
+
+def notes():
+    said: list[str] = []
+    return said, said.append
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_the_separator_is_found_from_the_header(sep, tmp_path):
+    path = write(
+        tmp_path / "t.csv", ["a", "b b", "label"], [["1", "2", "x"], ["3", "4", "y, z"]], sep=sep
+    )
+    table = read_csv(path)
+    assert table.sep == sep and table.columns == ["a", "b b", "label"]
+    assert table.cells("label") == ["x", "y, z"]
+    assert detect_separator('"a;b",c,d\n') == ","  # a separator inside quotes does not count
+
+
+def test_a_bom_and_decimal_commas_in_a_semicolon_file(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffweight;size;y\n1,5;2;a\n2,25;3;b\n4;1;a\n".encode())
+    prep, x, _ = Preprocessing.fit(read_csv(path), "y")
+    assert prep.features == ["weight", "size"] and prep.columns[0]["kind"] == "numeric"
+    raw = np.array([1.5, 2.25, 4.0])
+    np.testing.assert_allclose(x[:, 0], (raw - raw.mean()) / raw.std(), rtol=1e-6)
+
+
+def test_column_kinds_fills_and_one_hot_match_a_direct_computation(penguin_file):
+    path, header, rows = penguin_file
+    said, note = notes()
+    prep, x, y = Preprocessing.fit(read_csv(path), "species", id="id", note=note)
+    assert prep.task == "classification" and prep.classes == ["Adelie", "Chinstrap", "Gentoo"]
+    kinds = {c["name"]: c["kind"] for c in prep.columns}
+    assert kinds == {"island": "categorical", "bill_length_mm": "numeric", "flipper_length_mm": "numeric",
+                     "body_mass_g": "numeric", "sex": "categorical"}  # fmt: skip
+    missing = {"", "na", "?", "n/a"}
+    labelled = [r for r in rows if r[1] != "NA"]
+    assert len(x) == len(y) == len(labelled)  # rows without a label are left out ...
+    assert any(
+        f"left out {len(rows) - len(labelled)} row(s) whose target 'species' is missing" in s
+        for s in said
+    )
+    col = 0
+    for spec in prep.columns:
+        j = header.index(spec["name"])
+        present = [r[j] for r in rows if r[j].lower() not in missing]
+        if spec["kind"] == "numeric":
+            values = np.array(present, dtype=float)
+            assert spec["fill"] == pytest.approx(np.median(values))
+            assert spec["mean"] == pytest.approx(values.mean()) and spec["scale"] == pytest.approx(
+                values.std()
+            )
+            cells = [r[j] for r in labelled]
+            expect = [(float(v) if v.lower() not in missing else spec["fill"]) for v in cells]
+            np.testing.assert_allclose(
+                x[:, col], (np.array(expect) - values.mean()) / values.std(), rtol=1e-5
+            )
+            col += 1
+        else:
+            counts = Counter(present)
+            assert spec["categories"] == sorted(counts)
+            assert spec["fill"] == max(sorted(counts), key=lambda v: counts[v])
+            cells = [r[j] if r[j].lower() not in missing else spec["fill"] for r in labelled]
+            onehot = np.array(
+                [[v == c for c in spec["categories"]] for v in cells], dtype=np.float32
+            )
+            np.testing.assert_array_equal(x[:, col : col + len(counts)], onehot)
+            col += len(counts)
+    assert col == prep.width == x.shape[1]
+    assert np.array_equal(y, [prep.classes.index(r[1]) for r in labelled])
+
+
+@pytest.mark.parametrize("spelling", ["", "NA", "n/a", "NaN", "NULL", "null", "?", " na "])
+def test_every_missing_spelling_is_missing(spelling, tmp_path):
+    path = write(
+        tmp_path / "m.csv", ["a", "y"], [["1", "0"], [spelling, "1"], ["5", "1"], ["2", "0"]]
+    )
+    prep, x, _ = Preprocessing.fit(read_csv(path), "y")
+    assert (
+        prep.columns[0]["kind"] == "numeric" and prep.columns[0]["fill"] == 2.0
+    )  # median of 1, 5, 2
+    with pytest.raises(CSVError, match=r"line 3, column 'a': missing value \(--missing impute"):
+        Preprocessing.fit(read_csv(path), "y", missing="error")
+    prep, x, y = Preprocessing.fit(read_csv(path), "y", missing="drop")
+    assert len(x) == 3 and list(y) == [0, 1, 0]
+
+
+def test_unseen_categories_are_zeros_with_a_note(penguin_file, tmp_path):
+    path, header, rows = penguin_file
+    prep, _, _ = Preprocessing.fit(read_csv(path), "species", id="id")
+    new = [r.copy() for r in rows[:5]]
+    new[1][2], new[3][2] = "Atlantis", "Lemuria"
+    other = write(tmp_path / "new.csv", [*header, "comment"], [[*r, "x"] for r in new])
+    said, note = notes()
+    x = prep.transform(read_csv(other), note=note)
+    island = [i for i, name in enumerate(prep.inputs) if name.startswith("island=")]
+    assert not x[1, island].any() and not x[3, island].any() and x[0, island].sum() in (0, 1)
+    assert any("column 'island': 2 row(s) with value(s) not seen in training ('Atlantis', 'Lemuria')" in s
+               for s in said)  # fmt: skip
+    assert any("ignoring column(s) the model does not use: comment" in s for s in said)
+
+
+def test_key_columns_are_named_with_the_flag_to_use(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [[str(100 + i), f"cust-{i:04d}", f"{rng.normal():.4f}", str(i % 2)] for i in range(30)]
+    path = write(tmp_path / "k.csv", ["row", "customer", "x", "y"], rows)
+    said, note = notes()
+    learn([read_csv(path)], path, ["row", "customer", "x", "y"], "y", note=note)
+    warned = [s for s in said if "looks like" in s]
+    assert len(warned) == 2  # the row number and the text key; not the continuous x
+    assert "'row'" in warned[0] and "a row number" in warned[0] and "--id row" in warned[0]
+    assert "'customer'" in warned[1] and "a key" in warned[1] and "--drop customer" in warned[1]
+
+
+def test_a_regression_target_is_standardised_and_answered_in_its_units(tmp_path):
+    rng = np.random.default_rng(1)
+    grams = rng.normal(4200, 800, 50).round()
+    rows = [[f"{rng.normal():.3f}", f"{g:.0f}"] for g in grams]
+    path = write(tmp_path / "r.csv", ["x", "mass_g"], rows)
+    prep, _, y = Preprocessing.fit(read_csv(path), "mass_g")
+    assert prep.task == "regression" and y.shape == (50, 1)
+    assert prep.target_mean == pytest.approx(grams.mean()) and prep.target_scale == pytest.approx(
+        grams.std()
+    )
+    np.testing.assert_allclose(y[:, 0], (grams - grams.mean()) / grams.std(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(prep.decode(y), grams, rtol=1e-6)
+
+
+def test_saved_and_loaded_preprocessing_is_the_same(penguin_file):
+    path, _, _ = penguin_file
+    table = read_csv(path)
+    prep, x, _ = Preprocessing.fit(table, "body_mass_g", drop=["island"], id="id")
+    again = Preprocessing.from_dict(prep.to_dict())
+    assert again == prep and "island" in again.dropped
+    np.testing.assert_array_equal(again.encode(table)[0], x)
+    old = {
+        "features": ["a", "b"],
+        "mean": [1.0, 2.0],
+        "scale": [2.0, 4.0],
+        "target": "y",
+        "task": "classification",
+        "classes": [0, 1],
+    }  # fmt: skip  (saved before version 2)
+    legacy = Preprocessing.from_dict(old)
+    assert legacy.inputs == ["a", "b"] and legacy.missing == "error"
+
+
+def test_streaming_learns_what_a_whole_read_learns(penguin_file):
+    path, _, _ = penguin_file
+    for options in ({"id": "id"}, {"id": "id", "missing": "drop"}, {"drop": ["sex"]}):
+        blocks, streamed = scan_csv(path, 37, "species", **options)
+        whole, x, _ = Preprocessing.fit(read_csv(path), "species", **options)
+        _assert_same(streamed, whole)
+        assert sum(blocks.kept) == len(x)  # rows kept per block, known before training
+        streamed_x = np.concatenate([streamed.encode(b)[0] for b in blocks.blocks()])
+        np.testing.assert_allclose(streamed_x, x, rtol=1e-5, atol=1e-6)
+
+
+def _assert_same(a: Preprocessing, b: Preprocessing) -> None:
+    assert a.features == b.features and a.classes == b.classes and a.dropped == b.dropped
+    for ca, cb in zip(a.columns, b.columns, strict=True):
+        assert ca.keys() == cb.keys()
+        for key in ca:
+            assert ca[key] == (
+                pytest.approx(cb[key], rel=1e-10) if isinstance(cb[key], float) else cb[key]
+            )
+    return True
