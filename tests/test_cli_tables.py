@@ -20,6 +20,7 @@ from click.testing import CliRunner
 import mlpkit
 from mlpkit.cli import main
 
+from .conftest import require
 from .tables import houses, penguins, write
 
 EXE = shutil.which("mlpkit", path=str(Path(sys.executable).parent)) or "mlpkit"
@@ -365,3 +366,20 @@ def test_the_readme_command_line_session_runs_as_shown(tmp_path):
         .read_text()
         .startswith("id,predicted_species,p_Adelie,p_Chinstrap,p_Gentoo\n1,")
     )
+
+
+def test_streaming_a_messy_table_uses_the_same_rows(tmp_path):
+    require("dask", "pip install 'mlpkit[dask]'")
+    header, rows = penguins(240, seed=11)
+    data = write(tmp_path / "p.csv", header, rows, ";")
+    complete = sum(
+        r[5].lower() not in MISSING and all(c.lower() not in MISSING for c in r) for r in rows
+    )
+    for options, expect in (
+        ((), sum(r[5].lower() not in MISSING for r in rows)),
+        (("--missing", "drop"), complete),
+    ):
+        r = invoke("train", data, "--target", "body_mass_g", "--id", "id", "--chunksize", 50, "--epochs", 3,
+                   "--out", tmp_path / "s.mlpk", "--quiet", *options)  # fmt: skip
+        assert r.exit_code == 0, r.output
+        assert f"p.csv: {expect} rows, " in r.output

@@ -162,7 +162,11 @@ def _why_it_stopped(stopper: EarlyStopping | None, ran: int, epochs: int) -> str
     "--l2", type=click.FloatRange(min=0), default=0.0, show_default=True, help="L2 strength α"
 )
 @click.option(
-    "--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True
+    "--dropout",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.0,
+    show_default=True,
+    help="share of each hidden layer's units dropped in training",
 )
 @click.option("--validation-split", type=click.FloatRange(0, 1, max_open=True), default=0.2, show_default=True,
               help="share of the rows held out to watch the validation loss")  # fmt: skip
@@ -195,7 +199,7 @@ def train(data: Path, target: str, out: Path, hidden: str, activation: str, epoc
 
     Numeric columns are standardised, text columns one-hot encoded, missing cells filled
     (--missing); a regression target is standardised for training and answered in its
-    own units. Under ``mpiexec -n P`` it trains data-parallel by itself (every process
+    own units. Under `mpiexec -n P` it trains data-parallel by itself (every process
     reads the file; rank 0 alone prints and writes); needs the mpi extra."""
     strategy = None
     if world_size() > 1:
