@@ -1,5 +1,6 @@
-"""Chapter 1 of the notes and the optimisation slides: without activation functions, stacked layers collapse into one
-linear map, y = U(Wx) = W'x with W' = UW — so depth adds nothing. With a
+"""Chapter 1 of the notes and the optimisation slides: without activation functions,
+stacked layers collapse into one linear map, y = U(Wx) = W'x with W' = UW — so depth
+adds nothing. With a
 nonlinearity the same architecture can draw a curved decision boundary.
 """
 

@@ -12,7 +12,7 @@ learned from a random start.
 from __future__ import annotations
 
 import numpy as np
-from _common import parse
+from _common import parse, save
 
 import mlpkit
 from mlpkit import Dense
@@ -78,9 +78,7 @@ def main() -> None:
         f"loss {history['loss'][-1]:.5f}, classes {classes} (targets {y.tolist()})"
     )
     fig = loss_curves(history, keys=("loss",), log_scale=True, title="XOR, 2-2-1 sigmoid, batch GD")
-    path = args.out / "xor_loss.png"
-    fig.savefig(path, dpi=100)
-    print(f"figure: {path}")
+    save(fig, args, "xor_loss.png")
 
 
 if __name__ == "__main__":

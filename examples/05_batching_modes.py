@@ -1,7 +1,7 @@
-"""Chapter 1 of the notes, the optimisation slides and the backpropagation handout: stochastic (one example per update), batch (all N) and
-mini-batch gradient descent. Per update, batch GD is the most accurate step; per
-second and per epoch, smaller batches make many more updates. Same network, same
-learning rate, same start.
+"""Chapter 1 of the notes, the optimisation slides and the backpropagation handout:
+stochastic (one example per update), batch (all N) and mini-batch gradient descent. Per
+update, batch GD is the most accurate step; per second and per epoch, smaller batches
+make many more updates. Same network, same learning rate, same start.
 """
 
 from __future__ import annotations

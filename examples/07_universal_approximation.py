@@ -1,6 +1,6 @@
-"""The worksheet, the MLP motivation notes and the optimisation slides: one hidden layer is a universal approximator — with enough
-units it fits sin x, |x| and even a step on [−π, π] as closely as we like (on the
-training data). The error falls as the width grows.
+"""The worksheet, the MLP motivation notes and the optimisation slides: one hidden layer is
+a universal approximator — with enough units it fits sin x, |x| and even a step on [−π,
+π] as closely as we like (on the training data). The error falls as the width grows.
 """
 
 from __future__ import annotations

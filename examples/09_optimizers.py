@@ -7,7 +7,7 @@ to optimizers.png and the final losses printed.
 
 from __future__ import annotations
 
-from _common import parse
+from _common import parse, save
 
 import mlpkit
 from mlpkit import Dense, optimizers
@@ -41,9 +41,7 @@ def main() -> None:
     fig = loss_curves(
         histories, keys=("loss",), log_scale=True, title="Three spirals: optimizers compared"
     )
-    path = args.out / "optimizers.png"
-    fig.savefig(path, dpi=100)
-    print(f"figure: {path}")
+    save(fig, args, "optimizers.png")
 
 
 if __name__ == "__main__":

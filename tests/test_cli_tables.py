@@ -383,3 +383,47 @@ def test_streaming_a_messy_table_uses_the_same_rows(tmp_path):
                    "--out", tmp_path / "s.mlpk", "--quiet", *options)  # fmt: skip
         assert r.exit_code == 0, r.output
         assert f"p.csv: {expect} rows, " in r.output
+
+
+def test_l2_dropout_and_batch_size_have_their_effect(tmp_path):
+    header, rows = penguins(160, seed=12)
+    data = write(tmp_path / "p.csv", header, rows)
+    common = ("--target", "species", "--id", "id", "--patience", 0, "--epochs", 8, "--quiet")
+
+    def trained(name, *options):
+        assert invoke("train", data, "--out", tmp_path / name, *common, *options).exit_code == 0
+        return mlpkit.load(tmp_path / name)
+
+    sgd = ("--optimizer", "sgd", "--lr", 0.05)  # (Adam rescales the penalty's pull away)
+    plain, shrunk = trained("plain.mlpk", *sgd), trained("l2.mlpk", "--l2", 2.0, *sgd)
+    norm = [
+        sum(float(np.sum(layer.W**2)) for layer in net.layers if hasattr(layer, "W"))
+        for net in (plain, shrunk)
+    ]
+    assert norm[1] < 0.8 * norm[0]
+    assert shrunk.layers[0].regularizer.alpha == 2.0 and plain.layers[0].regularizer is None
+    dropped = trained("dropout.mlpk", "--dropout", 0.3)
+    rates = [layer.rate for layer in dropped.layers if isinstance(layer, mlpkit.Dropout)]
+    assert rates == [0.3, 0.3]  # after each of the two hidden layers
+    labelled = sum(r[1].lower() not in MISSING for r in rows)
+    train_rows = labelled - int(labelled * 0.2)
+    for batch in (7, 50):
+        net = trained(f"b{batch}.mlpk", "--batch-size", batch)
+        assert net.steps_trained == 8 * -(-train_rows // batch)
+
+
+def test_autoencode_noise_and_image_shape_have_their_effect(tmp_path):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    rows = [[str(int(v)) for v in r] for r in digits.data[:120]]
+    data = write(tmp_path / "d.csv", [f"p{j}" for j in range(64)], rows)
+    out = tmp_path / "d.ae"
+    r = invoke("autoencode", data, "--out", out, "--epochs", 2, "--noise", 0.25, "--image-shape", "8x8",
+               "--explorer", tmp_path / "d.html", "--quiet")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    ae = mlpkit.load(out)
+    assert ae.noise == 0.25 and ae.network.metadata["image_shape"] == [8, 8]
+    assert '"image_shape":[8,8]' in (tmp_path / "d.html").read_text()
+    r = invoke("autoencode", data, "--out", out, "--image-shape", "7x7", "--quiet")
+    assert r.exit_code == 1 and "--image-shape 7x7 holds 49 values, the data has 64" in r.output

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,6 +21,10 @@ def run(args, cwd=ROOT):
 
 
 def test_demo_prints_the_xor_trace_a_digits_accuracy_and_the_autoencoder_report(tmp_path):
+    from sklearn.decomposition import PCA
+
+    import mlpkit
+
     out = run(["-m", "mlpkit.demo", "--fast", "--out", str(tmp_path)])
     assert "forward:" in out and "backward:" in out and "σ(" in out
     assert "x       h0[0]" in out
@@ -27,12 +32,27 @@ def test_demo_prints_the_xor_trace_a_digits_accuracy_and_the_autoencoder_report(
     assert (
         accuracy > 80.0
     )  # three epochs in fast mode; the full demo is held to 97% in test_training
+    results = out.split("== Results ==")[1]
+    table = {" ".join(line.split()[:-1]): float(line.split()[-1].rstrip("%")) for line in results.splitlines()
+             if line.strip() and not line.startswith("report folder")}  # fmt: skip
+    assert table["digits classifier test accuracy"] == pytest.approx(accuracy, abs=0.01)
+    # the PCA row, computed here: the best rank-2 reconstruction of the digits
+    x, _ = mlpkit.datasets.load_digits()
+    pca = PCA(2).fit(x)
+    expect = np.mean((pca.inverse_transform(pca.transform(x)) - x) ** 2)
+    assert table["PCA (2 components) reconstruction MSE"] == pytest.approx(expect, abs=1e-4)
+    assert 0 < table["autoencoder (2-D) reconstruction MSE"] < 0.2
+    for key in ("trustworthiness (k=10)", "kNN preserved (k=10)"):
+        assert (
+            0 < table[f"autoencoder (2-D) {key}"] <= 1
+            and 0 < table[f"PCA (2 components) {key}"] <= 1
+        )
 
 
 EXPECTED = {  # what each example must print (beyond writing its figures)
     "01_shapes.py": ["X (100, 784)  W (784, 10)  b (10,)  Y (100, 10)"],
     "02_vanishing_gradients.py": ["sigmoid", "tanh", "relu"],
-    "03_linear_collapse.py": ["equals one layer W' = W1 W2 W3"],
+    "03_linear_collapse.py": ["equals one layer W' = W1 W2 W3: max difference"],
     "04_xor.py": ["σ(1.000) = 0.731", "-> XOR", "classes [1, 0, 1, 0]"],
     "05_batching_modes.py": ["stochastic (1)", "mini-batch (32)", "batch (all 300)"],
     "06_overfitting.py": ["with EarlyStopping(patience=50): stopped at epoch"],
@@ -61,7 +81,8 @@ def test_every_example_is_listed():
 @pytest.mark.parametrize("script", sorted(EXPECTED))
 def test_example_runs_and_writes_its_figures(script, tmp_path):
     out = run(
-        [str(ROOT / "examples" / script), "--fast", "--out", str(tmp_path)], cwd=ROOT / "examples"
+        [str(ROOT / "examples" / script), "--fast", "--figure-data", "--out", str(tmp_path)],
+        cwd=ROOT / "examples",
     )
     for text in EXPECTED[script]:
         assert text in out, text
@@ -70,8 +91,54 @@ def test_example_runs_and_writes_its_figures(script, tmp_path):
     ]
     assert figures
     for figure in figures:
-        png = Path(figure)
-        assert png.stat().st_size > 5000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert_drawn(Path(figure))
+    if script in CLAIMS:
+        CLAIMS[script](out)
+
+
+def assert_drawn(png: Path) -> None:
+    """A figure whose every axes draws data that varies: a line of several points over a
+    range of values, an image that is not one flat colour, a scatter of points, or bars
+    of different heights (an empty, flat or constant plot fails)."""
+    import json
+
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    axes = json.loads(png.with_suffix(".json").read_text())
+    assert axes, png.name
+    for ax in axes:
+        varied = (
+            any(
+                line["n"] >= 2 and line["y"] and line["y"][1] > line["y"][0] for line in ax["lines"]
+            )
+            or any(im["range"] and im["range"][1] > im["range"][0] for im in ax["images"])
+            or any(n >= 2 for n in ax["collections"])
+            or (ax["bars"] and ax["bars"][1] > ax["bars"][0])
+        )
+        assert varied, (png.name, ax)
+
+
+def _number_after(out: str, text: str) -> float:
+    return float(out.split(text, 1)[1].split()[0].rstrip(";,"))
+
+
+def _linear_collapse(out: str) -> None:
+    assert _number_after(out, "max difference") < 1e-9  # one layer, to rounding
+    linear = _number_after(out, "linear hidden layers: training accuracy")
+    curved = _number_after(out, "tanh   hidden layers: training accuracy")
+    assert curved > linear + 0.03  # the nonlinearity buys a better boundary
+
+
+def _softmax_jacobian(out: str) -> None:
+    assert _number_after(out, "max |analytic − finite differences| =") < 1e-8
+    chain = out.split("chain rule through the Jacobian: [", 1)[1].split("]", 1)[0]
+    fused = out.split("fused ŷ − y: [", 1)[1].split("]", 1)[0]
+    np.testing.assert_allclose(
+        np.array(chain.split(), float), np.array(fused.split(), float), atol=2e-6
+    )
+
+
+#: examples whose printed numbers carry their claim: checked, not just printed
+CLAIMS = {"03_linear_collapse.py": _linear_collapse, "12_softmax_jacobian.py": _softmax_jacobian}
 
 
 def test_normalization_example_shows_batchnorm_keeping_the_gradient(tmp_path):

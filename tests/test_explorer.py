@@ -138,6 +138,18 @@ def test_gallery_click_and_latent_map_click_set_the_code(digits_ae, page, tmp_pa
     tab = page(
         explorer.write_html(ae, tmp_path / "p.html", samples=x, labels=y, image_shape=(8, 8))
     )
+    # each thumbnail is its own sample, captioned with its own label
+    thumbs = tab.evaluate(
+        """() => Array.from(document.querySelectorAll('#gallery figure')).map(f => {
+                 const c = f.querySelector('canvas');
+                 const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 return {grey: Array.from(d).filter((_, i) => i % 4 === 0),
+                         caption: f.querySelector('figcaption').textContent}; })"""
+    )
+    assert len(thumbs) == len(x)
+    for i in (0, 7, len(x) - 1):
+        np.testing.assert_allclose(thumbs[i]["grey"], np.round(255 * np.clip(x[i], 0, 1)), atol=1)
+        assert thumbs[i]["caption"] == str(y[i])
     tab.locator("#gallery figure").nth(7).click()
     np.testing.assert_allclose(
         tab.evaluate("window.mlpkit.getCode()"), ae.encode(x[7:8])[0], atol=1e-5

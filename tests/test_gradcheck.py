@@ -36,9 +36,19 @@ def _targets(loss, rng, n, k):
     return rng.normal(size=(n, k))
 
 
-@pytest.mark.parametrize("depth", [1, 2, 3, 4])
-@pytest.mark.parametrize("loss", LOSSES)
-@pytest.mark.parametrize("activation", STACKABLE)
+def _cases():
+    """(activation, loss, depth) for every distinct network: at depth 1 a loss with its
+    own output activation (softmax, sigmoid, exp) builds the same one-layer net whatever
+    the hidden activation, so that net is checked once per loss, not once per activation."""
+    for depth in (1, 2, 3, 4):
+        for loss in LOSSES:
+            for activation in STACKABLE:
+                if depth == 1 and loss in OUTPUT_FOR and activation != STACKABLE[0]:
+                    continue
+                yield activation, loss, depth
+
+
+@pytest.mark.parametrize(("activation", "loss", "depth"), list(_cases()))
 def test_every_activation_loss_and_depth(activation, loss, depth):
     rng = np.random.default_rng(zlib.crc32(f"{activation}-{loss}-{depth}".encode()))
     sizes = [3] + [4] * (depth - 1) + [3]
@@ -94,29 +104,38 @@ def test_regularisers_and_standalone_activation_layers(rng):
 def test_random_shapes(widths, n, activation, seed):
     rng = np.random.default_rng(seed)
     net = make_mlp(widths, hidden=activation, output="identity", seed=seed, bias_init=BIAS)
-    x = rng.normal(size=(n, widths[0]))
-    x[np.abs(x) < 1e-2] = 0.5
+    # inputs drawn away from the ReLU family's corners, so every draw is checked
+    x = kink_free_inputs(net, rng, n)
     report = mlpkit.gradcheck(net, x, rng.normal(size=(n, widths[-1])), loss="mse")
-    # ReLU-family kinks can sit within eps of a pre-activation; skip those draws honestly
-    kinked = activation in ("relu", "leaky_relu", "elu") and _near_kink(net, x, eps=1e-2)
-    assert report.passed or kinked, str(report)
+    assert report.passed, str(report)
 
 
 def kink_free_inputs(net, rng, n):
     """Inputs whose pre-activations all stay clear of 0, where the ReLU family has its
-    corner and a central difference would straddle it."""
-    for _ in range(100):
+    corner and a central difference would straddle it. When no input can (a dead unit
+    feeds the next layer its bias alone, and that bias sits at the corner), the biases
+    near the corner are moved off it first: the check is of the gradient, not the corner."""
+    for attempt in range(200):
         x = rng.normal(size=(n, net.n_features_in))
         if not _near_kink(net, x, eps=1e-2):
             return x
+        if attempt == 99:
+            for layer in net.layers:
+                if layer.activation.name in KINKED:
+                    layer.b[np.abs(layer.b) < 0.1] += 0.2
     raise AssertionError("no kink-free inputs found")
 
 
+#: activations with a corner at z = 0 (ELU's second derivative jumps there)
+KINKED = ("relu", "leaky_relu", "elu")
+
+
 def _near_kink(net, x, eps=1e-5):
+    """Whether a pre-activation of a layer with a corner lies within eps of it."""
     h = x
     for layer in net.layers:
         z = h @ layer.W + layer.b
-        if np.any(np.abs(z) < eps):
+        if layer.activation.name in KINKED and np.any(np.abs(z) < eps):
             return True
         h = layer.activation.forward(z)
     return False

@@ -162,12 +162,23 @@ def test_default_initialiser_follows_the_activation():
     assert Dense(3, 3, "selu").init.name == "lecun_normal"
 
 
-def test_zero_init_keeps_hidden_units_identical(rng):
-    """The worksheet's further exploration: all-zero weights never break the symmetry."""
+def test_equal_initial_weights_keep_hidden_units_identical(rng):
+    """The worksheet's further exploration: weights that start equal (all zero is the
+    usual case) never break the symmetry — every hidden unit gets the same gradient, so
+    the units move together however long they train."""
+    from mlpkit.initializers import Constant
+
     net = mlpkit.Sequential(
-        [Dense(2, 4, "tanh", init="constant"), Dense(4, 1, init="constant")], seed=0
+        [Dense(2, 4, "tanh", init=Constant(0.3)), Dense(4, 1, init=Constant(0.3))], seed=0
     )
     x, y = rng.normal(size=(32, 2)), rng.normal(size=32)
     net.fit(x, y, optimizer="sgd", epochs=20, batch_size=8, verbose=0)
-    W1 = net.get_weights()[0]
-    assert np.allclose(W1, W1[:, :1])  # every hidden unit has the same incoming weights
+    W1, b1, W2, _ = net.get_weights()
+    assert np.abs(W1 - 0.3).max() > 1e-2  # the weights did train ...
+    np.testing.assert_allclose(W1, np.repeat(W1[:, :1], 4, axis=1), rtol=1e-6)  # ... in step
+    np.testing.assert_allclose(b1, b1[0], rtol=1e-6)
+    np.testing.assert_allclose(W2, W2[0, 0], rtol=1e-6)
+    # a random start breaks it
+    net = mlpkit.Sequential([Dense(2, 4, "tanh"), Dense(4, 1)], seed=0)
+    net.fit(x, y, optimizer="sgd", epochs=5, batch_size=8, verbose=0)
+    assert len(np.unique(np.round(net.get_weights()[0][0], 6))) == 4

@@ -16,12 +16,18 @@ def test_loss_curves_for_one_and_many_histories(rng, tmp_path):
     a = make_mlp([2, 3, 1]).fit(x, y, epochs=3, validation_split=0.25, verbose=0)
     b = make_mlp([2, 3, 1], seed=1).fit(x, y, epochs=3, verbose=0)
     fig = plots.loss_curves(a)
-    assert len(fig.axes[0].lines) == 2  # loss and val_loss
+    assert len(fig.axes[0].lines) == 2  # loss and val_loss, drawn from the history itself
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), a["loss"])
+    np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), a["val_loss"])
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_xdata(), [1, 2, 3])
     fig = plots.loss_curves({"a": a, "b": b}, keys=("loss",), x="time", log_scale=True)
     assert [line.get_label() for line in fig.axes[0].lines] == ["a loss", "b loss"]
     fig.savefig(tmp_path / "c.png")
     assert (tmp_path / "c.png").stat().st_size > 1000
-    assert len(plots.gradient_norms(a).axes[0].lines) == 2
+    norms = plots.gradient_norms(a).axes[0].lines
+    assert len(norms) == 2
+    np.testing.assert_allclose(norms[0].get_ydata(), a["grad_norm.layer0"])
+    np.testing.assert_allclose(norms[1].get_ydata(), a["grad_norm.layer1"])
     assert "matplotlib.pyplot" not in sys.modules
 
 

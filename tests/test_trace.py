@@ -158,4 +158,7 @@ def test_trace_handles_dropout_and_noise_as_identity_at_inference(rng):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
     text = tr.to_text()
     assert "GaussianNoise" not in text.split("backward:")[1].split("\n")[0]  # no δ column
-    assert "mean loss L" in text
+    penalty = 0.5 * 0.01 * np.sum(net.layers[1].W ** 2)
+    assert (
+        tr.penalty == pytest.approx(penalty) and f"+ penalty {penalty:.6f} = {tr.loss:.6f}" in text
+    )

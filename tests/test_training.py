@@ -464,7 +464,7 @@ def test_model_checkpoint_saves_only_improvements_atomically(tmp_path, rng):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best.mlpk"]  # no temporary files left
     every = C.ModelCheckpoint(tmp_path / "e{epoch:02d}.mlpk")
     net.fit(x, y, epochs=2, callbacks=[every], verbose=0)
-    assert (tmp_path / "e15.mlpk").exists() and (tmp_path / "e16.mlpk").exists()
+    assert (tmp_path / "e16.mlpk").exists() and (tmp_path / "e17.mlpk").exists()  # epochs 16, 17
 
 
 def test_learning_rate_schedules(rng):

@@ -72,11 +72,22 @@ class Trace:
     loss_name: str
     #: how to show each example's target (a class name, say) instead of its encoding
     target_labels: list[str] | None = None
+    #: the regularisation penalty Σ R(W) (0 without regularisers): part of L and ∂L/∂W
+    penalty: float = 0.0
 
     @property
     def loss(self) -> float:
-        """Mean loss over the traced examples."""
-        return float(self.losses.mean())
+        """L: the mean loss over the traced examples plus the penalty — the objective
+        whose gradients ``gradients()`` holds."""
+        return float(self.losses.mean()) + self.penalty
+
+    def _loss_line(self, digits: int) -> str:
+        if not self.penalty:
+            return f"mean loss L = {self.loss:.{digits + 3}f}"
+        return (
+            f"L = mean loss {float(self.losses.mean()):.{digits + 3}f} + penalty "
+            f"{self.penalty:.{digits + 3}f} = {self.loss:.{digits + 3}f}"
+        )
 
     def gradients(self) -> list[np.ndarray]:
         """∂L/∂θ aligned with ``model.get_weights()`` (dense layers' dW, db)."""
@@ -173,7 +184,7 @@ class Trace:
         ):
             parts.append(f"{title}:\n" + _aligned([header, ["-" * len(h) for h in header], *rows]))
         gradients = "\n".join(self._gradient_lines(digits, max_inputs))
-        parts.append(f"mean loss L = {self.loss:.{digits + 3}f}\n{gradients}")
+        parts.append(f"{self._loss_line(digits)}\n{gradients}")
         return "\n\n".join(parts)
 
     def to_markdown(
@@ -189,7 +200,8 @@ class Trace:
             lines += ["| " + " | ".join(r) + " |" for r in rows]
             parts.append("\n".join(lines))
         gradients = "\n".join(self._gradient_lines(digits, max_inputs))
-        parts.append(f"Mean loss L = {self.loss:.{digits + 3}f}\n\n```\n{gradients}\n```")
+        line = self._loss_line(digits)
+        parts.append(f"{line[0].upper()}{line[1:]}\n\n```\n{gradients}\n```")
         return "\n\n".join(parts)
 
     def to_lines(self, digits: int = 3, max_units: int = 8, max_inputs: int | None = None) -> str:
@@ -225,7 +237,7 @@ class Trace:
                     )
             parts.append("\n".join(lines))
         gradients = "\n".join(self._gradient_lines(digits, max_inputs))
-        parts.append(f"mean loss L = {self.loss:.{digits + 3}f}\n{gradients}")
+        parts.append(f"{self._loss_line(digits)}\n{gradients}")
         return "\n\n".join(parts)
 
     def __str__(self) -> str:
@@ -312,4 +324,4 @@ def trace(
             label = type(layer).__name__
         records.append(LayerTrace(i, label, act.symbol, s, hh, delta, dW, db))
     records.reverse()
-    return Trace(xa, records, out, t, per_sample, head.loss.name)
+    return Trace(xa, records, out, t, per_sample, head.loss.name, penalty=model.penalty())

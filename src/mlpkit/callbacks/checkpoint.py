@@ -14,7 +14,8 @@ class ModelCheckpoint(Callback):
     """Save the model after each epoch (or only when ``monitor`` improves, with
     ``save_best_only``). Writes are atomic: a temporary file beside the target, fsync,
     then rename, so the file on disk is always a complete model. ``path`` may contain
-    ``{epoch}`` and any log key, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.mlpk"``."""
+    ``{epoch}`` (counted from 1, as Keras and the progress bar count) and any log key,
+    e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.mlpk"``."""
 
     def __init__(
         self,
@@ -37,6 +38,6 @@ class ModelCheckpoint(Callback):
             if not improved(value, self.best, self.mode):
                 return
             self.best = value
-        target = self.path.format(epoch=epoch, **(logs or {}))
+        target = self.path.format(epoch=epoch + 1, **(logs or {}))  # from 1, as Keras counts
         save(self.model, target)
         self.saved.append(target)
