@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean browser
+.PHONY: demo test lint bench clean browser mutants
 
 $(STAMP): pyproject.toml requirements/dev.lock requirements/torch.lock
 	$(PYTHON) -m venv $(VENV)
@@ -39,5 +39,14 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements/jax.lock
 	$(BIN)/python benchmarks/run.py
 
+# Mutation testing (not part of `make test`: about an hour). mutmut copies the project
+# into mutants/ (and reuses what it learnt there before), changes the modules listed under [tool.mutmut] in pyproject.toml one
+# small change at a time and runs the tests that reach each change; tools/mutants.py
+# then writes docs/testing.md and fails if a module is under 90% of its mutants killed.
+mutants: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements/mutants.lock
+	SCIPY_ARRAY_API=1 $(BIN)/mutmut run
+	$(BIN)/python tools/mutants.py
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache mutants

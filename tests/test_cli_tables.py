@@ -427,3 +427,65 @@ def test_autoencode_noise_and_image_shape_have_their_effect(tmp_path):
     assert '"image_shape":[8,8]' in (tmp_path / "d.html").read_text()
     r = invoke("autoencode", data, "--out", out, "--image-shape", "7x7", "--quiet")
     assert r.exit_code == 1 and "--image-shape 7x7 holds 49 values, the data has 64" in r.output
+
+
+def test_the_rest_of_trains_options_have_their_effect(tmp_path):
+    header, rows = penguins(100, seed=13)
+    data = write(tmp_path / "p.csv", header, rows)
+
+    def trained(name, *options):
+        r = invoke("train", data, "--target", "species", "--out", tmp_path / name, "--epochs", 3,
+                   "--patience", 0, *options)  # fmt: skip
+        assert r.exit_code == 0, r.output
+        return mlpkit.load(tmp_path / name), r.output
+
+    net, _ = trained(
+        "a.mlpk", "--optimizer", "rmsprop", "--lr", 0.0123, "--activation", "elu", "--quiet"
+    )
+    assert type(net.optimizer).__name__ == "RMSprop" and net.optimizer.lr == 0.0123
+    assert net.layers[0].activation.name == "elu" and net.layers[-1].activation.name == "softmax"
+    labelled = sum(r[1].lower() not in MISSING for r in rows)
+    net, _ = trained("b.mlpk", "--validation-split", 0.5, "--batch-size", 10, "--quiet")
+    assert net.steps_trained == 3 * -(-(labelled - int(labelled * 0.5)) // 10)
+    net, out = trained("c.mlpk", "--validation-split", 0, "--quiet")
+    assert "val_loss" not in net.history.history and "val_" not in out
+    assert "loss had not improved" not in out  # nothing to watch, nothing stopped
+    same, _ = trained("d.mlpk", "--seed", 5, "--quiet")
+    again, _ = trained("e.mlpk", "--seed", 5, "--quiet")
+    other, _ = trained("f.mlpk", "--seed", 6, "--quiet")
+    assert all(
+        np.array_equal(a, b) for a, b in zip(same.get_weights(), again.get_weights(), strict=True)
+    )
+    assert not np.array_equal(same.get_weights()[0], other.get_weights()[0])
+    _, chatty = trained("g.mlpk")
+    assert "Epoch 3/3" in chatty and "Epoch" not in trained("h.mlpk", "--quiet")[1]
+
+
+def test_autoencode_and_explore_options_have_their_effect(tmp_path):
+    rng = np.random.default_rng(14)
+    x = rng.normal(size=(80, 6)) @ rng.normal(size=(6, 6))
+    rows = [[f"{v:.5f}" for v in r] + [["a", "b"][i % 2]] for i, r in enumerate(x)]
+    data = write(tmp_path / "t.csv", [*(f"c{j}" for j in range(6)), "kind"], rows)
+    out = tmp_path / "t.ae"
+    r = invoke("autoencode", data, "--out", out, "--bottleneck", 3, "--hidden", "12,5", "--activation", "tanh",
+               "--epochs", 4, "--batch-size", 16, "--lr", 0.004, "--label", "kind", "--quiet")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "leaving out text column" not in r.output  # --label's column is not an input
+    ae = mlpkit.load(out)
+    assert ae.latent_dim == 3 and [
+        ly.out_features for ly in ae.encoder.layers if hasattr(ly, "W")
+    ] == [12, 5, 3]
+    assert ae.encoder.layers[0].activation.name == "tanh"
+    assert ae.network.steps_trained == 4 * 5 and ae.network.optimizer.lr == 0.004
+    page = tmp_path / "e.html"
+    assert invoke("explore", out, "--out", page, "--data", data, "--max-samples", 7).exit_code == 0
+    data = page_data(page)
+    assert len(data["samples"]["codes"]) == 7 and data["samples"]["labels"][:2] == ["a", "b"]
+
+
+def page_data(page: Path) -> dict:
+    """The JSON an explorer page embeds."""
+    import json
+
+    text = page.read_text()
+    return json.loads(text.split('id="mlpkit-data">', 1)[1].split("</script>", 1)[0])

@@ -293,15 +293,22 @@ def test_validation_split_and_metrics_in_history(rng):
     assert result["accuracy"] == pytest.approx(np.mean(net.predict_classes(x) == y))
 
 
-def test_validation_data_metrics_match_evaluate(rng):
+def test_validation_metrics_are_the_final_models_on_the_validation_rows(rng):
     x, y = rng.normal(size=(30, 2)), rng.normal(size=(30, 1))
     xv, yv = rng.normal(size=(10, 2)), rng.normal(size=(10, 1))
     net = make_mlp([2, 5, 1], dtype="float64")
     h = net.fit(x, y, epochs=2, validation_data=(xv, yv), metrics=["mse", "mae", "r2"], verbose=0)
+    p = net.predict(xv)  # the numbers, computed here from the final model's predictions
+    mse, mae = np.mean((p - yv) ** 2), np.mean(np.abs(p - yv))
+    r2 = 1 - np.sum((yv - p) ** 2) / np.sum((yv - yv.mean()) ** 2)
+    assert h["val_loss"][-1] == pytest.approx(mse, rel=1e-10) and h["val_mse"][-1] == pytest.approx(
+        mse
+    )
+    assert h["val_mae"][-1] == pytest.approx(mae, rel=1e-10) and h["val_r2"][-1] == pytest.approx(
+        r2, rel=1e-10
+    )
     final = net.evaluate(xv, yv)
-    assert h["val_loss"][-1] == pytest.approx(final["loss"])
-    assert h["val_r2"][-1] == pytest.approx(final["r2"])
-    assert final["mse"] == pytest.approx(final["loss"])
+    assert (final["loss"], final["mae"], final["r2"]) == pytest.approx((mse, mae, r2), rel=1e-10)
 
 
 def test_verbose_levels(capsys, rng):
