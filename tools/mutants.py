@@ -33,13 +33,21 @@ def changed_lines(name: str, path: Path) -> tuple[str, str]:
         diff = get_diff_for_mutant(name, path=path)
     except Exception as exc:  # mutmut's internals moved: say so in the report
         return (f"(diff unavailable: {type(exc).__name__})", "")
-    removed = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
-    added = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    removed = [
+        ln[1:].strip()
+        for ln in diff.splitlines()
+        if ln.startswith("-") and not ln.startswith("---")
+    ]
+    added = [
+        ln[1:].strip()
+        for ln in diff.splitlines()
+        if ln.startswith("+") and not ln.startswith("+++")
+    ]
     return (removed[0] if removed else ""), (added[0] if added else "")
 
 
 def function_of(name: str) -> str:
-    """"mlpkit.losses.xǁHuberǁ__init____mutmut_3" -> "mlpkit.losses.Huber.__init__"."""
+    """ "mlpkit.losses.xǁHuberǁ__init____mutmut_3" -> "mlpkit.losses.Huber.__init__"."""
     module, _, mangled = name.rpartition(".")
     mangled = mangled.rsplit("__mutmut_", 1)[0].removeprefix("x").removeprefix("_")
     return f"{module}.{mangled.strip('ǁ').replace('ǁ', '.')}"
@@ -65,7 +73,9 @@ def collect(mutants: Path) -> dict[str, list[tuple[str, str, int | None, Path]]]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--goal", type=float, default=0.9)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "testing.md")
     parser.add_argument("--mutants", type=Path, default=ROOT / "mutants")
@@ -120,10 +130,14 @@ def main() -> int:
         "|---|---|---|---|---|---|---|",
     ]
     for module, total, killed, missed, equivalent, unchecked, score in rows:
-        lines.append(f"| `{module}` | {total} | {killed} | {missed} | {equivalent} | {unchecked} | {score:.1%} |")
+        lines.append(
+            f"| `{module}` | {total} | {killed} | {missed} | {equivalent} | {unchecked} | {score:.1%} |"
+        )
     lines += ["", "## Survivors", ""]
     for module, key, before, after, verdict in details:
-        lines.append(f"- `{key.removeprefix(module + '.')}` in `{module}`: `{before}` → `{after}` — {verdict}")
+        lines.append(
+            f"- `{key.removeprefix(module + '.')}` in `{module}`: `{before}` → `{after}` — {verdict}"
+        )
     args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")
     if short:
