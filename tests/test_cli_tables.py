@@ -161,9 +161,11 @@ def test_a_regression_in_thousands_is_reported_in_its_units_and_matches_scikit_l
     assert r2 >= reference - 0.03, (r2, reference)
 
 
-def test_info_and_trace_show_the_preprocessing_in_the_file_units(penguin_run, tmp_path):
+def test_info_and_trace_show_the_preprocessing_in_the_file_units(
+    penguin_run, tmp_path, monkeypatch
+):
     d, _, train_rows, _, _ = penguin_run
-    out = run("info", d / "m.mlpk").stdout
+    out = invoke("info", d / "m.mlpk").output
     assert "island             categorical, one-hot over 3: 'Biscoe', 'Dream', 'Torgersen'" in out
     assert re.search(
         r"bill_length_mm\s+numeric, standardised \(mean [\d.]+, scale [\d.]+\); missing -> [\d.]+",
@@ -172,12 +174,14 @@ def test_info_and_trace_show_the_preprocessing_in_the_file_units(penguin_run, tm
     assert "id: left out of the inputs, copied into predictions" in out
     # the trace runs from another folder, finding the training file by its saved path
     row = next(i for i, r in enumerate(train_rows) if r[1] != "NA" and r[3].lower() not in MISSING)
-    done = run("trace", d / "m.mlpk", "--row", row, "--features", 5, cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    done = invoke("trace", d / "m.mlpk", "--row", row, "--features", 5)
+    assert done.exit_code == 0, done.output
     text = done.stdout
     assert f"species = {train_rows[row][1]}" in text and f"target {train_rows[row][1]}" in text
     assert re.search(rf"bill_length_mm\s+{re.escape(train_rows[row][3])}\s+-?[\d.]+", text)
     assert "more inputs (--features all shows them)" in text and "δ" in text
-    everything = run("trace", d / "m.mlpk", "--row", row, "--features", "all", cwd=tmp_path).stdout
+    everything = invoke("trace", d / "m.mlpk", "--row", row, "--features", "all").stdout
     assert "--features all" not in everything and "sex=male" in everything
     assert max(map(len, text.splitlines())) <= 110  # a screen's width, not one column per unit
 
@@ -186,8 +190,8 @@ def test_unseen_categories_extra_and_missing_columns_at_predict(penguin_run, tmp
     d, header, _, test_rows, _ = penguin_run
     rows = [[*r[:2], "Atlantis", *r[3:], "extra"] for r in test_rows[:4]]
     new = write(tmp_path / "new.csv", [*header, "notes"], rows)
-    done = run("predict", d / "m.mlpk", new)
-    assert len(done.stdout.splitlines()) == 5
+    done = invoke("predict", d / "m.mlpk", new)
+    assert done.exit_code == 0 and len(done.stdout.splitlines()) == 5
     assert (
         "column 'island': 4 row(s) with value(s) not seen in training ('Atlantis'): encoded as all zeros"
         in done.stderr

@@ -5,6 +5,8 @@ and gradcheck options, autoencoder validation, figures by their data."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -358,3 +360,370 @@ def test_sklearn_early_stopping_keeps_the_best_validation_epochs_weights():
     for a, b in zip(kept, seen[best], strict=True):
         np.testing.assert_array_equal(a, b)
     assert not all(np.array_equal(a, b) for a, b in zip(kept, seen[len(seen) - 1], strict=True))
+
+
+# -- learning-rate schedules ----------------------------------------------------------------
+def _rates(schedule, epochs, lr=1.0):
+    model = FakeModel(lr=lr)
+    schedule.set_model(model, {})
+    out = []
+    for epoch in range(epochs):
+        schedule.on_epoch_begin(epoch)
+        out.append(model.optimizer.lr)
+    return out
+
+
+def test_step_exponential_and_cosine_schedules_follow_their_formulas():
+    assert _rates(C.StepDecay(step_size=2), 5, lr=0.5) == pytest.approx(
+        [0.5, 0.5, 0.05, 0.05, 0.005]
+    )
+    assert _rates(C.StepDecay(step_size=1, gamma=0.5), 3) == pytest.approx([1.0, 0.5, 0.25])
+    assert _rates(C.ExponentialDecay(0.9), 3, lr=2.0) == pytest.approx([2.0, 1.8, 1.62])
+    total, warm, floor = 6, 2, 0.1
+    want = [(e + 1) / warm for e in range(warm)]
+    want += [floor + 0.5 * (1 - floor) * (1 + np.cos(np.pi * min(1.0, (e - warm) / (total - warm))))
+             for e in range(warm, 9)]  # fmt: skip
+    assert _rates(C.CosineDecay(total, min_lr=floor, warmup_epochs=warm), 9) == pytest.approx(want)
+    assert _rates(C.CosineDecay(2, warmup_epochs=1), 4) == pytest.approx(
+        [1.0, 1.0, 0.0, 0.0]
+    )  # then it stays
+    assert _rates(C.CosineDecay(3), 4) == pytest.approx(
+        [1.0, 0.75, 0.25, 0.0]
+    )  # from the optimizer's lr to 0
+
+
+def test_schedules_refuse_settings_that_make_no_sense():
+    with pytest.raises(ValueError, match=r"^step_size must be >= 1$"):
+        C.StepDecay(step_size=0)
+    assert C.StepDecay(step_size=1).step_size == 1
+    for total, warm in ((0, 0), (3, -1), (3, 3), (3, 4)):
+        with pytest.raises(
+            ValueError, match=r"^need total_epochs >= 1 and 0 <= warmup_epochs < total_epochs$"
+        ):
+            C.CosineDecay(total, warmup_epochs=warm)
+    assert C.CosineDecay(1).total == 1 and C.CosineDecay(3, warmup_epochs=2).warmup == 2
+
+
+def test_a_custom_schedule_gets_the_epoch_and_is_checked():
+    seen = []
+
+    def halve_after_two(epoch, lr):
+        seen.append((epoch, lr))
+        return lr if epoch < 2 else lr / 2
+
+    assert _rates(C.LearningRateScheduler(halve_after_two), 4, lr=0.8) == pytest.approx(
+        [0.8, 0.8, 0.4, 0.2]
+    )
+    assert [e for e, _ in seen] == [0, 1, 2, 3]
+    assert _rates(C.LearningRateScheduler(lambda e, lr: 0.0), 1) == [0.0]  # zero is a rate
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(
+            ValueError, match=rf"^schedule returned learning rate {bad!r} at epoch 0$"
+        ):
+            _rates(C.LearningRateScheduler(lambda e, lr, bad=bad: bad), 1)
+
+
+def test_reduce_lr_on_plateau_defaults_and_direction(capsys):
+    plateau = C.ReduceLROnPlateau()  # Keras's defaults: factor 0.1, patience 10, no cooldown
+    model = FakeModel(lr=1.0)
+    plateau.set_model(model, {})
+    lrs = []
+    for epoch in range(22):
+        plateau.on_epoch_end(epoch, {"val_loss": 1.0})
+        lrs.append(model.optimizer.lr)
+    assert (
+        lrs[:10] == [1.0] * 10 and lrs[10] == pytest.approx(0.1) and lrs[20] == pytest.approx(0.01)
+    )
+    assert lrs[11:20] == [pytest.approx(0.1)] * 9
+    assert (
+        capsys.readouterr().err.count("ReduceLROnPlateau: epoch 11: val_loss 1 has not improved")
+        == 1
+    )
+    falling = C.ReduceLROnPlateau(patience=1, verbose=0)  # a falling loss is improving
+    model = FakeModel(lr=1.0)
+    falling.set_model(model, {})
+    for epoch, value in enumerate([1.0, 0.9, 0.8, 0.7]):
+        falling.on_epoch_end(epoch, {"val_loss": value})
+    assert model.optimizer.lr == 1.0
+    for factor in (0.0, 1.0):
+        with pytest.raises(ValueError, match=rf"^factor must be in \(0, 1\), got {factor}$"):
+            C.ReduceLROnPlateau(factor=factor)
+    with pytest.raises(
+        ValueError, match=r"^ReduceLROnPlateau monitors 'val_loss' but the epoch logs only have"
+    ):
+        falling.on_epoch_end(4, {"loss": 1.0})
+
+
+def test_monitor_lines_go_above_a_progress_bar_or_to_stderr(monkeypatch, capsys):
+    import sys
+    import types
+
+    from mlpkit.callbacks.monitors import say
+
+    written = []
+    bar = types.SimpleNamespace(
+        tqdm=types.SimpleNamespace(write=lambda line, file: written.append((line, file)))
+    )
+    monkeypatch.setitem(sys.modules, "tqdm", bar)
+    say("above the bar")
+    assert written == [("above the bar", sys.stderr)] and capsys.readouterr().err == ""
+    monkeypatch.delitem(sys.modules, "tqdm")
+    say("on its own")
+    assert capsys.readouterr().err == "on its own\n"
+
+
+def test_regularizers_keep_their_strengths_through_a_file(tmp_path, rng):
+    w = rng.normal(size=(4, 3))
+    assert mlpkit.L1L2().penalty(w) == 0.0 and not np.any(mlpkit.L1L2().gradient(w))
+    both = mlpkit.L1L2(l1=0.2, l2=0.5)
+    assert both.get_config() == {"l1": 0.2, "l2": 0.5}
+    assert both.penalty(w) == pytest.approx(0.2 * np.abs(w).sum() + 0.25 * np.sum(w**2))
+    net = mlpkit.Sequential([mlpkit.Dense(4, 3, regularizer=both, bias_regularizer=mlpkit.L1(0.3)),
+                             mlpkit.Dense(3, 2, regularizer=mlpkit.L2(0.7))], seed=0)  # fmt: skip
+    again = mlpkit.load(mlpkit.save(net, tmp_path / "r.mlpk"))
+    assert again.penalty() == pytest.approx(net.penalty()) and again.penalty() > 0
+    assert again.layers[0].regularizer.get_config() == {"l1": 0.2, "l2": 0.5}
+    assert (
+        again.layers[0].bias_regularizer.alpha == 0.3 and again.layers[1].regularizer.alpha == 0.7
+    )
+
+
+def test_the_gradcheck_report_reads_as_a_table_and_names_the_culprit():
+    from mlpkit.gradcheck import GradcheckReport
+
+    report = GradcheckReport(
+        names=["layer0.W", "layer0.b", "layer1.W"], max_rel_error=[3e-3, 2e-3, 1e-9],
+        max_abs_error=[4e-4, 5e-5, 1e-12], tolerance=1e-6, checked=[6, 3, 12],
+        layers=["Dense(2, 3, tanh)", "Dense(2, 3, tanh)", "Dense(3, 1)"],
+    )  # fmt: skip
+    assert str(report) == (
+        "array     entries  max rel error  max abs error\n"
+        "layer0.W        6      3.000e-03      4.000e-04\n"
+        "layer0.b        3      2.000e-03      5.000e-05\n"
+        "layer1.W       12      1.000e-09      1.000e-12\n"
+        "FAILED: worst relative error 3.000e-03 (tolerance 1e-06)\n"
+        "the error enters at layer0.b, in Dense(2, 3, tanh) (arrays of the layers before it "
+        "inherit it): check that layer's backward or its activation's derivative"
+    )
+    assert not report and report.failures == ["layer0.W", "layer0.b"] and report.worst == 3e-3
+    fine = GradcheckReport(["w"], [1e-9], [1e-12], 1e-6, [2], ["Dense(1, 1)"])
+    assert (
+        bool(fine)
+        and str(fine).splitlines()[-1] == "PASSED: worst relative error 1.000e-09 (tolerance 1e-06)"
+    )
+    at_the_line = GradcheckReport(["w"], [1e-6], [1e-9], 1e-6, [2], ["Dense(1, 1)"])
+    assert not at_the_line.passed and at_the_line.failures == [
+        "w"
+    ]  # "below the tolerance" is strict
+
+
+# -- the losses' public API: loss(y_pred, y_true, w), per_sample, gradient --------------
+DIRECT = {  # per-sample loss and its gradient, written out here
+    "squared": (lambda p, t: 0.5 * np.sum((p - t) ** 2, axis=1), lambda p, t: p - t),
+    "mse": (lambda p, t: np.mean((p - t) ** 2, axis=1), lambda p, t: 2 * (p - t) / p.shape[1]),
+    "mae": (lambda p, t: np.mean(np.abs(p - t), axis=1), lambda p, t: np.sign(p - t) / p.shape[1]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIRECT))
+def test_a_losss_value_per_sample_and_gradient_from_the_public_api(name, rng):
+    loss = L.get(name)
+    p, t, w = rng.normal(size=(5, 3)), rng.normal(size=(5, 3)), rng.uniform(0.5, 2, 5)
+    per, grad = DIRECT[name]
+    np.testing.assert_allclose(loss.per_sample(p, t), per(p, t), rtol=1e-12)
+    assert loss.loss(p, t) == pytest.approx(per(p, t).mean(), rel=1e-12) == loss(p, t)
+    assert loss.loss(p, t, w) == pytest.approx(np.sum(w * per(p, t)) / 5, rel=1e-12)
+    np.testing.assert_allclose(loss.gradient(p, t), grad(p, t) / 5, rtol=1e-12)
+    np.testing.assert_allclose(loss.gradient(p, t, w), grad(p, t) * w[:, None] / 5, rtol=1e-12)
+    # one output: (N,) predictions and targets are read as (N, 1); integers as float64
+    flat_p, flat_t = rng.normal(size=4), rng.normal(size=4)
+    assert loss.loss(flat_p, flat_t) == pytest.approx(per(flat_p[:, None], flat_t[:, None]).mean())
+    assert loss.gradient(flat_p, flat_t).shape == (4, 1)
+    ints = np.array([[1, 2], [3, 5]])
+    assert loss.gradient(ints, np.zeros((2, 2))).dtype == np.float64
+    assert loss.gradient(p.astype(np.float32), t).dtype == np.float32  # the predictions' dtype
+    assert loss.per_sample(p.astype(np.float32), t).dtype == np.float32
+
+
+def test_the_losses_refuse_mismatched_or_empty_input():
+    loss = L.get("mse")
+    with pytest.raises(ValueError, match=r"^targets have 3 rows but there are 2 samples$"):
+        loss.per_sample(np.zeros((2, 1)), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match=r"^targets have 3 rows but there are 2 samples$"):
+        loss.gradient(np.zeros((2, 1)), np.zeros((3, 1)))
+    for bad in (np.zeros((0, 2)), np.zeros((2, 2, 2))):
+        message = f"y_pred must be a non-empty (N, d) array, got shape {bad.shape}"
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            loss(bad, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"^y_pred must be numeric; got dtype <U1$"):
+        loss(np.array([["a"]]), np.zeros((1, 1)))
+    with pytest.raises(ValueError, match=r"^sample_weight has 1 entries but there are 2 samples$"):
+        loss(np.zeros((2, 1)), np.zeros((2, 1)), sample_weight=[1.0])
+    for delta in (0, -1.0):
+        with pytest.raises(ValueError, match=rf"^Huber delta must be > 0, got {delta}$"):
+            L.Huber(delta)
+    assert L.Huber(1e-9).delta == 1e-9
+
+
+def test_binary_cross_entropy_stays_finite_at_0_and_1():
+    loss = L.BinaryCrossEntropy()
+    for dtype in (np.float32, np.float64):
+        eps = np.finfo(dtype).eps
+        p = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=dtype)
+        t = np.array([[1.0, 0.0], [1.0, 0.0]])
+        q = np.clip(p, eps, 1 - eps).astype(np.float64)
+        grad = loss.gradient(p, t)
+        want = (q - t) / (q * (1 - q)) / (2 * 2)  # mean over 2 outputs and 2 samples
+        assert np.all(np.isfinite(grad)) and grad.dtype == dtype
+        np.testing.assert_allclose(grad, want, rtol=1e-3)
+        assert np.isfinite(loss(p, t))
+
+
+# -- trace: every path through the function, and its rendering exactly -------------------
+def _chapter_one_net():
+    """Chapter 1's XOR weights (sigmoid units), with an L2 penalty on the hidden layer."""
+    net = mlpkit.Sequential([mlpkit.Dense(2, 2, "sigmoid", regularizer=mlpkit.L2(0.1)),
+                             mlpkit.Dense(2, 1, "sigmoid")], dtype="float64")  # fmt: skip
+    net.set_weights([np.array([[3.0, 4.0], [2.0, 3.0]]), np.array([-2.0, -4.0]), np.array([[5.0], [-5.0]]),
+                     np.array([-2.0])])  # fmt: skip
+    return net
+
+
+TRACE_TEXT = (
+    "forward:\n"
+    "x       h0[0]              …  y                  target  loss (squared)\n"
+    "------  -----------------  -  -----------------  ------  --------------\n"
+    "(1, …)  σ(1.000) = 0.731   …  σ(-0.845) = 0.301  one     0.245\n"
+    "(0, …)  σ(-2.000) = 0.119  …  σ(-1.494) = 0.183  zero    0.017\n"
+    "\n"
+    "backward:\n"
+    "x       δ0 = ∂l/∂s0  δ1 = ∂l/∂s1\n"
+    "------  -----------  -----------\n"
+    "(1, …)  [-0.145, …]  [-0.147]\n"
+    "(0, …)  [0.014, …]   [0.027]\n"
+    "\n"
+    "L = mean loss 0.130712 + penalty 1.900000 = 2.030712\n"
+    "∂L/∂W0 =\n"
+    "[[0.228 0.492]\n"
+    " [0.2   0.3  ]]\n"
+    "∂L/∂b0 = [-0.065  0.091]\n"
+    "∂L/∂W1 =\n"
+    "[[-0.052]\n"
+    " [-0.037]]\n"
+    "∂L/∂b1 = [-0.06]"
+)
+TRACE_LINES = (
+    "example 0\n"
+    "forward:\n"
+    "  x   = [1.000, … (2 in all)]\n"
+    "  s0  = [1.000, … (2 in all)]   Dense(sigmoid)\n"
+    "  h0  = [0.731, … (2 in all)]\n"
+    "  s1  = [-0.845]   Dense(sigmoid)\n"
+    "  h1  = [0.301]\n"
+    "  target one; loss (squared) 0.245\n"
+    "backward:\n"
+    "  δ1 = ∂l/∂s1 = [-0.147]\n"
+    "  δ0 = ∂l/∂s0 = [-0.145, … (2 in all)]\n"
+    "\n"
+    "example 1\n"
+    "forward:\n"
+    "  x   = [0.000, … (2 in all)]\n"
+    "  s0  = [-2.000, … (2 in all)]   Dense(sigmoid)\n"
+    "  h0  = [0.119, … (2 in all)]\n"
+    "  s1  = [-1.494]   Dense(sigmoid)\n"
+    "  h1  = [0.183]\n"
+    "  target zero; loss (squared) 0.017\n"
+    "backward:\n"
+    "  δ1 = ∂l/∂s1 = [0.027]\n"
+    "  δ0 = ∂l/∂s0 = [0.014, … (2 in all)]\n"
+    "\n"
+    "L = mean loss 0.130712 + penalty 1.900000 = 2.030712\n"
+    "∂L/∂W0 =\n"
+    "[[0.228 0.492]\n"
+    " [0.2   0.3  ]]\n"
+    "∂L/∂b0 = [-0.065  0.091]\n"
+    "∂L/∂W1 =\n"
+    "[[-0.052]\n"
+    " [-0.037]]\n"
+    "∂L/∂b1 = [-0.06]"
+)
+TRACE_MARKDOWN = (
+    "| x | h0[0] | h0[1] | y | target | loss (squared) |\n"
+    "|---|---|---|---|---|---|\n"
+    "| (1, 0) | σ(1.00) = 0.73 | σ(0.00) = 0.50 | σ(-0.84) = 0.30 | one | 0.24 |\n"
+    "| (0, 0) | σ(-2.00) = 0.12 | σ(-4.00) = 0.02 | σ(-1.49) = 0.18 | zero | 0.02 |\n"
+    "\n"
+    "| x | δ0 = ∂l/∂s0 | δ1 = ∂l/∂s1 |\n"
+    "|---|---|---|\n"
+    "| (1, 0) | [-0.14, 0.18] | [-0.15] |\n"
+    "| (0, 0) | [0.01, -0.00] | [0.03] |\n"
+    "\n"
+    "L = mean loss 0.13071 + penalty 1.90000 = 2.03071\n"
+    "\n"
+    "```\n"
+    "∂L/∂W0 =\n"
+    "[[0.23 0.49]\n"
+    " [0.2  0.3 ]]\n"
+    "∂L/∂b0 = [-0.07  0.09]\n"
+    "∂L/∂W1 =\n"
+    "[[-0.05]\n"
+    " [-0.04]]\n"
+    "∂L/∂b1 = [-0.06]\n"
+    "```"
+)
+
+
+def test_the_trace_renders_exactly_as_shown():
+    tr = mlpkit.trace(
+        _chapter_one_net(), np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([1.0, 0.0]), loss="squared"
+    )
+    tr.target_labels = ["one", "zero"]
+    assert tr.to_text(digits=3, max_units=1, max_inputs=1) == "".join(TRACE_TEXT)
+    assert tr.to_lines(digits=3, max_units=1, max_inputs=1) == "".join(TRACE_LINES)
+    assert tr.to_markdown(digits=2, max_units=2) == "".join(TRACE_MARKDOWN)
+    tr.target_labels = None  # targets as numbers; every input and unit shown by default
+    text = tr.to_text()
+    assert "(1, 0)  σ(1.000) = 0.731   σ(0.000) = 0.500" in text and "  1       0.245" in text
+    assert "…" not in text and str(tr) == text
+    assert tr.to_lines().splitlines()[2] == "  x   = [1.000, 0.000]"
+
+
+def test_the_trace_of_one_example_given_flat_and_its_dtype(rng):
+    net = _chapter_one_net()
+    one = mlpkit.trace(net, np.array([1.0, 0.0]), 1.0, loss="squared")
+    both = mlpkit.trace(net, np.array([[1.0, 0.0]]), np.array([1.0]), loss="squared")
+    assert one.x.shape == (1, 2) and one.loss == pytest.approx(both.loss)
+    for a, b in zip(one.gradients(), both.gradients(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    wide = make_mlp([3, 4, 2], hidden="tanh", dtype="float64", seed=1)
+    t = mlpkit.trace(
+        wide, rng.normal(size=3), np.array([0.5, -0.5]), loss="mse"
+    )  # a (2,) target row
+    assert t.target.shape == (1, 2) and t.output.shape == (1, 2)
+    small = make_mlp([3, 4, 2], hidden="tanh", dtype="float32", seed=1)
+    assert (
+        mlpkit.trace(small, rng.normal(size=(2, 3)), rng.normal(size=(2, 2)), loss="mse").x.dtype
+        == np.float32
+    )
+
+
+def test_the_trace_through_batchnorm_bias_penalties_no_bias_and_a_standalone_output(rng):
+    net = mlpkit.Sequential(
+        [mlpkit.Dense(3, 4, bias=False), mlpkit.BatchNorm(4), mlpkit.layers.activation_layer("relu"),
+         mlpkit.Dense(4, 2, bias_regularizer=mlpkit.L1(0.2)), mlpkit.Softmax()],
+        seed=3, dtype="float64",
+    )  # fmt: skip
+    x, y = rng.normal(size=(5, 3)), rng.integers(0, 2, 5)
+    net.fit(x, y, epochs=2, verbose=0)  # BatchNorm gets running statistics
+    tr = mlpkit.trace(net, x, y)
+    net.loss_and_gradients(
+        x, net.head(None).prepare_targets(y, 2, net.dtype, 5), net.head(None), training=False
+    )
+    for a, b in zip(tr.gradients(), net.gradients(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    bn = tr.layers[1]
+    assert bn.label == "BatchNorm" and bn.param_symbols == ("γ", "β") and bn.s is None
+    assert "∂L/∂γ1" in tr.to_text() and "∂L/∂β1" in tr.to_text()
+    np.testing.assert_allclose(tr.layers[0].s, x @ net.layers[0].W)  # no bias added
+    np.testing.assert_allclose(tr.output, net.predict(x), rtol=1e-12)
+    assert tr.loss == pytest.approx(net.evaluate(x, y)["loss"], rel=1e-12)

@@ -184,3 +184,50 @@ def _assert_same(a: Preprocessing, b: Preprocessing) -> None:
                 pytest.approx(cb[key], rel=1e-10) if isinstance(cb[key], float) else cb[key]
             )
     return True
+
+
+def test_describe_lists_every_column_with_what_is_done_to_it():
+    prep = Preprocessing(
+        [{"name": "mass", "kind": "numeric", "fill": 4050.0, "mean": 4201.5, "scale": 801.25},
+         {"name": "island", "kind": "categorical", "fill": "Dream", "categories": ["Biscoe", "Dream"]},
+         {"name": "old", "kind": "numeric", "fill": None, "mean": 1.0, "scale": 2.0}],
+        target="species", task="classification", classes=list("abcdefghij"), id="row", dropped=["sex"],
+    )  # fmt: skip
+    assert prep.describe() == [
+        "preprocessing (missing cells: impute):",
+        "  mass     numeric, standardised (mean 4201.5, scale 801.25); missing -> 4050",
+        "  island   categorical, one-hot over 2: 'Biscoe', 'Dream'; missing -> 'Dream'",
+        "  old      numeric, standardised (mean 1, scale 2)",
+        "  row      id: left out of the inputs, copied into predictions",
+        "  left out: sex",
+        "  species  target: classification, 10 classes: 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', ... (10 in all)",
+    ]
+    regression = Preprocessing(
+        [prep.columns[0]], target="a_long_target_name", target_mean=3.5, target_scale=0.25
+    )
+    assert regression.describe()[-1] == (
+        "  a_long_target_name  target: regression, standardised (mean 3.5, scale 0.25); predictions in its own units"
+    )
+    assert Preprocessing([prep.columns[0]]).describe() == [  # no target, no id
+        "preprocessing (missing cells: impute):",
+        "  mass  numeric, standardised (mean 4201.5, scale 801.25); missing -> 4050",
+    ]
+
+
+def test_answers_and_inputs_go_back_to_the_files_units():
+    prep = Preprocessing(
+        [{"name": "a", "kind": "numeric", "fill": 0.0, "mean": 10.0, "scale": 2.0},
+         {"name": "c", "kind": "categorical", "fill": "x", "categories": ["x", "y"]},
+         {"name": "b", "kind": "numeric", "fill": 0.0, "mean": -1.0, "scale": 0.5}],
+        target="t", task="regression", target_mean=1000.0, target_scale=50.0,
+    )  # fmt: skip
+    x = np.array([[1.0, 0.0, 1.0, -2.0]], dtype=np.float32)
+    np.testing.assert_allclose(prep.file_units(x), [[12.0, 0.0, 1.0, -2.0]])
+    assert prep.file_units(x).dtype == np.float64 and prep.inputs == ["a", "c=x", "c=y", "b"]
+    out = np.array([[0.5], [-1.0]], dtype=np.float32)
+    np.testing.assert_allclose(prep.unscale(out), [1025.0, 950.0])
+    assert prep.decode(out) == [1025.0, 950.0] and prep.unscale(out).dtype == np.float64
+    labels = Preprocessing(prep.columns, target="t", task="classification", classes=["no", "yes"])
+    assert labels.decode(np.array([[0.2, 0.8], [0.9, 0.1]])) == ["yes", "no"]
+    assert labels.decode(np.array([[0.5], [0.49]])) == ["yes", "no"]  # one sigmoid output: p >= 0.5
+    assert labels.decode(np.array([[0.7], [0.2]])) == ["yes", "no"]

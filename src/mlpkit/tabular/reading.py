@@ -5,7 +5,6 @@ the column — never a traceback."""
 from __future__ import annotations
 
 import csv
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,11 +40,6 @@ def parse_number(cell: str, decimal_comma: bool = False) -> float | None:
             except ValueError:
                 return None
         return None
-
-
-def is_finite_number(cell: str, decimal_comma: bool = False) -> bool:
-    value = parse_number(cell, decimal_comma)
-    return value is not None and math.isfinite(value)
 
 
 def detect_separator(header: str) -> str:
@@ -87,10 +81,6 @@ class Table:
         """The stripped cells of one column, one per row."""
         j = self.column(name)
         return [row[j].strip() for row in self.rows]
-
-    def where(self, line: int | None) -> str:
-        """ "path, line L" for messages (just the path when the line is unknown)."""
-        return f"{self.path}" if line is None else f"{self.path}, line {line}"
 
     def take(self, rows: list[int]) -> Table:
         """A table of some of the rows (in the order given)."""
