@@ -727,3 +727,41 @@ def test_the_trace_through_batchnorm_bias_penalties_no_bias_and_a_standalone_out
     np.testing.assert_allclose(tr.layers[0].s, x @ net.layers[0].W)  # no bias added
     np.testing.assert_allclose(tr.output, net.predict(x), rtol=1e-12)
     assert tr.loss == pytest.approx(net.evaluate(x, y)["loss"], rel=1e-12)
+
+
+def test_an_output_heads_repr_says_whether_it_is_fused():
+    softmax, tanh = mlpkit.activations.get("softmax"), mlpkit.activations.get("tanh")
+    assert (
+        repr(mlpkit.heads.OutputHead(softmax, "cross_entropy"))
+        == "OutputHead(Softmax(), CrossEntropy(), fused)"
+    )
+    assert (
+        repr(mlpkit.heads.OutputHead(tanh, "mse"))
+        == "OutputHead(Tanh(), MeanSquaredError(), composed)"
+    )
+    unfused = mlpkit.heads.OutputHead(softmax, "cross_entropy", fused=False)
+    assert repr(unfused) == "OutputHead(Softmax(), CrossEntropy(), composed)"
+
+
+def test_poisson_deviance_on_rates_zeros_and_bad_targets():
+    loss = L.PoissonDeviance()
+    p = np.array([[0.5, 2.0], [1.5, 0.25]])
+    t = np.array([[0.5, 0.0], [2.5, 1.0]])  # fractional rates too, not only counts
+    tlogt = np.where(t > 0, t * np.log(np.where(t > 0, t, 1.0)), 0.0)
+    direct = np.sum(tlogt - t * np.log(p) - t + p, axis=1)
+    np.testing.assert_allclose(loss.per_sample(p, t), direct, rtol=1e-12)
+    np.testing.assert_allclose(loss.gradient(p, t), (1 - t / p) / 2, rtol=1e-12)
+    assert loss.per_sample(t + (t == 0), t + (t == 0)) == pytest.approx(
+        [0.0, 0.0]
+    )  # zero where ŷ = t
+    for dtype in (np.float32, np.float64):  # a rate of exactly 0 stays finite in either precision
+        zero = np.zeros((1, 2), dtype=dtype)
+        assert np.isfinite(loss(zero, [[1.0, 0.0]])) and np.all(
+            np.isfinite(loss.gradient(zero, [[1.0, 0.0]]))
+        )
+    with pytest.raises(
+        ValueError, match=r"^poisson targets must be >= 0 \(counts, rates or frequencies\)$"
+    ):
+        loss(p, -t)
+    with pytest.raises(ValueError, match=r"^targets have 1 rows but there are 2 samples$"):
+        loss.per_sample(p, t[:1])
