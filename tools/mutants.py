@@ -1,16 +1,24 @@
-"""The mutation-testing report: reads what ``mutmut run`` left in ``mutants/`` and writes
-``docs/testing.md`` — per module the mutants, how many the tests killed, how many
-survived, and each survivor with its diff and either the reason it is equivalent (from
-``tools/mutants_equivalent.py``) or "not caught". Exit code 1 when a module's share of
-non-equivalent mutants killed is under the goal.
+"""Mutation testing with mutmut, module group by module group, and its report.
 
-    python tools/mutants.py [--goal 0.9] [--out docs/testing.md]
+    python tools/mutants.py run [GROUP ...]   mutate each group's modules in its own copy
+                                              of the project (.mutants/GROUP), running the
+                                              group's own test files against each mutant
+    python tools/mutants.py report            write docs/testing.md from what the runs left:
+                                              per module the mutants, killed, not caught,
+                                              equivalent (tools/mutants_equivalent.py), and
+                                              each survivor's diff; exit 1 under the goal
+
+`make mutants` does both. mutmut remembers its work: a second run re-tests only what
+changed (delete .mutants/GROUP to start that group again).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -20,19 +28,96 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from mutants_equivalent import EQUIVALENT  # noqa: E402
 
+#: group -> (the modules mutated, the test files that exercise them)
+GROUPS: dict[str, tuple[list[str], list[str]]] = {
+    "callbacks": (["callbacks/monitors.py", "callbacks/schedules.py"], ["test_options.py", "test_training.py"]),
+    "losses": (["losses.py", "heads.py", "regularizers.py"],
+               ["test_options.py", "test_losses.py", "test_heads.py", "test_kernels.py"]),
+    "trace": (["trace.py", "gradcheck.py"], ["test_options.py", "test_trace.py", "test_gradcheck.py"]),
+    "tabular": (["tabular/columns.py", "tabular/preprocessing.py", "tabular/reading.py"],
+                ["test_tabular.py", "test_cli.py"]),
+    "cli": (["cli/tables.py"], ["test_cli.py", "test_cli_tables.py"]),
+}  # fmt: skip
+
+#: what a group's copy of the project leaves out
+SKIP = {
+    ".git",
+    ".venv",
+    ".mutants",
+    "mutants",
+    "reports",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+}
+
 KILLED = {1, 3, 24, -24, 36, 152, 255, 37}  # a failing test, a timeout, a type check
-SURVIVED = {0}
 NO_TESTS = {5, 33}
 
 
-def changed_lines(name: str, path: Path) -> tuple[str, str]:
+def mutmut_config(modules: list[str], tests: list[str]) -> str:
+    """The [tool.mutmut] table of one group."""
+    listed = ", ".join(f'"src/mlpkit/{m}"' for m in modules)
+    selected = ", ".join(f'"tests/{t}"' for t in tests)
+    return (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["src/mlpkit"]\n'
+        f"only_mutate = [{listed}]\n"
+        f"pytest_add_cli_args_test_selection = [{selected}]\n"
+        'pytest_add_cli_args = ["-p", "no:cacheprovider"]\n'
+        'also_copy = ["benchmarks/", "examples/", "docs/", "README.md", "requirements/", "Makefile", "tools/"]\n'
+        "timeout_multiplier = 5.0\n"
+    )
+
+
+def run(groups: list[str]) -> int:
+    """Copy the project into .mutants/GROUP (refreshing it), write the group's mutmut
+    settings into the copy's pyproject.toml and run mutmut there."""
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown:
+        print(f"no group {', '.join(unknown)}; the groups are {', '.join(GROUPS)}", file=sys.stderr)
+        return 2
+    mutmut = Path(sys.executable).with_name("mutmut")
+    status = 0
+    for group in groups or list(GROUPS):
+        modules, tests = GROUPS[group]
+        where = ROOT / ".mutants" / group
+        where.mkdir(parents=True, exist_ok=True)
+        for item in ROOT.iterdir():
+            if item.name in SKIP:
+                continue
+            if item.is_dir():
+                shutil.copytree(
+                    item,
+                    where / item.name,
+                    dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(*SKIP),
+                )
+            else:
+                shutil.copy2(item, where / item.name)
+        pyproject = (ROOT / "pyproject.toml").read_text()
+        (where / "pyproject.toml").write_text(pyproject + mutmut_config(modules, tests))
+        print(f"== {group}: {', '.join(modules)} against {', '.join(tests)}", flush=True)
+        done = subprocess.run(
+            [str(mutmut), "run"], cwd=where, env={**os.environ, "SCIPY_ARRAY_API": "1"}
+        )
+        status = status or done.returncode
+    return status
+
+
+def changed_lines(name: str, group_dir: Path) -> tuple[str, str]:
     """The first removed and added line of a mutant's diff (stripped)."""
+    here = Path.cwd()
     try:
         from mutmut.mutation.diff_apply import get_diff_for_mutant
 
-        diff = get_diff_for_mutant(name, path=path)
+        os.chdir(group_dir)  # mutmut reads its mutants/ relative to the working folder
+        module_path = Path("mutants") / "src" / (name.split(".x", 1)[0].replace(".", "/") + ".py")
+        diff = get_diff_for_mutant(name, path=module_path)
     except Exception as exc:  # mutmut's internals moved: say so in the report
         return (f"(diff unavailable: {type(exc).__name__})", "")
+    finally:
+        os.chdir(here)
     removed = [
         ln[1:].strip()
         for ln in diff.splitlines()
@@ -48,9 +133,11 @@ def changed_lines(name: str, path: Path) -> tuple[str, str]:
 
 def function_of(name: str) -> str:
     """ "mlpkit.losses.xǁHuberǁ__init____mutmut_3" -> "mlpkit.losses.Huber.__init__"."""
-    module, _, mangled = name.rpartition(".")
-    mangled = mangled.rsplit("__mutmut_", 1)[0].removeprefix("x").removeprefix("_")
-    return f"{module}.{mangled.strip('ǁ').replace('ǁ', '.')}"
+    module, _, mangled = name.partition(".x")
+    mangled = mangled.rsplit("__mutmut_", 1)[0]
+    if mangled.startswith("ǁ"):  # a method: xǁClassǁmethod
+        return f"{module}.{mangled.strip('ǁ').replace('ǁ', '.')}"
+    return f"{module}.{mangled.removeprefix('_')}"
 
 
 def equivalence(name: str, before: str, after: str) -> str | None:
@@ -61,89 +148,107 @@ def equivalence(name: str, before: str, after: str) -> str | None:
     return None
 
 
-def collect(mutants: Path) -> dict[str, list[tuple[str, str, int | None, Path]]]:
-    by_module: dict[str, list] = defaultdict(list)
-    for meta in sorted(mutants.rglob("*.py.meta")):
-        data = json.loads(meta.read_text())
-        source = meta.with_suffix("")  # the mutated copy of the module
-        module = str(source.relative_to(mutants / "src")).removesuffix(".py").replace("/", ".")
-        for key, code in sorted(data["exit_code_by_key"].items()):
-            by_module[module].append((key, module, code, source))
+def collect(runs: Path) -> dict[str, list[tuple[str, int | None, Path]]]:
+    """Every group's results: module -> [(mutant, exit code, the group's folder)]."""
+    by_module: dict[str, list[tuple[str, int | None, Path]]] = defaultdict(list)
+    for group, (modules, _) in sorted(GROUPS.items()):
+        mutants = runs / group / "mutants"
+        wanted = {"mlpkit." + m.removesuffix(".py").replace("/", ".") for m in modules}
+        for meta in sorted(mutants.rglob("*.py.meta")):
+            module = (
+                str(meta.with_suffix("").relative_to(mutants / "src"))
+                .removesuffix(".py")
+                .replace("/", ".")
+            )
+            if module in wanted:
+                for key, code in sorted(json.loads(meta.read_text())["exit_code_by_key"].items()):
+                    by_module[module].append((key, code, runs / group))
     return by_module
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--goal", type=float, default=0.9)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "testing.md")
-    parser.add_argument("--mutants", type=Path, default=ROOT / "mutants")
-    args = parser.parse_args()
-    by_module = collect(args.mutants)
+HEADER = """# Mutation testing
+
+`make mutants` runs [mutmut](https://github.com/boxed/mutmut) over groups of modules,
+each against its own test files (`GROUPS` in `tools/mutants.py`): every small change to
+their code (an operator, a constant, a condition, a returned value, a dropped argument)
+must make one of those tests fail. It is not part of `make test` (it runs the tests again
+for each mutant, for about an hour); run it before resolving an issue that changes
+behaviour. This page is written by `tools/mutants.py report` from the last run.
+
+Goal: at least {goal:.0%} of the non-equivalent mutants of every module killed. A
+survivor is either given a test that kills it or, when no behaviour can tell it from the
+original (it is *equivalent*), listed in `tools/mutants_equivalent.py` with the reason.
+Tests that run mlpkit in a subprocess (the installed `mlpkit` command, `mpiexec`,
+scikit-learn's own suite) cannot see mutants, so the command line's modules are held to
+the goal by their in-process tests. "not run" counts mutants a run did not reach (it was
+stopped); they are left out of the share.
+
+| module | mutants | killed | not caught | equivalent | not run | killed of the rest |
+|---|---|---|---|---|---|---|
+"""
+
+
+def report(args: argparse.Namespace) -> int:
+    by_module = collect(args.runs)
     if not by_module:
-        print(f"no mutmut results in {args.mutants}: run `make mutants` first", file=sys.stderr)
+        print(f"no mutmut results in {args.runs}: run `make mutants` first", file=sys.stderr)
         return 1
     rows, details, short = [], [], []
     for module, entries in sorted(by_module.items()):
-        killed = equivalent = unchecked = 0
-        missed = []
-        for key, _, code, source in entries:
+        killed = equivalent = unchecked = missed = 0
+        for key, code, group_dir in entries:
             if code in KILLED:
                 killed += 1
                 continue
             if code is None:
                 unchecked += 1
                 continue
-            before, after = changed_lines(key, source)
+            before, after = changed_lines(key, group_dir)
             why = equivalence(key, before, after)
             if why is not None:
                 equivalent += 1
-                details.append((module, key, before, after, f"equivalent: {why}"))
+                verdict = f"equivalent: {why}"
             else:
-                status = "no test reaches it" if code in NO_TESTS else "survived"
-                missed.append(key)
-                details.append((module, key, before, after, f"**not caught** ({status})"))
+                missed += 1
+                verdict = "**not caught**" + (" (no test reaches it)" if code in NO_TESTS else "")
+            details.append(
+                f"- `{key.removeprefix(module + '.')}` in `{module}`: `{before}` → `{after}` — {verdict}"
+            )
         counted = len(entries) - equivalent - unchecked
         score = killed / counted if counted else 1.0
-        rows.append((module, len(entries), killed, len(missed), equivalent, unchecked, score))
+        rows.append(
+            f"| `{module}` | {len(entries)} | {killed} | {missed} | {equivalent} | {unchecked} | {score:.1%} |"
+        )
         if score < args.goal:
             short.append(f"{module}: {score:.1%}")
-    lines = [
-        "# Mutation testing",
-        "",
-        "`make mutants` runs [mutmut](https://github.com/boxed/mutmut) over the modules listed",
-        "under `[tool.mutmut]` in `pyproject.toml`: every small change to their code (an",
-        "operator, a constant, a condition, a returned value, a dropped argument) must make a",
-        "test in `make test` fail. It is not part of `make test` (it runs the suite once per",
-        "mutant, for about an hour); run it before resolving an issue that changes behaviour.",
-        "This page is written by `tools/mutants.py` from the last run.",
-        "",
-        f"Goal: at least {args.goal:.0%} of the non-equivalent mutants of every module killed.",
-        "A survivor is either given a test that kills it or, when no behaviour can tell it",
-        "from the original (it is *equivalent*), listed in `tools/mutants_equivalent.py`",
-        "with the reason. Tests that run mlpkit in a subprocess (the installed `mlpkit`",
-        "command, `mpiexec`, scikit-learn's own suite) cannot see mutants, so the command",
-        "line's modules are held to the goal by their in-process tests.",
-        "",
-        "| module | mutants | killed | not caught | equivalent | not run | killed of the rest |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for module, total, killed, missed, equivalent, unchecked, score in rows:
-        lines.append(
-            f"| `{module}` | {total} | {killed} | {missed} | {equivalent} | {unchecked} | {score:.1%} |"
-        )
-    lines += ["", "## Survivors", ""]
-    for module, key, before, after, verdict in details:
-        lines.append(
-            f"- `{key.removeprefix(module + '.')}` in `{module}`: `{before}` → `{after}` — {verdict}"
-        )
-    args.out.write_text("\n".join(lines) + "\n")
+    text = (
+        HEADER.format(goal=args.goal)
+        + "\n".join(rows)
+        + "\n\n## Survivors\n\n"
+        + "\n".join(details)
+        + "\n"
+    )
+    args.out.write_text(text)
     print(f"wrote {args.out}")
     if short:
         print("under the goal: " + "; ".join(short), file=sys.stderr)
         return 1
     return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=["run", "report"])
+    parser.add_argument(
+        "groups", nargs="*", help=f"for run: some of {', '.join(GROUPS)} (default: all)"
+    )
+    parser.add_argument("--goal", type=float, default=0.9)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "testing.md")
+    parser.add_argument("--runs", type=Path, default=ROOT / ".mutants")
+    args = parser.parse_args()
+    return run(args.groups) if args.command == "run" else report(args)
 
 
 if __name__ == "__main__":
