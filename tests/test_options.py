@@ -765,3 +765,312 @@ def test_poisson_deviance_on_rates_zeros_and_bad_targets():
         loss(p, -t)
     with pytest.raises(ValueError, match=r"^targets have 1 rows but there are 2 samples$"):
         loss.per_sample(p, t[:1])
+
+
+def test_early_stopping_defaults_ties_and_what_it_says(capsys):
+    stop = C.EarlyStopping(verbose=0)  # Keras's defaults: patience 0, no restoring
+    assert stop.stopped_epoch is None and stop.best_epoch is None
+    model, ran = drive(stop, [1.0, 1.0, 0.5])
+    assert ran == 2 and model.restored is None  # a tie is no improvement: stop at once
+    stop = C.EarlyStopping("val_accuracy", patience=0, verbose=0)
+    assert drive(stop, [0.5, 0.5, 0.9], key="val_accuracy")[1] == 2  # nor when maximising
+    stop = C.EarlyStopping("val_accuracy", patience=1, min_delta=0.1, verbose=0)
+    _, ran = drive(stop, [0.5, 0.55, 0.58], key="val_accuracy")
+    assert ran == 2 and stop.best_epoch == 0  # +0.05 is not the 0.1 asked for
+    capsys.readouterr()
+    drive(C.EarlyStopping(patience=5), [1.0, 0.9, 0.8])  # never stopped: nothing to say
+    assert capsys.readouterr().err == ""
+    drive(C.EarlyStopping(patience=1), [0.5, 0.6])
+    said = capsys.readouterr().err
+    assert said.startswith("EarlyStopping: stopped after epoch 2") and "restored" not in said
+    with pytest.raises(ValueError) as raised:
+        drive(C.EarlyStopping("loss"), [0.5], key="val_loss")
+    assert (
+        str(raised.value)
+        == "EarlyStopping monitors 'loss' but the epoch logs only have ['val_loss']"
+    )
+    with pytest.raises(ValueError) as raised:
+        drive(C.EarlyStopping(), [0.5], key="loss")
+    assert str(raised.value) == (
+        "EarlyStopping monitors 'val_loss' but the epoch logs only have ['loss'] — pass "
+        "validation_data or validation_split to fit, or monitor 'loss'"
+    )
+
+
+# -- targets, weights and settings the losses check -------------------------------------------
+def _raises(message, call, *args, **kwargs):
+    with pytest.raises(ValueError) as raised:
+        call(*args, **kwargs)
+    assert str(raised.value) == message
+
+
+def test_targets_are_read_checked_and_brought_to_the_predictions_dtype():
+    mse, bce, ce = L.get("mse"), L.BinaryCrossEntropy(), L.CrossEntropy()
+    assert mse.prepare_targets([1, 2], 1, np.float32).dtype == np.float32
+    assert mse.prepare_targets([1, 2], 1, np.float32).shape == (2, 1)
+    _raises("targets must be numeric; got dtype <U1", mse, np.zeros((1, 1)), [["a"]])
+    with pytest.raises(ValueError, match=r"^targets could not be read as a numeric array: "):
+        mse(np.zeros((2, 2)), [[1.0, 2.0], [3.0]])
+    _raises(
+        "targets contain a non-finite value nan at index (1, 0)",
+        mse,
+        np.zeros((2, 2)),
+        [[0.0, 1.0], [np.nan, np.inf]],
+    )
+    _raises(
+        "mse targets must have shape (N, 2) to match the 2 output unit(s); got (2,)",
+        mse,
+        np.zeros((2, 2)),
+        [1.0, 2.0],
+    )
+    assert bce(np.full((2, 1), 0.5), np.array([[True], [False]])) == pytest.approx(
+        np.log(2)
+    )  # booleans are 0/1
+    _raises(
+        "binary_cross_entropy targets must lie in [0, 1] (use 0/1 labels)",
+        bce,
+        np.full((1, 1), 0.5),
+        [[-0.5]],
+    )
+    _raises(
+        "binary_cross_entropy targets must lie in [0, 1] (use 0/1 labels)",
+        bce,
+        np.full((1, 1), 0.5),
+        [[1.5]],
+    )
+    _raises(
+        "targets have 1 rows but there are 2 samples", bce.per_sample, np.full((2, 1), 0.5), [[1.0]]
+    )
+    p = np.array([[0.2, 0.8], [0.6, 0.4]])
+    assert (
+        ce(p, np.array([[1], [0]]))
+        == pytest.approx(ce(p, [1, 0]))
+        == pytest.approx(-np.log([0.8, 0.6]).mean())
+    )
+    assert ce(p, np.eye(2)[[1, 0]]) == pytest.approx(ce(p, [1, 0]))  # one-hot rows
+    assert ce.prepare_targets(np.array([[1.0], [0.0]]), 2, np.float64).tolist() == [1, 0]
+    _raises("cross_entropy labels must be whole numbers (class indices)", ce, p, [0.5, 1.0])
+    _raises("targets have 3 rows but there are 2 samples", ce, p, [0, 1, 1])
+    _raises("targets contain a non-finite value nan at index (1,)", ce, p, [0.0, np.nan])
+    _raises("label 2 at row 1 is outside 0..1 (the output layer has 2 units)", ce, p, [1, 2])
+    _raises(
+        "cross_entropy targets must be labels (N,) or one-hot rows (N, 2); got shape (2, 3)",
+        ce,
+        p,
+        np.zeros((2, 3)),
+    )
+    _raises("targets must be numeric; got dtype <U1", ce, p, ["a", "b"])
+    assert ce.prepare_targets(np.eye(2), 2, np.float32).dtype == np.float32
+    _raises("targets have 1 rows but there are 2 samples", ce, p, np.eye(2)[:1])
+
+
+def test_sample_weights_are_checked_and_kept_in_the_predictions_dtype():
+    w = L.as_sample_weights([[1.0], [2.0]], 2, np.float32)
+    assert w.dtype == np.float32 and w.shape == (2,)
+    assert L.as_sample_weights(None, 2, np.float64) is None
+    for bad in ([1.0, -1.0], [1.0, np.inf], [np.nan, 1.0]):
+        _raises(
+            "sample_weight must be finite and non-negative", L.as_sample_weights, bad, 2, np.float64
+        )
+    _raises(
+        "sample_weight has 3 entries but there are 2 samples",
+        L.as_sample_weights,
+        [1, 2, 3],
+        2,
+        np.float64,
+    )
+    assert (
+        L.get("mse").gradient(np.zeros((2, 1), np.float32), np.ones((2, 1)), [1.0, 3.0]).dtype
+        == np.float32
+    )
+
+
+def test_each_losss_settings_and_their_effect():
+    assert L.BinaryCrossEntropy(sum_outputs=True).get_config() == {"sum_outputs": True}
+    assert L.BinaryCrossEntropy(from_logits=True).get_config() == {"from_logits": True}
+    assert L.BinaryCrossEntropy().get_config() == {} and L.CrossEntropy(
+        from_logits=True
+    ).get_config() == {"from_logits": True}
+    assert L.Huber(0.3).get_config() == {"delta": 0.3} and L.get("mse").get_config() == {}
+    p, t = np.array([[0.2, 0.9], [0.6, 0.5]]), np.array([[0.0, 1.0], [1.0, 1.0]])
+    per = -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    np.testing.assert_allclose(
+        L.BinaryCrossEntropy(sum_outputs=True).per_sample(p, t), per.sum(axis=1)
+    )
+    np.testing.assert_allclose(L.BinaryCrossEntropy().per_sample(p, t), per.mean(axis=1))
+    for dtype in (
+        np.float32,
+        np.float64,
+    ):  # a probability of exactly 0: clipped at the dtype's epsilon
+        eps = np.finfo(dtype).eps
+        zero = np.array([[0.0, 1.0]], dtype=dtype)
+        assert L.CrossEntropy()(zero, [0]) == pytest.approx(-np.log(eps), rel=1e-6)
+        np.testing.assert_allclose(
+            L.CrossEntropy().gradient(zero, [0]), [[-1 / eps, 0.0]], rtol=1e-6
+        )
+
+
+def test_a_one_output_loss_names_a_two_column_target():
+    message = "mse targets must have shape (N, 1) to match the 1 output unit(s); got (2, 2)"
+    _raises(message, L.get("mse"), np.zeros((2, 1)), np.ones((2, 2)))
+
+
+def test_the_traces_layout_follows_the_network_and_the_options(rng):
+    net = mlpkit.Sequential([mlpkit.Dense(2, 1, "tanh"), mlpkit.Dense(1, 9, "relu"),
+                             mlpkit.Dense(9, 2, "softmax")], seed=0, dtype="float64")  # fmt: skip
+    x = rng.normal(size=(3, 2))  # three examples of two inputs: rows are examples, not inputs
+    tr = mlpkit.trace(net, x, np.array([0, 1, 1]))
+    forward = [line for line in tr.to_text().split("backward:")[0].splitlines() if line]
+    assert forward[1].split()[:4] == [
+        "x",
+        "h0[0]",
+        "h1[0]",
+        "h1[1]",
+    ]  # a 1-unit hidden layer is h0[0]
+    header = forward[1].split()
+    assert (
+        header[-5:] == ["y[0]", "y[1]", "target", "loss", "(cross_entropy)"] and header[-6] == "…"
+    )
+    assert header[-7] == "h1[7]"  # 8 of the 9 units by default, then …
+    assert len(forward) == 2 + 1 + 3  # title, header, rule, one row per example
+    assert len(tr.to_text().split("backward:")[1].split("\n\n")[0].splitlines()) == 2 + 1 + 3
+    assert tr.to_lines().count("example ") == 3 and "example 2" in tr.to_lines()
+    assert tr.to_lines().count("… (9 in all)") == 2 * 3 + 3  # s1, h1 forward and δ1, per example
+    md = tr.to_markdown()
+    assert md.count("| … |") == 1 + 3 and "h1[7] | … | y[0]" in md and "σ" not in md  # header, rows
+    assert "mean loss L = " in tr.to_text() and f"mean loss L = {tr.loss:.6f}" in tr.to_text()
+    assert f"Mean loss L = {tr.loss:.6f}" in md
+    two = mlpkit.trace(
+        make_mlp([2, 3, 2], dtype="float64"), x[:1], np.array([[0.5, -0.5]]), loss="mse"
+    )
+    assert "0.5, -0.5" in two.to_text() and "target 0.5, -0.5;" in two.to_lines()
+    with pytest.raises(ValueError, match="^targets have 2 rows but there are 3 samples$"):
+        mlpkit.trace(net, x, np.array([0, 1]))
+
+
+def test_wide_gradients_are_shown_by_their_corners(rng):
+    net = make_mlp([30, 20, 2], hidden="tanh", dtype="float64", seed=0)
+    tr = mlpkit.trace(net, rng.normal(size=(2, 30)), rng.normal(size=(2, 2)), loss="mse")
+
+    def first_matrix(text):
+        block = text.split("∂L/∂W0 =\n", 1)[1].split("\n∂L/∂b0", 1)[0]
+        return block.splitlines()
+
+    rows = first_matrix(tr.to_text())  # 30 x 20 = 600 entries: 3 rows and columns each side
+    assert len(rows) == 3 + 1 + 3 and rows[3].strip() == "..."
+    assert len(rows[0].replace("[", "").replace("]", "").split()) == 3 + 1 + 3
+    rows = first_matrix(tr.to_text(max_inputs=4))  # 2 each side for 4 inputs shown
+    assert (
+        len(rows) == 2 + 1 + 2
+        and len(rows[0].replace("[", "").replace("]", "").split()) == 2 + 1 + 2
+    )
+    assert (
+        len(first_matrix(tr.to_lines(max_inputs=4))) == 5
+        and len(first_matrix(tr.to_markdown(max_inputs=4))) == 5
+    )
+    assert all(len(r) <= 100 for r in first_matrix(tr.to_text()))
+    assert "e-0" not in "\n".join(first_matrix(tr.to_text()))  # fixed point, not scientific
+    small = mlpkit.trace(
+        make_mlp([3, 4, 2], dtype="float64"),
+        rng.normal(size=(1, 3)),
+        rng.normal(size=(1, 2)),
+        loss="mse",
+    )
+    assert len(first_matrix(small.to_text())) == 3  # a small matrix is shown whole
+
+
+def test_a_network_ending_in_batchnorm_traces_like_its_own_backward(rng):
+    net = mlpkit.Sequential([mlpkit.Dense(3, 2), mlpkit.BatchNorm(2)], seed=1, dtype="float64")
+    x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    net.fit(x, y, loss="mse", epochs=2, verbose=0)
+    tr = mlpkit.trace(net, x, y, loss="mse")
+    net.loss_and_gradients(x, y, net.head("mse"), training=False)
+    for a, b in zip(tr.gradients(), net.gradients(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(tr.output, net.predict(x), rtol=1e-12)
+    assert tr.layers[1].s is None and tr.layers[1].delta.shape == (6, 2)
+    text = tr.to_text()
+    assert "∂L/∂γ1 = [" in text and "∂L/∂β1 = [" in text  # 1-D: on the line of its name
+    assert tr.target.dtype == net.dtype and tr.losses.dtype == net.dtype
+
+
+def test_gradcheck_options_and_what_it_reports(rng):
+    from mlpkit.gradcheck import _rel
+
+    assert _rel(np.empty(0), np.empty(0)) == (0.0, 0.0) and _rel(np.zeros(3), np.zeros(3)) == (
+        0.0,
+        0.0,
+    )
+    assert _rel(np.array([0.5]), np.array([0.4])) == pytest.approx(
+        (0.2, 0.1)
+    )  # relative to the larger
+    assert _rel(np.array([4.0]), np.array([2.0])) == pytest.approx((0.5, 2.0))
+    net = mlpkit.Sequential(
+        [mlpkit.Dense(3, 4, "tanh", regularizer=mlpkit.L2(0.3)), mlpkit.Dense(4, 2)], seed=0
+    )
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    report = mlpkit.gradcheck(net, x, y, loss="mse")
+    assert report.names == ["layer0.W", "layer0.b", "layer1.W", "layer1.b", "input X"]
+    assert report.layers == [repr(net.layers[0])] * 2 + [repr(net.layers[1])] * 2
+    assert report.checked == [12, 4, 8, 2, 15] and report.passed
+    sub = mlpkit.gradcheck(net, x, y, loss="mse", max_entries=3)
+    assert sub.checked == [3, 3, 3, 2, 3]  # a seeded subset of each larger array
+    again = mlpkit.gradcheck(net, x, y, loss="mse", max_entries=3, seed=0)
+    assert again.max_rel_error == sub.max_rel_error and again.max_abs_error == sub.max_abs_error
+    other = mlpkit.gradcheck(net, x, y, loss="mse", max_entries=3, seed=7)
+    assert other.max_abs_error != sub.max_abs_error
+    assert (
+        mlpkit.gradcheck(net, np.asfortranarray(x), y, loss="mse").max_rel_error
+        == report.max_rel_error
+    )
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    assert mlpkit.gradcheck(net, scipy_sparse.csr_matrix(x), y, loss="mse").passed
+    with pytest.raises(ValueError, match="^targets have 4 rows but there are 5 samples$"):
+        mlpkit.gradcheck(net, x, y[:4], loss="mse")
+
+
+def test_gradcheck_in_training_mode_and_its_default(rng):
+    bn = mlpkit.Sequential([mlpkit.Dense(3, 4, bias=False, regularizer=mlpkit.L2(0.2)), mlpkit.BatchNorm(4),
+                            mlpkit.layers.activation_layer("tanh"), mlpkit.Dense(4, 2)], seed=0)  # fmt: skip
+    x, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    assert mlpkit.gradcheck(
+        bn, x, y, loss="mse", training=True
+    ).passed  # through the batch statistics
+    assert mlpkit.gradcheck(bn, x, y, loss="mse").passed  # default: inference, running statistics
+    dropped = mlpkit.Sequential(
+        [mlpkit.Dense(3, 4, "tanh"), mlpkit.Dropout(0.5), mlpkit.Dense(4, 2)], seed=0
+    )
+    assert mlpkit.gradcheck(dropped, x, y, loss="mse").passed  # by default dropout is off
+    message = ("gradcheck(training=True) needs a model without active Dropout or GaussianNoise: "
+               "their random draws differ between evaluations")  # fmt: skip
+    for random_layer in (mlpkit.Dropout(0.5), mlpkit.layers.GaussianNoise(0.1)):
+        net = mlpkit.Sequential(
+            [mlpkit.Dense(3, 4, "tanh"), random_layer, mlpkit.Dense(4, 2)], seed=0
+        )
+        _raises(message, mlpkit.gradcheck, net, x, y, loss="mse", training=True)
+    quiet = mlpkit.Sequential(
+        [mlpkit.Dense(3, 4, "tanh"), mlpkit.Dropout(0.0), mlpkit.Dense(4, 2)], seed=0
+    )
+    assert mlpkit.gradcheck(quiet, x, y, loss="mse", training=True).passed  # rate 0 draws nothing
+
+
+def test_gradcheck_uses_the_fused_head_by_default(rng, monkeypatch):
+    net = make_mlp([3, 4, 3], hidden="tanh", output="softmax", seed=1)
+    x, y = rng.normal(size=(5, 3)), rng.integers(0, 3, 5)
+    monkeypatch.setattr(mlpkit.activations.Softmax, "vjp", lambda self, z, a, da: da * a)
+    assert mlpkit.gradcheck(net, x, y).passed  # as training: the fused (ŷ − y)/N never calls vjp
+
+
+def test_the_gradcheck_report_names_the_last_failing_array_in_backward_order():
+    from mlpkit.gradcheck import GradcheckReport
+
+    report = GradcheckReport(
+        names=["layer0.W", "layer0.b", "layer1.W", "input X"], max_rel_error=[1e-2, 1e-2, 1e-2, 1e-9],
+        max_abs_error=[1e-3, 1e-3, 1e-3, 1e-12], tolerance=1e-6, checked=[4, 2, 2, 6],
+        layers=["Dense(2, 2)", "Dense(2, 2)", "Dense(2, 1)"],
+    )  # fmt: skip
+    lines = str(report).splitlines()
+    assert lines[0].startswith("array     entries") and lines[4].startswith("input X         6")
+    assert lines[-1].startswith(
+        "the error enters at layer1.W, in Dense(2, 1) (arrays of the layers"
+    )

@@ -112,7 +112,9 @@ def changed_lines(name: str, group_dir: Path) -> tuple[str, str]:
         from mutmut.mutation.diff_apply import get_diff_for_mutant
 
         os.chdir(group_dir)  # mutmut reads its mutants/ relative to the working folder
-        module_path = Path("mutants") / "src" / (name.split(".x", 1)[0].replace(".", "/") + ".py")
+        module_path = Path("src") / (
+            name.split(".x", 1)[0].replace(".", "/") + ".py"
+        )  # under mutants/
         diff = get_diff_for_mutant(name, path=module_path)
     except Exception as exc:  # mutmut's internals moved: say so in the report
         return (f"(diff unavailable: {type(exc).__name__})", "")
@@ -160,8 +162,12 @@ def collect(runs: Path) -> dict[str, list[tuple[str, int | None, Path]]]:
                 .removesuffix(".py")
                 .replace("/", ".")
             )
+            try:
+                results = json.loads(meta.read_text())["exit_code_by_key"]
+            except (json.JSONDecodeError, KeyError):  # a run is writing it: read it next time
+                continue
             if module in wanted:
-                for key, code in sorted(json.loads(meta.read_text())["exit_code_by_key"].items()):
+                for key, code in sorted(results.items()):
                     by_module[module].append((key, code, runs / group))
     return by_module
 

@@ -1,5 +1,111 @@
 """Surviving mutants that no behaviour can tell from the original code, each with the
-reason. ``tools/mutants.py`` matches a survivor by its function and its changed line
-(before and after, stripped) — so an entry stays valid while the code around it moves."""
+reason. ``tools/mutants.py report`` matches a survivor by its function and its changed
+line (before and after, stripped), so an entry stays valid while the code around it
+moves; an entry that no longer matches anything is simply unused."""
 
 EQUIVALENT: list[dict[str, str]] = []
+
+
+def same(function: str, before: str, after: str, why: str) -> None:
+    """Record that changing ``before`` into ``after`` in ``function`` changes nothing."""
+    EQUIVALENT.append(
+        {"function": f"mlpkit.{function}", "before": before, "after": after, "why": why}
+    )
+
+
+TRUTHY = "verbose is only tested for truth: 1 and 2 both mean 'say it'"
+EINSUM = "einsum subscripts are labels: upper case names the same axes"
+NEGATIVE = "NumPy reads any negative size as 'the rest of the elements'"
+UPPER_CLIP = "the upper clip only touches probabilities above 1, which a probability never is"
+
+# -- callbacks.monitors ------------------------------------------------------------------
+same("callbacks.monitors.EarlyStopping.__init__", "verbose: int = 1,", "verbose: int = 2,", TRUTHY)
+same(
+    "callbacks.monitors.ReduceLROnPlateau.__init__",
+    "verbose: int = 1,",
+    "verbose: int = 2,",
+    TRUTHY,
+)
+same("callbacks.monitors.EarlyStopping.on_train_begin",
+     "self.wait, self.best, self.best_weights = 0, None, None",
+     "self.wait, self.best, self.best_weights = 1, None, None",
+     "the first watched epoch always improves on 'no best yet' and sets wait to 0")  # fmt: skip
+same("callbacks.monitors.EarlyStopping.on_train_end",
+     "restoring = self.restore_best_weights and self.best_weights is not None",
+     "restoring = self.restore_best_weights or self.best_weights is not None",
+     "best_weights is only ever taken when restore_best_weights is set")  # fmt: skip
+same("callbacks.monitors.ReduceLROnPlateau.__init__", "cooldown: int = 0,", "cooldown: int = 1,",
+     "Keras's count: the epoch a 1-epoch cooldown ends in already counts towards the "
+     "patience, so cooldown=1 waits exactly as cooldown=0 does")  # fmt: skip
+same("callbacks.monitors.ReduceLROnPlateau.__init__",
+     "self.wait = self.cooldown_left = 0", "self.wait = self.cooldown_left = 1",
+     "the first epoch improves on 'no best yet', which zeroes wait; a cooldown of 1 ends "
+     "in that same epoch")  # fmt: skip
+
+# -- losses ------------------------------------------------------------------------------
+for _name, _line in (
+    ("SquaredLoss.sample_losses", 'return 0.5 * np.einsum("ij,ij->i", e, e)'),
+    ("MeanSquaredError.sample_losses", 'return np.einsum("ij,ij->i", e, e) / p.shape[1]'),
+    ("CrossEntropy._pick", 'return -np.einsum("ij,ij->i", t, logp)'),
+):
+    same(f"losses.{_name}", _line, _line.replace("ij,ij->i", "IJ,IJ->I"), EINSUM)
+for _name, _line in (
+    ("Loss._check_pred", "p = p.reshape(-1, 1)"),
+    ("Loss.prepare_targets", "t = t.reshape(-1, 1)"),
+    ("as_sample_weights", "w = np.asarray(sample_weight, dtype=dtype).reshape(-1)"),
+    ("CrossEntropy.prepare_targets", "t = t.reshape(-1)"),
+):
+    same(f"losses.{_name}", _line, _line.replace("-1", "-2"), NEGATIVE)
+for _after in ("copy=None)", ")", "copy=True)"):
+    same("losses._target_rows", "return t.astype(dtype, copy=False)",
+         "return t.astype(dtype, " + _after,
+         "whether the targets are copied changes no value: nothing writes into them")  # fmt: skip
+same("losses.PoissonDeviance._t_log_t", "return t * np.log(np.where(t > 0, t, 1.0))",
+     "return t * np.log(np.where(t > 0, t, 2.0))",
+     "the placeholder is only used where t = 0, and 0 · log(anything) = 0")  # fmt: skip
+for _name, _line in (
+    ("CrossEntropy._log_probs", "return np.log(np.clip(p, eps, 1.0))"),
+    ("CrossEntropy.sample_gradients", "q = np.clip(p, eps, 1.0)"),
+):
+    for _after in ("None)", "2.0)"):
+        same(f"losses.{_name}", _line, _line.replace("1.0)", _after), UPPER_CLIP)
+
+# -- trace and gradcheck -----------------------------------------------------------------
+STRICT = "the zipped sequences always have the same length, so strictness never triggers"
+for _after in ("strict=None", "", "strict=False"):
+    same("trace._aligned",
+         '"  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows',
+         '"  ".join(cell.ljust(w) for cell, w in zip(r, widths, '
+         + (_after + ")).rstrip() for r in rows" if _after else ")).rstrip() for r in rows"), STRICT)  # fmt: skip
+    same("gradcheck.GradcheckReport.__str__",
+         "self.names, self.checked, self.max_rel_error, self.max_abs_error, strict=True",
+         "self.names, self.checked, self.max_rel_error, self.max_abs_error, "
+         + (_after if _after != "" else ""), STRICT)  # fmt: skip
+for _after in ("strict=None", ""):
+    same("gradcheck.GradcheckReport.__str__", "by_name = dict(zip(self.names, self.layers, strict=False))",
+         "by_name = dict(zip(self.names, self.layers, " + (_after + "))" if _after else "))"),
+         "without strict a shorter layers list is cut short either way: strict=False is the default")  # fmt: skip
+same("trace.Trace._x_cell", "x = self.x[i] if max_inputs is None else self.x[i, :max_inputs]",
+     "x = self.x[i] if (max_inputs is None) and False else self.x[i, :max_inputs]",
+     "slicing with :None takes the whole row, as self.x[i] does")  # fmt: skip
+same("trace.Trace.to_lines", "shown = v if limit is None else v[:limit]",
+     "shown = v if (limit is None) and False else v[:limit]", "v[:None] is the whole of v")  # fmt: skip
+for _after in ("xa = np.asarray(x, dtype=None)", "xa = np.asarray(x, )"):
+    same("trace.trace", "xa = np.asarray(x, dtype=model.dtype)", _after,
+         "model.check_input, the next step, casts the inputs to the model's dtype")  # fmt: skip
+for _before, _after in (
+    ("xa = xa.reshape(1, -1)", "xa = xa.reshape(1, -2)"),
+    ("np.asarray(y).reshape(1, -1)", "np.asarray(y).reshape(1, -2)"),
+):
+    same("trace.trace", _before, _after, NEGATIVE)
+for _after in ("if (np.ndim(y) >= 1 and np.size(y) > 1) or True", "if np.ndim(y) >= 1 or np.size(y) > 1",
+               "if np.ndim(y) >= 1 and np.size(y) >= 1"):  # fmt: skip
+    same("trace.trace", "if np.ndim(y) >= 1 and np.size(y) > 1", _after,
+         "a one-value target shaped (1, 1) or (1,) is read the same by the head's prepare_targets")  # fmt: skip
+for _line in (
+    "s, h = None, layer.forward(h, training=False)",
+    "layer.forward(inputs[i], training=False)",
+):
+    for _after in ("training=None)", ")"):
+        same("trace.trace", _line, _line.replace("training=False)", _after),
+             "forward's default is training=False, and None is as false")  # fmt: skip

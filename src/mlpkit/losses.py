@@ -208,8 +208,8 @@ def _check_rows(t: np.ndarray, n_samples: int | None) -> None:
 
 def _check_finite(a: np.ndarray, what: str) -> None:
     if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
-        bad = np.argwhere(~np.isfinite(a))[0]
-        raise ValueError(f"{what} contain a non-finite value {a[tuple(bad)]} at index {tuple(bad)}")
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])  # plain ints: "(1, 0)"
+        raise ValueError(f"{what} contain a non-finite value {a[bad]} at index {bad}")
 
 
 class SquaredLoss(Loss):
