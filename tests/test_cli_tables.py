@@ -493,3 +493,42 @@ def page_data(page: Path) -> dict:
 
     text = page.read_text()
     return json.loads(text.split('id="mlpkit-data">', 1)[1].split("</script>", 1)[0])
+
+
+def test_evaluate_reports_what_the_predictions_score_in_process(tmp_path):
+    header, rows = houses(120, seed=21)
+    data = write(tmp_path / "h.csv", header, rows)
+    model = tmp_path / "h.mlpk"
+    assert (
+        invoke(
+            "train", data, "--target", "price", "--out", model, "--epochs", 5, "--quiet"
+        ).exit_code
+        == 0
+    )
+    report = invoke("evaluate", model, data).stdout
+    assert report.splitlines()[0] == f"{data}: 120 rows"
+    assert [line.split()[0] for line in report.splitlines()[1:]] == ["mse", "rmse", "mae", "r2"]
+    guess = np.array([float(v) for v in invoke("predict", model, data).stdout.splitlines()[1:]])
+    truth = np.array([float(r[4]) for r in rows])
+    mse = np.mean((guess - truth) ** 2)
+    assert number(report, "mse") == pytest.approx(mse, rel=1e-4)
+    assert number(report, "rmse") == pytest.approx(np.sqrt(mse), rel=1e-4)
+    assert number(report, "mae") == pytest.approx(np.mean(np.abs(guess - truth)), rel=1e-4)
+    r2 = 1 - np.sum((truth - guess) ** 2) / np.sum((truth - truth.mean()) ** 2)
+    assert number(report, "r2") == pytest.approx(r2, abs=1e-4)
+    header, rows = penguins(60, seed=22)
+    labels = write(tmp_path / "p.csv", header, rows)
+    assert (
+        invoke(
+            "train", labels, "--target", "species", "--out", model, "--epochs", 3, "--quiet"
+        ).exit_code
+        == 0
+    )
+    report = invoke("evaluate", model, labels).stdout
+    assert [line.split()[0] for line in report.splitlines()[1:]] == ["loss", "accuracy", "f1"]
+    net = mlpkit.load(model)
+    prep = mlpkit.tabular.Preprocessing.from_dict(net.metadata["preprocessing"])
+    x, y, _ = prep.encode(mlpkit.tabular.read_csv(labels))
+    assert number(report, "accuracy") == pytest.approx(
+        np.mean(net.predict(x).argmax(axis=1) == y), abs=1e-4
+    )

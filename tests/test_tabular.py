@@ -8,7 +8,15 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from mlpkit.tabular import CSVError, Preprocessing, detect_separator, learn, read_csv, scan_csv
+from mlpkit.tabular import (
+    ColumnSummary,
+    CSVError,
+    Preprocessing,
+    detect_separator,
+    learn,
+    read_csv,
+    scan_csv,
+)
 
 from .tables import penguins, write
 
@@ -231,3 +239,77 @@ def test_answers_and_inputs_go_back_to_the_files_units():
     assert labels.decode(np.array([[0.2, 0.8], [0.9, 0.1]])) == ["yes", "no"]
     assert labels.decode(np.array([[0.5], [0.49]])) == ["yes", "no"]  # one sigmoid output: p >= 0.5
     assert labels.decode(np.array([[0.7], [0.2]])) == ["yes", "no"]
+
+
+def test_a_column_summary_counts_kinds_keys_and_statistics(monkeypatch):
+    from mlpkit.tabular import columns
+
+    s = ColumnSummary("a")
+    missing = s.add(["1", "NA", "3", "", "2"], [2, 3, 4, 5, 6], "f.csv", False)
+    assert missing.tolist() == [False, True, False, True, False] and (s.present, s.missing) == (
+        3,
+        2,
+    )
+    assert s.numeric and s.integral and not s.increasing and s.first_text is None
+    assert s.mean_and_scale() == pytest.approx((2.0, np.sqrt(2 / 3))) and s.median() == 2.0
+    assert s.spec() == {"name": "a", "kind": "numeric", "fill": 2.0, "mean": pytest.approx(2.0),
+                        "scale": pytest.approx(np.sqrt(2 / 3))}  # fmt: skip
+    s.add(["x", "1.5"], [7, 8], "f.csv", False)  # blocks add up; a text cell makes it categorical
+    assert not s.numeric and s.first_text == ("x", 7) and not s.integral
+    assert s.spec() == {
+        "name": "a",
+        "kind": "categorical",
+        "fill": "1",
+        "categories": ["1", "1.5", "2", "3", "x"],
+    }
+    constant = ColumnSummary("c")
+    constant.add(["5", "5", "5"], [2, 3, 4], "f.csv", False)
+    assert (
+        constant.mean_and_scale() == (5.0, 1.0) and constant.repeats
+    )  # a constant column is only centred
+    tie = ColumnSummary("t")
+    tie.add(["b", "a", "b", "a", "c"], [2, 3, 4, 5, 6], "f.csv", False)
+    assert tie.most_frequent() == "a"  # a tie goes to the first in sorted order
+    with pytest.raises(CSVError, match=r"^f.csv, line 3, column 'i': inf is not a finite number$"):
+        ColumnSummary("i").add(["1", "inf"], [2, 3], "f.csv", False)
+    comma = ColumnSummary("d")
+    comma.add(["1,5", "2,5"], [2, 3], "f.csv", True)
+    assert comma.numeric and comma.mean_and_scale()[0] == pytest.approx(2.0)
+    assert not ColumnSummary("empty").numeric  # no present cell: not numeric
+    # keys: a row number rises, a text key never repeats; five rows at least, none missing
+    rows = ColumnSummary("row")
+    rows.add([str(i) for i in range(10, 16)], list(range(2, 8)), "f.csv", False)
+    assert rows.looks_like_key()
+    few = ColumnSummary("few")
+    few.add(["1", "2", "3", "4"], [2, 3, 4, 5], "f.csv", False)
+    assert not few.looks_like_key()
+    five = ColumnSummary("five")
+    five.add(["1", "2", "3", "4", "5"], [2, 3, 4, 5, 6], "f.csv", False)
+    assert five.looks_like_key()
+    for cells in (["3", "1", "2", "5", "4"], ["1", "2", "2", "3", "4"], ["1", "2", "", "3", "4", "5"],
+                  ["1.5", "2.5", "3.5", "4.5", "5.5"]):  # fmt: skip
+        s = ColumnSummary("k")
+        s.add(cells, list(range(len(cells))), "f.csv", False)
+        assert not s.looks_like_key(), cells
+    names = ColumnSummary("name")
+    names.add(["ann", "bob", "cy", "dee", "eve"], [2, 3, 4, 5, 6], "f.csv", False)
+    assert names.looks_like_key()
+    monkeypatch.setattr(columns, "MAX_CATEGORIES", 3)
+    many = ColumnSummary("many")
+    many.add(["a", "b", "c"], [2, 3, 4], "f.csv", False)
+    assert not many.too_many_values
+    many.add(["d", "e"], [5, 6], "f.csv", False)
+    assert many.too_many_values and len(many.counts) == 4  # counting stops one past the limit
+
+
+def test_the_median_of_a_long_column_comes_from_a_uniform_sample(monkeypatch):
+    from mlpkit.tabular import columns
+
+    monkeypatch.setattr(columns, "MEDIAN_SAMPLE", 1000)
+    s = ColumnSummary("x", seed=0)
+    values = np.arange(20_000, dtype=float)
+    for block in np.array_split(values, 7):
+        s.add([f"{v:g}" for v in block], list(range(len(block))), "f.csv", False)
+    assert len(s._sample) == 1000  # no more than the sample's size is kept
+    assert abs(s.median() - np.median(values)) < 0.05 * values.max()  # ... drawn from all of it
+    assert s.mean_and_scale() == pytest.approx((values.mean(), values.std()))  # exact sums
