@@ -313,3 +313,207 @@ def test_the_median_of_a_long_column_comes_from_a_uniform_sample(monkeypatch):
     assert len(s._sample) == 1000  # no more than the sample's size is kept
     assert abs(s.median() - np.median(values)) < 0.05 * values.max()  # ... drawn from all of it
     assert s.mean_and_scale() == pytest.approx((values.mean(), values.std()))  # exact sums
+
+
+def _message(call, *args, **kwargs):
+    with pytest.raises(CSVError) as raised:
+        call(*args, **kwargs)
+    return str(raised.value)
+
+
+def test_every_table_error_says_where_and_what_to_do(tmp_path):
+    def csv(name, text):
+        path = tmp_path / name
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+        return path
+
+    def fit(name, text, target="y", **options):
+        path = csv(name, text)
+        return _message(Preprocessing.fit, read_csv(path), target, **options), path
+
+    good = "a,b,y\n1,x,0\n2,y,1\n3,x,1\n"
+    cases = {
+        "missing": ("a,b,y\n1,2,0\n1,,1\n", {"missing": "error"},
+                    "{p}, line 3, column 'b': missing value (--missing impute fills it with the column's median "
+                    "or most frequent value from training; --missing drop leaves the row out)"),
+        "policy": (good, {"missing": "guess"}, "--missing must be one of impute, drop, error, got 'guess'"),
+        "target": (good, {"target": "z"}, "{p}: no column 'z'; the columns are a, b, y"),
+        "drop": (good, {"drop": ["q", "r"]}, "{p}: --drop names no column 'q', 'r'; the columns are a, b, y"),
+        "id": (good, {"id": "key"}, "{p}: --id names no column 'key'; the columns are a, b, y"),
+        "id_target": (good, {"id": "y"}, "{p}: --id 'y' is the target column; give --id another column"),
+        "drop_target": (good, {"drop": ["y"]}, "{p}: --drop 'y' is the target column; leave it out of --drop"),
+        "nothing": ("a,y\n1,0\n2,1\n", {"drop": ["a"]}, "{p}: no feature columns left besides the target 'y'"),
+        "empty_columns": ("a,b,y\n,NA,0\n?,,1\n", {}, "{p}: every feature column is empty"),
+        "empty_target": ("a,y\n1,NA\n2,\n", {}, "{p}: the target column 'y' has no values (every cell is missing)"),
+        "no_rows": ("a,b,y\n1,,0\n,2,1\n", {"missing": "drop"},
+                    "{p}: no rows left to train on once rows with missing cells are left out"),
+        "one_class": ("a,y\n1,cat\n2,cat\n", {}, "{p}: target 'y' has a single class 'cat'; need at least 2"),
+        "text_target": ("a,y\n1,2.5\n2,tall\n", {"task": "regression"},
+                        "{p}, line 3, column 'y': 'tall' is not a number; a regression target must be numeric "
+                        "(use --task classification for labels)"),
+        "task": (good, {"task": "clustering"}, "task must be auto, classification or regression, got 'clustering'"),
+        "inf": ("a,y\n1,0\n-inf,1\n", {}, "{p}, line 3, column 'a': -inf is not a finite number"),
+    }  # fmt: skip
+    for name, (text, options, message) in cases.items():
+        target = options.pop("target", "y")
+        said, path = fit(f"{name}.csv", text, target, **options)
+        assert said == message.format(p=path), name
+    reads = {
+        "empty.csv": (b"", "{p}: the file is empty"),
+        "blank_header.csv": (b" , \n1,2\n", "{p}, line 1: the header is empty"),
+        "dupes.csv": (b"a,b,a,b\n1,2,3,4\n", "{p}, line 1: duplicate column name(s) 'a', 'b'"),
+        "header_only.csv": (b"a,b\n", "{p}: no data rows after the header (line 1)"),
+        "ragged.csv": (b"a,b,c\n1,2,3\n4,5\n", "{p}, line 3: 2 fields, but the header has 3"),
+        "one_field.csv": (b"a,b,c\n1;2;3\n", "{p}, line 2: 1 fields, but the header has 3 (is the separator right? try --sep)"),
+        "binary.csv": (b"a,b\n\xff\xfe,1\n", "{p}: not a UTF-8 text file"),
+        "binary_header.csv": (b"\xff\xfe,b\n1,2\n", "{p}: not a UTF-8 text file"),
+        "quote.csv": (b'a,b\n1,"2\n', "{p}, line 2: malformed CSV (unexpected end of data)"),
+    }  # fmt: skip
+    for name, (content, message) in reads.items():
+        path = csv(name, content)
+        assert _message(read_csv, path) == message.format(p=path), name
+    missing_file = tmp_path / "nowhere.csv"
+    assert (
+        _message(read_csv, missing_file)
+        == f"{missing_file}: cannot read: No such file or directory"
+    )
+    assert (
+        _message(read_csv(csv("t.csv", good)).column, "q")
+        == f"{tmp_path / 't.csv'}: no column 'q'; the columns are a, b, y"
+    )
+
+
+def test_applying_a_preprocessing_to_another_table_checks_it(tmp_path):
+    train = tmp_path / "train.csv"
+    train.write_text("a,b,y\n1,x,0\n2,y,1\n3,x,1\n")
+    prep, _, _ = Preprocessing.fit(read_csv(train), "y")
+    other = tmp_path / "o.csv"
+    other.write_text("a,b\n1,x\n")
+    assert _message(prep.encode, read_csv(other)) == (
+        f"{other}: no target column 'y'; evaluating needs it (`mlpkit predict` does not)"
+    )
+    assert prep.transform(read_csv(other)).shape == (1, 3)  # predicting does not need it
+    other.write_text("a,b,y\nten,x,0\n")
+    assert _message(prep.transform, read_csv(other)) == (
+        f"{other}, line 2, column 'a': 'ten' is not a finite number, but the column held numbers in the training data"
+    )
+    other.write_text("a,b,y\n1,x,2\n")
+    assert _message(prep.encode, read_csv(other)) == (
+        f"{other}, line 2, column 'y': unknown label 2; the model knows 0, 1"
+    )
+    other.write_text("a,b,y\n1,x,NA\n")
+    assert (
+        _message(prep.encode, read_csv(other))
+        == f"{other}: no rows left once rows with missing cells are left out"
+    )
+    strict, _, _ = Preprocessing.fit(read_csv(train), "y", missing="error")
+    other.write_text("a,b,y\n1,x,0\n,y,1\n")
+    assert _message(strict.transform, read_csv(other)) == (
+        f"{other}, line 3, column 'a': missing value (--missing impute fills it with the column's median or "
+        "most frequent value from training; --missing drop leaves the row out)"
+    )
+    regression, _, _ = Preprocessing.fit(read_csv(train), "y", task="regression")
+    other.write_text("a,b,y\n1,x,high\n")
+    assert _message(regression.encode, read_csv(other)) == (
+        f"{other}, line 2, column 'y': 'high' is not a number (use --task classification for labels)"
+    )
+    other.write_text("a;b;y\n1,5;x;0,5\n")  # a semicolon file's decimal commas, in a target too
+    x, y, _ = regression.encode(read_csv(other))
+    assert x.dtype == np.float32 and y.dtype == np.float32 and y.shape == (1, 1)
+    assert regression.unscale(y)[0] == pytest.approx(0.5, rel=1e-6)
+    labels = prep.encode(read_csv(train))[1]
+    assert labels.dtype == np.int64 and labels.tolist() == [0, 1, 1]
+
+
+def test_labels_keep_their_type_and_the_task_follows_the_target(tmp_path):
+    from mlpkit.tabular.preprocessing import _label
+
+    assert [_label(v) for v in ("1", "1.0", "1.5", "cat", "-2")] == [1, 1, 1.5, "cat", -2]
+    assert isinstance(_label("1.0"), int) and isinstance(_label("1.5"), float)
+
+    def task(values):
+        path = tmp_path / "t.csv"
+        path.write_text("a,y\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values)))
+        prep, _, _ = Preprocessing.fit(read_csv(path), "y")
+        return prep.task, prep.classes
+
+    assert task(["10", "2", "a", "2", "10"]) == (
+        "classification",
+        [2, 10, "a"],
+    )  # numbers in order, then text
+    assert task([str(i % 20) for i in range(100)])[0] == "classification"  # at most 20 classes ...
+    assert task([str(i % 21) for i in range(105)])[0] == "regression"  # ... never 21
+    assert task([str(i % 2) for i in range(10)])[0] == "classification"  # two values are classes
+    assert (
+        task([str(i % 3) for i in range(10)])[0] == "regression"
+    )  # 3 values in 10 rows are numbers
+    assert (
+        task([str(i % 5) for i in range(25)])[0] == "classification"
+    )  # a fifth of the rows at most
+    assert task([str(i % 5) for i in range(24)])[0] == "regression"
+    assert task([f"{i % 2}.5" for i in range(10)])[0] == "regression"  # fractions are not labels
+
+
+def test_reading_details_separators_numbers_blank_lines_and_quoted_newlines(tmp_path):
+    from mlpkit.tabular.reading import parse_number
+
+    assert detect_separator('"a;b;c;d",e\n') == ","  # separators inside quotes do not count
+    assert detect_separator("a;b;c,d\n") == ";" and detect_separator("a\tb\tc;d;e\n") == ";"
+    assert detect_separator("a\tb\tc\n") == "\t" and detect_separator("only\n") == ","
+    assert parse_number("1,5") is None and parse_number("1,5", decimal_comma=True) == 1.5
+    assert parse_number("1,000") is None and parse_number("1.5,0", decimal_comma=True) is None
+    assert parse_number("2.5") == 2.5 and parse_number("abc", decimal_comma=True) is None
+    single = tmp_path / "single.csv"
+    single.write_text("y\n1\n2\n")
+    assert read_csv(single).columns == ["y"] and read_csv(single).sep == ","
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_bytes(
+        b'a,MAX\n1,2\n\n,\n3,4\n"x\r\ny",5\n'
+    )  # blank lines, a row of empty cells, CRLF in quotes
+    table = read_csv(spaced)
+    assert table.columns == ["a", "MAX"] and table.rows == [["1", "2"], ["3", "4"], ["x\r\ny", "5"]]
+    assert table.lines == [2, 5, 7]
+    told = tmp_path / "told.csv"
+    told.write_text("a,b;c\n1,2;3\n")
+    assert read_csv(told, sep=";").columns == ["a,b", "c"] and read_csv(told).columns == [
+        "a",
+        "b;c",
+    ]
+    from mlpkit.tabular import read_csv_header
+
+    assert read_csv_header(told, ";") == (["a,b", "c"], ";") and read_csv_header(told) == (
+        ["a", "b;c"],
+        ",",
+    )
+    part = table.take([2, 0])
+    assert part.rows == [["x\r\ny", "5"], ["1", "2"]] and part.lines == [7, 2]
+    assert (part.path, part.sep, part.columns) == (table.path, table.sep, table.columns)
+
+
+def test_summaries_are_reproducible_and_add_up_across_blocks(monkeypatch, tmp_path):
+    from mlpkit.tabular import columns
+
+    monkeypatch.setattr(columns, "MEDIAN_SAMPLE", 1000)
+    values = [f"{v:g}" for v in np.random.default_rng(5).normal(size=3000)]
+    medians = []
+    for _ in range(2):
+        s = ColumnSummary("x")
+        for block in (
+            values[:1000],
+            values[1000:2000],
+            values[2000:],
+        ):  # exactly the sample's size first
+            s.add(block, list(range(len(block))), "f.csv", False)
+        medians.append(s.median())
+    assert medians[0] == medians[1]  # the same file gives the same median every time
+    s = ColumnSummary("y")
+    s.add(["1", "NA", "2"], [2, 3, 4], "f.csv", False)
+    s.add(["", "3", "4", "?"], [5, 6, 7, 8], "f.csv", False)
+    assert (s.present, s.missing) == (4, 3)
+    near_constant = ColumnSummary("z")
+    near_constant.add(["1000000", "1000000.0000001", "1000000"], [2, 3, 4], "f.csv", False)
+    assert near_constant.mean_and_scale()[1] == 1.0  # a spread at rounding level is no spread
+    header = tmp_path / "h.csv"
+    header.write_text('"a,b\n1,2\n')
+    with pytest.raises(CSVError, match=r", line 1: unreadable header \("):
+        read_csv(header)

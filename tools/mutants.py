@@ -28,14 +28,20 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from mutants_equivalent import EQUIVALENT  # noqa: E402
 
-#: group -> (the modules mutated, the test files that exercise them)
+#: group -> (the modules mutated, the test files (or tests) that exercise them; the slow
+#: end-to-end ones are left out where they add nothing in-process tests do not)
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "callbacks": (["callbacks/monitors.py", "callbacks/schedules.py"], ["test_options.py", "test_training.py"]),
     "losses": (["losses.py", "heads.py", "regularizers.py"],
                ["test_options.py", "test_losses.py", "test_heads.py", "test_kernels.py"]),
     "trace": (["trace.py", "gradcheck.py"], ["test_options.py", "test_trace.py", "test_gradcheck.py"]),
     "tabular": (["tabular/columns.py", "tabular/preprocessing.py", "tabular/reading.py"],
-                ["test_tabular.py", "test_cli.py"]),
+                ["test_tabular.py", "test_cli.py::test_malformed_csv_fails_with_one_line_and_writes_nothing",
+                 "test_cli.py::test_regression_target_must_be_numeric",
+                 "test_cli.py::test_prediction_data_must_match_the_model",
+                 "test_cli.py::test_the_saved_model_keeps_its_scaler",
+                 "test_cli_tables.py::test_unseen_categories_extra_and_missing_columns_at_predict",
+                 "test_cli_tables.py::test_evaluate_reports_what_the_predictions_score_in_process"]),
     "cli": (["cli/tables.py"], ["test_cli.py", "test_cli_tables.py"]),
 }  # fmt: skip
 

@@ -109,3 +109,64 @@ for _line in (
     for _after in ("training=None)", ")"):
         same("trace.trace", _line, _line.replace("training=False)", _after),
              "forward's default is training=False, and None is as false")  # fmt: skip
+
+# -- tabular -----------------------------------------------------------------------------
+same("tabular.reading.detect_separator", "counts[ch] += 1", "counts[ch] += 2",
+     "doubling every count keeps the same separator the most frequent")  # fmt: skip
+same("tabular.reading.detect_separator", "counts = dict.fromkeys(SEPARATORS, 0)",
+     "counts = dict.fromkeys(SEPARATORS, 1)",
+     "adding one to every count keeps the same winner, and with none found the first, a comma")  # fmt: skip
+same("tabular.reading.detect_separator", "return best if counts[best] else \",\"",
+     "return best if (counts[best]) or True else \",\"",
+     "with no separator counted every count ties at 0 and the winner is the first, a comma")  # fmt: skip
+same(
+    "tabular.reading.detect_separator",
+    "quoted = False",
+    "quoted = None",
+    "None is as false as False",
+)
+same("tabular.reading.parse_number", 'if decimal_comma and "," in cell and "." not in cell:',
+     'if decimal_comma and "," in cell and "XX.XX" not in cell:',
+     "a cell with both a point and a comma is not a number either way")  # fmt: skip
+for _function in ("tabular.reading._header", "tabular.reading.read_csv"):
+    same(_function, 'with p.open(newline="", encoding="utf-8-sig") as f:',
+         'with p.open(newline="", encoding="UTF-8-SIG") as f:', "codec names are case-insensitive")  # fmt: skip
+for _after in (
+    'with p.open(newline=None, encoding="utf-8-sig") as f:',
+    'with p.open(encoding="utf-8-sig") as f:',
+):
+    same("tabular.reading._header", 'with p.open(newline="", encoding="utf-8-sig") as f:', _after,
+         "only the first line is read, and its line ending is stripped either way")  # fmt: skip
+for _after in ('header = next(csv.reader([first.rstrip(None)], delimiter=sep, strict=True), [])',
+               'header = next(csv.reader([first.lstrip("\\r\\n")], delimiter=sep, strict=True), [])'):  # fmt: skip
+    same("tabular.reading._header", 'header = next(csv.reader([first.rstrip("\\r\\n")], delimiter=sep, strict=True), [])',
+         _after, "the csv reader ends a line at its line ending, and column names are stripped after")  # fmt: skip
+same("tabular.columns.ColumnSummary.__init__", "self.repeats = False  # a present value seen twice",
+     "self.repeats = None  # a present value seen twice", "None is as false as False")  # fmt: skip
+for _after in ("strict=None", "", "strict=False"):
+    same("tabular.columns.ColumnSummary.add", "for i, (cell, line) in enumerate(zip(cells, lines, strict=True)):",
+         "for i, (cell, line) in enumerate(zip(cells, lines, " + (_after + ")):" if _after else ")):"), STRICT)  # fmt: skip
+same("tabular.columns.ColumnSummary.add", "self.counts[cell] = seen + 1", "self.counts[cell] = seen + 2",
+     "counts only rank the values (the most frequent); counting by twos ranks them the same")  # fmt: skip
+same("tabular.columns.ColumnSummary.add", "self.counts[cell] = 1", "self.counts[cell] = 2",
+     "counts only rank the values (the most frequent); starting at 2 ranks them the same")  # fmt: skip
+same("tabular.columns.ColumnSummary.add", "self.increasing = self.increasing and value > self.last",
+     "self.increasing = self.increasing and value >= self.last",
+     "a repeated value already rules a column out as a key (repeats)")  # fmt: skip
+for _after in (
+    "self._add_numbers(np.asarray(values, dtype=None))",
+    "self._add_numbers(np.asarray(values, ))",
+):
+    same("tabular.columns.ColumnSummary.add", "self._add_numbers(np.asarray(values, dtype=np.float64))", _after,
+         "the values are Python floats: NumPy makes float64 of them either way")  # fmt: skip
+same("tabular.columns.ColumnSummary.mean_and_scale",
+     "return mean, (scale if scale > 1e-12 * max(1.0, abs(mean)) else 1.0)",
+     "return mean, (scale if scale >= 1e-12 * max(1.0, abs(mean)) else 1.0)",
+     "differs only for a spread exactly at the rounding threshold")  # fmt: skip
+same("tabular.columns.ColumnSummary.mean_and_scale",
+     "return mean, (scale if scale > 1e-12 * max(1.0, abs(mean)) else 1.0)",
+     "return mean, (scale if scale > 1e-12 * max(2.0, abs(mean)) else 1.0)",
+     "differs only for spreads between 1e-12 and 2e-12 around means below 2: rounding noise either way")  # fmt: skip
+same("tabular.preprocessing.learn", "few = len(aim.counts) <= max(2, min(20, aim.present // 5))",
+     "few = len(aim.counts) <= max(2, min(20, aim.present / 5))",
+     "a whole number of distinct values is at most n/5 exactly when it is at most n//5")  # fmt: skip

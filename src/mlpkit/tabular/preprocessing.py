@@ -198,12 +198,7 @@ class Preprocessing:
             holes = np.fromiter((is_missing(c) for c in cells), dtype=bool, count=n)
             if holes.any():
                 if self.missing == "error" or spec["fill"] is None:
-                    line = table.lines[int(np.argmax(holes))]
-                    raise CSVError(
-                        f"{table.path}, line {line}, column {name!r}: missing value (--missing "
-                        "impute fills it with the training median or most frequent value; "
-                        "--missing drop leaves the row out)"
-                    )
+                    raise _missing_cell(table.path, table.lines[int(np.argmax(holes))], name)
                 filled[name] = holes
             if spec["kind"] == "numeric":
                 values = np.empty(n)
@@ -367,6 +362,15 @@ class Preprocessing:
         return cls(d["columns"], **{k: d[k] for k in keys if k in d})
 
 
+def _missing_cell(where: Any, line: int, name: str) -> CSVError:
+    """The error for a missing cell under --missing error, naming the other choices."""
+    return CSVError(
+        f"{where}, line {line}, column {name!r}: missing value (--missing impute fills it with "
+        "the column's median or most frequent value from training; --missing drop leaves the "
+        "row out)"
+    )
+
+
 def _check_options(path: Any, columns: list[str], target: str | None, drop: list[str],
                    id: str | None, missing: str) -> None:  # fmt: skip
     listed = ", ".join(columns)
@@ -417,12 +421,7 @@ def learn(
         for name, s in summaries.items():
             holes = s.add(table.cells(name), table.lines, where, decimal_comma)
             if holes.any() and missing == "error":
-                line = table.lines[int(np.argmax(holes))]
-                raise CSVError(
-                    f"{where}, line {line}, column {name!r}: missing value (--missing impute "
-                    "fills it with the column's median or most frequent value; --missing drop "
-                    "leaves the row out)"
-                )
+                raise _missing_cell(where, table.lines[int(np.argmax(holes))], name)
             incomplete |= holes
         keep = ~incomplete if missing == "drop" else np.ones(len(table.rows), dtype=bool)
         if aim is not None:
