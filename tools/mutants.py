@@ -59,6 +59,7 @@ SKIP = {
 
 KILLED = {1, 3, 24, -24, 36, 152, 255, 37}  # a failing test, a timeout, a type check
 NO_TESTS = {5, 33}
+SURVIVED = {0, *NO_TESTS}
 
 
 def mutmut_config(modules: list[str], tests: list[str]) -> str:
@@ -104,11 +105,36 @@ def run(groups: list[str]) -> int:
         pyproject = (ROOT / "pyproject.toml").read_text()
         (where / "pyproject.toml").write_text(pyproject + mutmut_config(modules, tests))
         print(f"== {group}: {', '.join(modules)} against {', '.join(tests)}", flush=True)
-        done = subprocess.run(
-            [str(mutmut), "run"], cwd=where, env={**os.environ, "SCIPY_ARRAY_API": "1"}
-        )
+        env = {**os.environ, "SCIPY_ARRAY_API": "1"}
+        done = subprocess.run([str(mutmut), "run"], cwd=where, env=env)
+        # mutmut re-tests a mutant only when its function changed: survivors of an earlier
+        # run meet the tests written since only when named
+        survivors = [key for key, code, _ in _results(where / "mutants") if code in SURVIVED]
+        if survivors and done.returncode == 0:
+            print(
+                f"   re-testing {len(survivors)} earlier survivors against the current tests",
+                flush=True,
+            )
+            done = subprocess.run([str(mutmut), "run", *survivors], cwd=where, env=env)
         status = status or done.returncode
     return status
+
+
+def _results(mutants: Path) -> list[tuple[str, int | None, str]]:
+    """(mutant, exit code, module) for every mutant mutmut has recorded under ``mutants``."""
+    out = []
+    for meta in sorted(mutants.rglob("*.py.meta")):
+        module = (
+            str(meta.with_suffix("").relative_to(mutants / "src"))
+            .removesuffix(".py")
+            .replace("/", ".")
+        )
+        try:
+            results = json.loads(meta.read_text())["exit_code_by_key"]
+        except (json.JSONDecodeError, KeyError):  # a run is writing it: read it next time
+            continue
+        out += [(key, code, module) for key, code in sorted(results.items())]
+    return out
 
 
 def changed_lines(name: str, group_dir: Path) -> tuple[str, str]:
@@ -160,21 +186,10 @@ def collect(runs: Path) -> dict[str, list[tuple[str, int | None, Path]]]:
     """Every group's results: module -> [(mutant, exit code, the group's folder)]."""
     by_module: dict[str, list[tuple[str, int | None, Path]]] = defaultdict(list)
     for group, (modules, _) in sorted(GROUPS.items()):
-        mutants = runs / group / "mutants"
         wanted = {"mlpkit." + m.removesuffix(".py").replace("/", ".") for m in modules}
-        for meta in sorted(mutants.rglob("*.py.meta")):
-            module = (
-                str(meta.with_suffix("").relative_to(mutants / "src"))
-                .removesuffix(".py")
-                .replace("/", ".")
-            )
-            try:
-                results = json.loads(meta.read_text())["exit_code_by_key"]
-            except (json.JSONDecodeError, KeyError):  # a run is writing it: read it next time
-                continue
+        for key, code, module in _results(runs / group / "mutants"):
             if module in wanted:
-                for key, code in sorted(results.items()):
-                    by_module[module].append((key, code, runs / group))
+                by_module[module].append((key, code, runs / group))
     return by_module
 
 
