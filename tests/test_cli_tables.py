@@ -532,3 +532,19 @@ def test_evaluate_reports_what_the_predictions_score_in_process(tmp_path):
     assert number(report, "accuracy") == pytest.approx(
         np.mean(net.predict(x).argmax(axis=1) == y), abs=1e-4
     )
+
+
+def test_table_commands_refuse_models_not_trained_on_a_table(tmp_path):
+    plain = mlpkit.save(mlpkit.Sequential([mlpkit.Dense(2, 1)], seed=0), tmp_path / "plain.mlpk")
+    ae = mlpkit.Autoencoder([2, 1], seed=0)
+    ae.fit(np.random.default_rng(0).normal(size=(8, 2)), epochs=1, verbose=0)
+    auto = mlpkit.save(ae, tmp_path / "ae.mlpk")
+    data = write(tmp_path / "d.csv", ["a", "b", "y"], [["1", "2", "0"]])
+    for model in (plain, auto):
+        for command in ("evaluate", "predict", "trace"):
+            r = invoke(command, model, data)
+            assert r.exit_code == 1, (command, r.output)
+            assert (
+                r.output.strip()
+                == f"Error: {model}: not a model trained with `mlpkit train` (no saved preprocessing)"
+            )

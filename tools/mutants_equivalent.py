@@ -170,3 +170,8 @@ same("tabular.columns.ColumnSummary.mean_and_scale",
 same("tabular.preprocessing.learn", "few = len(aim.counts) <= max(2, min(20, aim.present // 5))",
      "few = len(aim.counts) <= max(2, min(20, aim.present / 5))",
      "a whole number of distinct values is at most n/5 exactly when it is at most n//5")  # fmt: skip
+
+# -- cli.tables --------------------------------------------------------------------------
+for _after in ('["ACCURACY", "f1"]', '["accuracy", "F1"]'):
+    same("cli.tables._metrics_report", 'return net.evaluate(x, y, metrics=["accuracy", "f1"])',
+         f"return net.evaluate(x, y, metrics={_after})", "metric names are looked up case-insensitively")  # fmt: skip
