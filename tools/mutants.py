@@ -108,13 +108,13 @@ def run(groups: list[str]) -> int:
         env = {**os.environ, "SCIPY_ARRAY_API": "1"}
         done = subprocess.run([str(mutmut), "run"], cwd=where, env=env)
         # mutmut re-tests a mutant only when its function changed: survivors of an earlier
-        # run meet the tests written since only when named
-        survivors = [key for key, code, _ in _results(where / "mutants") if code in SURVIVED]
-        if survivors and done.returncode == 0:
-            print(
-                f"   re-testing {len(survivors)} earlier survivors against the current tests",
-                flush=True,
-            )
+        # run meet the tests written since only when named (and a first named run right
+        # after new tests can leave some untried: the rest are named once more)
+        for _ in range(2):
+            survivors = [key for key, code, _ in _results(where / "mutants") if code in SURVIVED]
+            if not survivors or done.returncode != 0:
+                break
+            print(f"   re-testing {len(survivors)} survivors against the current tests", flush=True)
             done = subprocess.run([str(mutmut), "run", *survivors], cwd=where, env=env)
         status = status or done.returncode
     return status
