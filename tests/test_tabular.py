@@ -3,6 +3,7 @@ scaling — each value checked against a direct computation on the rows the test
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -517,3 +518,168 @@ def test_summaries_are_reproducible_and_add_up_across_blocks(monkeypatch, tmp_pa
     header.write_text('"a,b\n1,2\n')
     with pytest.raises(CSVError, match=r", line 1: unreadable header \("):
         read_csv(header)
+
+
+def test_what_the_preprocessing_says_exactly(tmp_path):
+    from mlpkit.tabular.preprocessing import _names
+
+    assert (
+        _names([1, 2, 3, 4, 5]) == "1, 2, 3, 4, 5"
+        and _names(list(range(6))) == "0, 1, 2, 3, 4, ... (6 in all)"
+    )
+    assert _names("abc", limit=2) == "'a', 'b', ... (3 in all)"
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "gone,row,name,c1,c2,n,y\n"
+        + "".join(f",{i},n{i},{'ab'[i % 2]},{'xyz'[i % 3]},{i % 4 if i != 3 else 'NA'},{i % 2 if i != 5 else ''}\n"
+                  for i in range(8))
+    )  # fmt: skip
+    said, note = notes()
+    prep, x, _ = Preprocessing.fit(read_csv(path), "y", note=note)
+    p = str(path)
+    assert said == [
+        f"{p}: column 'gone' has no values (every cell is missing): left out",
+        f"{p}: column 'row' has a different value on every row and looks like a row number; it is used as a "
+        "feature: --id row keeps it out and copies it into predictions, --drop row leaves it out",
+        f"{p}: column 'name' has a different value on every row and looks like a key; it is used as a "
+        "feature: --id name keeps it out and copies it into predictions, --drop name leaves it out",
+        f"{p}: left out 1 row(s) whose target 'y' is missing",
+        f"{p}: filled 1 missing cell(s) with the training median or most frequent value (n 1)",
+    ]
+    assert prep.dropped == ["gone"] and prep.features == ["row", "name", "c1", "c2", "n"]
+    kept = [i for i in range(8) if i != 5]
+    names = [f"n{i}" for i in range(8)]
+    c1, c2 = np.eye(2)[[i % 2 for i in kept]], np.eye(3)[[i % 3 for i in kept]]
+    name_onehot = np.eye(8)[[sorted(names).index(f"n{i}") for i in kept]]
+    n_spec = prep.columns[-1]
+    n_raw = np.array([i % 4 if i != 3 else n_spec["fill"] for i in kept], dtype=float)
+    np.testing.assert_array_equal(x[:, 1:9], name_onehot)
+    np.testing.assert_array_equal(x[:, 9:11], c1)  # one-hot columns side by side, in order
+    np.testing.assert_array_equal(x[:, 11:14], c2)
+    np.testing.assert_allclose(x[:, 14], (n_raw - n_spec["mean"]) / n_spec["scale"], rtol=1e-6)
+    np.testing.assert_allclose(
+        prep.transform(read_csv(path), standardise=False)[:, 14][[0, 1, 2, 4]], [0, 1, 2, 0]
+    )
+    assert prep.describe()[-3:] == [
+        "  n     numeric, standardised (mean 1.28571, scale 1.03016); missing -> 1",
+        "  left out: gone",
+        "  y     target: classification, 2 classes: 0, 1",
+    ]
+    assert prep.to_dict()["version"] == 2 and prep.to_dict()["missing"] == "impute"
+    assert list(prep.to_dict()) == ["version", "columns", "target", "task", "classes", "target_mean",
+                                    "target_scale", "id", "missing", "dropped"]  # fmt: skip
+    strict = Preprocessing.from_dict({**prep.to_dict(), "missing": "error"})
+    assert strict.missing == "error"
+
+
+def test_applying_says_what_it_fills_ignores_and_cannot_encode(tmp_path):
+    train = tmp_path / "train.csv"
+    train.write_text("a,b,y\n1,x,0\n2,y,1\n3,x,1\n4,y,0\n")
+    prep, _, _ = Preprocessing.fit(read_csv(train), "y")
+    other = tmp_path / "other.csv"
+    other.write_text("extra1,a,b,y,extra2\nq,NA,z,1,r\nq,5,x,NA,r\nq,,w,0,r\n")
+    said, note = notes()
+    x, y, rows = prep.encode(read_csv(other), note=note)
+    p = str(other)
+    assert said == [
+        f"{p}: ignoring column(s) the model does not use: extra1, extra2",
+        f"{p}: column 'b': 2 row(s) with value(s) not seen in training ('z', 'w'): encoded as all zeros",
+        f"{p}: left out 1 row(s) whose target 'y' is missing",
+        f"{p}: filled 2 missing cell(s) with the training median or most frequent value (a 2)",
+    ]
+    assert rows.tolist() == [0, 2] and y.tolist() == [1, 0] and x.shape == (2, 3)
+    said.clear()
+    x, nothing, _ = prep.encode(read_csv(other), note=note, with_target=False)
+    assert nothing is None and len(x) == 3
+    assert (
+        f"{p}: filled 2 missing cell(s) with the training median or most frequent value (a 2)"
+        in said
+    )
+    dropping, _, _ = Preprocessing.fit(read_csv(train), "y", missing="drop")
+    other.write_text("a,b,y\nNA,x,1\n5,x,0\n,y,0\n")
+    said.clear()
+    x, y, rows = dropping.encode(read_csv(other), note=note)
+    assert rows.tolist() == [1] and said == [
+        f"{p}: left out 2 row(s) with missing cells (--missing drop)"
+    ]
+    assert Preprocessing.fit(read_csv(train), None)[2] is None  # no target: inputs only
+
+
+def test_learn_without_a_target_and_the_streamed_checks(tmp_path, monkeypatch):
+    from mlpkit.tabular import columns, preprocessing
+
+    path = tmp_path / "s.csv"
+    path.write_text("a;b;y\n1,5;x;0,5\n2,5;y;1,5\n3;x;inf\n")
+    prep, kept = learn([read_csv(path).take([0, 1])], path, ["a", "b", "y"], None)
+    assert (
+        prep.target is None and kept == [2] and prep.columns[0]["kind"] == "categorical"
+    )  # no decimal comma asked
+    prep, _ = learn([read_csv(path).take([0, 1])], path, ["a", "b", "y"], "y", decimal_comma=True)
+    assert prep.task == "regression" and prep.columns[0]["kind"] == "numeric"  # "0,5" read as 0.5
+    assert prep.target_mean == pytest.approx(1.0)
+    with pytest.raises(
+        CSVError, match=rf"^{re.escape(str(path))}, line 4, column 'y': inf is not a finite number$"
+    ):
+        learn([read_csv(path)], path, ["a", "b", "y"], "y", decimal_comma=True)
+    gappy = tmp_path / "g.csv"
+    gappy.write_text("a,y\n1,0\n,1\n2,0\n3,1\n")
+    with pytest.raises(CSVError, match=r"line 3, column 'a': missing value"):
+        scan_csv(gappy, 2, "y", missing="error")  # found in the scan, before any training
+    monkeypatch.setattr(columns, "MAX_CATEGORIES", 2)
+    monkeypatch.setattr(preprocessing, "MAX_CATEGORIES", 2)
+    wide = tmp_path / "w.csv"
+    wide.write_text("n,t,y\n1,a,p\n2,b,q\n3,c,p\n4,d,q\n")
+    assert _message(Preprocessing.fit, read_csv(wide), "y") == (
+        f"{wide}: column 't' has over 2 distinct text values; leave it out with --drop t"
+    )
+    assert (
+        Preprocessing.fit(read_csv(wide), "y", drop=["t"])[0].columns[0]["kind"] == "numeric"
+    )  # numbers may vary
+    wide.write_text("n,y\n1,a\n2,b\n3,c\n4,d\n")
+    assert (
+        _message(Preprocessing.fit, read_csv(wide), "y")
+        == f"{wide}: target 'y' has over 2 distinct values"
+    )
+
+
+def test_models_saved_before_version_2_load_as_they_were():
+    old = {"features": ["a", "b"], "mean": [1.0, 2.0], "scale": [2.0, 4.0], "target": "y",
+           "task": "classification", "classes": [0, 1]}  # fmt: skip
+    legacy = Preprocessing.from_dict(old)
+    assert legacy.columns == [
+        {"name": "a", "kind": "numeric", "fill": None, "mean": 1.0, "scale": 2.0},
+        {"name": "b", "kind": "numeric", "fill": None, "mean": 2.0, "scale": 4.0},
+    ]
+    assert (legacy.target, legacy.task, legacy.classes, legacy.missing) == (
+        "y",
+        "classification",
+        [0, 1],
+        "error",
+    )
+    bare = Preprocessing.from_dict({"features": ["a"], "mean": [0.0], "scale": [1.0]})
+    assert (bare.target, bare.task, bare.classes) == (None, "regression", [])
+
+
+def test_file_units_skip_one_hot_inputs_however_many():
+    cols = [{"name": "a", "kind": "numeric", "fill": 0.0, "mean": 1.0, "scale": 2.0},
+            {"name": "c", "kind": "categorical", "fill": "x", "categories": ["x", "y", "z"]},
+            {"name": "b", "kind": "numeric", "fill": 0.0, "mean": 10.0, "scale": 1.0},
+            {"name": "d", "kind": "numeric", "fill": 0.0, "mean": -5.0, "scale": 0.5}]  # fmt: skip
+    x = np.array([[1.0, 0.0, 1.0, 0.0, 2.0, 4.0]])
+    np.testing.assert_allclose(
+        Preprocessing(cols).file_units(x), [[3.0, 0.0, 1.0, 0.0, 12.0, -3.0]]
+    )
+
+
+def test_describe_pads_every_name_to_the_longest():
+    prep = Preprocessing([{"name": "a", "kind": "numeric", "fill": 1.0, "mean": 0.0, "scale": 1.0}],
+                         target="price_in_euros", task="regression", dropped=["x", "y"])  # fmt: skip
+    assert (
+        prep.describe()[1]
+        == "  a               numeric, standardised (mean 0, scale 1); missing -> 1"
+    )
+    assert prep.describe()[2] == "  left out: x, y"
+    alone = Preprocessing(
+        [{"name": "a", "kind": "numeric", "fill": 1.0, "mean": 0.0, "scale": 1.0}]
+    )
+    assert alone.describe()[1] == "  a  numeric, standardised (mean 0, scale 1); missing -> 1"

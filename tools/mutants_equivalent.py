@@ -175,3 +175,36 @@ same("tabular.preprocessing.learn", "few = len(aim.counts) <= max(2, min(20, aim
 for _after in ('["ACCURACY", "f1"]', '["accuracy", "F1"]'):
     same("cli.tables._metrics_report", 'return net.evaluate(x, y, metrics=["accuracy", "f1"])',
          f"return net.evaluate(x, y, metrics={_after})", "metric names are looked up case-insensitively")  # fmt: skip
+same("tabular.preprocessing.learn",
+     'prep = Preprocessing(specs, target, "regression", id=id, missing=missing, dropped=dropped)',
+     "prep = Preprocessing(specs, target, id=id, missing=missing, dropped=dropped)",
+     "regression is the task's default")  # fmt: skip
+for _after in ("holes = np.fromiter((is_missing(c) for c in cells), dtype=None, count=n)",
+               "holes = np.fromiter((is_missing(c) for c in cells), dtype=bool, )"):  # fmt: skip
+    same("tabular.preprocessing.Preprocessing._inputs",
+         "holes = np.fromiter((is_missing(c) for c in cells), dtype=bool, count=n)", _after,
+         "NumPy reads Python booleans as bool, and count only pre-sizes the array")  # fmt: skip
+same("tabular.preprocessing.Preprocessing._targets",
+     "present = np.fromiter((not is_missing(c) for c in cells), dtype=bool, count=len(cells))",
+     "present = np.fromiter((not is_missing(c) for c in cells), dtype=bool, )", "count only pre-sizes the array")  # fmt: skip
+for _after in ("dtype=None)])", ")])"):
+    same("tabular.preprocessing.Preprocessing.encode",
+         "incomplete = np.logical_or.reduce([*holes.values(), np.zeros(len(table.rows), dtype=bool)])",
+         "incomplete = np.logical_or.reduce([*holes.values(), np.zeros(len(table.rows), " + _after,
+         "or-ing with zeros of any dtype leaves the masks' truth values as they are")  # fmt: skip
+same("tabular.preprocessing.Preprocessing.encode", "keep &= ~incomplete", "keep = ~incomplete",
+     "keep is all True at that point")  # fmt: skip
+same("tabular.preprocessing.Preprocessing.fit",
+     "x, y, _ = prep.encode(table, note=note, with_target=target is not None)",
+     "x, y, _ = prep.encode(table, note=note, )",
+     "without a target the preprocessing has none to encode either way")  # fmt: skip
+for _after in ("strict=None)", ")", "strict=False)"):
+    same("tabular.preprocessing.Preprocessing.from_dict",
+         'for f, m, s in zip(d["features"], d["mean"], d["scale"], strict=True)',
+         'for f, m, s in zip(d["features"], d["mean"], d["scale"], ' + _after, STRICT)  # fmt: skip
+same("tabular.preprocessing.Preprocessing.transform",
+     "self._note_filled(table, holes, np.arange(len(table.rows)), note)",
+     "self._note_filled(table, holes, None, note)",
+     "indexing a mask with None adds an axis but keeps its count and any(): the same note")  # fmt: skip
+same("tabular.preprocessing.Preprocessing.transform", "self.check_columns(table, with_target=False, note=note)",
+     "self.check_columns(table, with_target=None, note=note)", "None is as false as False")  # fmt: skip
