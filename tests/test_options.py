@@ -1074,3 +1074,32 @@ def test_the_gradcheck_report_names_the_last_failing_array_in_backward_order():
     assert lines[-1].startswith(
         "the error enters at layer1.W, in Dense(2, 1) (arrays of the layers"
     )
+
+
+def test_early_stopping_without_restoring_says_no_more(capsys):
+    drive(C.EarlyStopping(patience=1), [0.5, 0.6])
+    assert capsys.readouterr().err == (
+        "EarlyStopping: stopped after epoch 2: val_loss has not improved on 0.5 (epoch 1) for 1 epoch(s)\n"
+    )
+
+
+def test_an_output_head_keeps_the_dtype_weights_and_the_chain_rule(rng):
+    softplus = mlpkit.activations.get("softplus")
+    head = mlpkit.heads.OutputHead(softplus, "mse")
+    assert not head.fused and head.prepare_targets([1.0, 2.0], 1, np.float32, 2).dtype == np.float32
+    z, t, w = rng.normal(size=(4, 2)), rng.normal(size=(4, 2)), rng.uniform(0.5, 2, 4)
+    y = np.logaddexp(0, z)
+    value, grad = head.value_and_grad(z.copy(), t, w)
+    direct = np.sum(w * np.mean((y - t) ** 2, axis=1)) / 4
+    assert value == pytest.approx(direct) and head.value(z, t, w) == pytest.approx(direct)
+    sigmoid = 1 / (1 + np.exp(-z))  # softplus' = sigmoid, a function of z itself
+    np.testing.assert_allclose(grad, (2 * (y - t) / 2) * w[:, None] / 4 * sigmoid, rtol=1e-10)
+
+
+def test_regularizer_defaults_gradients_and_refusals(rng):
+    w = rng.normal(size=(3, 2))
+    assert mlpkit.L2().alpha == 1e-4 and mlpkit.L1().alpha == 1e-4
+    both = mlpkit.L1L2(l1=0.3, l2=0.7)
+    np.testing.assert_allclose(both.gradient(w), 0.3 * np.sign(w) + 0.7 * w)
+    for cls in (mlpkit.L1, mlpkit.L2):
+        _raises(f"{cls.__name__} alpha must be >= 0, got -1.0", cls, -1.0)

@@ -683,3 +683,12 @@ def test_describe_pads_every_name_to_the_longest():
         [{"name": "a", "kind": "numeric", "fill": 1.0, "mean": 0.0, "scale": 1.0}]
     )
     assert alone.describe()[1] == "  a  numeric, standardised (mean 0, scale 1); missing -> 1"
+
+
+def test_a_bad_byte_deep_in_a_long_file_is_named_and_take_keeps_the_separator(tmp_path):
+    long = tmp_path / "long.csv"
+    long.write_bytes(b"a,b\n" + b"1,2\n" * 5000 + b"\xff,3\n")  # past the first read's buffer
+    assert _message(read_csv, long) == f"{long}: not a UTF-8 text file"
+    semi = tmp_path / "semi.csv"
+    semi.write_text("a;b\n1,5;2\n")
+    assert read_csv(semi).take([0]).sep == ";"

