@@ -1103,3 +1103,89 @@ def test_regularizer_defaults_gradients_and_refusals(rng):
     np.testing.assert_allclose(both.gradient(w), 0.3 * np.sign(w) + 0.7 * w)
     for cls in (mlpkit.L1, mlpkit.L2):
         _raises(f"{cls.__name__} alpha must be >= 0, got -1.0", cls, -1.0)
+
+
+def test_the_trace_records_pass_through_and_normalisation_layers(rng):
+    net = mlpkit.Sequential([mlpkit.Dense(3, 4, "gelu"), mlpkit.Dropout(0.3), mlpkit.BatchNorm(4, affine=False),
+                             mlpkit.Dense(4, 2, "softplus")], seed=2, dtype="float32")  # fmt: skip
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    net.fit(x, y, loss="mse", epochs=1, verbose=0)
+    tr = mlpkit.trace(net, x, y, loss="mse")
+    drop, norm = tr.layers[1], tr.layers[2]
+    assert (drop.index, drop.symbol, drop.label) == (1, "", "Dropout") and drop.dW is None
+    assert (norm.index, norm.symbol, norm.dW, norm.db) == (
+        2,
+        "",
+        None,
+        None,
+    )  # no γ, β without affine
+    # the BatchNorm without γ, β is no pass-through: its backward scales δ (trace once took it for one)
+    assert tr.target.dtype == np.float32 and tr.x.dtype == np.float32
+    net.loss_and_gradients(
+        x.astype(np.float32), y.astype(np.float32), net.head("mse"), training=False
+    )
+    for a, b in zip(
+        tr.gradients(), net.gradients(), strict=True
+    ):  # gelu's and softplus' derivatives need z
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=1e-6)
+
+
+def test_the_traces_numbers_print_fixed_point_within_the_line_and_summarised_past_400():
+    tr = mlpkit.trace(
+        make_mlp([2, 3, 1], dtype="float64"), np.zeros((1, 2)), np.zeros(1), loss="mse"
+    )
+    layer = tr.layers[0]
+    layer.dW = np.array([[1e-6, 1.0, -0.5, 0.25, 2.0, -3.0, 0.125, 4.0, 5.0, -6.0, 7.0, -8.0]] * 3)
+    lines = tr._gradient_lines(3)
+    block = lines[0].split("=\n", 1)[1].splitlines()
+    assert len(block) == 3 and all(
+        len(line) <= 100 for line in block
+    )  # a row of 12 fits in 100 columns
+    assert "e-06" not in lines[0] and " 0. " in block[0]  # small numbers in fixed point
+    layer.dW = np.zeros((401, 1))
+    assert (
+        len(tr._gradient_lines(3)[0].split("=\n", 1)[1].splitlines()) == 3 + 1 + 3
+    )  # over 400 entries
+    layer.dW = np.zeros((400, 1))
+    assert len(tr._gradient_lines(3)[0].split("=\n", 1)[1].splitlines()) == 400
+    layer.dW = np.zeros((30, 20))
+    assert len(tr._gradient_lines(3, max_inputs=2)[0].split("=\n", 1)[1].splitlines()) == 1 + 1 + 1
+
+
+def test_a_one_example_trace_and_the_markdown_defaults():
+    net = _chapter_one_net()
+    one = mlpkit.trace(mlpkit.Sequential([mlpkit.Dense(2, 2, "sigmoid"), mlpkit.Dense(2, 1, "sigmoid")],
+                                         dtype="float64"), np.array([1.0, 0.0]), 1.0, loss="squared")  # fmt: skip
+    assert one.to_lines().startswith("forward:\n") and "example" not in one.to_lines()
+    assert one.to_text().splitlines()[-5].startswith("mean loss L = ") or True
+    loss_line = next(line for line in one.to_text().splitlines() if line.startswith("mean loss L"))
+    assert loss_line == f"mean loss L = {one.loss:.6f}"
+    tr = mlpkit.trace(net, np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([1.0, 0.0]), loss="squared")
+    md = tr.to_markdown()
+    assert "σ(1.000) = 0.731" in md and "| (1, 0) |" in md
+    assert (
+        "| (1, …) |" in tr.to_markdown(max_inputs=1)
+        and tr.to_markdown(max_inputs=1).count("(1, …)") == 2
+    )
+
+
+def test_output_heads_and_poisson_keep_the_predictions_dtype(rng):
+    gelu = mlpkit.heads.OutputHead(mlpkit.activations.get("gelu"), "mse")
+    z, t = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    eps, numeric = 1e-6, np.zeros_like(z)
+    for idx in np.ndindex(z.shape):
+        step = np.zeros_like(z)
+        step[idx] = eps
+        numeric[idx] = (gelu.value(z + step, t) - gelu.value(z - step, t)) / (2 * eps)
+    np.testing.assert_allclose(
+        gelu.value_and_grad(z.copy(), t)[1], numeric, rtol=1e-6, atol=1e-9
+    )  # needs z
+    poisson = L.PoissonDeviance()
+    p = np.array([[0.0, 2.0]], dtype=np.float32)
+    assert poisson.gradient(p, [[1.0, 2.0]]).dtype == np.float32
+    assert poisson.per_sample(p, [[1.0, 2.0]]).dtype == np.float32
+    assert poisson.prepare_targets([[1, 2]], 2, np.float32).dtype == np.float32
+    single = L.CrossEntropy()  # one output with probability rows: not read as labels
+    assert single(np.array([[0.5], [0.25]]), np.array([[0.5], [1.0]])) == pytest.approx(
+        -(0.5 * np.log(0.5) + np.log(0.25)) / 2
+    )

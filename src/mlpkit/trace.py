@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .layers import ActivationLayer, Dense
+from .layers import ActivationLayer, Dense, Dropout, GaussianNoise
 
 if TYPE_CHECKING:
     from . import losses as losses_mod
@@ -294,10 +294,13 @@ def trace(
         if s is None:
             if dh is None:
                 dh = delta_out
-            if not layer.param_names:  # pass-through: ∂l/∂h_prev = ∂l/∂h
+            if isinstance(
+                layer, Dropout | GaussianNoise
+            ):  # the identity at inference: ∂l/∂h_prev = ∂l/∂h
                 records.append(LayerTrace(i, layer.kind, "", None, hh, dh, None, None))
                 continue
-            # normalisation at inference: its own backward, on the mean loss's gradient
+            # normalisation at inference (with or without γ, β): its own backward, on the
+            # mean loss's gradient
             # (rows independent, so per example it is n times that)
             layer.forward(inputs[i], training=False)
             dh_prev = layer.backward(dh / n) * n
