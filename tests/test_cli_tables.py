@@ -548,3 +548,15 @@ def test_table_commands_refuse_models_not_trained_on_a_table(tmp_path):
                 r.output.strip()
                 == f"Error: {model}: not a model trained with `mlpkit train` (no saved preprocessing)"
             )
+
+
+def test_available_memory_is_read_from_proc_meminfo():
+    meminfo = Path("/proc/meminfo")
+    if not meminfo.is_file():
+        assert mlpkit.cli.tables.available_memory() is None
+        return
+    line = next(ln for ln in meminfo.read_text().splitlines() if ln.startswith("MemAvailable:"))
+    expected = int(line.split()[1]) * 1024
+    assert (
+        abs(mlpkit.cli.tables.available_memory() - expected) < 64 * 2**20
+    )  # it moves a little between reads

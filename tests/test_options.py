@@ -1189,3 +1189,15 @@ def test_output_heads_and_poisson_keep_the_predictions_dtype(rng):
     assert single(np.array([[0.5], [0.25]]), np.array([[0.5], [1.0]])) == pytest.approx(
         -(0.5 * np.log(0.5) + np.log(0.25)) / 2
     )
+
+
+def test_a_dropout_record_carries_the_gradient_through(rng):
+    net = mlpkit.Sequential(
+        [mlpkit.Dense(3, 4, "tanh"), mlpkit.Dropout(0.5), mlpkit.Dense(4, 2)],
+        seed=0,
+        dtype="float64",
+    )
+    tr = mlpkit.trace(net, rng.normal(size=(2, 3)), rng.normal(size=(2, 2)), loss="mse")
+    np.testing.assert_allclose(
+        tr.layers[1].delta, tr.layers[2].delta @ net.layers[2].W.T, rtol=1e-12
+    )

@@ -692,3 +692,26 @@ def test_a_bad_byte_deep_in_a_long_file_is_named_and_take_keeps_the_separator(tm
     semi = tmp_path / "semi.csv"
     semi.write_text("a;b\n1,5;2\n")
     assert read_csv(semi).take([0]).sep == ";"
+
+
+def test_longer_lists_are_cut_and_several_fills_are_listed(tmp_path):
+    cats = [{"name": "c", "kind": "categorical", "fill": "a", "categories": list("abcdefghi")}]
+    assert Preprocessing(cats).describe()[1] == (
+        "  c  categorical, one-hot over 9: 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', ... (9 in all); missing -> 'a'"
+    )
+    path = tmp_path / "f.csv"
+    path.write_text("a,b,y\n1,x,0\nNA,,1\n3,y,1\n")
+    said, note = notes()
+    Preprocessing.fit(read_csv(path), "y", note=note)
+    assert (
+        said[-1]
+        == f"{path}: filled 2 missing cell(s) with the training median or most frequent value (a 1, b 1)"
+    )
+    cols = [{"name": "a", "kind": "numeric", "fill": 0.0, "mean": 1.0, "scale": 2.0},
+            {"name": "c", "kind": "categorical", "fill": "x", "categories": ["x", "y", "z"]},
+            {"name": "b", "kind": "numeric", "fill": 0.0, "mean": 10.0, "scale": 1.0},
+            {"name": "e", "kind": "categorical", "fill": "p", "categories": ["p", "q"]}]  # fmt: skip
+    x = np.array([[1.0, 0.0, 1.0, 0.0, 2.0, 1.0, 0.0]])
+    np.testing.assert_allclose(
+        Preprocessing(cols).file_units(x), [[3.0, 0.0, 1.0, 0.0, 12.0, 1.0, 0.0]]
+    )

@@ -210,9 +210,29 @@ scikit-learn's own suite) cannot see mutants, so the command line's modules are 
 the goal by their in-process tests. "not run" counts mutants a run did not reach (it was
 stopped); they are left out of the share.
 
+What it found so far, besides tests that could not fail: the trace took a BatchNorm
+without γ and β for a pass-through layer (its δ and ∂L/∂W before it were wrong); the
+losses' non-finite-target message printed `np.int64(1)` for an index; the missing-cell
+error was written twice, worded two ways; two helpers in the CSV reader were unused.
+
+Not covered yet (each would need its own group and tests that reach it in-process):
+{uncovered}.
+
 | module | mutants | killed | not caught | equivalent | not run | killed of the rest |
 |---|---|---|---|---|---|---|
 """
+
+
+def uncovered() -> str:
+    """The package's modules no group mutates."""
+    covered = {m for modules, _ in GROUPS.values() for m in modules}
+    package = ROOT / "src" / "mlpkit"
+    names = sorted(
+        str(p.relative_to(package))
+        for p in package.rglob("*.py")
+        if str(p.relative_to(package)) not in covered and p.name != "__main__.py"
+    )
+    return ", ".join(f"`{n}`" for n in names)
 
 
 def report(args: argparse.Namespace) -> int:
@@ -249,7 +269,7 @@ def report(args: argparse.Namespace) -> int:
         if score < args.goal:
             short.append(f"{module}: {score:.1%}")
     text = (
-        HEADER.format(goal=args.goal)
+        HEADER.format(goal=args.goal, uncovered=uncovered())
         + "\n".join(rows)
         + "\n\n## Survivors\n\n"
         + "\n".join(details)

@@ -229,7 +229,10 @@ for _after in ('with p.open(newline="", encoding=None) as f:', 'with p.open(newl
     same("tabular.reading.read_csv", 'with p.open(newline="", encoding="utf-8-sig") as f:', _after,
          "the header (and its BOM) was read by _header; on a UTF-8 locale, as here and on most "
          "systems, the default encoding reads the rows the same")  # fmt: skip
-for _after in ("raise CSVError(None) from None", 'raise CSVError(f"{p}: cannot read: {exc.strerror and exc}") from None'):
+for _after in (
+    "raise CSVError(None) from None",
+    'raise CSVError(f"{p}: cannot read: {exc.strerror and exc}") from None',
+):
     same("tabular.reading.read_csv", 'raise CSVError(f"{p}: cannot read: {exc.strerror or exc}") from None', _after,
          "_header opened the same file a moment before: only a race can fail here")  # fmt: skip
 same("gradcheck._rel", "scale = float(max(np.max(np.abs(a)), np.max(np.abs(n)))) if a.size else 0.0",
@@ -242,22 +245,38 @@ same("gradcheck.GradcheckReport.__str__",
      "self.names, self.checked, self.max_rel_error, self.max_abs_error, strict=True",
      "self.names, self.checked, self.max_rel_error, self.max_abs_error, ):", STRICT)  # fmt: skip
 same("gradcheck.gradcheck", "flat = arr.reshape(-1)", "flat = arr.reshape(-2)", NEGATIVE)
-same("gradcheck.gradcheck", "r, a = _rel(grad.reshape(-1)[idx], numeric)", "r, a = _rel(grad.reshape(-2)[idx], numeric)", NEGATIVE)
+same(
+    "gradcheck.gradcheck",
+    "r, a = _rel(grad.reshape(-1)[idx], numeric)",
+    "r, a = _rel(grad.reshape(-2)[idx], numeric)",
+    NEGATIVE,
+)
 same("gradcheck.gradcheck", "if max_entries is not None and flat.size > max_entries:",
      "if max_entries is not None and flat.size >= max_entries:",
      "drawing all of an array's entries without replacement checks every entry, as not drawing does")  # fmt: skip
 for _attr in ("rate", "std"):
-    _line = 'if training and any(getattr(ly, "rate", 0) or getattr(ly, "std", 0) for ly in m.layers):'
+    _line = (
+        'if training and any(getattr(ly, "rate", 0) or getattr(ly, "std", 0) for ly in m.layers):'
+    )
     same("gradcheck.gradcheck", _line, _line.replace(f'"{_attr}", 0)', f'"{_attr}", None)'),
          "a missing attribute reads as None or 0: both false")  # fmt: skip
 _copy = 'xa = np.array(xa if isinstance(xa, np.ndarray) else xa.toarray(), order="C", copy=True)'
-for _after in (_copy.replace("copy=True", "copy=None"), _copy.replace(", copy=True", ", "), _copy.replace('"C"', '"c"')):
+for _after in (
+    _copy.replace("copy=True", "copy=None"),
+    _copy.replace(", copy=True", ", "),
+    _copy.replace('"C"', '"c"'),
+):
     same("gradcheck.gradcheck", _copy, _after,
          "check_input hands over a fresh C-ordered array, copied again or not; NumPy reads 'c' as 'C'")  # fmt: skip
 same("gradcheck.gradcheck", "t = head.prepare_targets(y, m.n_outputs, m.dtype, xa.shape[0])",
      "t = head.prepare_targets(y, m.n_outputs, None, xa.shape[0])",
      "the checked copy is float64, the targets' default dtype")  # fmt: skip
-same("gradcheck.gradcheck", 'm = model.astype("float64")', "m = model.astype(None)", "NumPy reads dtype None as float64")
+same(
+    "gradcheck.gradcheck",
+    'm = model.astype("float64")',
+    "m = model.astype(None)",
+    "NumPy reads dtype None as float64",
+)
 same("gradcheck.gradcheck", "return m.loss_and_gradients(inputs, t, head, training=True)[0] + m.penalty()",
      "return m.loss_and_gradients(inputs, t, head, )[0] + m.penalty()", "loss_and_gradients trains by default")  # fmt: skip
 same("trace.Trace._gradient_lines",
@@ -268,4 +287,9 @@ same("losses._numeric", 'if a.dtype.kind not in "iuf":', 'if a.dtype.kind not in
      "a one-letter kind is in the longer string exactly when it is in 'iuf' (no kind is 'X')")  # fmt: skip
 same("losses._numeric", "a = a.astype(np.int64)", "a = a.astype(None)",
      "booleans as float64 0.0/1.0 are the same targets and labels as int64 0/1")  # fmt: skip
-same("losses.Loss._check_pred", "p = p.astype(np.float64)", "p = p.astype(None)", "NumPy reads dtype None as float64")
+same(
+    "losses.Loss._check_pred",
+    "p = p.astype(np.float64)",
+    "p = p.astype(None)",
+    "NumPy reads dtype None as float64",
+)
