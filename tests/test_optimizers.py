@@ -208,3 +208,137 @@ def test_optimizer_argument_errors():
         O.get("adamax")
     with pytest.raises(ValueError, match="state_dict is for 'Adam', not 'SGD'"):
         O.SGD().load_state_dict(O.Adam().state_dict())
+
+
+# -- settings, limits and the packed path, each by its effect ----------------------------------
+class _Pack:
+    """What step_packed takes: the parameters and gradients end to end, and their layout."""
+
+    def __init__(self, params, grads):
+        self.params = np.concatenate([p.ravel() for p in params.values()])
+        self.grads = np.concatenate([g.ravel() for g in grads.values()])
+        self.layout, start = [], 0
+        for name, p in params.items():
+            self.layout.append((name, start, start + p.size, p.shape))
+            start += p.size
+
+
+def _problem(dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    params = {"w": rng.normal(size=(3, 2)).astype(dtype), "b": rng.normal(size=2).astype(dtype)}
+    grads = {k: rng.normal(size=v.shape).astype(dtype) for k, v in params.items()}
+    return params, grads
+
+
+def _refused(message, make):
+    with pytest.raises(ValueError) as raised:
+        make()
+    assert str(raised.value) == message
+
+
+def test_defaults_are_pytorchs():
+    assert O.Adam().lr == 0.001 and O.Adam().betas == (0.9, 0.999) and O.Adam().eps == 1e-8
+    assert O.Adagrad().lr == 0.01 and O.Momentum().lr == 0.01 and O.Momentum().beta == 0.9
+    assert O.RMSprop().lr == 0.01 and O.SGD().lr == 0.01 and O.SGD().momentum == 0.0
+
+
+def test_settings_are_checked_at_their_limits():
+    assert O.SGD(lr=0.0).lr == 0.0 and O.Momentum(beta=0.0).beta == 0.0
+    assert O.Adam(betas=(0.0, 0.0)).betas == (0.0, 0.0)
+    _refused("learning rate must be a finite number >= 0, got -0.1", lambda: O.SGD(lr=-0.1))
+    _refused("learning rate must be a finite number >= 0, got inf", lambda: O.SGD(lr=float("inf")))
+    for label in ("clip_norm", "clip_value"):
+        _refused(f"{label} must be > 0 or None, got 0", lambda label=label: O.SGD(**{label: 0}))
+    for beta in (1.0, 1.5, -0.1):
+        _refused(f"beta must be in [0, 1), got {beta}", lambda beta=beta: O.Momentum(beta=beta))
+    for betas in ((1.0, 0.9), (0.9, 1.0), (1.5, 0.9)):
+        with pytest.raises(ValueError, match="betas"):
+            O.Adam(betas=betas)
+    for cls in (O.Adam, O.Adagrad, O.Momentum):
+        assert (
+            cls(clip_norm=2.0).get_config()["clip_norm"] == 2.0
+        )  # clipping reaches the base class
+        assert cls(clip_value=0.5).clip_value == 0.5
+
+
+def test_clipping_by_value_and_by_norm():
+    opt = O.SGD(lr=1.0, clip_value=0.5)
+    g = [np.array([-2.0, 0.2, 3.0])]
+    opt._clip(g)
+    np.testing.assert_array_equal(g[0], [-0.5, 0.2, 0.5])
+    opt = O.SGD(lr=1.0, clip_norm=5.0)
+    g = [np.array([3.0, 4.0])]  # norm exactly 5: left as it is
+    opt._clip(g)
+    np.testing.assert_array_equal(g[0], [3.0, 4.0])
+    g = [np.array([6.0, 8.0])]
+    opt._clip(g)
+    np.testing.assert_allclose(g[0], np.array([6.0, 8.0]) * 5.0 / (10.0 + 1e-6), rtol=1e-15)
+    config = O.Adam(lr=0.1, clip_norm=1.0, clip_value=2.0).get_config()
+    assert config == {"lr": 0.1, "clip_norm": 1.0, "clip_value": 2.0, "eps": 1e-8, "weight_decay": None,
+                      "amsgrad": False, "betas": [0.9, 0.999]} or {"clip_norm", "clip_value"} <= set(config)  # fmt: skip
+    assert "clip_norm" not in O.Adam().get_config() and "clip_value" not in O.Adam().get_config()
+    assert O.Adam(clip_norm=1.0).get_config()["clip_norm"] == 1.0
+    assert O.Adam(clip_value=2.0).get_config()["clip_value"] == 2.0
+
+
+def test_a_state_dict_rebuilds_the_optimizer_and_refuses_strangers():
+    opt = O.Adam(lr=0.01, betas=(0.8, 0.9))
+    params, grads = _problem()
+    opt.step(params, grads)
+    again = O.from_state_dict(opt.state_dict())
+    assert type(again) is O.Adam and again.betas == (0.8, 0.9) and again.lr == 0.01 and again.t == 1
+    _refused(
+        "unknown optimizer 'nesterovish' in state_dict",
+        lambda: O.from_state_dict({"name": "nesterovish"}),
+    )
+    _refused("unknown optimizer None in state_dict", lambda: O.from_state_dict({}))
+    bare = O.from_state_dict({"name": "sgd"})  # no config: the defaults
+    assert type(bare) is O.SGD and bare.lr == 0.01
+    assert O.get("adam", lr=0.5).lr == 0.5 and O.get("momentum", beta=0.5).beta == 0.5
+
+
+@pytest.mark.parametrize("make", [lambda: O.Adam(lr=0.01), lambda: O.Adam(lr=0.01, amsgrad=True),
+                                  lambda: O.SGD(lr=0.1, momentum=0.9), lambda: O.RMSprop(lr=0.01)],
+                         ids=["adam", "amsgrad", "momentum", "rmsprop"])  # fmt: skip
+def test_the_packed_step_equals_the_step_by_name_and_keeps_state_across(make):
+    plain, packed = make(), make()
+    params, grads = _problem()
+    p1 = {k: v.copy() for k, v in params.items()}
+    p2 = {k: v.copy() for k, v in params.items()}
+    plain.step(p1, grads)  # one step by name ...
+    packed.step(p2, grads)
+    pack = _Pack(p2, grads)
+    for _ in range(3):  # ... then packed: the state carries over, and the same pack reuses it
+        plain.step(p1, grads)
+        packed.step_packed(pack)
+    got = {name: pack.params[start:stop].reshape(shape) for name, start, stop, shape in pack.layout}
+    for k in p1:
+        np.testing.assert_allclose(got[k], p1[k], rtol=1e-12, atol=1e-14)
+    for k, state in packed.state.items():  # the named state is a view of the packed vectors
+        for name, arr in state.items():
+            np.testing.assert_allclose(arr, plain.state[k][name], rtol=1e-12, atol=1e-14)
+    other = _Pack(
+        {k: v.astype(np.float32) for k, v in p1.items()},
+        {k: v.astype(np.float32) for k, v in grads.items()},
+    )
+    packed.check_state({k: v.astype(np.float32) for k, v in p1.items()})
+    packed.step_packed(other)  # a new pack in another dtype: fresh scratch, state converted
+    assert other.params.dtype == np.float32 and np.all(np.isfinite(other.params))
+
+
+def test_check_state_refuses_another_networks_parameters_and_converts_dtypes():
+    opt = O.Adam()
+    params, grads = _problem()
+    opt.step(params, grads)
+    message = "Adam state for 'w' does not match this network's parameters; pass a fresh optimizer"
+    _refused(message, lambda: opt.check_state({"w": np.zeros((2, 2)), "b": np.zeros(2)}))
+    _refused(message, lambda: opt.check_state({"b": np.zeros(2)}))
+    opt.check_state({k: v.astype(np.float32) for k, v in params.items()})
+    assert all(a.dtype == np.float32 for s in opt.state.values() for a in s.values())
+    before = {k: {n: a.copy() for n, a in s.items()} for k, s in opt.state.items()}
+    opt.check_state(
+        {k: v.astype(np.float32) for k, v in params.items()}
+    )  # already fitting: unchanged
+    for k, s in opt.state.items():
+        for n, a in s.items():
+            np.testing.assert_array_equal(a, before[k][n])

@@ -43,6 +43,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
                  "test_cli_tables.py::test_unseen_categories_extra_and_missing_columns_at_predict",
                  "test_cli_tables.py::test_evaluate_reports_what_the_predictions_score_in_process"]),
     "cli": (["cli/tables.py"], ["test_cli.py", "test_cli_tables.py"]),
+    "optimizers": (["optimizers.py"], ["test_optimizers.py", "test_options.py"]),
 }  # fmt: skip
 
 #: what a group's copy of the project leaves out

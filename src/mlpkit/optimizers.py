@@ -145,7 +145,7 @@ class Optimizer:
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
         """Restore what ``state_dict()`` produced (validated: names and array shapes)."""
-        if sd.get("name") != self.name:
+        if str(sd.get("name", "")).lower() != self.name.lower():  # names are looked up so too
             raise ValueError(f"state_dict is for {sd.get('name')!r}, not {self.name!r}")
         state: dict[Key, dict[str, np.ndarray]] = {}
         for key, entries in sd.get("state", {}).items():
