@@ -342,3 +342,58 @@ def test_check_state_refuses_another_networks_parameters_and_converts_dtypes():
     for k, s in opt.state.items():
         for n, a in s.items():
             np.testing.assert_array_equal(a, before[k][n])
+
+
+def test_more_settings_their_messages_and_what_state_they_keep():
+    assert O.RMSprop(alpha=0.0).alpha == 0.0
+    for alpha in (1.0, 1.5, -0.5):
+        _refused(
+            f"alpha must be in [0, 1), got {alpha}", lambda alpha=alpha: O.RMSprop(alpha=alpha)
+        )
+    assert O.RMSprop(clip_norm=3.0).clip_norm == 3.0
+    assert O.RMSprop(eps_inside_sqrt=True).get_config()["eps_inside_sqrt"] is True
+    assert "eps_inside_sqrt" not in O.RMSprop().get_config()
+    for bad in ({"momentum": -0.1}, {"weight_decay": -0.1}):
+        _refused("momentum and weight_decay must be >= 0", lambda bad=bad: O.SGD(**bad))
+    _refused(
+        "Nesterov momentum requires momentum > 0 and dampening = 0", lambda: O.SGD(nesterov=True)
+    )
+    assert O.SGD().state_names == () and O.SGD(momentum=0.9).state_names == ("momentum_buffer",)
+    params, grads = _problem()
+    plain = O.SGD(lr=0.1)
+    plain.step(params, grads)
+    assert plain.state == {"w": {}, "b": {}}  # plain SGD keeps nothing
+
+
+def test_centered_rmsprop_subtracts_the_mean_gradient_squared():
+    opt = O.RMSprop(lr=0.1, alpha=0.5, eps=1e-8, centered=True)
+    p, g = np.array([1.0]), np.array([2.0])
+    opt.step([p], [g])
+    v, gbar = 0.5 * 4.0, 0.5 * 2.0  # E[g²] and E[g] after one step
+    np.testing.assert_allclose(p, 1.0 - 0.1 * 2.0 / (np.sqrt(v - gbar**2) + 1e-8))
+
+
+def test_loading_a_state_dict_checks_entries_and_restores_the_count():
+    opt = O.Adam(lr=0.02)
+    params, grads = _problem()
+    opt.step(params, grads)
+    sd = opt.state_dict()
+    broken = {**sd, "state": {"w": {"exp_avg": np.zeros((3, 2))}}}
+    _refused("Adam state for parameter w has entries ['exp_avg'], expected ['exp_avg', 'exp_avg_sq']",
+             lambda: O.Adam().load_state_dict(broken))  # fmt: skip
+    fresh = O.Adam()
+    fresh.load_state_dict({k: v for k, v in sd.items() if k != "t"})
+    assert fresh.t == 0 and fresh.lr == 0.02  # the config restored, no step count given: 0
+    fresh.load_state_dict(sd)
+    sd["state"]["w"]["exp_avg"][...] = 7.0  # the loaded state is a copy of the dict's arrays
+    assert not np.any(fresh.state["w"]["exp_avg"] == 7.0)
+
+
+def test_a_packed_step_clips_the_packed_gradient():
+    params, grads = _problem()
+    grads = {k: v * 100 for k, v in grads.items()}
+    opt = O.SGD(lr=1.0, clip_value=0.01)
+    pack = _Pack({k: v.copy() for k, v in params.items()}, grads)
+    before = pack.params.copy()
+    opt.step_packed(pack)
+    assert np.max(np.abs(pack.params - before)) <= 0.01 + 1e-12
