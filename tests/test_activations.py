@@ -133,3 +133,107 @@ def test_softmax_forward_matches_float64_on_both_paths(shape, rng):
         assert a.dtype == np.float32
         np.testing.assert_allclose(a, expected, rtol=1e-5, atol=1e-7)
     assert (_kernels.SMALL_SOFTMAX >= 30 * 5) and (_kernels.SMALL_SOFTMAX < 300 * 5)
+
+
+# -- what the activations promise beyond their values: corners, dtypes, in place, identity --
+import mlpkit.activations as _A  # noqa: E402
+
+
+def test_the_value_at_the_corner_follows_pytorch():
+    z = np.array([[0.0, -1.0, 2.0]])
+    leaky = _A.LeakyReLU(0.2)
+    np.testing.assert_array_equal(leaky.derivative(z), [[0.2, 0.2, 1.0]])  # f'(0) is the left slope
+    np.testing.assert_array_equal(
+        leaky.vjp(z, leaky.forward(z), np.ones_like(z)), [[0.2, 0.2, 1.0]]
+    )
+    elu = _A.ELU(alpha=0.5)
+    np.testing.assert_allclose(elu.derivative(z), [[0.5, 0.5 * np.exp(-1.0), 1.0]])
+    np.testing.assert_allclose(
+        elu.vjp(z, elu.forward(z), np.ones_like(z)), [[0.5, 0.5 * np.exp(-1.0), 1.0]]
+    )
+    selu = _A.SELU()
+    np.testing.assert_allclose(selu.derivative(z)[0, 0], selu.scale * selu.alpha)
+    np.testing.assert_allclose(
+        selu.vjp(z, selu.forward(z), np.ones_like(z))[0, 0], selu.scale * selu.alpha
+    )
+    np.testing.assert_allclose(
+        elu.forward(np.array([[0.5]])), [[0.5]]
+    )  # positive inputs pass through
+    np.testing.assert_allclose(selu.forward(np.array([[0.5]])), [[selu.scale * 0.5]])
+    assert _A.sigmoid(np.array([0.0]))[0] == 0.5
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus", "exp", "gelu", "silu"],
+)
+def test_float32_stays_float32_and_the_known_output_is_used(name):
+    f = _A.get(name)
+    z = np.array([[-1.5, 0.3, 2.0]], dtype=np.float32)
+    a = f.forward(z)
+    assert a.dtype == np.float32 and f.derivative(z).dtype == np.float32
+    assert f.vjp(z, a, np.ones_like(z)).dtype == np.float32
+    np.testing.assert_allclose(f.derivative(z, a), f.derivative(z), rtol=1e-6)
+    inplace = z.copy()
+    out = f.forward_inplace(inplace)
+    np.testing.assert_allclose(out, a, rtol=1e-6)
+    if name in ("tanh", "exp"):  # these overwrite their input rather than allocate
+        assert out is inplace
+
+
+def test_exp_stops_just_below_overflow_and_gelu_survives_huge_inputs():
+    for dtype in (np.float32, np.float64):
+        top = _A.Exp.max_input(dtype)
+        with np.errstate(over="ignore"):
+            above = np.exp(dtype(top * (1 + 1e-6)))
+        assert np.isfinite(np.exp(dtype(top))) and above == np.inf
+        assert (
+            top < float(np.log(np.finfo(dtype).max))
+            and _A.Exp.max_input(np.dtype(dtype).name) == top
+        )
+        assert np.isfinite(_A.Exp().forward(np.array([1e6], dtype=dtype))).all()
+    assert _A.Exp.max_input(np.float32) == pytest.approx(88.72283, abs=1e-5)
+    assert _A.Exp.max_input(np.float64) == pytest.approx(709.782712893384, rel=1e-15)
+    gelu = _A.get("gelu")
+    huge = np.array([[-1e200, 1e200]])
+    np.testing.assert_array_equal(gelu.forward(huge), [[-0.0, 1e200]])
+    np.testing.assert_array_equal(gelu.derivative(huge), [[0.0, 1.0]])
+
+
+def test_activations_are_values_with_a_repr_equality_and_hash():
+    assert repr(_A.LeakyReLU()) == "LeakyReLU(negative_slope=0.01)" and repr(_A.ReLU()) == "ReLU()"
+    assert repr(_A.ELU(0.5)) == "ELU(alpha=0.5)"
+    assert _A.ELU(0.5) == _A.ELU(0.5) and _A.ELU(0.5) != _A.ELU(1.0) and _A.ELU(1.0) != _A.SELU()
+    assert (
+        _A.ReLU() != "relu"
+        and hash(_A.ELU(0.5)) == hash(_A.ELU(0.5))
+        and hash(_A.ELU(0.5)) != hash(_A.ELU(1.0))
+    )
+    assert len({_A.ReLU(), _A.ReLU(), _A.Tanh()}) == 2
+    assert (
+        _A.get("leaky_relu", negative_slope=0.2).negative_slope == 0.2
+        and _A.get("elu", alpha=0.3).alpha == 0.3
+    )
+    assert _A.LeakyReLU(0.3).get_config() == {"negative_slope": 0.3} and _A.ELU(
+        0.4
+    ).get_config() == {"alpha": 0.4}
+
+
+def test_softmax_works_on_the_last_axis_and_refuses_an_element_wise_derivative():
+    sm = _A.Softmax()
+    z = np.random.default_rng(0).normal(size=(2, 3, 4))
+    out = sm.forward(z)
+    np.testing.assert_allclose(out, np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True))
+    da = np.ones_like(z) * np.arange(4)
+    np.testing.assert_allclose(
+        sm.vjp(z, out, da), out * (da - (da * out).sum(axis=-1, keepdims=True))
+    )
+    with pytest.raises(TypeError) as raised:
+        sm.derivative(z)
+    assert (
+        str(raised.value)
+        == "softmax has a full Jacobian, not an element-wise derivative; use vjp()"
+    )
+    z32 = np.array([[0.1, 0.5, -0.3]], dtype=np.float32)
+    jac = sm.jacobian(z32)
+    assert jac.dtype == np.float32 and jac.shape == (1, 3, 3)
