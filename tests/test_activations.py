@@ -237,3 +237,17 @@ def test_softmax_works_on_the_last_axis_and_refuses_an_element_wise_derivative()
     z32 = np.array([[0.1, 0.5, -0.3]], dtype=np.float32)
     jac = sm.jacobian(z32)
     assert jac.dtype == np.float32 and jac.shape == (1, 3, 3)
+
+
+def test_exps_in_place_forward_keeps_the_cap_and_a_repr_lists_every_setting():
+    z = np.array([[1e6, 0.0]], dtype=np.float32)
+    out = _A.Exp().forward_inplace(z)
+    assert np.all(np.isfinite(out)) and out is z
+
+    class Two(_A.Activation):
+        name = "two_settings_for_repr"
+
+        def get_config(self):
+            return {"a": 1, "b": 2}
+
+    assert repr(Two()) == "Two(a=1, b=2)"

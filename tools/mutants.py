@@ -44,6 +44,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
                  "test_cli_tables.py::test_evaluate_reports_what_the_predictions_score_in_process"]),
     "cli": (["cli/tables.py"], ["test_cli.py", "test_cli_tables.py"]),
     "optimizers": (["optimizers.py"], ["test_optimizers.py", "test_options.py"]),
+    "activations": (["activations.py"], ["test_activations.py", "test_gradcheck.py"]),
 }  # fmt: skip
 
 #: what a group's copy of the project leaves out

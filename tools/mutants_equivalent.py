@@ -293,3 +293,62 @@ same(
     "p = p.astype(None)",
     "NumPy reads dtype None as float64",
 )
+
+# -- activations -------------------------------------------------------------------------
+COPY = "astype of an array just made: whether it copies changes no value"
+_ASTYPE = {
+    "sigmoid": "return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)",
+    "LeakyReLU.forward": "return np.where(z > 0.0, z, self.negative_slope * z).astype(z.dtype, copy=False)",
+    "LeakyReLU.vjp": "return np.where(z > 0.0, da, self.negative_slope * da).astype(da.dtype, copy=False)",
+    "ELU.vjp": "return np.where(z > 0.0, da, da * (a + self.alpha)).astype(da.dtype, copy=False)",
+    "SELU.forward": "return (self.scale * np.where(z > 0.0, z, neg)).astype(z.dtype, copy=False)",
+    "SELU.vjp": "return (da * slope).astype(da.dtype, copy=False)",
+    "Softplus.forward": "return np.logaddexp(0.0, z).astype(z.dtype, copy=False)",
+    "ELU.forward": "z.dtype, copy=False",
+}
+for _name, _line in _ASTYPE.items():
+    for _after in ("copy=None)", ")", "copy=True)") if _line.endswith(")") else ("copy=None", ")", "copy=True"):
+        _mutant = _line.replace("copy=False)", _after) if _line.endswith(")") else _line.replace("copy=False", _after)
+        if _name == "ELU.forward" and _after == ")":
+            _mutant = "z.dtype, )"
+        same(f"activations.{_name}", _line, _mutant, COPY)
+RECOMPUTE = "recomputing f(z) instead of using the a passed in gives the same values"
+for _name, _line in (
+    ("ELU.derivative", "a = self.forward(z) if a is None else a"),
+    ("SELU.derivative", "a = self.forward(z) if a is None else a"),
+    ("Sigmoid.derivative", "a = sigmoid(z) if a is None else a"),
+    ("Tanh.derivative", "a = np.tanh(z) if a is None else a"),
+    ("Exp.derivative", "return self.forward(z) if a is None else a"),
+    ("Softplus.derivative", "return sigmoid(z) if a is None else -np.expm1(-a)"),
+):
+    same(f"activations.{_name}", _line, _line.replace(" if a is None ", " if (a is None) or True "), RECOMPUTE)
+for _after in ("return da * self.derivative(z, None)", "return da * self.derivative(z, )"):
+    same("activations.Activation.vjp", "return da * self.derivative(z, a)", _after, RECOMPUTE)
+CORNER = "at z = 0 both branches give the same value"
+same("activations.sigmoid", _ASTYPE["sigmoid"], _ASTYPE["sigmoid"].replace("z >= 0", "z > 0"), CORNER)
+same("activations.LeakyReLU.forward", _ASTYPE["LeakyReLU.forward"], _ASTYPE["LeakyReLU.forward"].replace("z > 0.0", "z >= 0.0"), CORNER)
+same("activations.SELU.forward", _ASTYPE["SELU.forward"], _ASTYPE["SELU.forward"].replace("z > 0.0", "z >= 0.0"), CORNER)
+same("activations.ELU.forward", "return np.where(z > 0.0, z, self.alpha * np.expm1(np.minimum(z, 0.0))).astype(",
+     "return np.where(z >= 0.0, z, self.alpha * np.expm1(np.minimum(z, 0.0))).astype(", CORNER)  # fmt: skip
+NEG_BRANCH = "the capped value is only used where z <= 0, below either cap"
+same("activations.ELU.forward", "return np.where(z > 0.0, z, self.alpha * np.expm1(np.minimum(z, 0.0))).astype(",
+     "return np.where(z > 0.0, z, self.alpha * np.expm1(np.minimum(z, 1.0))).astype(", NEG_BRANCH)  # fmt: skip
+same("activations.SELU.forward", "neg = self.alpha * np.expm1(np.minimum(z, 0.0))",
+     "neg = self.alpha * np.expm1(np.minimum(z, 1.0))", NEG_BRANCH)  # fmt: skip
+for _name in ("GELU._tanh_u", "GELU.derivative"):
+    for _after in ("zc = np.clip(z, -101.0, 100.0)", "zc = np.clip(z, -100.0, 101.0)"):
+        same(f"activations.{_name}", "zc = np.clip(z, -100.0, 100.0)", _after,
+             "tanh of the GELU argument is ±1 to the last bit long before |z| = 100")  # fmt: skip
+same("activations.Exp.max_input", "return float(np.nextafter(dt(np.log(np.finfo(dt).max)), dt(0)))",
+     "return float(np.nextafter(dt(np.log(np.finfo(dt).max)), dt(1)))",
+     "log(max) is far above both 0 and 1: the next value towards either is the same")  # fmt: skip
+same("activations.Activation.__hash__", "return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))",
+     "return hash((type(None).__name__, tuple(sorted(self.get_config().items()))))",
+     "equal activations still hash equal; only collisions between kinds grow")  # fmt: skip
+for _before, _after in (('return np.einsum("nk,kj->nkj", a, np.eye(a.shape[-1], dtype=a.dtype)) - np.einsum(',
+                         'return np.einsum("NK,KJ->NKJ", a, np.eye(a.shape[-1], dtype=a.dtype)) - np.einsum('),
+                        ('"nk,nj->nkj", a, a', '"NK,NJ->NKJ", a, a')):  # fmt: skip
+    same("activations.Softmax.jacobian", _before, _after, EINSUM)
+same("activations.Softmax.jacobian", 'return np.einsum("nk,kj->nkj", a, np.eye(a.shape[-1], dtype=a.dtype)) - np.einsum(',
+     'return np.einsum("nk,kj->nkj", a, np.eye(a.shape[+1], dtype=a.dtype)) - np.einsum(',
+     "the Jacobian takes (N, k) rows: axis 1 is the last axis")  # fmt: skip
