@@ -182,3 +182,70 @@ def test_equal_initial_weights_keep_hidden_units_identical(rng):
     net = mlpkit.Sequential([Dense(2, 4, "tanh"), Dense(4, 1)], seed=0)
     net.fit(x, y, optimizer="sgd", epochs=5, batch_size=8, verbose=0)
     assert len(np.unique(np.round(net.get_weights()[0][0], 6))) == 4
+
+
+# -- the random layers draw exactly what they say, and the activation layers are named -------
+def test_dropout_and_noise_draw_from_the_networks_generator_exactly():
+    import copy
+
+    x = np.random.default_rng(1).normal(size=(4, 5)).astype(np.float32)
+    drop = mlpkit.Dropout(0.25)
+    assert drop.build(5, np.random.default_rng(7), np.float32) == 5 and drop.dtype == np.float32
+    twin = copy.deepcopy(drop._rng)
+    out = drop.forward(x, training=True)
+    keep = twin.random(x.shape, dtype=np.float32) < 0.75
+    np.testing.assert_array_equal(out, x * keep.astype(np.float32) * np.float32(1 / 0.75))
+    np.testing.assert_array_equal(
+        drop.backward(np.ones_like(x)), keep.astype(np.float32) * np.float32(1 / 0.75)
+    )
+    np.testing.assert_array_equal(drop.forward(x), x)  # inference: the identity, by default
+    noise = mlpkit.layers.GaussianNoise(0.3)
+    noise.build(5, np.random.default_rng(8), np.float32)
+    twin = copy.deepcopy(noise._rng)
+    out = noise.forward(x, training=True)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(
+        out, x + np.float32(0.3) * twin.standard_normal(x.shape, dtype=np.float32)
+    )
+    np.testing.assert_array_equal(noise.forward(x), x)
+    np.testing.assert_array_equal(noise.backward(np.full_like(x, 2.0)), np.full_like(x, 2.0))
+    quiet = mlpkit.layers.GaussianNoise(0.0)
+    quiet.build(5, np.random.default_rng(8), np.float32)
+    np.testing.assert_array_equal(quiet.forward(x, training=True), x)
+    assert mlpkit.layers.GaussianNoise(0.0).std == 0.0
+    with pytest.raises(ValueError) as raised:
+        mlpkit.layers.GaussianNoise(-0.1)
+    assert str(raised.value) == "GaussianNoise std must be >= 0, got -0.1"
+    unused = mlpkit.Dropout(0.0)
+    unused.build(5, np.random.default_rng(0), np.float32)
+    np.testing.assert_array_equal(unused.forward(x, training=True), x)
+
+
+def test_activation_layers_are_named_classes_with_a_repr():
+    from mlpkit.layers import activation_layer
+
+    assert (
+        type(mlpkit.LeakyReLU()).__name__ == "LeakyReLU"
+        and mlpkit.LeakyReLU.__module__ == "mlpkit.layers.activation"
+    )
+    assert (
+        mlpkit.LeakyReLU.__qualname__ == "LeakyReLU"
+        and mlpkit.LeakyReLU().activation.negative_slope == 0.01
+    )
+    assert (
+        repr(mlpkit.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
+        and repr(mlpkit.ReLU()) == "ReLU()"
+    )
+    assert mlpkit.ELU.__doc__.startswith("Activation layer: ")
+    layer = activation_layer("elu", alpha=0.5)
+    assert layer.activation.alpha == 0.5 and layer.activation.name == "elu"
+    f = mlpkit.activations.get("tanh")
+    assert activation_layer(f).activation is f
+    with pytest.raises(RuntimeError) as raised:
+        mlpkit.ReLU().backward(np.ones((1, 2)))
+    assert str(raised.value) == "ReLU(): backward() called before forward()"
+    relu = mlpkit.ReLU()
+    relu.forward(np.ones((1, 2)))
+    relu.clear_cache()
+    with pytest.raises(RuntimeError):
+        relu.backward(np.ones((1, 2)))
