@@ -307,8 +307,16 @@ _ASTYPE = {
     "ELU.forward": "z.dtype, copy=False",
 }
 for _name, _line in _ASTYPE.items():
-    for _after in ("copy=None)", ")", "copy=True)") if _line.endswith(")") else ("copy=None", ")", "copy=True"):
-        _mutant = _line.replace("copy=False)", _after) if _line.endswith(")") else _line.replace("copy=False", _after)
+    for _after in (
+        ("copy=None)", ")", "copy=True)")
+        if _line.endswith(")")
+        else ("copy=None", ")", "copy=True")
+    ):
+        _mutant = (
+            _line.replace("copy=False)", _after)
+            if _line.endswith(")")
+            else _line.replace("copy=False", _after)
+        )
         if _name == "ELU.forward" and _after == ")":
             _mutant = "z.dtype, )"
         same(f"activations.{_name}", _line, _mutant, COPY)
@@ -321,13 +329,30 @@ for _name, _line in (
     ("Exp.derivative", "return self.forward(z) if a is None else a"),
     ("Softplus.derivative", "return sigmoid(z) if a is None else -np.expm1(-a)"),
 ):
-    same(f"activations.{_name}", _line, _line.replace(" if a is None ", " if (a is None) or True "), RECOMPUTE)
+    same(
+        f"activations.{_name}",
+        _line,
+        _line.replace(" if a is None ", " if (a is None) or True "),
+        RECOMPUTE,
+    )
 for _after in ("return da * self.derivative(z, None)", "return da * self.derivative(z, )"):
     same("activations.Activation.vjp", "return da * self.derivative(z, a)", _after, RECOMPUTE)
 CORNER = "at z = 0 both branches give the same value"
-same("activations.sigmoid", _ASTYPE["sigmoid"], _ASTYPE["sigmoid"].replace("z >= 0", "z > 0"), CORNER)
-same("activations.LeakyReLU.forward", _ASTYPE["LeakyReLU.forward"], _ASTYPE["LeakyReLU.forward"].replace("z > 0.0", "z >= 0.0"), CORNER)
-same("activations.SELU.forward", _ASTYPE["SELU.forward"], _ASTYPE["SELU.forward"].replace("z > 0.0", "z >= 0.0"), CORNER)
+same(
+    "activations.sigmoid", _ASTYPE["sigmoid"], _ASTYPE["sigmoid"].replace("z >= 0", "z > 0"), CORNER
+)
+same(
+    "activations.LeakyReLU.forward",
+    _ASTYPE["LeakyReLU.forward"],
+    _ASTYPE["LeakyReLU.forward"].replace("z > 0.0", "z >= 0.0"),
+    CORNER,
+)
+same(
+    "activations.SELU.forward",
+    _ASTYPE["SELU.forward"],
+    _ASTYPE["SELU.forward"].replace("z > 0.0", "z >= 0.0"),
+    CORNER,
+)
 same("activations.ELU.forward", "return np.where(z > 0.0, z, self.alpha * np.expm1(np.minimum(z, 0.0))).astype(",
      "return np.where(z >= 0.0, z, self.alpha * np.expm1(np.minimum(z, 0.0))).astype(", CORNER)  # fmt: skip
 NEG_BRANCH = "the capped value is only used where z <= 0, below either cap"
