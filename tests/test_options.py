@@ -1157,7 +1157,6 @@ def test_a_one_example_trace_and_the_markdown_defaults():
     one = mlpkit.trace(mlpkit.Sequential([mlpkit.Dense(2, 2, "sigmoid"), mlpkit.Dense(2, 1, "sigmoid")],
                                          dtype="float64"), np.array([1.0, 0.0]), 1.0, loss="squared")  # fmt: skip
     assert one.to_lines().startswith("forward:\n") and "example" not in one.to_lines()
-    assert one.to_text().splitlines()[-5].startswith("mean loss L = ") or True
     loss_line = next(line for line in one.to_text().splitlines() if line.startswith("mean loss L"))
     assert loss_line == f"mean loss L = {one.loss:.6f}"
     tr = mlpkit.trace(net, np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([1.0, 0.0]), loss="squared")

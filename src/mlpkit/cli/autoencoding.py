@@ -64,7 +64,10 @@ class Scaling:
         top = float(raw.max())
         pixels = raw.min() >= 0 and 1 < top <= IMAGE_MAX and bool(np.all(raw == np.round(raw)))
         scaling = cls(prep, top if pixels else None)
-        return scaling, scaling.inputs(table, say)
+        # the cells are read once more only for standardised inputs, and quietly: the
+        # notes about this table were said by the read above
+        x = raw / np.float32(top) if pixels else prep.transform(table)
+        return scaling, x
 
     def inputs(self, table: Table, say: Any = None) -> np.ndarray:
         """Scaled inputs (N, d) float32 for the autoencoder."""
