@@ -71,3 +71,28 @@ def _registries_restored():
     yield
     for table, classes in zip(tables, saved, strict=True):
         table._classes = classes
+
+
+#: Debian's Chromium (`make test` installs it); Playwright drives it, never downloading one
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless Chromium browser for the pages' tests (the explorer, the playground)."""
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("MLPKIT_SKIP_MISSING") == "1":
+            pytest.skip(f"{CHROMIUM} is missing (MLPKIT_SKIP_MISSING=1)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)"
+        )
+    sync_api = require("playwright.sync_api", "pip install playwright (never `playwright install`)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()

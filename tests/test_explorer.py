@@ -4,7 +4,6 @@ decode equals mlpkit's and its canvas shows exactly that decode."""
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import numpy as np
@@ -13,10 +12,6 @@ import pytest
 import mlpkit
 from mlpkit import explorer
 from mlpkit.autoencoder import Autoencoder
-
-from .conftest import require
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -28,36 +23,24 @@ def digits_ae():
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("MLPKIT_SKIP_MISSING") == "1":
-            pytest.skip(f"{CHROMIUM} is missing (MLPKIT_SKIP_MISSING=1)")
-        pytest.fail(
-            f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)"
-        )
-    sync_api = require("playwright.sync_api", "pip install playwright (never `playwright install`)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context()
-        tab = context.new_page()
-        errors: list[str] = []
-        tab.on("pageerror", lambda e: errors.append(str(e)))
-        requests: list[str] = []
-        tab.on("request", lambda r: requests.append(r.url))
+def page(chromium):
+    context = chromium.new_context()
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    requests: list[str] = []
+    tab.on("request", lambda r: requests.append(r.url))
 
-        def open_page(path):
-            errors.clear()
-            requests.clear()
-            tab.goto(path.as_uri())
-            tab.wait_for_function("window.mlpkit !== undefined")
-            return tab
+    def open_page(path):
+        errors.clear()
+        requests.clear()
+        tab.goto(path.as_uri())
+        tab.wait_for_function("window.mlpkit !== undefined")
+        return tab
 
-        open_page.errors, open_page.requests = errors, requests
-        yield open_page
-        browser.close()
+    open_page.errors, open_page.requests = errors, requests
+    yield open_page
+    context.close()
 
 
 def test_page_is_one_self_contained_file(digits_ae, tmp_path):

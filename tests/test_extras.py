@@ -25,7 +25,7 @@ def run(code: str, blocked: set[str]) -> subprocess.CompletedProcess:
 
 def test_import_mlpkit_needs_numpy_only():
     done = run(
-        "import mlpkit, mlpkit.distributed, mlpkit.sources, sys; heavy = {'tqdm', 'matplotlib', 'sklearn', 'scipy', 'onnx', 'torch', 'playwright', 'mpi4py', 'dask', 'distributed'};"
+        "import mlpkit, mlpkit.distributed, mlpkit.sources, sys; heavy = {'tqdm', 'matplotlib', 'sklearn', 'scipy', 'onnx', 'torch', 'playwright', 'mpi4py', 'dask', 'distributed', 'starlette', 'uvicorn'};"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))",
         {
             "tqdm",
@@ -63,6 +63,16 @@ def test_import_mlpkit_needs_numpy_only():
             {"sklearn"},
             "mlpkit.sklearn needs scikit-learn: pip install scikit-learn",
         ),
+        (
+            "import mlpkit.playground.server",
+            {"starlette", "uvicorn"},
+            "mlpkit playground needs the playground extra: pip install 'mlpkit[playground]'",
+        ),
+        (
+            "from mlpkit.cli import main; main(['playground', '--no-browser'])",
+            {"uvicorn"},
+            "Error: mlpkit playground needs the playground extra: pip install 'mlpkit[playground]'",
+        ),
         (  # as if started by mpiexec without mpi4py installed
             "import os; os.environ['PMI_SIZE'] = '2'\n"
             "from mlpkit.distributed import DataParallel; DataParallel()",
@@ -74,6 +84,15 @@ def test_import_mlpkit_needs_numpy_only():
 def test_missing_extras_name_the_extra(code, blocked, message, tmp_path):
     done = run(code, blocked)
     assert done.returncode != 0 and message in done.stderr
+
+
+def test_the_playground_session_works_without_the_server_extra():
+    done = run(
+        "from mlpkit.playground import Session; s = Session(); s.train(2); print(s.epochs)",
+        {"starlette", "uvicorn", "websockets"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "2"
 
 
 def test_fit_without_tqdm_falls_back_to_one_line_per_epoch():

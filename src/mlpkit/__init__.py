@@ -64,6 +64,7 @@ _LAZY_MODULES = {
     "io",
     "metrics",
     "onnx",
+    "playground",
     "plots",
     "reduction",
     "sklearn",

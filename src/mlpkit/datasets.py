@@ -31,14 +31,20 @@ __all__ = [
 ]
 
 
-def xor(repeat: int = 1, dtype: str = "float32") -> tuple[np.ndarray, np.ndarray]:
+def xor(
+    repeat: int = 1, dtype: str = "float32", noise: float = 0.0, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """The XOR truth table in Chapter 1's row order: X (4·repeat, 2), y (4·repeat,).
 
-    (1,0)→1, (0,0)→0, (0,1)→1, (1,1)→0.
+    (1,0)→1, (0,0)→0, (0,1)→1, (1,1)→0. ``noise`` > 0 adds N(0, noise²) to every
+    coordinate (drawn from ``seed``): clouds around the four corners.
     """
-    x = np.array([[1, 0], [0, 0], [0, 1], [1, 1]], dtype=dtype)
-    y = np.array([1, 0, 1, 0], dtype=np.int64)
-    return np.tile(x, (repeat, 1)), np.tile(y, repeat)
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
+    x = np.tile(np.array([[1, 0], [0, 0], [0, 1], [1, 1]], dtype=dtype), (repeat, 1))
+    if noise:
+        x += np.random.default_rng(seed).normal(0.0, noise, x.shape).astype(dtype)
+    return x, np.tile(np.array([1, 0, 1, 0], dtype=np.int64), repeat)
 
 
 def load_digits(dtype: str = "float32", scale: bool = True) -> tuple[np.ndarray, np.ndarray]:

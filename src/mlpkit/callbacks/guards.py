@@ -34,6 +34,8 @@ class TerminateOnNaN(Callback):
     def __init__(self, raise_error: bool = True) -> None:
         self.raise_error = bool(raise_error)
         self.diverged: tuple[int, int] | None = None
+        #: the non-finite loss met (None before)
+        self.loss: float | None = None
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self.diverged = None
@@ -44,6 +46,7 @@ class TerminateOnNaN(Callback):
     def on_batch_loss(self, batch: int, loss: float) -> None:
         if not math.isfinite(loss):
             self.diverged = (self._epoch, batch)
+            self.loss = loss
             if not self.raise_error:
                 self.model.train_state.halt = True  # the loop stops before this update
                 return

@@ -8,6 +8,7 @@
     mlpkit trace MODEL [DATA.csv] --row N
     mlpkit autoencode DATA.csv --bottleneck 2 --out MODEL [--explorer page.html]
     mlpkit explore MODEL --out page.html [--data DATA.csv]
+    mlpkit playground [--port N] [--no-browser]   the live training page
 
 Every error is one line naming what is wrong (file, line and column for bad CSV
 data) and a non-zero exit; nothing is written when a command fails.
@@ -21,6 +22,7 @@ import click
 
 from ._common import clean_errors
 from .autoencoding import autoencode, explore
+from .playground import playground
 from .tables import STREAM_ROWS, available_memory, evaluate, info, predict, trace, train
 
 __all__ = ["STREAM_ROWS", "available_memory", "main"]
@@ -45,5 +47,5 @@ def demo(out: Path, fast: bool, seed: int) -> None:
     run_demo(["--out", str(out), "--seed", str(seed), *(["--fast"] if fast else [])])
 
 
-for _command in (train, evaluate, predict, info, trace, autoencode, explore):
+for _command in (train, evaluate, predict, info, trace, autoencode, explore, playground):
     main.add_command(_command)
