@@ -12,6 +12,8 @@ import pytest
 
 import mlpkit
 
+from .conftest import require
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -69,3 +71,35 @@ def test_measure_gives_each_peer_a_turn_after_every_epoch(bench):
     assert set(times) == {"mlpkit", "floor", "turns"}
     assert len(turns) == 3  # the warm-up epoch and two timed ones
     assert all(t > 0 for t in times.values())
+
+
+def test_the_gpu_benchmark_runs_end_to_end_on_cpu_tensors():
+    """benchmarks/gpu.py works before it meets a GPU: the same code, CPU tensors, tiny sizes."""
+    import subprocess
+
+    require("torch", "pip install torch==2.13.0 (CPU)")
+    script = ROOT / "benchmarks" / "gpu.py"
+    done = subprocess.run([sys.executable, str(script), "--device", "cpu", "--tiny", "--epochs", "1"],
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("mlpkit 0.1.0 on torch (cpu)")
+    for workload in (
+        "mnist-shaped (tiny) 24-16-8-4, batch 32:",
+        "wide (tiny) 64-64-64-4, batch 64:",
+    ):
+        at = lines.index(workload)
+        block = lines[at + 1 : at + 5]
+        assert block[0].startswith("  mlpkit on torch ") and block[0].endswith(" s/epoch")
+        assert block[1].startswith("  pytorch ") and block[2].startswith("  gemm floor ")
+        assert (
+            "GEMM floor / mlpkit on torch = " in block[3]
+            and "mlpkit on torch / pytorch = " in block[3]
+        )
+    # without a GPU the full run says so and fails, rather than timing the CPU
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 2 and done.stderr.startswith(
+        "no GPU: benchmarks/gpu.py needs a CUDA device"
+    )

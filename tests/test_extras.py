@@ -25,7 +25,7 @@ def run(code: str, blocked: set[str]) -> subprocess.CompletedProcess:
 
 def test_import_mlpkit_needs_numpy_only():
     done = run(
-        "import mlpkit, mlpkit.distributed, mlpkit.sources, sys; heavy = {'tqdm', 'matplotlib', 'sklearn', 'scipy', 'onnx', 'torch', 'playwright', 'mpi4py', 'dask', 'distributed', 'starlette', 'uvicorn'};"
+        "import mlpkit, mlpkit.distributed, mlpkit.sources, sys; heavy = {'tqdm', 'matplotlib', 'sklearn', 'scipy', 'onnx', 'torch', 'playwright', 'mpi4py', 'dask', 'distributed', 'starlette', 'uvicorn', 'array_api_compat', 'array_api_strict'};"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))",
         {
             "tqdm",

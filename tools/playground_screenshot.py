@@ -30,7 +30,12 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path="/usr/bin/chromium",
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                ],
             )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
@@ -43,10 +48,14 @@ def main() -> None:
             page.select_option("#activation", "tanh")
             page.fill("#lr", "0.03")
             page.dispatch_event("#lr", "change")
-            page.wait_for_function("window.mlpkitPlayground.state.network.widths.join() === '2,8,4,3'")
+            page.wait_for_function(
+                "window.mlpkitPlayground.state.network.widths.join() === '2,8,4,3'"
+            )
             page.fill("#hidden .width >> nth=1", "8")
             page.dispatch_event("#hidden .width >> nth=1", "change")
-            page.wait_for_function("window.mlpkitPlayground.state.network.widths.join() === '2,8,8,3'")
+            page.wait_for_function(
+                "window.mlpkitPlayground.state.network.widths.join() === '2,8,8,3'"
+            )
             page.click("#play")
             page.wait_for_function("window.mlpkitPlayground.state.epoch >= 1500", timeout=120_000)
             page.click("#play")

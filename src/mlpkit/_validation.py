@@ -68,11 +68,20 @@ def as_sparse_rows(x: Any, dtype: np.dtype, what: str = "X") -> Any:
     return a
 
 
+def is_foreign_array(x: object) -> bool:
+    """Whether x is another array library's array (not NumPy's, not a list or table)."""
+    from ._backend import namespace_of
+
+    return namespace_of(x) is not np
+
+
 def as_2d_float(x: object, dtype: np.dtype, what: str = "X") -> np.ndarray:
     """Numeric, non-empty, finite, 2-D; converted to ``dtype`` (copied only if needed).
     A SciPy sparse matrix or array comes back as CSR (see ``as_sparse_rows``)."""
     if is_sparse(x):
         return as_sparse_rows(x, dtype, what)
+    if not isinstance(x, np.ndarray) and is_foreign_array(x):
+        return _as_2d_float_xp(x, dtype, what)
     if isinstance(x, np.ndarray) and x.dtype == dtype and x.ndim == 2:
         a = x
     else:
@@ -102,6 +111,34 @@ def as_2d_float(x: object, dtype: np.dtype, what: str = "X") -> np.ndarray:
         bad = np.argwhere(~np.isfinite(a))[0]
         raise ValueError(
             f"{what} contains {a[tuple(bad)]} at row {bad[0]}, column {bad[1]}; "
+            "remove or impute NaN/inf values first"
+        )
+    return a
+
+
+def _as_2d_float_xp(x: Any, dtype: np.dtype, what: str) -> Any:
+    """``as_2d_float`` for an array of another library (PyTorch, CuPy, ...), checked and
+    converted on its device; only the first bad entry's position is read back."""
+    from ._backend import dtype_of, namespace_of, to_numpy
+
+    xp = namespace_of(x)
+    if not (xp.isdtype(x.dtype, "numeric") or xp.isdtype(x.dtype, "bool")) or xp.isdtype(
+        x.dtype, "complex floating"
+    ):
+        raise ValueError(f"{what} must be numeric; got dtype {x.dtype}")
+    if x.ndim != 2:
+        raise ValueError(f"{what} must be 2-D (N samples, k features), got shape {tuple(x.shape)}")
+    target = dtype_of(xp, dtype)
+    a = x if x.dtype == target else xp.astype(x, target)
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError(
+            f"{what} is empty (shape {tuple(a.shape)}); it needs at least one row and column"
+        )
+    if not bool(xp.all(xp.isfinite(a))):
+        host = to_numpy(a)
+        bad = np.argwhere(~np.isfinite(host))[0]
+        raise ValueError(
+            f"{what} contains {host[tuple(bad)]} at row {bad[0]}, column {bad[1]}; "
             "remove or impute NaN/inf values first"
         )
     return a

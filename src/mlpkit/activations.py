@@ -9,6 +9,10 @@ vector-Jacobian product ``dZ = vjp(Z, A, dA)``: given ``dA = dL/dA`` it returns
 All functions are numerically stable for |z| up to 1e4 (and far beyond) in float32 and
 float64: no overflow warnings, no NaN, finite derivatives, and the input dtype is kept
 (constants are Python floats so NumPy never upcasts float32 to float64).
+
+The formulas are written against the array API standard (``xp`` is the namespace of
+the input: NumPy, PyTorch, CuPy, ...), so they run on any of those arrays; the
+``forward_inplace`` and ReLU fast paths are NumPy's (``_kernels``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from . import _kernels
+from ._backend import namespace_of, numpy_dtype
 from ._registry import Registry
 
 __all__ = [
@@ -43,8 +48,16 @@ __all__ = [
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """Logistic function 1 / (1 + e^-z) without overflow: exp is only taken of -|z|."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+    xp = namespace_of(z)
+    e = xp.exp(-xp.abs(z))
+    return _kept(xp, xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)), z)
+
+
+def _kept(xp: object, a: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``a`` in ``like``'s dtype (no copy when it already is)."""
+    if xp is np:
+        return a.astype(like.dtype, copy=False)
+    return xp.astype(a, like.dtype, copy=False)  # type: ignore[attr-defined]
 
 
 class Activation:
@@ -111,7 +124,7 @@ class Identity(Activation):
         return da
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
-        return np.ones_like(z)
+        return namespace_of(z).ones_like(z)
 
 
 class Sigmoid(Activation):
@@ -138,16 +151,16 @@ class Tanh(Activation):
     symbol = "tanh"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.tanh(z)
+        return namespace_of(z).tanh(z)
 
     def forward_inplace(self, z: np.ndarray) -> np.ndarray:
-        return np.tanh(z, out=z)
+        return np.tanh(z, out=z) if type(z) is np.ndarray else self.forward(z)
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
         return da * (1.0 - a * a)
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
-        a = np.tanh(z) if a is None else a
+        a = self.forward(z) if a is None else a
         return 1.0 - a * a
 
 
@@ -162,16 +175,20 @@ class ReLU(Activation):
     symbol = "r"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.maximum(z, 0.0)
+        return namespace_of(z).maximum(z, 0.0)
 
     def forward_inplace(self, z: np.ndarray) -> np.ndarray:
-        return _kernels.relu_(z)
+        return _kernels.relu_(z) if type(z) is np.ndarray else self.forward(z)
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
-        return _kernels.relu_vjp(a, da)  # da ⊙ 1[z > 0], read off a (> 0 exactly where z is)
+        # da ⊙ 1[z > 0], read off a (> 0 exactly where z is)
+        if type(a) is np.ndarray:
+            return _kernels.relu_vjp(a, da)
+        return namespace_of(a).where(a > 0.0, da, 0.0)
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
-        return (z > 0.0).astype(z.dtype)
+        xp = namespace_of(z)
+        return _kept(xp, z > 0.0, z)
 
 
 class LeakyReLU(Activation):
@@ -184,13 +201,16 @@ class LeakyReLU(Activation):
         self.negative_slope = float(negative_slope)
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.where(z > 0.0, z, self.negative_slope * z).astype(z.dtype, copy=False)
+        xp = namespace_of(z)
+        return _kept(xp, xp.where(z > 0.0, z, self.negative_slope * z), z)
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
-        return np.where(z > 0.0, da, self.negative_slope * da).astype(da.dtype, copy=False)
+        xp = namespace_of(da)
+        return _kept(xp, xp.where(z > 0.0, da, self.negative_slope * da), da)
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
-        return np.where(z > 0.0, 1.0, self.negative_slope).astype(z.dtype)
+        xp = namespace_of(z)
+        return _kept(xp, xp.where(z > 0.0, 1.0, self.negative_slope * xp.ones_like(z)), z)
 
     def get_config(self) -> dict[str, float]:
         return {"negative_slope": self.negative_slope}
@@ -207,16 +227,17 @@ class ELU(Activation):
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         # expm1 of min(z, 0) never overflows and is exact near 0.
-        return np.where(z > 0.0, z, self.alpha * np.expm1(np.minimum(z, 0.0))).astype(
-            z.dtype, copy=False
-        )
+        xp = namespace_of(z)
+        return _kept(xp, xp.where(z > 0.0, z, self.alpha * xp.expm1(xp.minimum(z, 0.0))), z)
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
-        return np.where(z > 0.0, da, da * (a + self.alpha)).astype(da.dtype, copy=False)
+        xp = namespace_of(da)
+        return _kept(xp, xp.where(z > 0.0, da, da * (a + self.alpha)), da)
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
         a = self.forward(z) if a is None else a
-        return np.where(z > 0.0, 1.0, a + self.alpha).astype(z.dtype)
+        xp = namespace_of(z)
+        return _kept(xp, xp.where(z > 0.0, 1.0, a + self.alpha), z)
 
     def get_config(self) -> dict[str, float]:
         return {"alpha": self.alpha}
@@ -231,16 +252,19 @@ class SELU(Activation):
     scale = 1.0507009873554805
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        neg = self.alpha * np.expm1(np.minimum(z, 0.0))
-        return (self.scale * np.where(z > 0.0, z, neg)).astype(z.dtype, copy=False)
+        xp = namespace_of(z)
+        neg = self.alpha * xp.expm1(xp.minimum(z, 0.0))
+        return _kept(xp, self.scale * xp.where(z > 0.0, z, neg), z)
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
-        slope = np.where(z > 0.0, self.scale, a + self.scale * self.alpha)
-        return (da * slope).astype(da.dtype, copy=False)
+        xp = namespace_of(da)
+        slope = xp.where(z > 0.0, self.scale, a + self.scale * self.alpha)
+        return _kept(xp, da * slope, da)
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
         a = self.forward(z) if a is None else a
-        return np.where(z > 0.0, self.scale, a + self.scale * self.alpha).astype(z.dtype)
+        xp = namespace_of(z)
+        return _kept(xp, xp.where(z > 0.0, self.scale, a + self.scale * self.alpha), z)
 
 
 class Softplus(Activation):
@@ -250,11 +274,12 @@ class Softplus(Activation):
     symbol = "softplus"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.logaddexp(0.0, z).astype(z.dtype, copy=False)
+        xp = namespace_of(z)
+        return _kept(xp, xp.logaddexp(0.0, z), z)
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
         # sigmoid(z) = 1 - exp(-softplus(z)); from the cached output this costs one exp.
-        return sigmoid(z) if a is None else -np.expm1(-a)
+        return sigmoid(z) if a is None else -namespace_of(a).expm1(-a)
 
 
 class Exp(Activation):
@@ -273,9 +298,12 @@ class Exp(Activation):
         return float(np.nextafter(dt(np.log(np.finfo(dt).max)), dt(0)))
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.exp(np.minimum(z, _EXP_CAP[z.dtype.char]))
+        xp = namespace_of(z)
+        return xp.exp(xp.minimum(z, _EXP_CAP[numpy_dtype(z).char]))
 
     def forward_inplace(self, z: np.ndarray) -> np.ndarray:
+        if type(z) is not np.ndarray:
+            return self.forward(z)
         np.minimum(z, _EXP_CAP[z.dtype.char], out=z)
         return np.exp(z, out=z)
 
@@ -324,15 +352,16 @@ class GELU(Activation):
 
     def _tanh_u(self, z: np.ndarray) -> np.ndarray:
         # Clamp before cubing so float32 never overflows; tanh saturates long before.
-        zc = np.clip(z, -100.0, 100.0)
-        return np.tanh(_GELU_C * (zc + _GELU_K * zc * zc * zc))
+        xp = namespace_of(z)
+        zc = xp.clip(z, -100.0, 100.0)
+        return xp.tanh(_GELU_C * (zc + _GELU_K * zc * zc * zc))
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         return 0.5 * z * (1.0 + self._tanh_u(z))
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
         t = self._tanh_u(z)
-        zc = np.clip(z, -100.0, 100.0)
+        zc = namespace_of(z).clip(z, -100.0, 100.0)
         return 0.5 * (1.0 + t) + 0.5 * zc * (1.0 - t * t) * _GELU_C * (
             1.0 + 3.0 * _GELU_K * zc * zc
         )
@@ -350,14 +379,15 @@ class Softmax(Activation):
     symbol = "softmax"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        e = np.exp(z - np.max(z, axis=-1, keepdims=True))
-        return e / np.sum(e, axis=-1, keepdims=True)
+        xp = namespace_of(z)
+        e = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
+        return e / xp.sum(e, axis=-1, keepdims=True)
 
     def forward_inplace(self, z: np.ndarray) -> np.ndarray:
-        return _kernels.softmax_(z)
+        return _kernels.softmax_(z) if type(z) is np.ndarray else self.forward(z)
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
-        return a * (da - np.sum(da * a, axis=-1, keepdims=True))
+        return a * (da - namespace_of(da).sum(da * a, axis=-1, keepdims=True))
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
         raise TypeError("softmax has a full Jacobian, not an element-wise derivative; use vjp()")

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import activations
+from ._backend import namespace_of, to_numpy
 from ._validation import as_2d_float
 from .callbacks.base import Callback, History
 from .layers import Dense, GaussianNoise, Layer, dense_stack
@@ -136,7 +137,8 @@ class Autoencoder:
         """Resolve output_activation="auto" from the training data, once."""
         if self.output_activation != "auto":
             return
-        in_unit = bool(np.all((x >= 0) & (x <= 1)))
+        xp = namespace_of(x)
+        in_unit = bool(xp.all((x >= 0) & (x <= 1)))
         last = self.decoder.layers[-1]
         if isinstance(last, Dense):
             last.activation = activations.get("sigmoid" if in_unit else "identity")
@@ -178,9 +180,23 @@ class Autoencoder:
             callbacks=callbacks,
             verbose=verbose,
         )
-        codes = self.encode(xa)
+        self._follow_network()
+        codes = to_numpy(self.encode(xa))  # the explorer's slider ranges, kept on the host
         self.latent_range = (codes.min(axis=0), codes.max(axis=0))
         return history
+
+    def to(self, namespace_or_name: Any, device: Any = None) -> Autoencoder:
+        """Move the network (encoder and decoder with it) to an array library and device,
+        as ``Sequential.to``; returns the autoencoder."""
+        self.network.to(namespace_or_name, device)
+        self._follow_network()
+        return self
+
+    def _follow_network(self) -> None:
+        """The encoder and decoder share the network's layers: they live where it does."""
+        for part in (self.encoder, self.decoder):
+            part.xp, part.device = self.network.xp, self.network.device
+            part.train_state.pack = None
 
     # -- using it -----------------------------------------------------------------------
     def encode(self, x: np.ndarray) -> np.ndarray:
@@ -199,7 +215,7 @@ class Autoencoder:
         """Per-sample mean squared error between X and its reconstruction: (N,)."""
         xa = as_2d_float(x, self.network.dtype)
         diff = self.reconstruct(xa) - xa
-        return np.mean(diff * diff, axis=1)
+        return namespace_of(diff).mean(diff * diff, axis=1)
 
     def summary(self, print_fn: Any = print) -> None:
         """Print the network's layer table (``str(autoencoder.network)`` is its text)."""

@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from ._backend import to_numpy
+
 __all__ = ["FORMAT_VERSION", "MAGIC", "LoadError", "read", "save", "write"]
 
 MAGIC = b"\x89MLPKIT\n"
@@ -142,7 +144,9 @@ def save(model: Any, path: str | os.PathLike[str]) -> Path:
 def write(
     path: str | os.PathLike[str], header: dict[str, Any], arrays: list[tuple[str, np.ndarray]]
 ) -> Path:
-    """Write ``header`` (JSON values) and named ``arrays`` as one file, atomically."""
+    """Write ``header`` (JSON values) and named ``arrays`` as one file, atomically.
+    Arrays of another library (a model trained on a GPU) are read back to the host."""
+    arrays = [(name, to_numpy(arr)) for name, arr in arrays]
     table, offset = [], 0
     for name, arr in arrays:
         a = np.ascontiguousarray(arr)

@@ -109,7 +109,7 @@ def gradcheck(
     statistics); the model must then have no random layer (dropout, noise) switched on.
     Otherwise dropout and noise are off and BatchNorm uses its running statistics.
     """
-    m = model.astype("float64")
+    m = model.on_host().astype("float64")  # a model trained elsewhere: checked on the host
     if training and any(getattr(ly, "rate", 0) or getattr(ly, "std", 0) for ly in m.layers):
         raise ValueError(
             "gradcheck(training=True) needs a model without active Dropout or GaussianNoise: "

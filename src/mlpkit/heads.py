@@ -27,6 +27,7 @@ import numpy as np
 
 from . import _kernels
 from . import losses as losses_mod
+from ._backend import namespace_of
 from .activations import BUILT_IN, Activation
 
 __all__ = ["OutputHead", "default_loss"]
@@ -110,8 +111,8 @@ class OutputHead:
             y_hat = self.activation.forward(z)
             value, d_y_hat = self.loss.value_and_grad(y_hat, t, w)
             return value, self.activation.vjp(z, y_hat, d_y_hat)
-        if self.activation.name == "softmax":  # the training hot path: one fused kernel
-            return _kernels.softmax_cross_entropy(z, t, w)
+        if self.activation.name == "softmax" and type(z) is np.ndarray:
+            return _kernels.softmax_cross_entropy(z, t, w)  # the training hot path: one kernel
         return self.fused_value_and_grad(z, t, w)
 
     def fused_value_and_grad(
@@ -120,10 +121,13 @@ class OutputHead:
         """The fused rule as written above; ``value_and_grad`` equals it for every pair."""
         g = self.activation.forward(z)  # ŷ
         if t.ndim == 1:  # class labels: t is the one-hot row
-            g[np.arange(t.shape[0]), t] -= 1.0
+            if type(g) is np.ndarray:
+                g[np.arange(t.shape[0]), t] -= 1.0
+            else:
+                g = g - losses_mod.one_hot_like(t, g)
         else:
             if self.activation.name == "softmax":
-                g *= t.sum(axis=1, keepdims=True)
+                g *= namespace_of(t).sum(t, axis=1, keepdims=True)
             g -= t
         if self.activation.name == "sigmoid" and not self.loss.sum_outputs:  # type: ignore[attr-defined]
             g *= 1.0 / z.shape[1]  # binary cross-entropy averages over its d outputs

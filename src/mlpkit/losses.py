@@ -17,7 +17,12 @@ cross_entropy                     −Σ_k t_k log ŷ_k                        �
 ================================  ======================================  ==============
 
 The cross-entropies also take ``from_logits=True``: then y_pred is the pre-activation z
-and the loss applies log-softmax / log-sigmoid itself, stably. (The MLP motivation notes writes
+and the loss applies log-softmax / log-sigmoid itself, stably.
+
+The formulas run on any array API library (``xp``: NumPy, PyTorch, CuPy, ...). Targets
+are checked on the host (``prepare_targets``), once per fit; on NumPy a loss value is a
+Python float, elsewhere a 0-d array on the data's device (no synchronisation per step).
+(The MLP motivation notes writes
 the cross-entropy as −Σ f_k y_k and the backpropagation handout as −ŷᵀ log ŷ; both drop or misplace a
 term: it is −Σ_k y_k log ŷ_k, which is what is implemented.)
 """
@@ -28,6 +33,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ._backend import asarray, device_of, namespace_of, to_numpy
 from ._registry import Registry, config_repr
 from .activations import Exp, sigmoid
 
@@ -44,6 +50,7 @@ __all__ = [
     "as_sample_weights",
     "get",
     "names",
+    "one_hot_like",
 ]
 
 
@@ -88,9 +95,29 @@ class Loss:
         self, y_pred: np.ndarray, y_true: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> float:
         """L = (1/N) Σ_i w_i l_i. y_pred: (N, d); y_true: (N, d), (N,) or labels (N,)."""
-        p = self._check_pred(y_pred)
-        t = self.prepare_targets(y_true, p.shape[1], p.dtype, n_samples=p.shape[0])
-        return self._value(p, t, as_sample_weights(sample_weight, p.shape[0], p.dtype))
+        p, t, w = self._checked(y_pred, y_true, sample_weight)
+        return float(self._value(p, t, w))
+
+    def _checked(self, y_pred: object, y_true: object, sample_weight: object = None) -> tuple:
+        """Predictions, prepared targets and weights, in y_pred's namespace and device
+        (they are checked on the host)."""
+        xp = namespace_of(y_pred)
+        p = self._check_pred(to_numpy(y_pred) if xp is not np else y_pred)
+        t = self.prepare_targets(
+            to_numpy(y_true) if xp is not np else y_true, p.shape[1], p.dtype, n_samples=p.shape[0]
+        )
+        w = as_sample_weights(
+            to_numpy(sample_weight)
+            if xp is not np and sample_weight is not None
+            else sample_weight,
+            p.shape[0],
+            p.dtype,
+        )
+        if xp is not np:
+            device = device_of(y_pred)
+            p, t = asarray(p, xp, device), asarray(t, xp, device)
+            w = None if w is None else asarray(w, xp, device)
+        return p, t, w
 
     def loss(
         self, y_pred: np.ndarray, y_true: np.ndarray, sample_weight: np.ndarray | None = None
@@ -100,17 +127,15 @@ class Loss:
 
     def per_sample(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         """l_i for each sample: (N,)."""
-        p = self._check_pred(y_pred)
-        t = self.prepare_targets(y_true, p.shape[1], p.dtype, n_samples=p.shape[0])
+        p, t, _ = self._checked(y_pred, y_true)
         return self.sample_losses(p, t)
 
     def gradient(
         self, y_pred: np.ndarray, y_true: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> np.ndarray:
         """dL/dy_pred: (N, d), including the 1/N of the mean."""
-        p = self._check_pred(y_pred)
-        t = self.prepare_targets(y_true, p.shape[1], p.dtype, n_samples=p.shape[0])
-        return self._grad(p, t, as_sample_weights(sample_weight, p.shape[0], p.dtype))
+        p, t, w = self._checked(y_pred, y_true, sample_weight)
+        return self._grad(p, t, w)
 
     # -- targets ----------------------------------------------------------------------
     def prepare_targets(
@@ -134,7 +159,11 @@ class Loss:
 
     @staticmethod
     def _mean(per: np.ndarray, w: np.ndarray | None) -> float:
-        """(1/N) Σ_i w_i l_i from the per-sample losses (N,)."""
+        """(1/N) Σ_i w_i l_i from the per-sample losses (N,): a float on NumPy, else a
+        0-d array on the device."""
+        if type(per) is not np.ndarray:
+            xp = namespace_of(per)
+            return xp.mean(per) if w is None else xp.vecdot(per, w) / per.shape[0]  # type: ignore[return-value]
         if w is not None:
             return float(np.dot(per, w)) / per.shape[0]
         return float(np.mean(per))
@@ -212,6 +241,21 @@ def _check_finite(a: np.ndarray, what: str) -> None:
         raise ValueError(f"{what} contain a non-finite value {a[bad]} at index {bad}")
 
 
+def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Σ_k a_ik b_ik per row: (N, d), (N, d) -> (N,)."""
+    if type(a) is np.ndarray:
+        return np.einsum("ij,ij->i", a, b)
+    return namespace_of(a).vecdot(a, b, axis=-1)
+
+
+def one_hot_like(labels: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Labels (N,) as one-hot rows (N, C) of ``like``'s shape, dtype and device, made by
+    comparison (the array API has no fancy-index assignment)."""
+    xp = namespace_of(like)
+    classes = xp.arange(like.shape[1], device=device_of(like))
+    return xp.astype(labels[:, None] == classes[None, :], like.dtype)
+
+
 class SquaredLoss(Loss):
     """The squared loss of Chapter 1 and the backpropagation handout: l_i = ½‖ŷ_i − t_i‖²,
     averaged over samples."""
@@ -220,7 +264,7 @@ class SquaredLoss(Loss):
 
     def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
         e = p - t
-        return 0.5 * np.einsum("ij,ij->i", e, e)
+        return 0.5 * _row_dot(e, e)
 
     def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
         return p - t
@@ -233,7 +277,7 @@ class MeanSquaredError(Loss):
 
     def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
         e = p - t
-        return np.einsum("ij,ij->i", e, e) / p.shape[1]
+        return _row_dot(e, e) / p.shape[1]
 
     def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
         g = p - t
@@ -261,10 +305,11 @@ class MeanAbsoluteError(Loss):
     name = "mae"
 
     def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
-        return np.abs(p - t).mean(axis=1)
+        xp = namespace_of(p)
+        return xp.mean(xp.abs(p - t), axis=1)
 
     def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
-        g = np.sign(p - t)
+        g = namespace_of(p).sign(p - t)
         g *= 1.0 / p.shape[1]
         return g
 
@@ -280,12 +325,13 @@ class Huber(Loss):
         self.delta = float(delta)
 
     def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
-        a = np.abs(p - t)
-        quad = np.minimum(a, self.delta)
-        return (0.5 * quad * quad + self.delta * (a - quad)).mean(axis=1)
+        xp = namespace_of(p)
+        a = xp.abs(p - t)
+        quad = xp.minimum(a, self.delta)
+        return xp.mean(0.5 * quad * quad + self.delta * (a - quad), axis=1)
 
     def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
-        g = np.clip(p - t, -self.delta, self.delta)
+        g = namespace_of(p).clip(p - t, -self.delta, self.delta)
         g *= 1.0 / p.shape[1]
         return g
 
@@ -317,21 +363,24 @@ class PoissonDeviance(Loss):
 
     @staticmethod
     def _t_log_t(t: np.ndarray) -> np.ndarray:
-        return t * np.log(np.where(t > 0, t, 1.0))
+        xp = namespace_of(t)
+        return t * xp.log(xp.where(t > 0, t, 1.0))
 
     def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
         if self.from_logits:
             return self._sample_losses_from_rate(_EXP.forward(p), p, t)
-        q = np.maximum(p, np.finfo(p.dtype).tiny)
-        return self._sample_losses_from_rate(q, np.log(q), t)
+        xp = namespace_of(p)
+        q = xp.maximum(p, float(xp.finfo(p.dtype).smallest_normal))
+        return self._sample_losses_from_rate(q, xp.log(q), t)
 
     def _sample_losses_from_rate(self, rate, log_rate, t):  # type: ignore[no-untyped-def]
-        return (self._t_log_t(t) - t * log_rate - t + rate).sum(axis=1)
+        return namespace_of(t).sum(self._t_log_t(t) - t * log_rate - t + rate, axis=1)
 
     def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
         if self.from_logits:
             return _EXP.forward(p) - t
-        return 1.0 - t / np.maximum(p, np.finfo(p.dtype).tiny)
+        xp = namespace_of(p)
+        return 1.0 - t / xp.maximum(p, float(xp.finfo(p.dtype).smallest_normal))
 
 
 class BinaryCrossEntropy(Loss):
@@ -364,20 +413,22 @@ class BinaryCrossEntropy(Loss):
         return t
 
     def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
+        xp = namespace_of(p)
         if self.from_logits:
-            per = np.maximum(p, 0.0) - p * t + np.log1p(np.exp(-np.abs(p)))
+            per = xp.maximum(p, 0.0) - p * t + xp.log1p(xp.exp(-xp.abs(p)))
         else:
-            eps = float(np.finfo(p.dtype).eps)
-            q = np.clip(p, eps, 1.0 - eps)
-            per = -(t * np.log(q) + (1.0 - t) * np.log1p(-q))
-        return per.sum(axis=1) if self.sum_outputs else per.mean(axis=1)
+            eps = float(xp.finfo(p.dtype).eps)
+            q = xp.clip(p, eps, 1.0 - eps)
+            per = -(t * xp.log(q) + (1.0 - t) * xp.log1p(-q))
+        return xp.sum(per, axis=1) if self.sum_outputs else xp.mean(per, axis=1)
 
     def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
         if self.from_logits:
             g = sigmoid(p) - t
         else:
-            eps = float(np.finfo(p.dtype).eps)
-            q = np.clip(p, eps, 1.0 - eps)
+            xp = namespace_of(p)
+            eps = float(xp.finfo(p.dtype).eps)
+            q = xp.clip(p, eps, 1.0 - eps)
             g = (q - t) / (q * (1.0 - q))
         if not self.sum_outputs:
             g *= 1.0 / p.shape[1]
@@ -420,30 +471,36 @@ class CrossEntropy(Loss):
         return _target_rows(t, n_outputs, dtype, n_samples, wrong + "got shape")
 
     def _log_probs(self, p: np.ndarray) -> np.ndarray:
+        xp = namespace_of(p)
         if self.from_logits:
-            shifted = p - p.max(axis=1, keepdims=True)
-            return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        eps = float(np.finfo(p.dtype).eps)
-        return np.log(np.clip(p, eps, 1.0))
+            shifted = p - xp.max(p, axis=1, keepdims=True)
+            return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+        eps = float(xp.finfo(p.dtype).eps)
+        return xp.log(xp.clip(p, eps, 1.0))
 
     @staticmethod
     def _pick(logp: np.ndarray, t: np.ndarray) -> np.ndarray:
         if t.ndim == 1:
-            return -logp[np.arange(t.shape[0]), t]
-        return -np.einsum("ij,ij->i", t, logp)
+            if type(logp) is np.ndarray:
+                return -logp[np.arange(t.shape[0]), t]
+            return -namespace_of(logp).take_along_axis(logp, t[:, None], axis=1)[:, 0]
+        return -_row_dot(t, logp)
 
     def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
         return self._pick(self._log_probs(p), t)
 
     def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
         if self.from_logits:
-            shifted = p - p.max(axis=1, keepdims=True)
-            g = np.exp(shifted)
-            g /= g.sum(axis=1, keepdims=True)
+            xp = namespace_of(p)
+            g = xp.exp(p - xp.max(p, axis=1, keepdims=True))
+            g /= xp.sum(g, axis=1, keepdims=True)
             return self._minus_targets(g, t)
-        eps = float(np.finfo(p.dtype).eps)
-        q = np.clip(p, eps, 1.0)
+        xp = namespace_of(p)
+        eps = float(xp.finfo(p.dtype).eps)
+        q = xp.clip(p, eps, 1.0)
         if t.ndim == 1:
+            if xp is not np:
+                return -one_hot_like(t, p) / q
             g = np.zeros_like(p)
             rows = np.arange(t.shape[0])
             g[rows, t] = -1.0 / q[rows, t]
@@ -453,10 +510,12 @@ class CrossEntropy(Loss):
     @staticmethod
     def _minus_targets(g: np.ndarray, t: np.ndarray) -> np.ndarray:
         if t.ndim == 1:
+            if type(g) is not np.ndarray:
+                return g - one_hot_like(t, g)
             g[np.arange(t.shape[0]), t] -= 1.0
         else:
             # d/dz of −Σ t log softmax z is softmax(z)·Σt − t; Σt = 1 for one-hot rows.
-            g *= t.sum(axis=1, keepdims=True)
+            g *= namespace_of(t).sum(t, axis=1, keepdims=True)
             g -= t
         return g
 

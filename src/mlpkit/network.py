@@ -22,6 +22,7 @@ from . import activations as act
 from . import fileformat, training
 from . import layers as layers_mod
 from . import losses as losses_mod
+from ._backend import asarray, device_of, name_of, namespace, namespace_of, to_numpy
 from ._validation import as_2d_float, check_dtype
 from .heads import OutputHead
 from .layers import ActivationLayer, Dense, Dropout, Layer
@@ -96,6 +97,10 @@ class Sequential:
         #: free-form JSON-able facts saved with the model (the CLI keeps its feature
         #: names, scaler and label classes here)
         self.metadata: dict[str, Any] = {}
+        #: the array library (namespace) and device the parameters live on: NumPy on the
+        #: host until ``to`` or a fit on another library's arrays moves them
+        self.xp: Any = np
+        self.device: Any = None
         self._rows_forward: int | None = None
         layers = list(layers)
         dense = [layer for layer in layers if isinstance(layer, Dense)]
@@ -153,6 +158,69 @@ class Sequential:
             self.n_outputs = int(layer.build(width, self.rng, self.dtype))
         except ValueError as exc:
             raise ValueError(f"layer {i}: {exc}") from None
+        if self.xp is not np:
+            layer.to(self.xp, self.device)
+
+    # -- where the parameters live ------------------------------------------------------
+    def to(self, namespace_or_name: Any, device: Any = None) -> Sequential:
+        """Move parameters, buffers and optimizer state to an array library — "numpy",
+        "torch", "cupy", "array_api_strict", the module, or an array of it — on
+        ``device`` (its default when None); returns the model, as PyTorch's ``.to``.
+        Initial weights are always drawn on the host, so a seed gives the same model
+        everywhere; ``fit`` on another library's arrays moves the model itself."""
+        xp = namespace(namespace_or_name)
+        if xp is not np and device is None:
+            probe = xp.asarray([0.0])
+            device = device_of(probe)
+        if xp is np:
+            device = None
+        for layer in self.layers:
+            layer.to(xp, device)
+        state = self.train_state
+        state.pack = None
+        if state.optimizer is not None:
+            state.optimizer.to(xp, device)
+            if hasattr(state.optimizer, "_scratch"):
+                state.optimizer._scratch = None
+        self.xp, self.device = xp, device
+        self._rows_forward = None
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the namespace is a module: pickled and deep-copied by its library's name
+        state = dict(self.__dict__)
+        state["xp"] = name_of(self.xp)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["xp"] = namespace(state["xp"])
+        self.__dict__.update(state)
+
+    def follow(self, x: Any) -> None:
+        """Move to ``x``'s array library and device if the model is elsewhere (fit's
+        rule: the parameters follow the data)."""
+        if type(x) is np.ndarray and self.xp is np:
+            return
+        xp = namespace_of(x)
+        device = device_of(x) if xp is not np else None
+        if xp is not self.xp or device != self.device:
+            self.to(xp, device)
+
+    def on_device(self, a: Any) -> Any:
+        """A host array (or None) moved to the model's library and device."""
+        if a is None or self.xp is np:
+            return a
+        return asarray(a, self.xp, self.device)
+
+    def on_host(self) -> Sequential:
+        """The model itself if it is on NumPy, else a NumPy copy (what the trace table,
+        gradcheck, plots and ONNX export read)."""
+        return self if self.xp is np else self.copy().to("numpy")
+
+    @property
+    def backend(self) -> str:
+        """The parameters' array library: "numpy", "torch", "cupy", ..."""
+        return name_of(self.xp)
 
     def train(self, mode: bool = True) -> Sequential:
         """Run ``forward`` in training mode (dropout, noise, batch statistics) when it is
@@ -206,7 +274,10 @@ class Sequential:
     def snapshot(self) -> list[np.ndarray]:
         """Copies of every parameter and buffer: what ``restore`` puts back (early
         stopping's best weights)."""
-        return [a.copy() for a in (*self.parameters(), *self.named_buffers().values())]
+        arrays = (*self.parameters(), *self.named_buffers().values())
+        if self.xp is not np:
+            return [self.xp.asarray(a, copy=True) for a in arrays]
+        return [a.copy() for a in arrays]
 
     def restore(self, snapshot: Sequence[np.ndarray]) -> None:
         """Put back the arrays of a ``snapshot()`` of this model."""
@@ -219,11 +290,18 @@ class Sequential:
             a[...] = b
 
     def count_params(self) -> int:
-        return sum(p.size for p in self.parameters())
+        return sum(math.prod(p.shape) for p in self.parameters())
 
     def gradient_norms(self) -> dict[int, float]:
         """{layer index: L2 norm of all its gradients} from the last backward, for every
         layer with parameters."""
+        if self.xp is not np:
+            xp = self.xp
+            return {
+                i: math.sqrt(sum(float(xp.sum(g * g)) for g in layer.gradients()))
+                for i, layer in enumerate(self.layers)
+                if layer.param_names
+            }
         return {
             i: math.sqrt(sum(float(np.vdot(g, g)) for g in layer.gradients()))
             for i, layer in enumerate(self.layers)
@@ -231,8 +309,9 @@ class Sequential:
         }
 
     def get_weights(self) -> list[np.ndarray]:
-        """Copies of the parameters: [W1 (in, out), b1 (out,), W2, b2, ...]."""
-        return [p.copy() for p in self.parameters()]
+        """Copies of the parameters as host NumPy arrays: [W1 (in, out), b1 (out,), W2,
+        b2, ...]."""
+        return [np.array(to_numpy(p), copy=True) for p in self.parameters()]
 
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
         """Copy ``weights`` (same order and shapes as ``get_weights()``) into the network."""
@@ -246,7 +325,7 @@ class Sequential:
             )
         checked = []
         for i, (p, w, name) in enumerate(zip(params, weights, names, strict=True)):
-            a = np.asarray(w)
+            a = np.asarray(to_numpy(w))
             if a.dtype.kind not in "iuf":
                 raise ValueError(
                     f"set_weights: array {i} ({name}) is not numeric (dtype {a.dtype})"
@@ -259,7 +338,10 @@ class Sequential:
                 raise ValueError(f"set_weights: array {i} ({name}) contains NaN or inf")
             checked.append(a)
         for p, a in zip(params, checked, strict=True):
-            np.copyto(p, a, casting="unsafe")
+            if self.xp is np:
+                np.copyto(p, a, casting="unsafe")
+            else:
+                p[...] = asarray(a, self.xp, self.device, dtype=self.dtype)
 
     def penalty(self) -> float:
         """Sum of the layers' regularisation penalties (added to the training loss)."""
@@ -267,8 +349,12 @@ class Sequential:
 
     # -- computation ------------------------------------------------------------------
     def check_input(self, x: object, what: str = "X") -> np.ndarray:
-        """X as a finite (N, n_features_in) array of the model's dtype, or a ValueError."""
+        """X as a finite (N, n_features_in) array of the model's dtype, on the model's
+        library and device (another library's X is moved there through the host), or a
+        ValueError."""
         self._check_complete()
+        if self.xp is not np or type(x) is not np.ndarray:
+            x = self._on_model_library(x)
         a = as_2d_float(x, self.dtype, what)
         if not isinstance(a, np.ndarray) and not isinstance(self.layers[0], Dense):
             raise ValueError(
@@ -282,6 +368,14 @@ class Sequential:
                 f"features, got {what} with {a.shape[1]} (shape {a.shape})"
             )
         return a
+
+    def _on_model_library(self, x: Any) -> Any:
+        xp = namespace_of(x)
+        if xp is self.xp and (xp is np or device_of(x) == self.device):
+            return x
+        if self.xp is np:
+            return to_numpy(x)
+        return asarray(x, self.xp, self.device) if hasattr(x, "shape") else x
 
     def _check_complete(self) -> None:
         if self.n_features_in is None:
@@ -310,7 +404,7 @@ class Sequential:
         """
         if self._rows_forward is None:
             raise RuntimeError("backward() needs a forward() first")
-        d = np.asarray(dy, dtype=self.dtype)
+        d = np.asarray(dy, dtype=self.dtype) if self.xp is np else self._on_model_library(dy)
         expected = (self._rows_forward, self.n_outputs)
         if d.shape != expected:
             raise ValueError(f"backward: dY has shape {d.shape}, expected {expected}")
@@ -385,7 +479,8 @@ class Sequential:
         step = PREDICT_BATCH if batch_size is None else int(batch_size)
         if a.shape[0] <= step:
             return run(a)
-        return np.concatenate([run(a[i : i + step]) for i in range(0, a.shape[0], step)])
+        chunks = [run(a[i : i + step]) for i in range(0, a.shape[0], step)]
+        return np.concatenate(chunks) if self.xp is np else self.xp.concat(chunks)
 
     def predict(
         self, x: np.ndarray, batch_size: int | None = None, out: np.ndarray | None = None
@@ -399,6 +494,10 @@ class Sequential:
         """
         if is_dask(x):
             return self._predict_dask(x)
+        if self.xp is not np or type(x) is not np.ndarray:
+            kind = namespace_of(x)
+            if kind is not self.xp or self.xp is not np:
+                return self._predict_elsewhere(x, kind, batch_size, out)
         a = self.check_input(x)
         step = PREDICT_BATCH if batch_size is None else int(batch_size)
         if step < 1:
@@ -418,6 +517,24 @@ class Sequential:
         for start in range(0, a.shape[0], step):
             out[start : start + step] = self._call(a[start : start + step])
         return out
+
+    def _predict_elsewhere(self, x: Any, kind: Any, batch_size: int | None, out: Any) -> Any:
+        """predict for a model or an X of another array library: computed where the
+        parameters live, returned as X's kind (a NumPy X gets NumPy outputs)."""
+        a = self.check_input(x)
+        step = PREDICT_BATCH if batch_size is None else int(batch_size)
+        if step < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if a.shape[0] <= step:
+            y = self._call(a)
+        else:
+            y = self.xp.concat([self._call(a[i : i + step]) for i in range(0, a.shape[0], step)])
+        if kind is not self.xp:
+            y = to_numpy(y) if kind is np else asarray(y, kind, device_of(x))
+        if out is not None:
+            out[...] = y
+            return out
+        return y
 
     def _predict_dask(self, x: Any) -> Any:
         """A lazy Dask array of outputs, one block per block of rows of X."""
@@ -457,12 +574,22 @@ class Sequential:
             )
         p = self.predict(x, batch_size)
         if name == "sigmoid" and p.shape[1] == 1:
-            return np.hstack([1.0 - p, p])
+            return (
+                np.hstack([1.0 - p, p])
+                if isinstance(p, np.ndarray)
+                else namespace_of(p).concat([1.0 - p, p], axis=1)
+            )
         return p
 
     def predict_classes(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """Class labels (N,): argmax for several outputs, output ≥ 0.5 for one sigmoid unit."""
         y = self.predict(x, batch_size)
+        if not isinstance(y, np.ndarray):
+            xp = namespace_of(y)
+            if y.shape[1] == 1:
+                threshold = 0.0 if self.output_activation == "identity" else 0.5
+                return xp.astype(y[:, 0] >= threshold, xp.int64)
+            return xp.argmax(y, axis=1)
         if y.shape[1] == 1:
             threshold = 0.0 if self.output_activation == "identity" else 0.5
             return (y[:, 0] >= threshold).astype(np.int64)
@@ -506,14 +633,14 @@ class Sequential:
         for i, layer in enumerate(self.layers):
             if isinstance(layer, Dense):
                 label = f"Dense({layer.activation.name})"
-                w = str(layer.W.shape)
-                b = str(layer.b.shape) if layer.use_bias else "-"
+                w = str(tuple(layer.W.shape))
+                b = str(tuple(layer.b.shape)) if layer.use_bias else "-"
             elif isinstance(layer, Dropout):
                 label, w, b = f"Dropout({layer.rate:g})", "-", "-"
             else:
                 label, w, b = type(layer).__name__, "-", "-"
             out = layer.out_features
-            n = sum(p.size for p in layer.parameters())
+            n = sum(math.prod(p.shape) for p in layer.parameters())
             rows.append(
                 {
                     "index": i,

@@ -123,8 +123,10 @@ def _network(model: Sequential | Autoencoder, part: str) -> Sequential:
     if isinstance(model, Autoencoder):
         if part not in ("full", "encoder", "decoder"):
             raise ValueError(f"part must be 'full', 'encoder' or 'decoder', got {part!r}")
-        return {"full": model.network, "encoder": model.encoder, "decoder": model.decoder}[part]
-    return model
+        return {"full": model.network, "encoder": model.encoder, "decoder": model.decoder}[
+            part
+        ].on_host()
+    return model.on_host()  # a model trained on a GPU is exported from a host copy
 
 
 def export(

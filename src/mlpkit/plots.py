@@ -278,6 +278,7 @@ def network_diagram(model: Sequential, max_units: int = 10, title: str | None = 
     wider than ``max_units`` show their first and last units with an ellipsis."""
     from .layers import Dense
 
+    model = model.on_host()
     dense = [layer for layer in model.layers if isinstance(layer, Dense)]
     widths = [model.n_features_in] + [layer.out_features for layer in dense]
     names = ["input"] + [layer.activation.name for layer in dense]

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ._backend import namespace_of
 from ._registry import Registry, config_repr
 
 __all__ = ["L1", "L1L2", "L2", "Regularizer", "from_config", "get", "to_config"]
@@ -54,6 +55,8 @@ class L2(_Scaled):
     name = "l2"
 
     def penalty(self, w: np.ndarray) -> float:
+        if type(w) is not np.ndarray:  # a 0-d array on w's device
+            return 0.5 * self.alpha * namespace_of(w).sum(w * w)  # type: ignore[return-value]
         flat = w.ravel()
         return 0.5 * self.alpha * float(np.dot(flat, flat))
 
@@ -67,10 +70,13 @@ class L1(_Scaled):
     name = "l1"
 
     def penalty(self, w: np.ndarray) -> float:
+        if type(w) is not np.ndarray:  # a 0-d array on w's device
+            xp = namespace_of(w)
+            return self.alpha * xp.sum(xp.abs(w))  # type: ignore[return-value]
         return self.alpha * float(np.abs(w).sum())
 
     def gradient(self, w: np.ndarray) -> np.ndarray:
-        return self.alpha * np.sign(w)
+        return self.alpha * namespace_of(w).sign(w)
 
 
 class L1L2(Regularizer):

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._backend import to_numpy
 from .layers import ActivationLayer, Dense, Dropout, GaussianNoise
 
 if TYPE_CHECKING:
@@ -252,7 +253,9 @@ def trace(
     y : their targets, as fit takes them. loss : defaults to the model's loss, else the
     output layer's default. Dropout is off. Returns a :class:`Trace`; ``print`` it.
     """
-    xa = np.asarray(x, dtype=model.dtype)
+    model = model.on_host()  # a model trained elsewhere (a GPU) is traced on the host
+    xa = np.asarray(to_numpy(x), dtype=model.dtype)
+    y = to_numpy(y) if hasattr(y, "shape") else y
     if xa.ndim == 1:
         xa = xa.reshape(1, -1)
         y = (

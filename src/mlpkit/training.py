@@ -33,6 +33,7 @@ import numpy as np
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optim
+from ._backend import asarray, dtype_of, namespace_of, to_numpy
 from .callbacks.base import Callback, CallbackList, History
 from .callbacks.guards import TerminateOnNaN
 from .callbacks.progress import EpochLogger, ProgressBar
@@ -48,35 +49,56 @@ class ParameterPack:
 
     The layers keep their arrays as views of the two vectors (``Layer.use_buffers``).
     ``layout`` lists (name, start, stop, shape) per parameter.
+
+    Views of one buffer work the same on NumPy, PyTorch and CuPy (slices and reshapes of
+    a contiguous vector share its memory), and on array-api-strict, which wraps NumPy.
     """
 
     def __init__(self, model: Any) -> None:
         named = model.named_parameters()
-        total = sum(p.size for p in named.values())
-        self.params = np.empty(total, dtype=model.dtype)
-        #: the gradients and one slot more, for the loss: what data-parallel training
-        #: sums over its processes in a single Allreduce
-        self.buffer = np.zeros(total + 1, dtype=model.dtype)
+        total = sum(math.prod(p.shape) for p in named.values())
+        xp, device = model.xp, model.device
+        dtype = dtype_of(xp, model.dtype)
+        if xp is np:
+            self.params = np.empty(total, dtype=model.dtype)
+            #: the gradients and one slot more, for the loss: what data-parallel training
+            #: sums over its processes in a single Allreduce
+            self.buffer = np.zeros(total + 1, dtype=model.dtype)
+        else:
+            self.params = xp.empty(total, dtype=dtype, device=device)
+            self.buffer = xp.zeros(total + 1, dtype=dtype, device=device)
         self.grads = self.buffer[:total]
         self.layout: list[tuple[str, int, int, tuple[int, ...]]] = []
+        self._views: list[Any] = []
         start = 0
         for i, layer in enumerate(model.layers):
             views_p, views_g = [], []
             for name in layer.param_names:
-                shape = getattr(layer, name).shape
+                shape = tuple(getattr(layer, name).shape)
                 stop = start + math.prod(shape)
-                views_p.append(self.params[start:stop].reshape(shape))
-                views_g.append(self.grads[start:stop].reshape(shape))
+                views_p.append(_view(xp, self.params, start, stop, shape))
+                views_g.append(_view(xp, self.grads, start, stop, shape))
                 self.layout.append((f"layer{i}.{name}", start, stop, shape))
                 start = stop
             layer.use_buffers(views_p, views_g)
+            self._views += [*views_p, *views_g]
 
     def holds(self, model: Any) -> bool:
         """Whether ``model``'s parameters and gradients still live in this pack (a copy
         of the model, or a parameter array the user replaced, no longer does)."""
+        if type(self.params) is not np.ndarray:
+            held = {id(a) for a in (*model.parameters(), *model.gradients())}
+            return held == {id(v) for v in self._views}
         return all(p.base is self.params for p in model.parameters()) and all(
             g.base is self.grads for g in model.gradients()
         )
+
+
+def _view(xp: Any, vector: Any, start: int, stop: int, shape: tuple[int, ...]) -> Any:
+    """vector[start:stop] seen as ``shape``, sharing its memory."""
+    if xp is np:
+        return vector[start:stop].reshape(shape)
+    return xp.reshape(vector[start:stop], shape)
 
 
 @dataclass
@@ -178,9 +200,11 @@ def _evaluate_prepared(
         z = model.logits(x) if x.shape[0] else np.empty((0, model.n_outputs), model.dtype)
         parts = dist.gather(z, t, *(() if w is None else (w,)))
         z, t, w = parts[0], parts[1], parts[2] if w is not None else None
-    logs = {"loss": head.value(z, t, w) + model.penalty()}
+    logs = {"loss": float(head.value(z, t, w) + model.penalty())}
     if metric_objs:
         outputs = head.outputs(z)
+        if not isinstance(outputs, np.ndarray):  # metrics are computed on the host
+            outputs, t = to_numpy(outputs), to_numpy(t)
         for m in metric_objs:
             logs[m.name] = m(outputs, t, head.activation.name)
     return logs
@@ -207,9 +231,9 @@ def evaluate(
         source = _dask_rows(model, head, x, y, sample_weight, "X")
         return _evaluate_prepared(model, head, source, None, None, metric_objs)
     xa = model.check_input(x)
-    t = head.prepare_targets(y, model.n_outputs, model.dtype, xa.shape[0])
-    w = losses_mod.as_sample_weights(sample_weight, xa.shape[0], model.dtype)
-    return _evaluate_prepared(model, head, xa, t, w, metric_objs)
+    t = head.prepare_targets(_host(y), model.n_outputs, model.dtype, xa.shape[0])
+    w = losses_mod.as_sample_weights(_host(sample_weight), xa.shape[0], model.dtype)
+    return _evaluate_prepared(model, head, xa, model.on_device(t), model.on_device(w), metric_objs)
 
 
 def _check_args(epochs: Any, batch_size: Any, verbose: Any, validation_split: Any) -> None:
@@ -290,9 +314,21 @@ def _validation(model: Any, head: Any, validation_data: Any) -> tuple[Any, ...]:
         wv = validation_data[2] if len(validation_data) == 3 else None
         return _dask_rows(model, head, *validation_data[:2], wv, "X_val"), None, None
     xv = model.check_input(validation_data[0], "X_val")
-    tv = head.prepare_targets(validation_data[1], model.n_outputs, model.dtype, xv.shape[0])
-    wv = validation_data[2] if len(validation_data) == 3 else None
-    return xv, tv, losses_mod.as_sample_weights(wv, xv.shape[0], model.dtype)
+    tv = head.prepare_targets(_host(validation_data[1]), model.n_outputs, model.dtype, xv.shape[0])
+    wv = _host(validation_data[2]) if len(validation_data) == 3 else None
+    wv = losses_mod.as_sample_weights(wv, xv.shape[0], model.dtype)
+    return xv, model.on_device(tv), model.on_device(wv)
+
+
+def _host(a: Any) -> Any:
+    """Targets and weights are checked on the host: another library's array as NumPy."""
+    return a if a is None or isinstance(a, np.ndarray) or namespace_of(a) is np else to_numpy(a)
+
+
+def _rows(a: Any, index: Any) -> Any:
+    """a[index] for an integer index array, in a's library."""
+    xp = namespace_of(a)
+    return a[index] if xp is np else xp.take(a, index, axis=0)  # (NumPy: SciPy sparse too)
 
 
 def fit(
@@ -356,11 +392,13 @@ def fit(
     def prepare() -> tuple[Any, ...]:
         if is_dask(x):
             return _prepare_streamed()
+        model.follow(x)  # the data's array library and device, as scikit-learn does
         xa = model.check_input(x)
         head, opt, metric_names, metric_objs = settings()
         n_out, dtype = model.n_outputs, model.dtype
-        t = head.prepare_targets(y, n_out, dtype, xa.shape[0])
-        w = _sample_weights(t, head.loss, n_out, sample_weight, class_weight, dtype)
+        t = head.prepare_targets(_host(y), n_out, dtype, xa.shape[0])
+        w = _sample_weights(t, head.loss, n_out, _host(sample_weight), class_weight, dtype)
+        t, w = model.on_device(t), model.on_device(w)
         val = None
         if validation_data is not None:
             val = _validation(model, head, validation_data)
@@ -373,8 +411,10 @@ def fit(
                 )
             order = model.rng.permutation(xa.shape[0])
             vi, ti = np.sort(order[:n_val]), np.sort(order[n_val:])
-            val = (xa[vi], t[vi], None if w is None else w[vi])
-            xa, t, w = xa[ti], t[ti], None if w is None else w[ti]
+            if model.xp is not np:
+                vi, ti = model.on_device(vi), model.on_device(ti)
+            val = (_rows(xa, vi), _rows(t, vi), None if w is None else _rows(w, vi))
+            xa, t, w = _rows(xa, ti), _rows(t, ti), None if w is None else _rows(w, ti)
         return xa, head, opt, metric_names, metric_objs, t, w, val, None
 
     def _prepare_streamed() -> tuple[Any, ...]:
@@ -500,16 +540,32 @@ class _EpochLoop:
             for layer in model.layers
         )
         self.order: np.ndarray | None = None
+        #: another array library (PyTorch, CuPy, ...): batches are gathered on its device
+        self.xp = model.xp if model.xp is not np else None
         rows = min(batch_size, self.n)
         dense = isinstance(x, np.ndarray)  # else SciPy sparse rows, gathered by indexing
         self.batch_buffer = np.empty((rows, x.shape[1]), x.dtype) if shuffle and dense else None
-        self.ts = np.empty_like(t) if shuffle else t
-        self.ws = (np.empty_like(w) if shuffle else w) if w is not None else None
-        self.preds = np.empty((self.n, model.n_outputs), model.dtype) if metric_objs else None
+        if self.xp is None:
+            self.ts = np.empty_like(t) if shuffle else t
+            self.ws = (np.empty_like(w) if shuffle else w) if w is not None else None
+            self.preds = np.empty((self.n, model.n_outputs), model.dtype) if metric_objs else None
+        else:
+            self.ts, self.ws = t, w
+            self.preds = (
+                self.xp.empty((self.n, model.n_outputs), dtype=x.dtype, device=model.device)
+                if metric_objs
+                else None
+            )
         #: a streamed epoch's targets as they came (for the metrics), made at the first batch
         self.seen: np.ndarray | None = None
 
     def _reshuffle(self) -> None:
+        if self.xp is not None:  # the order is drawn on the host and moved once an epoch
+            xp = self.xp
+            self.order = asarray(self.rng.permutation(self.n), xp, self.model.device)
+            self.ts = xp.take(self.t, self.order, axis=0)
+            self.ws = None if self.w is None else xp.take(self.w, self.order, axis=0)
+            return
         self.order = order = self.rng.permutation(self.n)
         # mode="clip" (the indices are all valid) lets take write straight into the buffer
         np.take(self.t, order, axis=0, out=self.ts, mode="clip")
@@ -519,7 +575,9 @@ class _EpochLoop:
     def _batch_x(self, lo: int, hi: int) -> np.ndarray:
         """Rows lo:hi of the epoch's order: gathered into the batch buffer, or a view."""
         if self.order is None:
-            return self.x[lo:hi]
+            return self.x[lo:hi] if self.xp is None else self.x[lo:hi, ...]
+        if self.xp is not None:
+            return self.xp.take(self.x, self.order[lo:hi], axis=0)
         if self.batch_buffer is None:  # sparse rows
             return self.x[self.order[lo:hi]]
         out = self.batch_buffer[: hi - lo]
@@ -534,6 +592,11 @@ class _EpochLoop:
         if self.shuffle:
             self._reshuffle()
         batch_x, ts, ws, bs, n = self._batch_x, self.ts, self.ws, self.bs, self.n
+        if self.xp is not None:  # (the array API asks for the trailing ...)
+            for lo in range(0, n, bs):
+                hi = min(n, lo + bs)
+                yield batch_x(lo, hi), ts[lo:hi, ...], None if ws is None else ws[lo:hi]
+            return
         mapped = _mapped_file(self.x)  # a memmap: its file is checked before each read
         for lo in range(0, n, bs):
             hi = min(n, lo + bs)
@@ -551,7 +614,7 @@ class _EpochLoop:
         begin_hooks, loss_hooks, end_hooks = (
             cbs.hooks(h) for h in ("on_batch_begin", "on_batch_loss", "on_batch_end")
         )
-        ts, streamed = self.ts, self.source is not None and preds is not None
+        streamed = self.source is not None and preds is not None
         total, hi = 0.0, 0
         for b, (xb, tb, wb) in enumerate(self._batches()):
             lo = hi
@@ -572,15 +635,17 @@ class _EpochLoop:
             state.steps += 1
             total += value * (hi - lo)
             if preds is not None:  # the epoch's predictions, as made, for the metrics
-                preds[lo:hi] = head.outputs(z)
+                preds[lo:hi, ...] = head.outputs(z)
                 if streamed:
                     if self.seen is None:
                         self.seen = np.empty((self.n, *tb.shape[1:]), tb.dtype)
                     self.seen[lo:hi] = tb
             for hook in end_hooks:
-                hook(b, {"loss": total / hi, "size": hi - lo})
-        logs = {"loss": total / n}
-        targets = self.seen if streamed else ts
+                hook(b, {"loss": float(total / hi), "size": hi - lo})
+        logs = {"loss": float(total / n)}  # (on a device: the epoch's one read of the loss)
+        targets = self.seen if streamed else self.ts
+        if self.xp is not None and self.metric_objs:  # metrics are computed on the host
+            preds, targets = to_numpy(preds), to_numpy(targets)
         for m in self.metric_objs:  # (a halted epoch's predictions are incomplete)
             logs[m.name] = math.nan if state.halt else m(preds, targets, head.activation.name)
         return logs

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._backend import to_numpy
 from ..layers import ActivationLayer, Dense
 
 if TYPE_CHECKING:
@@ -31,7 +32,8 @@ __all__ = ["page_data", "write_html"]
 
 
 def _b64(a: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(a, dtype="<f4").tobytes()).decode("ascii")
+    host = to_numpy(a)  # a decoder trained on a GPU is read back once
+    return base64.b64encode(np.ascontiguousarray(host, dtype="<f4").tobytes()).decode("ascii")
 
 
 def _decoder_layers(autoencoder: Autoencoder) -> list[dict[str, Any]]:

@@ -76,14 +76,35 @@ class Layer:
             setattr(self, name, p)
             setattr(self, "d" + name, g)
 
+    def to(self, xp: Any, device: Any = None) -> None:
+        """Move parameters, gradients and buffers to namespace ``xp`` on ``device``
+        (through the host; see ``Sequential.to``). Cached forward values are dropped."""
+        from .._backend import asarray
+
+        for name in self.param_names:
+            setattr(self, name, asarray(getattr(self, name), xp, device))
+            setattr(self, "d" + name, asarray(getattr(self, "d" + name), xp, device))
+        for name in self.buffer_names:
+            setattr(self, name, asarray(getattr(self, name), xp, device))
+        self.clear_cache()
+
     def cast(self, dtype: np.dtype) -> None:
         """Convert parameters and gradients to ``dtype`` (new arrays)."""
+        from .._backend import dtype_of, namespace_of
+
         self.dtype = np.dtype(dtype)
+
+        def cast(a: Any) -> Any:
+            if isinstance(a, np.ndarray):
+                return a.astype(self.dtype)
+            xp = namespace_of(a)
+            return xp.astype(a, dtype_of(xp, self.dtype))
+
         for name in self.param_names:
-            setattr(self, name, getattr(self, name).astype(self.dtype))
-            setattr(self, "d" + name, getattr(self, "d" + name).astype(self.dtype))
+            setattr(self, name, cast(getattr(self, name)))
+            setattr(self, "d" + name, cast(getattr(self, "d" + name)))
         for name in self.buffer_names:
-            setattr(self, name, getattr(self, name).astype(self.dtype))
+            setattr(self, name, cast(getattr(self, name)))
 
     def penalty(self) -> float:
         """Regularisation added to the loss (0 for layers without a regulariser)."""

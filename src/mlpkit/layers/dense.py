@@ -24,6 +24,7 @@ import numpy as np
 from .. import activations as act
 from .. import initializers as inits
 from .. import regularizers as regs
+from .._backend import namespace_of
 from .activation import ActivationLayer
 from .base import Layer
 
@@ -104,8 +105,10 @@ class Dense(Layer):
     def _affine(self, x: np.ndarray) -> np.ndarray:
         if isinstance(x, np.ndarray):
             z = np.dot(x, self.W)  # the same BLAS product as x @ W, with less call overhead
-        else:  # SciPy sparse rows: sparse times dense, never densified
+        elif _is_sparse(x):  # SciPy sparse rows: sparse times dense, never densified
             z = np.asarray(x @ self.W)
+        else:  # an array API array (PyTorch, CuPy, ...) on the parameters' device
+            z = x @ self.W
         if self.use_bias:
             z += self.b
         return z
@@ -140,12 +143,15 @@ class Dense(Layer):
             raise RuntimeError(f"{self!r}: backward() called before forward()")
         if isinstance(self._x, np.ndarray):
             np.matmul(self._x.T, dz, out=self.dW)
-        else:  # sparse X: Xᵀ dZ is sparse times dense
+        else:  # sparse X (sparse times dense), or an array API array
             self.dW[...] = self._x.T @ dz
         if self.regularizer is not None:
             self.dW += self.regularizer.gradient(self.W)
         if self.use_bias:
-            np.add.reduce(dz, axis=0, out=self.db)
+            if type(dz) is np.ndarray:
+                np.add.reduce(dz, axis=0, out=self.db)
+            else:
+                self.db[...] = namespace_of(dz).sum(dz, axis=0)
             if self.bias_regularizer is not None:
                 self.db += self.bias_regularizer.gradient(self.b)
         return dz @ self.W.T if need_input_grad else None
@@ -183,3 +189,8 @@ class Dense(Layer):
             if getattr(self, key) is not None:
                 shown.append(f"{key}={getattr(self, key)!r}")
         return f"Dense({', '.join(shown)})"
+
+
+def _is_sparse(x: object) -> bool:
+    """Whether x is a SciPy sparse matrix or array."""
+    return type(x).__module__.startswith("scipy.sparse")

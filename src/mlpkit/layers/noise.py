@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import numpy_dtype, on_device_of
 from .base import Layer
 
 __all__ = ["Dropout", "GaussianNoise"]
@@ -37,8 +38,11 @@ class Dropout(Layer):
             self._mask = None
             return x
         keep = 1.0 - self.rate
-        mask = self._rng.random(x.shape, dtype=x.dtype) < keep
-        self._mask = mask.astype(x.dtype) * (1.0 / keep)
+        # drawn on the host from the network's generator (the same masks on every array
+        # library), then moved to x's device
+        dtype = numpy_dtype(x)
+        mask = (self._rng.random(x.shape, dtype=dtype) < keep).astype(dtype) * (1.0 / keep)
+        self._mask = mask if type(x) is np.ndarray else on_device_of(mask, x)
         return x * self._mask
 
     def call(self, x: np.ndarray) -> np.ndarray:
@@ -75,8 +79,10 @@ class GaussianNoise(Layer):
         """X: (N, d) -> X + noise in training, X otherwise."""
         if not training or self.std == 0.0:
             return x
-        noise = self._rng.standard_normal(x.shape, dtype=x.dtype)
+        noise = self._rng.standard_normal(x.shape, dtype=numpy_dtype(x))
         noise *= self.std
+        if type(x) is not np.ndarray:  # drawn on the host, as Dropout's masks
+            return x + on_device_of(noise, x)
         noise += x
         return noise
 

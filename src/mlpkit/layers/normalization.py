@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import namespace_of
 from .base import Layer
 
 __all__ = ["BatchNorm", "LayerNorm"]
@@ -71,8 +72,13 @@ class _Normalization(Layer):
             raise RuntimeError(f"{self!r}: backward() called before forward()")
         if not self.affine:
             return dy
-        np.add.reduce(dy * self._x_hat, axis=0, out=self.dgamma)
-        np.add.reduce(dy, axis=0, out=self.dbeta)
+        if type(dy) is np.ndarray:
+            np.add.reduce(dy * self._x_hat, axis=0, out=self.dgamma)
+            np.add.reduce(dy, axis=0, out=self.dbeta)
+        else:
+            xp = namespace_of(dy)
+            self.dgamma[...] = xp.sum(dy * self._x_hat, axis=0)
+            self.dbeta[...] = xp.sum(dy, axis=0)
         return dy * self.gamma
 
     @staticmethod
@@ -81,8 +87,9 @@ class _Normalization(Layer):
     ) -> np.ndarray:
         """dL/dx = (s / M)(M g − Σ g − x̂ Σ g x̂), the sums over ``axis`` (M entries)."""
         m = g.shape[axis]
-        total = np.sum(g, axis=axis, keepdims=True)
-        along = np.sum(g * x_hat, axis=axis, keepdims=True)
+        xp = namespace_of(g)
+        total = xp.sum(g, axis=axis, keepdims=True)
+        along = xp.sum(g * x_hat, axis=axis, keepdims=True)
         return (inv_std / m) * (m * g - total - x_hat * along)
 
     def clear_cache(self) -> None:
@@ -146,10 +153,11 @@ class BatchNorm(_Normalization):
                 "batch_size >= 2 (and one that leaves no single row at the end of an epoch), "
                 "or LayerNorm, which normalises each row by itself"
             )
-        mean = np.mean(x, axis=0)
+        xp = namespace_of(x)
+        mean = xp.mean(x, axis=0)
         centered = x - mean
-        var = np.mean(centered * centered, axis=0)  # biased: the batch's own spread
-        inv_std = 1.0 / np.sqrt(var + self.eps)
+        var = xp.mean(centered * centered, axis=0)  # biased: the batch's own spread
+        inv_std = 1.0 / xp.sqrt(var + self.eps)
         m = self.momentum
         self.running_mean *= 1.0 - m
         self.running_mean += m * mean
@@ -159,7 +167,7 @@ class BatchNorm(_Normalization):
         return self._scale_shift(self._x_hat)
 
     def _normalize_running(self, x: np.ndarray) -> np.ndarray:
-        return (x - self.running_mean) * (1.0 / np.sqrt(self.running_var + self.eps))
+        return (x - self.running_mean) * (1.0 / namespace_of(x).sqrt(self.running_var + self.eps))
 
     def call(self, x: np.ndarray) -> np.ndarray:
         return self._scale_shift(self._normalize_running(x))
@@ -170,7 +178,7 @@ class BatchNorm(_Normalization):
         if not need_input_grad:
             return None
         if not self._training:  # running statistics are constants
-            return g * (1.0 / np.sqrt(self.running_var + self.eps))
+            return g * (1.0 / namespace_of(g).sqrt(self.running_var + self.eps))
         return self._through_statistics(g, self._x_hat, self._inv_std, axis=0)
 
     def get_config(self) -> dict[str, Any]:
@@ -187,10 +195,11 @@ class LayerNorm(_Normalization):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """X: (N, d) -> γ x̂ + β: (N, d)."""
-        mean = np.mean(x, axis=-1, keepdims=True)
+        xp = namespace_of(x)
+        mean = xp.mean(x, axis=-1, keepdims=True)
         centered = x - mean
-        var = np.mean(centered * centered, axis=-1, keepdims=True)
-        self._inv_std = 1.0 / np.sqrt(var + self.eps)
+        var = xp.mean(centered * centered, axis=-1, keepdims=True)
+        self._inv_std = 1.0 / xp.sqrt(var + self.eps)
         self._x_hat = centered * self._inv_std
         return self._scale_shift(self._x_hat)
 
