@@ -359,3 +359,36 @@ def test_callbacks_weights_and_autoencoders_on_another_library(be, tmp_path):
     be.close(ae.encode(be(x)), ae_ref.encode(x))
     be.close(ae.reconstruction_error(be(x)), ae_ref.reconstruction_error(x))
     np.testing.assert_allclose(ae.latent_range[0], ae_ref.latent_range[0], rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("solver", "early_stopping"), [("adam", False), ("lbfgs", False), ("adam", True)]
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_scikit_learn_wrappers_under_array_api_dispatch(be, solver, early_stopping):
+    sklearn = require("sklearn", "pip install 'mlpkit[sklearn]'")
+    from mlpkit.sklearn import MLPClassifier, MLPRegressor
+
+    if be.name == "array_api_strict" and be.dtype == "float32":
+        # scikit-learn's own metrics (score) compute in float64: its checks use device1
+        be.device = type(be.device)("device1")
+    x, y = mlpkit.datasets.moons(120, noise=0.2)
+    x = x.astype(be.dtype)
+    kwargs = {"hidden_layer_sizes": (8,), "max_iter": 15, "random_state": 0, "solver": solver,
+              "early_stopping": early_stopping, "validation_fraction": 0.25}  # fmt: skip
+    ref = MLPClassifier(**kwargs).fit(x, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        clf = MLPClassifier(**kwargs).fit(be(x), be(y))
+        labels, proba = clf.predict(be(x)), clf.predict_proba(be(x))
+        assert clf.score(be(x), be(y)) == pytest.approx(ref.score(x, y))
+        with pytest.raises(
+            ValueError, match=r"MLPClassifier.predict\(\) must use the same namespace"
+        ):
+            clf.predict(x)
+        reg = MLPRegressor(**kwargs).fit(be(x), be(x[:, 0] - x[:, 1]))
+        fitted = reg.predict(be(x))
+    assert _backend.namespace_of(labels) is be.xp and _backend.namespace_of(clf.coefs_[0]) is be.xp
+    np.testing.assert_array_equal(be.host(labels), ref.predict(x))
+    np.testing.assert_allclose(be.host(proba), ref.predict_proba(x), rtol=1e-3, atol=1e-4)
+    assert fitted.shape == (120,) and _backend.namespace_of(fitted) is be.xp
+    assert clf.loss_curve_ == pytest.approx(ref.loss_curve_, rel=1e-4)

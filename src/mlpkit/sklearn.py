@@ -60,6 +60,7 @@ import itertools
 
 from . import losses as losses_mod
 from . import optimizers as optim
+from ._backend import asarray, device_of, dtype_of, name_of, namespace_of, numpy_dtype, to_numpy
 from .activations import names as activation_names
 from .autoencoder import Autoencoder
 from .callbacks import Callback, TerminateOnNaN
@@ -70,6 +71,35 @@ from .regularizers import L2
 from .sources import is_dask
 
 __all__ = ["AutoencoderTransformer", "MLPClassifier", "MLPRegressor"]
+
+
+def _astype(x: Any, dtype: np.dtype) -> Any:
+    """x in ``dtype`` (no copy if it is), in x's own library."""
+    if namespace_of(x) is np:
+        return x.astype(dtype, copy=False)
+    xp = namespace_of(x)
+    return xp.astype(x, dtype_of(xp, dtype), copy=False)
+
+
+def _float_dtypes(x: Any) -> tuple[Any, Any]:
+    """float64 and float32 of X's library when array API dispatch is on (what
+    validate_data converts X to); else NumPy's (X becomes a NumPy array)."""
+    from sklearn import get_config
+
+    xp = namespace_of(x) if get_config().get("array_api_dispatch", False) else np
+    return (np.float64, np.float32) if xp is np else (xp.float64, xp.float32)
+
+
+def _all_finite(a: Any) -> bool:
+    xp = namespace_of(a)
+    return bool(xp.all(xp.isfinite(a)))
+
+
+def _take(x: Any, rows: np.ndarray) -> Any:
+    """Rows of an array API X, by host row numbers."""
+    xp = namespace_of(x)
+    return xp.take(x, asarray(rows, xp, device_of(x)), axis=0)
+
 
 _ACTIVATION_ALIASES = {"logistic": "sigmoid"}
 _ACTIVATIONS = {"logistic", *activation_names()} - {"softmax"}
@@ -154,6 +184,9 @@ class _BaseMLP(BaseEstimator):
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True  # CSR/CSC X: the first layer multiplies it sparse
+        # with sklearn.set_config(array_api_dispatch=True), X of PyTorch, CuPy, ... trains
+        # and predicts on its own device (labels and weights are handled on the host)
+        tags.array_api_support = True
         return tags
 
     _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's convention
@@ -266,9 +299,15 @@ class _BaseMLP(BaseEstimator):
                 y,
                 accept_sparse=("csr", "csc"),
                 multi_output=True,
-                dtype=(np.float64, np.float32),
+                dtype=_float_dtypes(x),
                 reset=reset,
                 y_numeric=not isinstance(self, ClassifierMixin),
+            )
+        xp = namespace_of(x)
+        if xp is not np:  # array API dispatch: X stays on its device, labels go to the host
+            y, sample_weight = (
+                to_numpy(y),
+                None if sample_weight is None else to_numpy(sample_weight),
             )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -283,8 +322,12 @@ class _BaseMLP(BaseEstimator):
                     f"{np.unique(y)}"
                 )
         targets = self._encode_targets(y, incremental=keep_classes)
+        dtype = numpy_dtype(x)
+        rows = x if xp is np else np.empty((x.shape[0], 0), dtype)
         sw = (
-            None if sample_weight is None else _check_sample_weight(sample_weight, x, dtype=x.dtype)
+            None
+            if sample_weight is None
+            else _check_sample_weight(sample_weight, rows, dtype=dtype)
         )
         sw = self._combine_weights(y, sw)
         n_outputs = 1 if targets.ndim == 1 else targets.shape[1]
@@ -292,7 +335,7 @@ class _BaseMLP(BaseEstimator):
             n_outputs = len(self.classes_)
         if reset:
             by_hand = self._weights_set_by_hand() if first else None
-            self.network_ = self._build(x.shape[1], n_outputs, x.dtype)
+            self.network_ = self._build(x.shape[1], n_outputs, dtype)
             if by_hand is not None:
                 self._start_from(by_hand)
             self.n_iter_, self.t_ = 0, 0
@@ -302,18 +345,22 @@ class _BaseMLP(BaseEstimator):
             self.best_loss_ = None if early else math.inf
             self.validation_scores_ = [] if early else None
             self.best_validation_score_ = -math.inf if early else None
-        elif x.dtype != self.network_.dtype:
-            x = x.astype(self.network_.dtype)
+        elif dtype != self.network_.dtype:
+            x = _astype(x, self.network_.dtype)
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(self._hidden()) + 2
         out_activation, loss = self._output()
         self.out_activation_ = "logistic" if out_activation == "sigmoid" else out_activation
         net = self.network_
-        if self.solver == "lbfgs":
+        if self.solver == "lbfgs" and xp is not np:  # SciPy's L-BFGS runs on the host
+            net.to("numpy")
+            self._fit_lbfgs(to_numpy(x), targets, sw, loss)
+            net.to(xp, device_of(x))
+        elif self.solver == "lbfgs":
             self._fit_lbfgs(x, targets, sw, loss)
         else:
             self._fit_stochastic(x, targets, sw, loss, incremental)
-        if not all(np.isfinite(p).all() for p in net.parameters()):
+        if not all(_all_finite(p) for p in net.parameters()):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain large "
                 "values and need to be preprocessed."
@@ -361,8 +408,9 @@ class _BaseMLP(BaseEstimator):
             stratify = None
             if classifier:  # binary targets as booleans, the classes scikit-learn names
                 stratify = t.astype(bool) if self._kind == "binary" else t.ravel()
+            on_host = namespace_of(x) is np
             parts = train_test_split(
-                x,
+                x if on_host else np.arange(x.shape[0]),  # (the same split, by row numbers)
                 t,
                 *(() if sw is None else (sw,)),
                 random_state=_seed(self.random_state),
@@ -370,6 +418,8 @@ class _BaseMLP(BaseEstimator):
                 stratify=stratify,
             )
             fit_x, val_x, fit_t, val_t = parts[:4]
+            if not on_host:
+                fit_x, val_x = _take(x, fit_x), _take(x, val_x)
             fit_w = parts[4] if sw is not None else None
             if val_x.shape[0] < 2:
                 raise ValueError(
@@ -519,7 +569,7 @@ class _BaseMLP(BaseEstimator):
         dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         return x.astype(dtype), y
 
-    def _checked_input(self, x: Any) -> np.ndarray:
+    def _checked_input(self, x: Any, method: str = "predict") -> np.ndarray:
         check_is_fitted(self, "network_")
         if is_dask(x):  # predictions stay lazy, block by block
             if x.ndim != 2 or x.shape[1] != self.n_features_in_:
@@ -528,9 +578,28 @@ class _BaseMLP(BaseEstimator):
                 )
             return x.astype(self.network_.dtype)
         x = validate_data(
-            self, x, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32), reset=False
+            self, x, accept_sparse=("csr", "csc"), dtype=_float_dtypes(x), reset=False
         )
-        return x.astype(self.network_.dtype, copy=False)
+        self._same_namespace(x, method)
+        return _astype(x, self.network_.dtype)
+
+    def _same_namespace(self, x: Any, method: str) -> None:
+        """With array API dispatch on, X must come from the library and device the
+        estimator was fitted on (scikit-learn's rule; without it X is converted)."""
+        from sklearn import get_config
+
+        if not get_config().get("array_api_dispatch", False):
+            return
+        net = self.network_
+        xp = namespace_of(x)
+        if xp is net.xp and (xp is np or device_of(x) == net.device):
+            return
+        raise ValueError(
+            f"Inputs passed to {type(self).__name__}.{method}() must use the same namespace "
+            f"and the same device as those passed to fit(): fitted on {name_of(net.xp)} "
+            f"({net.device}), {method} got {name_of(xp)} ({device_of(x)}). Move X there, or "
+            f"the model with estimator.network_.to(namespace, device)."
+        )
 
     def _predict_raw(self, x: Any) -> np.ndarray:
         checked = self._checked_input(x)  # first: an unfitted estimator raises NotFittedError
@@ -649,7 +718,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return "sigmoid", losses_mod.BinaryCrossEntropy(sum_outputs=kind == "multilabel")
 
     def _validation_score(self, x: np.ndarray, t: np.ndarray) -> float:
-        p = self.network_.predict(x)
+        p = to_numpy(self.network_.predict(x))
         if self._kind == "multiclass":
             return float(np.mean(np.argmax(p, axis=1) == t))
         return float(np.mean(np.all((p >= 0.5) == (t >= 0.5), axis=1)))
@@ -684,12 +753,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (n_samples, n_classes); for multilabel (n_samples, n_labels).
         The same as ``network_.predict_proba``."""
-        x = self._checked_input(X)  # first: an unfitted estimator raises NotFittedError
+        x = self._checked_input(X, "predict_proba")  # first: unfitted raises NotFittedError
         return self.network_.predict_proba(x)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
+        x = self._checked_input(X, "predict_log_proba")
+        p = self.network_.predict_proba(x)
+        xp = namespace_of(p)
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            return xp.log(p)
 
     def predict(self, X: Any) -> np.ndarray:
         """Labels (n_samples,): ``classes_[network_.predict_classes(X)]``; a 0/1 indicator
@@ -697,11 +769,23 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         x = self._checked_input(X)
         if is_dask(x):  # lazy: each block's labels from its own predictions
             return x.map_blocks(self.predict, drop_axis=1, dtype=self.classes_.dtype)
+        if namespace_of(x) is not np:  # the labels come back to X's device when numeric
+            return self._labels_on_device(x)
         if self._kind == "multilabel":
             return (self.network_.predict(x) >= 0.5).astype(np.int64)
         if len(self.classes_) == 1:  # trained on one class: it is the only answer
             return np.full(x.shape[0], self.classes_[0])
         return self.classes_[self.network_.predict_classes(x)]
+
+    def _labels_on_device(self, x: Any) -> Any:
+        xp, device = namespace_of(x), device_of(x)
+        if self._kind == "multilabel":
+            return xp.astype(self.network_.predict(x) >= 0.5, xp.int64)
+        if len(self.classes_) == 1:
+            labels = np.full(x.shape[0], self.classes_[0])
+        else:
+            labels = self.classes_[to_numpy(self.network_.predict_classes(x))]
+        return asarray(labels, xp, device) if labels.dtype.kind in "iufb" else labels
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
@@ -763,7 +847,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _validation_score(self, x: np.ndarray, t: np.ndarray) -> float:
         from .metrics import r2_score
 
-        return r2_score(t, self.network_.predict(x))
+        return r2_score(t, to_numpy(self.network_.predict(x)))
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """Fit to X (n_samples, n_features) and y (n_samples,) or (n_samples, n_outputs)."""
@@ -782,7 +866,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         p = self._predict_raw(X)
         if is_dask(p) and self.n_outputs_ == 1:
             return p[:, 0]
-        return p.ravel() if self.n_outputs_ == 1 else p
+        if self.n_outputs_ != 1:
+            return p
+        return p.ravel() if isinstance(p, np.ndarray) else namespace_of(p).reshape(p, (-1,))
 
 
 class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
