@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import os
+
+# scikit-learn's array API mode needs SciPy's, set before either is imported (`make test`
+# sets it too); plain `pytest` then runs the same checks
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np
 import pytest

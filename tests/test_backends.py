@@ -392,3 +392,31 @@ def test_scikit_learn_wrappers_under_array_api_dispatch(be, solver, early_stoppi
     np.testing.assert_allclose(be.host(proba), ref.predict_proba(x), rtol=1e-3, atol=1e-4)
     assert fitted.shape == (120,) and _backend.namespace_of(fitted) is be.xp
     assert clf.loss_curve_ == pytest.approx(ref.loss_curve_, rel=1e-4)
+
+
+def test_dask_blocks_bring_the_model_home_and_mpi_wants_numpy(be):
+    dask_array = require("dask.array", "pip install 'mlpkit[dask]'")
+    x, y = mlpkit.datasets.moons(64)
+    net = _net("float32")
+    net.fit(be(x), be(y), epochs=1, verbose=0)
+    net.fit(
+        dask_array.from_array(x, chunks=16),
+        dask_array.from_array(y, chunks=16),
+        epochs=1,
+        verbose=0,
+    )
+    assert net.backend == "numpy" and isinstance(net.parameters()[0], np.ndarray)
+
+    class TwoRanks:  # enough of DataParallel to reach fit's checks
+        size, is_chief, sharded = 2, True, False
+
+        def start(self, model):
+            pass
+
+        def agree(self, prepare):
+            return prepare()
+
+    with pytest.raises(
+        ValueError, match="data-parallel training .* exchanges NumPy buffers over MPI"
+    ):
+        net.fit(be(x), be(y), epochs=1, verbose=0, strategy=TwoRanks())

@@ -80,11 +80,11 @@ def as_2d_float(x: object, dtype: np.dtype, what: str = "X") -> np.ndarray:
     A SciPy sparse matrix or array comes back as CSR (see ``as_sparse_rows``)."""
     if is_sparse(x):
         return as_sparse_rows(x, dtype, what)
-    if not isinstance(x, np.ndarray) and is_foreign_array(x):
-        return _as_2d_float_xp(x, dtype, what)
     if isinstance(x, np.ndarray) and x.dtype == dtype and x.ndim == 2:
         a = x
     else:
+        if not isinstance(x, np.ndarray) and is_foreign_array(x):
+            return _as_2d_float_xp(x, dtype, what)
         try:
             a = np.asarray(x)
         except (TypeError, ValueError) as exc:

@@ -391,7 +391,14 @@ def fit(
 
     def prepare() -> tuple[Any, ...]:
         if is_dask(x):
+            if model.xp is not np:
+                model.to("numpy")  # Dask blocks are NumPy arrays: the model follows them
             return _prepare_streamed()
+        if dist is not None and namespace_of(x) is not np:
+            raise ValueError(
+                "data-parallel training (strategy=DataParallel()) exchanges NumPy buffers over "
+                f"MPI; X is a {namespace_of(x).__name__} array: pass X as NumPy"
+            )
         model.follow(x)  # the data's array library and device, as scikit-learn does
         xa = model.check_input(x)
         head, opt, metric_names, metric_objs = settings()
