@@ -420,3 +420,15 @@ def test_dask_blocks_bring_the_model_home_and_mpi_wants_numpy(be):
         ValueError, match="data-parallel training .* exchanges NumPy buffers over MPI"
     ):
         net.fit(be(x), be(y), epochs=1, verbose=0, strategy=TwoRanks())
+
+
+def test_immutable_arrays_are_refused_with_the_reason(monkeypatch):
+    import types
+
+    from mlpkit import network
+
+    monkeypatch.setattr(network, "namespace", lambda name: types.ModuleType("jax.numpy"))
+    with pytest.raises(
+        ValueError, match="JAX arrays are immutable and mlpkit updates its parameters in place"
+    ):
+        _net("float32").to("jax")

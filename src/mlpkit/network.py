@@ -169,6 +169,11 @@ class Sequential:
         Initial weights are always drawn on the host, so a seed gives the same model
         everywhere; ``fit`` on another library's arrays moves the model itself."""
         xp = namespace(namespace_or_name)
+        if name_of(xp) == "jax":
+            raise ValueError(
+                "JAX arrays are immutable and mlpkit updates its parameters in place (the "
+                "packed vector and its views); train on NumPy, PyTorch or CuPy arrays"
+            )
         if xp is not np and device is None:
             probe = xp.asarray([0.0])
             device = device_of(probe)
