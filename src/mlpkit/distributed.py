@@ -43,6 +43,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -171,6 +172,10 @@ class DataParallel:
         """Say what went wrong on this rank and end every rank (MPI_Abort)."""
         print(f"mlpkit: rank {self.rank} of {self.size}: {type(exc).__name__}: {exc}",
               file=sys.stderr, flush=True)  # fmt: skip
+        # mpiexec forwards each rank's stderr through its proxy; an immediate Abort can
+        # kill the proxy before the line is forwarded (seen on a loaded machine), so the
+        # failing rank gives it a moment — on this error path only
+        time.sleep(0.25)
         self.comm.Abort(1)
 
     def validation_share(self, n: int) -> slice:
