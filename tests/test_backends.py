@@ -432,3 +432,13 @@ def test_immutable_arrays_are_refused_with_the_reason(monkeypatch):
         ValueError, match="JAX arrays are immutable and mlpkit updates its parameters in place"
     ):
         _net("float32").to("jax")
+
+
+def test_a_device_given_by_name_is_the_librarys_own_and_fit_keeps_it(be, monkeypatch):
+    net = _net(be.dtype).to(be.name, str(be.device) if be.name == "torch" else be.device)
+    assert net.device == be.device  # "cpu" became torch.device("cpu")
+    moves = []
+    monkeypatch.setattr(type(net), "to", lambda self, *a, **k: moves.append(a))
+    x, y = mlpkit.datasets.moons(32)
+    net.fit(be(x), be(y), epochs=1, verbose=0)
+    assert moves == []  # already there: fit does not move it again

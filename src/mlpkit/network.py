@@ -174,11 +174,11 @@ class Sequential:
                 "JAX arrays are immutable and mlpkit updates its parameters in place (the "
                 "packed vector and its views); train on NumPy, PyTorch or CuPy arrays"
             )
-        if xp is not np and device is None:
-            probe = xp.asarray([0.0])
-            device = device_of(probe)
         if xp is np:
             device = None
+        else:  # the library's own device object ("cuda" -> device(type='cuda', index=0))
+            probe = xp.asarray([0.0]) if device is None else xp.asarray([0.0], device=device)
+            device = device_of(probe)
         for layer in self.layers:
             layer.to(xp, device)
         state = self.train_state
