@@ -442,3 +442,15 @@ def test_a_device_given_by_name_is_the_librarys_own_and_fit_keeps_it(be, monkeyp
     x, y = mlpkit.datasets.moons(32)
     net.fit(be(x), be(y), epochs=1, verbose=0)
     assert moves == []  # already there: fit does not move it again
+
+
+def test_a_tensor_in_an_autograd_graph_is_read_not_followed():
+    torch = require("torch", "pip install torch==2.13.0 (CPU)")
+    x, y = mlpkit.datasets.moons(64)
+    xt = torch.tensor(x, requires_grad=True)
+    ref, net = _net("float32"), _net("float32")
+    ref.fit(x, y, epochs=2, verbose=0)
+    net.fit(xt, torch.tensor(y), epochs=2, verbose=0)
+    out = net.predict(xt)
+    assert not out.requires_grad and not any(p.requires_grad for p in net.parameters())
+    np.testing.assert_allclose(out.numpy(), ref.predict(x), rtol=1e-5, atol=1e-6)

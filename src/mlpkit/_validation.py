@@ -122,6 +122,8 @@ def _as_2d_float_xp(x: Any, dtype: np.dtype, what: str) -> Any:
     from ._backend import dtype_of, namespace_of, to_numpy
 
     xp = namespace_of(x)
+    if getattr(x, "requires_grad", False):  # a PyTorch tensor in an autograd graph: mlpkit
+        x = x.detach()  # computes its own gradients, the graph is not followed
     if not (xp.isdtype(x.dtype, "numeric") or xp.isdtype(x.dtype, "bool")) or xp.isdtype(
         x.dtype, "complex floating"
     ):
