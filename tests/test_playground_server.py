@@ -303,6 +303,10 @@ def test_the_page_reports_a_refused_setting_and_adds_clicked_points(tab):
     tab.wait_for_function(f"window.mlpkitPlayground.data.train.x.length === {n + 1}")
     assert tab.evaluate("window.mlpkitPlayground.data.train.y.at(-1)") == 1
     assert "1 added point(s)" in tab.inner_text("#status")
+    # the click still adds points after the page redrew its controls
+    assert tab.is_checked("input[name='click'][value='add-1']")
+    tab.click("#boundary", position=canvas_point(tab, 0.4, 0.6))
+    tab.wait_for_function(f"window.mlpkitPlayground.data.train.x.length === {n + 2}")
     assert not tab.errors
 
 

@@ -102,7 +102,15 @@
       ? ['<label><input type="radio" name="click" value="add"> adds a training point</label>']
       : [...Array(s.dataset === "spirals" ? s.classes : 2).keys()].map((k) =>
           `<label><input type="radio" name="click" value="add-${k}"> adds a point of class <span style="color:${rgb(COLOURS[k])}">●</span> ${k}</label>`);
+    const mode = clickMode();
     $("add-modes").innerHTML = modes.join("");
+    // keep what a click does across a redraw of the choices (trace if that one is gone)
+    const keep = document.querySelector(`input[name="click"][value="${mode}"]`);
+    (keep || document.querySelector('input[name="click"][value="trace"]')).checked = true;
+  }
+  function clickMode() {
+    const checked = document.querySelector('input[name="click"]:checked');
+    return checked ? checked.value : "trace";
   }
   function collect() {
     const s = {};
@@ -231,7 +239,7 @@
     if (!data) return;
     const c = $("boundary"), box = c.getBoundingClientRect();
     const [x, y] = toData(c, ((event.clientX - box.left) * c.width) / box.width, ((event.clientY - box.top) * c.height) / box.height);
-    const mode = document.querySelector('input[name="click"]:checked').value;
+    const mode = clickMode();
     const regression = data.task === "regression";
     if (mode === "trace") {
       traceRequest = regression ? { type: "trace", x: [x], target: y } : { type: "trace", x: [x, y] };
