@@ -68,9 +68,10 @@ def test_measure_gives_each_peer_a_turn_after_every_epoch(bench):
     w = bench.Workload(**TOY)
     peers = {"floor": bench.gemm_floor(w), "turns": lambda: turns.append(1)}
     times = bench.measure(w, x, y, peers, repeats=2)
-    assert set(times) == {"mlpkit", "floor", "turns"}
+    assert set(times) == {"mlpkit", "floor", "turns", "first", "compiled"}
     assert len(turns) == 3  # the warm-up epoch and two timed ones
-    assert all(t > 0 for t in times.values())
+    assert all(times[k] > 0 for k in ("mlpkit", "floor", "turns", "first"))
+    assert times["compiled"] == 0.0  # 21 steps: far below the compiled step's MIN_STEPS
 
 
 def test_the_gpu_benchmark_runs_end_to_end_on_cpu_tensors():

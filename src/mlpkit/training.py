@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _fused
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optim
@@ -120,6 +121,8 @@ class TrainingState:
     pack: ParameterPack | None = None
     #: the DataParallel strategy of the last fit, if any (saving happens on rank 0 only)
     strategy: Any = None
+    #: whether the last fit ran the compiled whole step (mlpkit._fused)
+    compiled: bool = False
 
     def packed(self, model: Any) -> ParameterPack:
         """The model's parameter pack, made (or made again) when needed."""
@@ -471,6 +474,9 @@ def fit(
     state.strategy = strategy
 
     loop = _EpochLoop(model, head, opt, metric_objs, xa, t, w, bs, shuffle, dist, n, source)
+    # a small network's whole step compiled, where Numba is installed and it pays
+    loop.fused = _fused.plan(model, head, opt, loop, steps * epochs)
+    state.compiled = loop.fused is not None
     try:
         _run(model, cbs, loop, head, opt, val, metric_objs, epochs, dist)
     except BaseException as exc:
@@ -565,6 +571,8 @@ class _EpochLoop:
             )
         #: a streamed epoch's targets as they came (for the metrics), made at the first batch
         self.seen: np.ndarray | None = None
+        #: the compiled step of _fused, when this fit takes it
+        self.fused: _fused.FusedStep | None = None
 
     def _reshuffle(self) -> None:
         if self.xp is not None:  # the order is drawn on the host and moved once an epoch
@@ -622,13 +630,17 @@ class _EpochLoop:
             cbs.hooks(h) for h in ("on_batch_begin", "on_batch_loss", "on_batch_end")
         )
         streamed = self.source is not None and preds is not None
+        fused = self.fused
         total, hi = 0.0, 0
         for b, (xb, tb, wb) in enumerate(self._batches()):
             lo = hi
             hi = lo + xb.shape[0]
             for hook in begin_hooks:
                 hook(b, None)
-            value, z, _ = step_through(xb, tb, head, wb)
+            if fused is not None:  # the same loss and gradients, compiled (see _fused)
+                value = fused.loss_and_gradients(xb, tb)
+            else:
+                value, z, _ = step_through(xb, tb, head, wb)
             if self.has_penalty:
                 value += model.penalty()
             for hook in loss_hooks:  # before the update: TerminateOnNaN keeps the weights
@@ -638,7 +650,10 @@ class _EpochLoop:
                 total += value * (hi - lo)
                 n = hi
                 break
-            step(pack)
+            if fused is not None:
+                fused.update()
+            else:
+                step(pack)
             state.steps += 1
             total += value * (hi - lo)
             if preds is not None:  # the epoch's predictions, as made, for the metrics
