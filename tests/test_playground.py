@@ -394,3 +394,131 @@ def test_a_port_in_use_is_a_one_line_error():
     assert done.stderr.strip() == (
         f"Error: cannot listen on 127.0.0.1:{port}: Address already in use (try another --port)"
     )
+
+
+# every bound of every setting, by its name: the page shows these limits on its controls
+NUMBERS = [  # name, low, high, whole number
+    ("classes", 2, 5, True), ("points", 4, 1000, True), ("noise", 0.0, 1.0, False),
+    ("test_fraction", 0.1, 0.9, False), ("data_seed", 0, 2**31 - 1, True),
+    ("seed", 0, 2**31 - 1, True), ("lr", 1e-6, 10.0, False), ("batch_size", 1, 1000, True),
+    ("l1", 0.0, 1.0, False), ("l2", 0.0, 1.0, False), ("dropout", 0.0, 0.9, False),
+    ("epochs_per_tick", 1, 100, True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "low", "high", "whole"), NUMBERS, ids=[n[0] for n in NUMBERS])
+def test_each_number_is_accepted_at_its_bounds_and_refused_beyond(name, low, high, whole):
+    base = {"dataset": "spirals", "output": "softmax", "loss": "cross_entropy"}  # (classes > 2)
+    for ok in (low, high):
+        assert getattr(validate({**base, name: ok}), name) == ok
+    step = 1 if whole else (high - low) / 1000
+    for bad in (low - step, high + step):
+        with pytest.raises(SettingsError) as info:
+            validate({**base, name: bad})
+        assert str(info.value) == f"{name} = {bad} is out of bounds ({low}–{high})"
+    if whole:
+        with pytest.raises(SettingsError, match=f"^{name} must be a whole number, got 1.5$"):
+            validate({**base, name: 1.5})
+
+
+@pytest.mark.parametrize(
+    "name", ["dataset", "function", "activation", "init", "optimizer", "batch_mode"]
+)
+def test_each_choice_names_itself_when_refused(name):
+    with pytest.raises(SettingsError) as info:
+        validate({name: "nonsense"})
+    assert str(info.value).startswith(f"{name} must be one of ") and str(info.value).endswith(
+        "; got 'nonsense'"
+    )
+
+
+def test_the_structural_limits_and_messages():
+    assert validate({"hidden": [2] * 6}).hidden == (2,) * 6  # six layers: the limit itself
+    assert validate({"dataset": "spirals", "classes": 2}).output == "sigmoid"  # two arms: binary
+    known = ", ".join(sorted(Settings().to_dict()))
+    with pytest.raises(SettingsError) as info:
+        validate({"layers": 3})
+    assert str(info.value) == f"unknown setting 'layers' (known: {known})"
+    with pytest.raises(SettingsError, match=r"^optimizer_settings must be an object, got \[1\]$"):
+        validate({"optimizer_settings": [1]})
+    with pytest.raises(SettingsError, match=r"^adagrad has no setting 'beta' \(it has: none\)$"):
+        validate({"optimizer": "adagrad", "optimizer_settings": {"beta": 0.5}})
+    assert validate(
+        {"optimizer": "sgd", "optimizer_settings": {"momentum": 0.999}}
+    ).optimizer_settings == {"momentum": 0.999}
+
+
+def test_the_data_follow_every_data_setting():
+    from mlpkit.playground import recipe
+
+    s = Session(validate({"points": 101, "test_fraction": 0.5, "data_seed": 4}))
+    assert len(s.data.x_train) + len(s.data.x_test) == 100  # the truth table 25 times
+    assert len(s.data.x_test) == 50
+    other = Session(validate({"points": 101, "test_fraction": 0.5, "data_seed": 5}))
+    assert not np.array_equal(s.data.x_train, other.data.x_train)
+    spirals = Session(validate({"dataset": "spirals", "classes": 4, "points": 80, "output": "softmax",
+                                "loss": "cross_entropy", "noise": 0.0}))  # fmt: skip
+    assert (
+        sorted(set(spirals.data.y_train.tolist())) == [0, 1, 2, 3] and spirals.model.n_outputs == 4
+    )
+    assert len(spirals.data.x_train) + len(spirals.data.x_test) == 80
+    f = Session(validate({"dataset": "function", "function": "abs", "points": 50, "noise": 0.0,
+                          "output": "identity", "loss": "mse"}))  # fmt: skip
+    np.testing.assert_allclose(f.data.y_train[:, 0], np.abs(f.data.x_train[:, 0]), atol=1e-6)
+    moons = recipe.data_call(validate({"dataset": "moons", "points": 30, "noise": 0.2}))
+    assert moons.code() == "datasets.moons(n_samples=30, noise=0.2, seed=0)"
+    assert recipe._literal((1.5,)) == "(1.5,)" and recipe._literal((1, 2)) == "(1, 2)"
+
+
+def test_regularisers_and_dropout_are_where_the_settings_put_them():
+    def layers(**raw):
+        return Session(validate({"hidden": [3, 3], **raw})).model.layers
+
+    l1 = layers(l1=0.01)[0].regularizer
+    assert type(l1) is mlpkit.L1 and l1.alpha == 0.01
+    l2 = layers(l2=0.02)[2].regularizer
+    assert type(l2) is mlpkit.L2 and l2.alpha == 0.02
+    both = layers(l1=0.01, l2=0.02)[1].regularizer
+    assert type(both) is mlpkit.L1L2 and both.get_config() == {"l1": 0.01, "l2": 0.02}
+    assert layers()[0].regularizer is None
+    kinds = [type(layer).__name__ for layer in layers(dropout=0.25)]
+    assert kinds == ["Dense", "Dropout", "Dense", "Dropout", "Dense"]  # none after the output
+    assert layers(dropout=0.25)[1].rate == 0.25
+
+
+def test_regression_points_added_by_hand_are_in_the_exported_code(tmp_path):
+    s = Session(
+        validate({"dataset": "function", "output": "identity", "loss": "mse", "points": 40})
+    )
+    s.add_point([0.5], 2.0)
+    s.train(3)
+    code = s.python_code()
+    assert "dtype=np.float32)])" in code.split("y_train = np.concatenate")[1].splitlines()[0]
+    for mine, theirs in zip(s.model.get_weights(), run_code(code, tmp_path), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_the_page_gets_every_choice_under_its_name():
+    o = options()
+    assert set(o) == {"datasets", "functions", "activations", "outputs", "losses", "initializers",
+                      "optimizers", "batch_modes", "limits", "defaults"}  # fmt: skip
+    assert o["datasets"] == {
+        "classification": ["xor", "circles", "moons", "spirals"],
+        "regression": ["function"],
+    }
+    assert o["functions"] == ["sin", "abs", "step"] and o["batch_modes"] == [
+        "stochastic",
+        "mini-batch",
+        "full",
+    ]
+    assert o["outputs"]["regression"] == ["identity", "tanh"] and o["losses"]["softmax"] == [
+        "cross_entropy"
+    ]
+    assert o["defaults"]["hidden"] == [4]
+    from mlpkit.playground.settings import shown
+
+    assert (
+        shown("x" * 58) == repr("x" * 58)
+        and shown("x" * 59).endswith("…")
+        and len(shown("x" * 59)) == 60
+    )

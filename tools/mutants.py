@@ -33,7 +33,8 @@ from mutants_equivalent import EQUIVALENT  # noqa: E402
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "callbacks": (["callbacks/monitors.py", "callbacks/schedules.py"], ["test_options.py", "test_training.py"]),
     "losses": (["losses.py", "heads.py", "regularizers.py"],
-               ["test_options.py", "test_losses.py", "test_heads.py", "test_kernels.py"]),
+               ["test_options.py", "test_losses.py", "test_heads.py", "test_kernels.py",
+                "test_backends.py"]),
     "trace": (["trace.py", "gradcheck.py"], ["test_options.py", "test_trace.py", "test_gradcheck.py"]),
     "tabular": (["tabular/columns.py", "tabular/preprocessing.py", "tabular/reading.py"],
                 ["test_tabular.py", "test_cli.py::test_malformed_csv_fails_with_one_line_and_writes_nothing",
@@ -43,8 +44,9 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
                  "test_cli_tables.py::test_unseen_categories_extra_and_missing_columns_at_predict",
                  "test_cli_tables.py::test_evaluate_reports_what_the_predictions_score_in_process"]),
     "cli": (["cli/tables.py"], ["test_cli.py", "test_cli_tables.py"]),
-    "optimizers": (["optimizers.py"], ["test_optimizers.py", "test_options.py"]),
-    "activations": (["activations.py"], ["test_activations.py", "test_gradcheck.py"]),
+    "optimizers": (["optimizers.py"], ["test_optimizers.py", "test_options.py", "test_backends.py"]),
+    "activations": (["activations.py"], ["test_activations.py", "test_gradcheck.py", "test_backends.py"]),
+    "playground": (["playground/settings.py", "playground/recipe.py"], ["test_playground.py"]),
 }  # fmt: skip
 
 #: what a group's copy of the project leaves out
