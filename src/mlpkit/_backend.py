@@ -156,9 +156,22 @@ def numpy_dtype(a: Any) -> np.dtype:
     return np.dtype(str(a.dtype).rsplit(".", 1)[-1])
 
 
+def astype(a: Any, dtype: Any, copy: bool = False) -> Any:
+    """``a`` in ``dtype`` (a NumPy dtype or name, or ``a``'s library's own dtype), in
+    ``a``'s library; no copy when it already is, unless ``copy``."""
+    if isinstance(a, np.ndarray):
+        return a.astype(dtype, copy=copy)
+    xp = namespace_of(a)
+    if xp is np:  # SciPy sparse, NumPy scalars: their own astype
+        return a.astype(dtype, copy=copy)
+    if isinstance(dtype, np.dtype | str | type):
+        dtype = dtype_of(xp, dtype)
+    return xp.astype(a, dtype, copy=copy)
+
+
 def on_device_of(host: np.ndarray, like: Any) -> Any:
     """A host array moved to ``like``'s namespace and device."""
     return asarray(host, namespace_of(like), device_of(like))
 
 
-__all__ += ["dtype_of", "numpy_dtype", "on_device_of"]
+__all__ += ["astype", "dtype_of", "numpy_dtype", "on_device_of"]

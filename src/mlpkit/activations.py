@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from . import _kernels
-from ._backend import namespace_of, numpy_dtype
+from ._backend import astype, namespace_of, numpy_dtype
 from ._registry import Registry
 
 __all__ = [
@@ -50,14 +50,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     """Logistic function 1 / (1 + e^-z) without overflow: exp is only taken of -|z|."""
     xp = namespace_of(z)
     e = xp.exp(-xp.abs(z))
-    return _kept(xp, xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)), z)
-
-
-def _kept(xp: object, a: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """``a`` in ``like``'s dtype (no copy when it already is)."""
-    if xp is np:
-        return a.astype(like.dtype, copy=False)
-    return xp.astype(a, like.dtype, copy=False)  # type: ignore[attr-defined]
+    return astype(xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)), z.dtype)
 
 
 class Activation:
@@ -187,8 +180,7 @@ class ReLU(Activation):
         return namespace_of(a).where(a > 0.0, da, 0.0)
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
-        xp = namespace_of(z)
-        return _kept(xp, z > 0.0, z)
+        return astype(z > 0.0, z.dtype)
 
 
 class LeakyReLU(Activation):
@@ -202,15 +194,15 @@ class LeakyReLU(Activation):
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         xp = namespace_of(z)
-        return _kept(xp, xp.where(z > 0.0, z, self.negative_slope * z), z)
+        return astype(xp.where(z > 0.0, z, self.negative_slope * z), z.dtype)
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
         xp = namespace_of(da)
-        return _kept(xp, xp.where(z > 0.0, da, self.negative_slope * da), da)
+        return astype(xp.where(z > 0.0, da, self.negative_slope * da), da.dtype)
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
         xp = namespace_of(z)
-        return _kept(xp, xp.where(z > 0.0, 1.0, self.negative_slope * xp.ones_like(z)), z)
+        return astype(xp.where(z > 0.0, 1.0, self.negative_slope * xp.ones_like(z)), z.dtype)
 
     def get_config(self) -> dict[str, float]:
         return {"negative_slope": self.negative_slope}
@@ -228,16 +220,16 @@ class ELU(Activation):
     def forward(self, z: np.ndarray) -> np.ndarray:
         # expm1 of min(z, 0) never overflows and is exact near 0.
         xp = namespace_of(z)
-        return _kept(xp, xp.where(z > 0.0, z, self.alpha * xp.expm1(xp.minimum(z, 0.0))), z)
+        return astype(xp.where(z > 0.0, z, self.alpha * xp.expm1(xp.minimum(z, 0.0))), z.dtype)
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
         xp = namespace_of(da)
-        return _kept(xp, xp.where(z > 0.0, da, da * (a + self.alpha)), da)
+        return astype(xp.where(z > 0.0, da, da * (a + self.alpha)), da.dtype)
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
         a = self.forward(z) if a is None else a
         xp = namespace_of(z)
-        return _kept(xp, xp.where(z > 0.0, 1.0, a + self.alpha), z)
+        return astype(xp.where(z > 0.0, 1.0, a + self.alpha), z.dtype)
 
     def get_config(self) -> dict[str, float]:
         return {"alpha": self.alpha}
@@ -254,17 +246,17 @@ class SELU(Activation):
     def forward(self, z: np.ndarray) -> np.ndarray:
         xp = namespace_of(z)
         neg = self.alpha * xp.expm1(xp.minimum(z, 0.0))
-        return _kept(xp, self.scale * xp.where(z > 0.0, z, neg), z)
+        return astype(self.scale * xp.where(z > 0.0, z, neg), z.dtype)
 
     def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
         xp = namespace_of(da)
         slope = xp.where(z > 0.0, self.scale, a + self.scale * self.alpha)
-        return _kept(xp, da * slope, da)
+        return astype(da * slope, da.dtype)
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
         a = self.forward(z) if a is None else a
         xp = namespace_of(z)
-        return _kept(xp, xp.where(z > 0.0, self.scale, a + self.scale * self.alpha), z)
+        return astype(xp.where(z > 0.0, self.scale, a + self.scale * self.alpha), z.dtype)
 
 
 class Softplus(Activation):
@@ -275,7 +267,7 @@ class Softplus(Activation):
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         xp = namespace_of(z)
-        return _kept(xp, xp.logaddexp(0.0, z), z)
+        return astype(xp.logaddexp(0.0, z), z.dtype)
 
     def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
         # sigmoid(z) = 1 - exp(-softplus(z)); from the cached output this costs one exp.

@@ -185,8 +185,6 @@ class Sequential:
         state.pack = None
         if state.optimizer is not None:
             state.optimizer.to(xp, device)
-            if hasattr(state.optimizer, "_scratch"):
-                state.optimizer._scratch = None
         self.xp, self.device = xp, device
         self._rows_forward = None
         return self

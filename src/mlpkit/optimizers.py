@@ -131,6 +131,8 @@ class Optimizer:
             key: {k: asarray(v, xp, device) for k, v in s.items()} for key, s in self.state.items()
         }
         self._packed = None
+        if hasattr(self, "_scratch"):  # Adam's work buffer, NumPy's: made again when needed
+            self._scratch = None
         return self
 
     def _packed_state(self, pack: Any) -> dict[str, np.ndarray]:

@@ -60,7 +60,7 @@ import itertools
 
 from . import losses as losses_mod
 from . import optimizers as optim
-from ._backend import asarray, device_of, dtype_of, name_of, namespace_of, numpy_dtype, to_numpy
+from ._backend import asarray, astype, device_of, name_of, namespace_of, numpy_dtype, to_numpy
 from .activations import names as activation_names
 from .autoencoder import Autoencoder
 from .callbacks import Callback, TerminateOnNaN
@@ -71,14 +71,6 @@ from .regularizers import L2
 from .sources import is_dask
 
 __all__ = ["AutoencoderTransformer", "MLPClassifier", "MLPRegressor"]
-
-
-def _astype(x: Any, dtype: np.dtype) -> Any:
-    """x in ``dtype`` (no copy if it is), in x's own library."""
-    if namespace_of(x) is np:
-        return x.astype(dtype, copy=False)
-    xp = namespace_of(x)
-    return xp.astype(x, dtype_of(xp, dtype), copy=False)
 
 
 def _float_dtypes(x: Any) -> tuple[Any, Any]:
@@ -346,7 +338,7 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_ = [] if early else None
             self.best_validation_score_ = -math.inf if early else None
         elif dtype != self.network_.dtype:
-            x = _astype(x, self.network_.dtype)
+            x = astype(x, self.network_.dtype)
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(self._hidden()) + 2
         out_activation, loss = self._output()
@@ -581,7 +573,7 @@ class _BaseMLP(BaseEstimator):
             self, x, accept_sparse=("csr", "csc"), dtype=_float_dtypes(x), reset=False
         )
         self._same_namespace(x, method)
-        return _astype(x, self.network_.dtype)
+        return astype(x, self.network_.dtype)
 
     def _same_namespace(self, x: Any, method: str) -> None:
         """With array API dispatch on, X must come from the library and device the

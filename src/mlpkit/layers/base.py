@@ -90,15 +90,12 @@ class Layer:
 
     def cast(self, dtype: np.dtype) -> None:
         """Convert parameters and gradients to ``dtype`` (new arrays)."""
-        from .._backend import dtype_of, namespace_of
+        from .._backend import astype
 
         self.dtype = np.dtype(dtype)
 
         def cast(a: Any) -> Any:
-            if isinstance(a, np.ndarray):
-                return a.astype(self.dtype)
-            xp = namespace_of(a)
-            return xp.astype(a, dtype_of(xp, self.dtype))
+            return astype(a, self.dtype, copy=True)
 
         for name in self.param_names:
             setattr(self, name, cast(getattr(self, name)))
