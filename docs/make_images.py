@@ -1,8 +1,9 @@
 """Regenerate the README's pictures: python docs/make_images.py (needs the dev
-environment, and Debian's chromium for the explorer screenshot)."""
+environment, and Debian's chromium for the explorer and playground screenshots)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -10,6 +11,53 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 IMAGES = HERE / "images"
+
+
+def chromium(playwright):  # type: ignore[no-untyped-def]
+    """Debian's headless Chromium, as the tests drive it (never a downloaded browser)."""
+    return playwright.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+
+
+def playground_screenshot(playwright, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """`mlpkit playground` training a 2-8-8-3 tanh network on the spirals, one point traced."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlpkit.cli", "playground", "--no-browser"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = re.search(r"(http://\S+)", proc.stdout.readline()).group(1)
+        browser = chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.wait_for_function("window.mlpkitPlayground.state !== null")
+        page.select_option("#dataset", "spirals")
+        page.wait_for_function("window.mlpkitPlayground.data.settings.dataset === 'spirals'")
+        page.fill("#hidden .width", "8")
+        page.dispatch_event("#hidden .width", "change")
+        page.click("#add-layer")
+        page.select_option("#activation", "tanh")
+        page.fill("#lr", "0.03")
+        page.dispatch_event("#lr", "change")
+        page.wait_for_function("window.mlpkitPlayground.state.network.widths.join() === '2,8,4,3'")
+        page.fill("#hidden .width >> nth=1", "8")
+        page.dispatch_event("#hidden .width >> nth=1", "change")
+        page.wait_for_function("window.mlpkitPlayground.state.network.widths.join() === '2,8,8,3'")
+        page.click("#play")
+        page.wait_for_function("window.mlpkitPlayground.state.epoch >= 1500", timeout=120_000)
+        page.click("#play")
+        page.wait_for_function("document.getElementById('play').dataset.playing === '0'")
+        px, py = page.evaluate("window.mlpkitPlayground.toCanvas(0.3, 0.4)")
+        page.click("#boundary", position={"x": px, "y": py})
+        page.wait_for_selector("#trace table")
+        page.screenshot(path=str(out), clip={"x": 0, "y": 0, "width": 1400, "height": 1000})
+        browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def main() -> None:
@@ -35,20 +83,13 @@ def main() -> None:
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                ],
-            )
+            browser = chromium(p)
             page = browser.new_page(viewport={"width": 1400, "height": 500})
             page.goto((report / "explorer.html").as_uri())
             page.wait_for_function("window.mlpkit !== undefined")
             page.screenshot(path=str(IMAGES / "explorer.png"))
             browser.close()
+            playground_screenshot(p, IMAGES / "playground.png")
     print("\n".join(str(p) for p in sorted(IMAGES.glob("*.png"))))
 
 
