@@ -92,6 +92,8 @@ class Session:
                     (0, 1) if d == 1 else 0, dtype=np.float32 if d == 1 else np.int64
                 )
             self.data = make_data(s, self.extra_x, self.extra_y)
+            self._bounds = self._view_bounds()  # the view moves only with the data
+            self._inputs = self._view_inputs()
             self.model = build_network(s)
             self.optimizer = build_optimizer(s)
             self.epochs = 0
@@ -267,6 +269,9 @@ class Session:
     # -- what the page draws --------------------------------------------------------
     def bounds(self) -> list[float]:
         """The view: [x_min, x_max, y_min, y_max] around every point, 10% margin."""
+        return self._bounds
+
+    def _view_bounds(self) -> list[float]:
         d = self.data
         x = np.concatenate([d.x_train, d.x_test])
         if self.settings.task == "regression":
@@ -294,21 +299,31 @@ class Session:
     def view(self) -> dict[str, Any]:
         """The decision boundary (probabilities of each class on a grid, row-major from
         the bottom-left, rows = y) or the fitted curve (200 x values and predictions)."""
-        x0, x1, y0, y1 = self.bounds()
         if self.settings.task == "regression":
-            xs = np.linspace(x0, x1, 200, dtype=np.float32).reshape(-1, 1)
+            xs = self._inputs
             return {
                 "kind": "curve",
                 "x": _floats(xs[:, 0]),
                 "y": _floats(self.model.predict(xs)[:, 0]),
             }
-        g = LIMITS["grid"]
-        gx, gy = np.meshgrid(np.linspace(x0, x1, g), np.linspace(y0, y1, g))
-        grid = np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
-        probs = self.model.predict(grid)
+        probs = self.model.predict(self._inputs)
         if probs.shape[1] == 1:
             probs = np.c_[1.0 - probs, probs]
-        return {"kind": "grid", "size": g, "probs": np.round(probs.astype(np.float64), 4).tolist()}
+        return {
+            "kind": "grid",
+            "size": LIMITS["grid"],
+            "probs": np.round(probs.astype(np.float64), 4).tolist(),
+        }
+
+    def _view_inputs(self) -> np.ndarray:
+        """Where the view asks the network: 200 x values (200, 1), or the grid's points
+        (grid², 2) row-major from the bottom-left. Fixed until the data change."""
+        x0, x1, y0, y1 = self._bounds
+        if self.settings.task == "regression":
+            return np.linspace(x0, x1, 200, dtype=np.float32).reshape(-1, 1)
+        g = LIMITS["grid"]
+        gx, gy = np.meshgrid(np.linspace(x0, x1, g), np.linspace(y0, y1, g))
+        return np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
 
     def network(self) -> dict[str, Any]:
         dense = [layer for layer in self.model.layers if isinstance(layer, Dense)]
