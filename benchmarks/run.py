@@ -29,9 +29,12 @@ and the peak memory of an MNIST-sized epoch against the data's own size.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime
 import gc
+import importlib.util
 import itertools
+import multiprocessing
 import os
 import platform
 import statistics
@@ -110,9 +113,30 @@ def measure(
     history = net.fit(x, y, loss="cross_entropy", optimizer=mlpkit.optimizers.Adam(lr=1e-3), epochs=repeats + 1,
                       batch_size=w.batch, callbacks=[turns], verbose=0)  # fmt: skip
     times = {"mlpkit": statistics.median(history["time"][1:]), "first": history["time"][0],
-             "compiled": float(net.train_state.compiled)}  # fmt: skip
+             "compiled": net.train_state.compiled}  # fmt: skip
     times.update({name: statistics.median(values[1:]) for name, values in turns.samples.items()})
     return times
+
+
+def measure_workload(w: Workload, repeats: int) -> tuple[dict[str, float], str, int]:
+    """``measure`` with every peer, run by ``main`` in a fresh process for each workload:
+    what one workload loads or starts (Numba, JAX's compiler, PyTorch's threads) does not
+    carry over to the next, as it would not between a user's scripts. Returns the times,
+    the data's source and its rows."""
+    x, y, source = make_data(w)
+    peers = {
+        "floor": gemm_floor(w),
+        "update": adam_updates(w),
+        "compiled update": adam_updates(w, compiled=True),
+        "torch": torch_epoch(w, x, y),
+        "jax": jax_epoch(w, x, y),
+        "sklearn": sklearn_epoch(w, x, y),
+    }
+    return (
+        measure(w, x, y, {k: v for k, v in peers.items() if v is not None}, repeats),
+        source,
+        len(x),
+    )
 
 
 def mlpkit_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], object]:
@@ -245,19 +269,29 @@ def gemm_floor(w: Workload) -> Callable[[], object]:
     return epoch
 
 
-def adam_updates(w: Workload) -> Callable[[], object]:
+def adam_updates(w: Workload, compiled: bool = False) -> Callable[[], object] | None:
     """One epoch's optimizer steps and nothing else: mlpkit's Adam on the network's packed
-    parameters, once per batch, as fit runs it. With the GEMM floor it splits mlpkit's
-    epoch into matrix products, the update, and the rest (element-wise work and Python)."""
+    parameters, once per batch, as fit runs it (``compiled``: the update of
+    ``mlpkit._fused``, None without Numba; Numba is started at the first call, after the
+    fit has chosen its step as it would in a fresh process). With the GEMM floor it
+    splits mlpkit's epoch into matrix products, the update, and the rest (element-wise
+    work and Python)."""
+    if compiled and importlib.util.find_spec("numba") is None:
+        return None
     layers = [Dense(a, b, "relu") for a, b in itertools.pairwise(w.sizes)]
     pack = mlpkit.training.ParameterPack(mlpkit.Sequential(layers, seed=0))
     pack.grads[...] = np.random.default_rng(0).normal(size=pack.grads.size) * 1e-3
     opt = mlpkit.optimizers.Adam(lr=1e-3)
     steps = -(-w.n // w.batch)
+    chosen: list[Callable[[object], None]] = []
 
     def epoch() -> None:
+        if not chosen:
+            kernel = mlpkit._fused._compiled()[1] if compiled else None  # type: ignore[index]
+            chosen.append(mlpkit._fused.CompiledAdam(opt, kernel) if compiled else opt.step_packed)
+        step = chosen[0]
         for _ in range(steps):
-            opt.step_packed(pack)
+            step(pack)
 
     return epoch
 
@@ -396,34 +430,30 @@ def main() -> None:
     ]
     breakdown: list[str] = []
     firsts: list[str] = []
+    spawn = multiprocessing.get_context("spawn")
     for w in workloads(args.quick):
-        x, y, source = make_data(w)
-        peers = {
-            "floor": gemm_floor(w),
-            "update": adam_updates(w),
-            "torch": torch_epoch(w, x, y),
-            "jax": jax_epoch(w, x, y),
-            "sklearn": sklearn_epoch(w, x, y),
-        }
-        times = measure(w, x, y, {k: v for k, v in peers.items() if v is not None}, repeats)
+        with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as fresh:
+            times, source, rows = fresh.submit(measure_workload, w, repeats).result()
         ours, floor = times["mlpkit"], times["floor"]
-        cells = [f"{w.name} {'-'.join(map(str, w.sizes))} (batch {w.batch})", f"{source} {len(x):,} rows",
-                 f"{ours:.3f}", f"{len(x) / ours:,.0f}"]  # fmt: skip
+        cells = [f"{w.name} {'-'.join(map(str, w.sizes))} (batch {w.batch})", f"{source} {rows:,} rows",
+                 f"{ours:.3f}", f"{rows / ours:,.0f}"]  # fmt: skip
         for label in ("torch", "jax", "sklearn"):
             peer = times.get(label)
             cells += ["n/a", "n/a"] if peer is None else [f"{peer:.3f}", f"{ours / peer:.2f}"]
         cells += [f"{floor:.3f}", f"{floor / ours:.0%}"]
         lines.append("| " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
-        update = times["update"]
+        compiled = times["compiled"]
+        update = times["compiled update" if compiled == "update" else "update"]
         firsts.append(f"{w.name} {times['first']:.3f} s")
-        if times["compiled"]:
+        if compiled == "step":
             breakdown.append(f"{w.name}: the compiled whole step (mlpkit[fast]) — products and "
                              "update are not separate calls there")  # fmt: skip
         else:
             breakdown.append(
                 f"{w.name}: matrix products (floor) {floor / ours:.0%}, Adam update "
-                f"{update / ours:.0%}, the rest {max(0.0, 1 - (floor + update) / ours):.0%}"
+                f"{'(compiled) ' if compiled else ''}{update / ours:.0%}, the rest "
+                f"{max(0.0, 1 - (floor + update) / ours):.0%}"
             )
     lines += ["", "- where mlpkit's epoch goes (each part timed alone, in turns with the "
               "rest): " + "; ".join(breakdown)]  # fmt: skip

@@ -121,8 +121,10 @@ class TrainingState:
     pack: ParameterPack | None = None
     #: the DataParallel strategy of the last fit, if any (saving happens on rank 0 only)
     strategy: Any = None
-    #: whether the last fit ran the compiled whole step (mlpkit._fused)
-    compiled: bool = False
+    #: what of the last fit's step ran compiled (mlpkit._fused): "" nothing, "step" the
+    #: whole step, else "elementwise" (the work around the products), "update" (Adam's
+    #: update) or both joined by "+"
+    compiled: str = ""
 
     def packed(self, model: Any) -> ParameterPack:
         """The model's parameter pack, made (or made again) when needed."""
@@ -474,9 +476,12 @@ def fit(
     state.strategy = strategy
 
     loop = _EpochLoop(model, head, opt, metric_objs, xa, t, w, bs, shuffle, dist, n, source)
-    # a small network's whole step compiled, where Numba is installed and it pays
-    loop.fused = _fused.plan(model, head, opt, loop, steps * epochs)
-    state.compiled = loop.fused is not None
+    # the work around the products and the update (or a small network's whole step)
+    # compiled, where Numba is installed and it pays
+    layers_read = any(c.reads_layers for c in user)
+    compiled = _fused.plan(model, head, opt, loop, steps * epochs, layers_read)
+    loop.fused, loop.blas, loop.update = compiled
+    state.compiled = compiled.name
     try:
         _run(model, cbs, loop, head, opt, val, metric_objs, epochs, dist)
     except BaseException as exc:
@@ -571,8 +576,10 @@ class _EpochLoop:
             )
         #: a streamed epoch's targets as they came (for the metrics), made at the first batch
         self.seen: np.ndarray | None = None
-        #: the compiled step of _fused, when this fit takes it
+        #: the compiled forward-backward pass and update of _fused, when this fit takes them
         self.fused: _fused.FusedStep | None = None
+        self.blas: _fused.BlasStep | None = None
+        self.update: _fused.CompiledAdam | None = None
 
     def _reshuffle(self) -> None:
         if self.xp is not None:  # the order is drawn on the host and moved once an epoch
@@ -624,8 +631,11 @@ class _EpochLoop:
         model, head, n = self.model, self.head, self.n
         # Bind what the loop calls: for small networks the per-batch Python overhead is
         # most of the time, so hooks that nobody overrides are not called at all.
-        step_through, state = model.loss_and_gradients, model.train_state
-        step, pack, preds = self.opt.step_packed, self.pack, self.preds
+        step_through = (
+            model.loss_and_gradients if self.blas is None else self.blas.loss_and_gradients
+        )
+        state = model.train_state
+        step, pack, preds = self.update or self.opt.step_packed, self.pack, self.preds
         begin_hooks, loss_hooks, end_hooks = (
             cbs.hooks(h) for h in ("on_batch_begin", "on_batch_loss", "on_batch_end")
         )
@@ -650,10 +660,7 @@ class _EpochLoop:
                 total += value * (hi - lo)
                 n = hi
                 break
-            if fused is not None:
-                fused.update()
-            else:
-                step(pack)
+            step(pack)
             state.steps += 1
             total += value * (hi - lo)
             if preds is not None:  # the epoch's predictions, as made, for the metrics
@@ -713,7 +720,7 @@ class _EpochLoop:
                 total += value * rows
                 n = hi
                 break
-            self.opt.step_packed(pack)
+            (self.update or self.opt.step_packed)(pack)
             state.steps += 1
             total += value * rows
             for hook in end_hooks:

@@ -15,7 +15,7 @@ A callback sees the model as ``self.model`` and may set ``self.model.stop_traini
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = ["Callback", "CallbackList", "History", "Logs"]
 
@@ -27,6 +27,10 @@ class Callback:
 
     model: Any  # the Sequential being trained
     params: dict[str, Any]
+    #: whether the callback reads what the layers keep of the last batch (their inputs
+    #: and activations); the compiled whole step of a small network keeps none of it, so
+    #: fit does not take that step while such a callback is given
+    reads_layers: ClassVar[bool] = False
 
     def set_model(self, model: Any, params: dict[str, Any]) -> None:
         self.model, self.params = model, params

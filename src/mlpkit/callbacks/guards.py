@@ -69,6 +69,8 @@ class GradientMonitor(Callback):
     ``exploding_norm``. ``self.records`` is a list of dicts, one per check.
     """
 
+    reads_layers = True  # the activations of the last batch
+
     def __init__(
         self, every: int = 1, vanishing_ratio: float = 1e-4, exploding_norm: float = 1e3
     ) -> None:
