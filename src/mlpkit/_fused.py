@@ -1,13 +1,24 @@
 """Compiled training steps (optional: ``mlpkit[fast]``, Numba), where they pay.
 
-Two pieces, each tested against the NumPy code it stands in for (``tests/test_fused.py``):
+Three pieces, each tested against the NumPy code it stands in for (``tests/test_fused.py``);
+``plan`` chooses them for a fit from its arguments alone, and ``train_state.compiled``
+names what ran.
 
 **The update** (``CompiledAdam``, any network size). NumPy's Adam on the packed
 parameters is 12 passes over them (``_kernels.adam_``); the kernel makes the same
 operations on each entry in one pass — same order, same precision, so the same bits —
-about 4x faster on an MNIST-sized network (235k parameters: 306 → 70 µs a step), which
-is a fifth of its epoch. Taken for Adam and AdamW without AMSGrad on NumPy float
-parameters, whenever the time saved repays Numba's start (``update_pays``).
+about 4x faster on an MNIST-sized network (235k parameters: 306 → 70 µs a step, a
+fifth of its epoch). For Adam and AdamW without AMSGrad on NumPy float parameters.
+
+**The element-wise work around the products** (``BlasStep``, any network size). The
+products stay the same BLAS calls; bias + ReLU forward and ReLU's vjp + the bias
+gradient backward become one pass each, into buffers made once: the same bits again.
+For Dense networks with ReLU hidden layers and any output layer and head.
+
+These two are taken where the time they save over the fit (``UPDATE_SAVING``,
+``BLAS_SAVING`` a step) repays Numba's ``START_COST``: importing it and loading its
+kernels from the disk cache (the very first compile, ~1.2 s more, is cached for later
+processes).
 
 **The forward and backward pass** of a small network (``FusedStep``). There most of a
 NumPy step is the cost of calling NumPy (~35 calls of about half a microsecond each,
@@ -17,12 +28,10 @@ still acts before the update. It computes what ``Sequential.loss_and_gradients``
 computes, with its sums in another order (the last bits differ), so it is used only
 where it changes nothing a user chose: NumPy arrays, float32 or float64, Dense layers
 with biases and no regularisers, ReLU inside, a softmax output with cross-entropy on
-labels, plain Adam (no AMSGrad, weight decay or clipping), no sample weights or train
-metrics, a single process, at most ``MAX_BATCH_MACS`` multiply-adds a batch (above that
-the products want BLAS), and a fit of at least ``MIN_STEPS`` steps (which repays
-importing Numba and loading the cached kernels; the very first compile, ~1.2 s more, is
-cached on disk for later processes). That choice depends on the fit's arguments alone,
-so a seed gives the same bits on every run.
+labels, plain Adam (no AMSGrad, weight decay or clipping), no sample weights, train
+metrics or callbacks that read the layers' activations, a single process, at most
+``MAX_BATCH_MACS`` multiply-adds a batch (above that the products want BLAS), and a fit
+of at least ``MIN_STEPS`` steps. A seed gives the same bits on every run.
 """
 
 from __future__ import annotations
@@ -90,11 +99,6 @@ def _compiled() -> Kernels | None:
             *(jit(f) for f in (_forward_backward, _adam, _bias_relu, _relu_backward))
         )
     return _KERNELS
-
-
-def _started() -> bool:
-    """Whether this process has paid Numba's start already (a kernel has run)."""
-    return _KERNELS is not None and any(k.signatures for k in _KERNELS)
 
 
 def _forward_backward(p, g, x, labels, sizes, offsets, acts, deltas):  # type: ignore[no-untyped-def]
@@ -209,18 +213,23 @@ class CompiledAdam:
 
     def __init__(self, opt: Any, kernel: Any) -> None:
         self.opt, self.kernel = opt, kernel
+        self._betas: tuple[float, float] | None = None  # and their casts, made when they change
+        self._cast: tuple[Any, Any] = (None, None)
 
     def __call__(self, pack: Any) -> None:
         opt = self.opt
-        opt._clip([pack.grads])
+        if opt.clip_norm is not None or opt.clip_value is not None:
+            opt._clip([pack.grads])
         opt.t += 1
         state = opt._packed_state(pack)
         p = pack.params
-        g = opt._decay(p, pack.grads)
-        b1, b2 = opt.betas
-        root_c2 = math.sqrt(1.0 - b2**opt.t)
+        g = opt._decay(p, pack.grads) if opt.weight_decay else pack.grads
         real = p.dtype.type  # as NumPy casts a Python float against an array of p's dtype
-        self.kernel(p, g, state["exp_avg"], state["exp_avg_sq"], real(b1), real(b2),
+        b1, b2 = betas = opt.betas
+        if betas != self._betas or type(self._cast[0]) is not real:
+            self._betas, self._cast = betas, (real(b1), real(b2))
+        root_c2 = math.sqrt(1.0 - b2**opt.t)
+        self.kernel(p, g, state["exp_avg"], state["exp_avg_sq"], *self._cast,
                     real(opt.eps * root_c2), real(-opt.lr * root_c2 / (1.0 - b1**opt.t)))  # fmt: skip
 
 
@@ -403,13 +412,15 @@ def plan(
     """The compiled pieces this fit takes. The whole step where ``eligible`` allows it;
     otherwise the pieces that give the same bits — the element-wise work of ``BlasStep``
     and the update — wherever they apply and the time they save over the fit repays
-    Numba's ``START_COST``, or nothing is left to repay (Numba has run in this process)."""
+    Numba's ``START_COST``. The choice depends on the fit's arguments alone (not on
+    whether Numba has run in this process already): the same fit takes the same path
+    in every process, and a short fit — every test of the NumPy path — stays NumPy's."""
     whole = eligible(model, head, opt, loop, total_steps, layers_read)
     blas = 0.0 if whole else blas_saving(model, loop)
     update = update_saving(opt, loop.pack)
     if not (whole or blas or update):
         return Plan()
-    if not (whole or _started() or total_steps * (blas + update) >= START_COST):
+    if not (whole or total_steps * (blas + update) >= START_COST):
         return Plan()
     kernels = _compiled()
     if kernels is None:
