@@ -117,3 +117,17 @@ def test_the_gpu_benchmark_runs_end_to_end_on_cpu_tensors():
     assert done.returncode == 2 and done.stderr.startswith(
         "no GPU: benchmarks/gpu.py needs a CUDA device"
     )
+
+
+def test_the_breakdown_names_the_update_the_fit_ran(bench):
+    times = {"mlpkit": 1.0, "floor": 0.5, "update": 0.3, "compiled update": 0.1, "compiled": ""}
+    assert bench.where_it_goes(times) == (
+        "matrix products (floor) 50%, Adam update 30%, the rest 20%"
+    )
+    both = bench.where_it_goes(times | {"compiled": "elementwise+update"})
+    assert both == (
+        "matrix products (floor) 50%, Adam update (compiled) 10%, the rest (element-wise work "
+        "compiled) 40%"
+    )
+    assert "Adam update (compiled) 10%" in bench.where_it_goes(times | {"compiled": "update"})
+    assert "whole step" in bench.where_it_goes(times | {"compiled": "step"})
