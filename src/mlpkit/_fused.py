@@ -306,7 +306,7 @@ class BlasStep:
         for i in range(len(layers) - 1, -1, -1):  # dW = Xᵀ dZ; dZ_prev = dZ Wᵀ ⊙ 1[A > 0]
             layer = layers[i]
             h = outputs[i - 1] if i else x
-            np.matmul(h.T, dz, out=layer.dW)
+            np.dot(h.T, dz, out=layer.dW)
             if i:
                 dz_prev = np.dot(dz, layer.W.T, out=input_grads[i - 1])
                 self.relu_backward(h, dz_prev, layers[i - 1].db, self.zero)

@@ -141,7 +141,10 @@ class Dense(Layer):
         (plus the regularisers' gradients)."""
         if self._x is None:
             raise RuntimeError(f"{self!r}: backward() called before forward()")
-        if isinstance(self._x, np.ndarray):
+        numpy = isinstance(self._x, np.ndarray) and type(dz) is np.ndarray
+        if numpy and self._x.dtype == dz.dtype == self.dW.dtype:
+            np.dot(self._x.T, dz, out=self.dW)  # matmul's BLAS product, ~0.4 µs less a call
+        elif numpy:  # (dot's out= takes no cast)
             np.matmul(self._x.T, dz, out=self.dW)
         else:  # sparse X (sparse times dense), or an array API array
             self.dW[...] = self._x.T @ dz
@@ -154,7 +157,9 @@ class Dense(Layer):
                 self.db[...] = namespace_of(dz).sum(dz, axis=0)
             if self.bias_regularizer is not None:
                 self.db += self.bias_regularizer.gradient(self.b)
-        return dz @ self.W.T if need_input_grad else None
+        if not need_input_grad:
+            return None
+        return np.dot(dz, self.W.T) if numpy else dz @ self.W.T
 
     def penalty(self) -> float:
         total = 0.0
