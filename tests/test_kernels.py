@@ -25,6 +25,8 @@ def test_relu_kernels_equal_the_plain_relu(dtype, rng):
     da = rng.normal(size=z.shape).astype(dtype)
     plain = np.maximum(z, 0.0)
     np.testing.assert_array_equal(K.relu_(z.copy()), plain)
+    np.testing.assert_array_equal(K.relu(z), plain)
+    assert K.relu(z) is not z and K.relu(z).dtype == np.dtype(dtype)
     np.testing.assert_array_equal(K.relu_vjp(plain, da), da * (z > 0))
     assert K.relu_(z.copy()).dtype == np.dtype(dtype) and K.relu_vjp(plain, da).dtype == np.dtype(
         dtype
@@ -64,10 +66,10 @@ def test_row_starts_is_read_only_and_bounded():
 @pytest.mark.parametrize("rows", [3, 80])  # the log-sum-exp and the max-shift forms
 @pytest.mark.parametrize("targets", ["labels", "one_hot", "soft"])
 @pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("c", [2, 4])  # two classes: one binary logaddexp
 def test_softmax_cross_entropy_kernel_equals_the_heads_fused_rule(
-    dtype, rows, targets, weighted, rng
+    dtype, rows, targets, weighted, c, rng
 ):
-    c = 4
     z = (rng.normal(size=(rows, c)) * 3).astype(dtype)
     labels = rng.integers(0, c, size=rows)
     t = {

@@ -61,9 +61,10 @@ MIN_STEPS = 15_000
 #: 91 → 56; 20-64-64-2 batch 4, 22,016: 46 → 78, a loss)
 MAX_BATCH_MACS = 8_192
 
-#: seconds a process pays once before its first compiled update: importing Numba (~0.2 s)
-#: and loading its first kernel from the disk cache (~0.27 s, mostly LLVM starting)
-START_COST = 0.5
+#: seconds a process pays once before its first compiled piece: importing Numba and
+#: loading the kernels from the disk cache (the first load starts Numba's compiler):
+#: 0.52–0.63 s measured in five fresh processes
+START_COST = 0.6
 #: seconds the compiled update saves a step: (NumPy's 12 calls, per parameter), measured
 #: µs a step NumPy → compiled, float32: 5,600 parameters 13.0 → 3.9; 60,000: 77 → 23;
 #: 235,146 (784-256-128-10): 306 → 70; 1,000,000: 1,377 → 337

@@ -168,7 +168,7 @@ class ReLU(Activation):
     symbol = "r"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return namespace_of(z).maximum(z, 0.0)
+        return _kernels.relu(z) if type(z) is np.ndarray else namespace_of(z).maximum(z, 0.0)
 
     def forward_inplace(self, z: np.ndarray) -> np.ndarray:
         return _kernels.relu_(z) if type(z) is np.ndarray else self.forward(z)
