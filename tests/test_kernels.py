@@ -139,3 +139,14 @@ def test_training_uses_the_packed_kernel_and_state_stays_by_name(rng):
         np.testing.assert_allclose(
             state[name]["exp_avg"], opt.state[name]["exp_avg"], rtol=1e-4, atol=1e-7
         )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(7,), (1, 5), (50, 3), (50, K.NARROW), (50, K.NARROW + 1)])
+def test_row_max_is_the_maximum_of_each_row(shape, dtype, rng):
+    z = rng.normal(size=shape).astype(dtype)
+    z.flat[3] = np.nan  # propagated, as np.max does
+    expected = np.max(z, axis=-1, keepdims=True)
+    got = K.row_max(z)
+    assert got.shape == expected.shape and got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got, expected)

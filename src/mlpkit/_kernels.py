@@ -14,6 +14,8 @@ kernel                     plain form                       why (measured)
 ``softmax_``               ``activations.Softmax.forward``  ≤ 256 logits: one
                                                             logaddexp reduction, three
                                                             calls instead of five
+``row_max``                ``np.max(z, axis=1)``            ≤ 32 columns: down a
+                                                            transpose, 2-7x faster
 ``mean``                   ``losses.Loss.mean``             ≤ 64 rows: math.fsum over a
                                                             list, a quarter of a NumPy
                                                             reduction's call cost
@@ -46,6 +48,7 @@ __all__ = [
     "relu",
     "relu_",
     "relu_vjp",
+    "row_max",
     "row_starts",
     "softmax_",
     "softmax_cross_entropy",
@@ -76,13 +79,28 @@ def relu_vjp(a: np.ndarray, da: np.ndarray) -> np.ndarray:
 SMALL_SOFTMAX = 256
 
 
+#: up to this many columns, a row-wise maximum runs faster down the rows of a contiguous
+#: transpose (µs, float32: 128×10 7.6 → 3.4; 200×10 11.0 → 3.7; 4096×10 186 → 25;
+#: 128×32 8.8 → 5.1; 128×100 8.6 → 10.4, a loss)
+NARROW = 32
+
+
+def row_max(z: np.ndarray) -> np.ndarray:
+    """The maximum of each row: z (N, C) -> (N, 1), or (C,) -> (1,). NumPy reduces a
+    short row with a loop per row; down the rows of zᵀ the loop runs across all N at
+    once. A maximum is exact, so the values are the same either way."""
+    if z.ndim == 2 and 1 < z.shape[0] and z.shape[1] <= NARROW:
+        return np.maximum.reduce(np.ascontiguousarray(z.T), axis=0)[:, None]
+    return np.maximum.reduce(z, axis=-1, keepdims=True)
+
+
 def softmax_(z: np.ndarray) -> np.ndarray:
     """Row-wise softmax of z (N, C) or (C,), written into z."""
     # ufunc reductions directly: the ndarray.max/.sum wrappers cost microseconds
     if z.size <= SMALL_SOFTMAX:  # softmax(z) = exp(z − log Σ e^z)
         z -= np.logaddexp.reduce(z, axis=-1, keepdims=True)
         return np.exp(z, out=z)
-    z -= np.maximum.reduce(z, axis=-1, keepdims=True)
+    z -= row_max(z)
     np.exp(z, out=z)
     z /= np.add.reduce(z, axis=-1, keepdims=True)
     return z
@@ -129,7 +147,7 @@ def softmax_cross_entropy(
     elif small:
         g = z - np.logaddexp.reduce(z, axis=1, keepdims=True)
     else:
-        g = z - np.maximum.reduce(z, axis=1, keepdims=True)  # s = z − max z
+        g = z - row_max(z)  # s = z − max z
     picked = g.take(true_index) if labels else np.einsum("ij,ij->i", t, g)
     np.exp(g, out=g)
     if small:
