@@ -15,6 +15,7 @@ import pytest
 import mlpkit
 from mlpkit import _backend, activations, heads, losses, optimizers
 from mlpkit.layers import BatchNorm, Dense, Dropout, LayerNorm
+from mlpkit.training import ParameterPack
 
 from .conftest import require
 
@@ -196,6 +197,41 @@ def test_optimizers_step_for_step(be, name, config, rng):
         be.close(mine[k], p[k])
     sd = opt.state_dict()  # host copies, whatever the library
     assert all(isinstance(v, np.ndarray) for s in sd["state"].values() for v in s.values())
+
+
+@pytest.mark.parametrize(("name", "config"), OPTIMIZERS, ids=[f"{n}{c}" for n, c in OPTIMIZERS])
+def test_packed_steps_and_the_state_moving_home_and_back(be, name, config, rng):
+    """The training loop's packed step on the device (state as views of one vector per
+    name), the state moved home with ``to``, brought back by ``check_state`` to the
+    parameters' library and dtype, and stepping on from there: NumPy's numbers throughout."""
+    ref = mlpkit.Sequential([Dense(3, 4, "tanh"), Dense(4, 2, "linear")], seed=0, dtype=be.dtype)
+    mine = mlpkit.Sequential([Dense(3, 4, "tanh"), Dense(4, 2, "linear")], seed=0, dtype=be.dtype)
+    mine.to(be.xp, be.device)
+    ref_pack, pack = ParameterPack(ref), ParameterPack(mine)
+    ref_opt, opt = optimizers.get(name, **config), optimizers.get(name, **config)
+
+    def steps(count):
+        for _ in range(count):
+            g = data(rng, (ref_pack.grads.shape[0],), be.dtype)
+            ref_pack.grads[...] = g
+            pack.grads[...] = be(g)
+            ref_opt.step_packed(ref_pack)
+            opt.step_packed(pack)
+        be.close(pack.params, ref_pack.params)
+
+    steps(3)
+    for key, entries in ref_opt.state.items():
+        for k, v in entries.items():
+            assert _backend.namespace_of(opt.state[key][k]) is be.xp
+            assert tuple(opt.state[key][k].shape) == v.shape
+            be.close(opt.state[key][k], v)
+    opt.to(np)
+    assert all(type(v) is np.ndarray for s in opt.state.values() for v in s.values())
+    opt.check_state(mine.named_parameters())
+    for s in opt.state.values():
+        for v in s.values():
+            assert _backend.namespace_of(v) is be.xp and v.dtype == mine.parameters()[0].dtype
+    steps(2)
 
 
 # -- training, predicting, saving --------------------------------------------------------------

@@ -150,3 +150,31 @@ def test_row_max_is_the_maximum_of_each_row(shape, dtype, rng):
     got = K.row_max(z)
     assert got.shape == expected.shape and got.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_the_in_place_kernels_write_into_their_input_and_other_dtypes_still_work(rng):
+    z = rng.normal(size=(6, 4)).astype(np.float32)
+    assert K.relu_(z) is z and (z >= 0).all()
+    s = rng.normal(size=(3, 5)).astype(np.float32)
+    assert K.softmax_(s) is s
+    np.testing.assert_allclose(s.sum(axis=1), 1.0, rtol=1e-6)
+    half = np.array([[-1.5, 0.0, 0.5, 2.0]], np.float16)  # no cached zero for float16
+    np.testing.assert_array_equal(K.relu(half), [[0.0, 0.0, 0.5, 2.0]])
+    np.testing.assert_array_equal(K.relu_(half.copy()), [[0.0, 0.0, 0.5, 2.0]])
+    np.testing.assert_array_equal(K.relu_vjp(K.relu(half), np.ones_like(half)), [[0, 0, 1, 1]])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_kernels_survive_logits_that_would_overflow_exp(dtype, rng):
+    """The max shift: z of 1e4 overflows e^z in either precision; softmax does not care."""
+    z = (rng.normal(size=(80, 4)) * 3 + 1e4).astype(dtype)  # above SMALL_SOFTMAX logits
+    labels = rng.integers(0, 4, 80)
+    value, grad = K.softmax_cross_entropy(z, labels)
+    plain_value, plain_grad = OutputHead(A.Softmax(), L.CrossEntropy()).fused_value_and_grad(
+        z - z.max(axis=1, keepdims=True), labels
+    )
+    assert np.isfinite(value) and value == pytest.approx(plain_value, rel=10 * TOL[dtype])
+    np.testing.assert_allclose(grad, plain_grad, rtol=10 * TOL[dtype], atol=TOL[dtype])
+    flat = (rng.normal(size=300) + 1e4).astype(dtype)  # one row of many logits, 1-D
+    expected = np.exp(flat - flat.max()) / np.exp(flat - flat.max()).sum()
+    np.testing.assert_allclose(K.softmax_(flat.copy()), expected, rtol=10 * TOL[dtype])

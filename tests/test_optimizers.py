@@ -4,6 +4,7 @@ included), trajectories step for step against PyTorch, state round trips, clippi
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -397,3 +398,44 @@ def test_a_packed_step_clips_the_packed_gradient():
     before = pack.params.copy()
     opt.step_packed(pack)
     assert np.max(np.abs(pack.params - before)) <= 0.01 + 1e-12
+
+
+def test_one_adam_steps_packs_of_other_sizes_and_dtypes_and_after_a_move():
+    """The packed step's scratch buffer follows the pack it is given (size, dtype) and a
+    move (``to``), and the results stay those of a fresh optimizer each time."""
+
+    def pack(size, dtype, seed):
+        rng = np.random.default_rng(seed)
+        return SimpleNamespace(
+            params=rng.normal(size=size).astype(dtype),
+            grads=rng.normal(size=size).astype(dtype),
+            layout=[("w", 0, size, (size,))],
+        )
+
+    shared = O.Adam(lr=0.01)
+    for size, dtype, seed in ((7, np.float64, 0), (5, np.float64, 1), (5, np.float32, 2)):
+        mine, fresh = pack(size, dtype, seed), pack(size, dtype, seed)
+        shared.state.clear()
+        shared._packed = None
+        shared.t = 0
+        shared.step_packed(mine)
+        O.Adam(lr=0.01).step_packed(fresh)
+        np.testing.assert_array_equal(mine.params, fresh.params)
+    shared.to(np)
+    again, reference = pack(5, np.float32, 3), pack(5, np.float32, 3)
+    shared.state.clear()
+    shared._packed, shared.t = None, 0
+    shared.step_packed(again)
+    O.Adam(lr=0.01).step_packed(reference)
+    np.testing.assert_array_equal(again.params, reference.params)
+
+
+def test_a_state_dict_is_a_copy_that_later_steps_leave_alone():
+    opt = O.Adam(lr=0.1)
+    p, g = [np.ones(3)], [np.full(3, 0.5)]
+    opt.step(p, g)
+    sd = opt.state_dict()
+    kept = {k: v.copy() for k, v in sd["state"][0].items()}
+    opt.step(p, g)
+    for k, v in kept.items():
+        np.testing.assert_array_equal(sd["state"][0][k], v)

@@ -44,10 +44,14 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
                  "test_cli_tables.py::test_unseen_categories_extra_and_missing_columns_at_predict",
                  "test_cli_tables.py::test_evaluate_reports_what_the_predictions_score_in_process"]),
     "cli": (["cli/tables.py"], ["test_cli.py", "test_cli_tables.py"]),
-    # (test_backends.py is left out here: under mutation its fits on strict/torch arrays time out)
-    "optimizers": (["optimizers.py"], ["test_optimizers.py", "test_options.py"]),
+    # (test_backends.py's fits are left out here: under mutation on strict/torch arrays they time out)
+    "optimizers": (["optimizers.py"], ["test_optimizers.py", "test_options.py",
+                                       "test_backends.py::test_optimizers_step_for_step",
+                                       "test_backends.py::test_packed_steps_and_the_state_moving_home_and_back"]),
     "activations": (["activations.py"], ["test_activations.py", "test_gradcheck.py", "test_backends.py"]),
     "playground": (["playground/settings.py", "playground/recipe.py"], ["test_playground.py"]),
+    "kernels": (["_kernels.py"], ["test_kernels.py", "test_heads.py", "test_activations.py",
+                                  "test_optimizers.py"]),
 }  # fmt: skip
 
 #: what a group's copy of the project leaves out

@@ -377,3 +377,177 @@ for _before, _after in (('return np.einsum("nk,kj->nkj", a, np.eye(a.shape[-1], 
 same("activations.Softmax.jacobian", 'return np.einsum("nk,kj->nkj", a, np.eye(a.shape[-1], dtype=a.dtype)) - np.einsum(',
      'return np.einsum("nk,kj->nkj", a, np.eye(a.shape[+1], dtype=a.dtype)) - np.einsum(',
      "the Jacobian takes (N, k) rows: axis 1 is the last axis")  # fmt: skip
+
+# -- _kernels ----------------------------------------------------------------------------
+EITHER_FORM = "both sides of the size threshold compute the same values; only the time differs"
+ROW_MAX = "row_max's condition picks how the row maxima are reduced, not what they are"
+ZERO = "a Python 0.0 is the same zero as the cached one; only its conversion costs time"
+same(
+    "_kernels.relu_",
+    "return np.maximum(z, _ZERO.get(z.dtype, 0.0), out=z)",
+    "return np.maximum(z, _ZERO.get(None, 0.0), out=z)",
+    ZERO,
+)
+same(
+    "_kernels.relu",
+    "return np.maximum(z, _ZERO.get(z.dtype, 0.0))",
+    "return np.maximum(z, _ZERO.get(None, 0.0))",
+    ZERO,
+)
+same(
+    "_kernels.relu_vjp",
+    "return da * (a > _ZERO.get(a.dtype, 0.0))",
+    "return da * (a > _ZERO.get(None, 0.0))",
+    ZERO,
+)
+same("_kernels.mean", "if n <= SMALL_BATCH:", "if n < SMALL_BATCH:", EITHER_FORM)
+same(
+    "_kernels.softmax_",
+    "if z.size <= SMALL_SOFTMAX:  # softmax(z) = exp(z − log Σ e^z)",
+    "if z.size < SMALL_SOFTMAX:  # softmax(z) = exp(z − log Σ e^z)",
+    EITHER_FORM,
+)
+same(
+    "_kernels.softmax_cross_entropy",
+    "small = z.size <= SMALL_SOFTMAX",
+    "small = z.size < SMALL_SOFTMAX",
+    EITHER_FORM,
+)
+same(
+    "_kernels.softmax_cross_entropy",
+    "small = z.size <= SMALL_SOFTMAX",
+    "small = None",
+    EITHER_FORM + " (the max-shift form for every size)",
+)
+same(
+    "_kernels.softmax_cross_entropy",
+    'picked = g.take(true_index) if labels else np.einsum("ij,ij->i", t, g)',
+    'picked = g.take(true_index) if labels else np.einsum("IJ,IJ->I", t, g)',
+    EINSUM,
+)
+for after in (
+    "if z.ndim == 3 and 1 < z.shape[0] and z.shape[1] <= NARROW:",
+    "if z.ndim == 2 and 2 < z.shape[0] and z.shape[1] <= NARROW:",
+    "if z.ndim == 2 and 1 <= z.shape[0] and z.shape[1] <= NARROW:",
+    "if z.ndim == 2 and 1 < z.shape[1] and z.shape[1] <= NARROW:",
+    "if z.ndim == 2 and 1 < z.shape[0] and z.shape[1] < NARROW:",
+):
+    same(
+        "_kernels.row_max",
+        "if z.ndim == 2 and 1 < z.shape[0] and z.shape[1] <= NARROW:",
+        after,
+        ROW_MAX,
+    )
+same(
+    "_kernels.row_max",
+    "return np.maximum.reduce(np.ascontiguousarray(z.T), axis=0)[:, None]",
+    "return np.maximum.reduce(np.ascontiguousarray(z.T), )[:, None]",
+    "axis 0 is the reduction's default",
+)
+
+# -- optimizers --------------------------------------------------------------------------
+NUMPY_RESHAPE = "for a NumPy array namespace_of(a).reshape is NumPy's reshape: the same view"
+for before, after in (
+    (
+        "return a.reshape(-1) if type(a) is np.ndarray else namespace_of(a).reshape(a, (-1,))",
+        "return a.reshape(-1) if (type(a) is np.ndarray) and False else namespace_of(a).reshape(a, (-1,))",
+    ),
+    (
+        "return a.reshape(-1) if type(a) is np.ndarray else namespace_of(a).reshape(a, (-1,))",
+        "return a.reshape(-1) if type(None) is np.ndarray else namespace_of(a).reshape(a, (-1,))",
+    ),
+):
+    same("optimizers._flat", before, after, NUMPY_RESHAPE)
+same(
+    "optimizers._flat",
+    "return a.reshape(-1) if type(a) is np.ndarray else namespace_of(a).reshape(a, (-1,))",
+    "return a.reshape(-2) if type(a) is np.ndarray else namespace_of(a).reshape(a, (-1,))",
+    NEGATIVE,
+)
+for after in (
+    "return a.reshape(shape) if (type(a) is np.ndarray) and False else namespace_of(a).reshape(a, shape)",
+    "return a.reshape(shape) if type(None) is np.ndarray else namespace_of(a).reshape(a, shape)",
+):
+    same(
+        "optimizers._shaped",
+        "return a.reshape(shape) if type(a) is np.ndarray else namespace_of(a).reshape(a, shape)",
+        after,
+        NUMPY_RESHAPE,
+    )
+NO_NAME = "every default that is not an optimizer's name is refused the same way"
+for after in ('sd.get("name", "XXXX")', 'sd.get("name", None)', 'sd.get("name", )'):
+    same(
+        "optimizers.from_state_dict",
+        'cls = REGISTRY.lookup(str(sd.get("name", "")))',
+        f"cls = REGISTRY.lookup(str({after}))",
+        NO_NAME,
+    )
+    same(
+        "optimizers.Optimizer.load_state_dict",
+        'if str(sd.get("name", "")).lower() != self.name.lower():  # names are looked up so too',
+        f"if str({after}).lower() != self.name.lower():  # names are looked up so too",
+        NO_NAME,
+    )
+for after in ('if "XXbetasXX" in config:', 'if "BETAS" in config:'):
+    same(
+        "optimizers.from_state_dict",
+        'if "betas" in config:',
+        after,
+        "Adam takes betas as any pair and keeps a tuple; load_state_dict makes it one again",
+    )
+same(
+    "optimizers.Optimizer.load_state_dict",
+    "state[key] = {k: np.array(v, copy=True) for k, v in entries.items()}",
+    "state[key] = {k: np.array(v, ) for k, v in entries.items()}",
+    "np.array copies by default",
+)
+same(
+    "optimizers.RMSprop._update",
+    "gbar += (1.0 - a) * g",
+    "gbar -= (1.0 - a) * g",
+    "the mean gradient enters only squared (v − ḡ²): its sign never shows",
+)
+REPACK = "the packed state is only a cache: made again, it holds the same values"
+same(
+    "optimizers.Optimizer._packed_state",
+    "self._packed = (pack, flat)",
+    "self._packed = None",
+    REPACK,
+)
+same(
+    "optimizers.Optimizer._packed_state",
+    "if self._packed is not None and self._packed[0] is pack:",
+    "if self._packed is not None and self._packed[1] is pack:",
+    REPACK,
+)
+same(
+    "optimizers.Optimizer._packed_state",
+    "if self._packed is not None and self._packed[0] is pack:",
+    "if self._packed is not None and self._packed[0] is not pack:",
+    REPACK,
+)
+for function in (
+    "optimizers.Optimizer.check_state",
+    "optimizers.Optimizer.load_state_dict",
+    "optimizers.Optimizer.to",
+):
+    same(
+        function,
+        "self._packed = None",
+        'self._packed = ""',
+        "an empty string is as false as None where the cache is tested",
+    )
+SCRATCH = (
+    "Adam's scratch is NumPy's and made again whenever its shape or dtype differs from "
+    "the parameters': dropping it on a move only frees memory"
+)
+for after in (
+    "if hasattr(self, \"XX_scratchXX\"):  # Adam's work buffer, NumPy's: made again when needed",
+    "if hasattr(self, \"_SCRATCH\"):  # Adam's work buffer, NumPy's: made again when needed",
+):
+    same(
+        "optimizers.Optimizer.to",
+        "if hasattr(self, \"_scratch\"):  # Adam's work buffer, NumPy's: made again when needed",
+        after,
+        SCRATCH,
+    )
