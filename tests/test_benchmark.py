@@ -131,3 +131,16 @@ def test_the_breakdown_names_the_update_the_fit_ran(bench):
     )
     assert "Adam update (compiled) 10%" in bench.where_it_goes(times | {"compiled": "update"})
     assert "whole step" in bench.where_it_goes(times | {"compiled": "step"})
+
+
+def test_a_long_fit_reports_its_epoch_time_and_what_ran_compiled(bench):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 3)).astype(np.float32)
+    y = rng.integers(0, 2, 50)
+    w = bench.Workload(**TOY, long_epochs=3)
+    times = bench.long_fit(w, x, y)
+    assert times["long"] > 0 and times["long compiled"] == ""  # 21 steps: nothing pays
+    line = bench.long_line(w, times | {"jax": times["long"] * 2}, 50)
+    assert line.startswith("toy, 3 epochs (21 steps; compiled: nothing) ")
+    assert line.endswith(", 0.50x JAX's epoch above")
+    assert "JAX" not in bench.long_line(w, times, 50)

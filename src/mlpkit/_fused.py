@@ -53,8 +53,11 @@ __all__ = [
 ]
 
 #: steps of one fit (epochs × batches) from which the compiled step is used: where its
-#: ~25 µs a step saved repays importing Numba and loading the cached kernels (~0.35 s)
-MIN_STEPS = 15_000
+#: ~21 µs a step saved repays Numba's start in a process that has not imported SciPy
+#: (measured whole fits of 2-8-2, batch 4, fresh processes, NumPy vs compiled: 15,000
+#: steps 0.39–0.41 vs 0.51–0.55 s; 22,500: 0.57–0.58 vs 0.54–0.58; 30,000: 0.77–0.78
+#: vs 0.58–0.59)
+MIN_STEPS = 22_500
 #: rows × Σ k_in·k_out of a batch up to which plain loops beat NumPy's calls (measured
 #: on this project's benchmark machine, µs a step, NumPy → compiled: 2-8-2 batch 4, 128
 #: products, 28 → 4.3; 4-128-3 batch 4, 3,584: 34 → 18; 16-16-16-4 batch 16, 9,216:
