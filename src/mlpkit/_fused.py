@@ -43,12 +43,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 __all__ = [
+    "BLAS_SAVING",
     "MAX_BATCH_MACS",
     "MIN_STEPS",
     "START_COST",
     "UPDATE_SAVING",
+    "BlasStep",
     "CompiledAdam",
     "FusedStep",
+    "Plan",
     "plan",
 ]
 
@@ -81,6 +84,8 @@ BLAS_SAVING = (5e-6, 0.55e-9)
 
 
 class Kernels(NamedTuple):
+    """The compiled functions (Numba dispatchers), one per kernel below."""
+
     forward_backward: Any
     adam: Any
     bias_relu: Any
