@@ -317,23 +317,32 @@ def test_the_same_bits_pieces_are_taken_exactly_where_they_apply_and_pay(monkeyp
     breakeven = math.ceil(_fused.START_COST / saving)
     head = good.head("cross_entropy")
     assert _fused.plan(good, head, optimizers.SGD(lr=0.1), fit_loop, 10**9).name == "elementwise"
-    assert _fused.plan(good, head, optimizers.Adam(), fit_loop, breakeven - 1).name == ""
+    short = _fused.plan(good, head, optimizers.Adam(), fit_loop, breakeven - 1)
+    assert short.name == "" and short.update is None  # the unrolled step, in NumPy
+    assert short.blas is not None and not short.blas.compiled
     taken = _fused.plan(good, head, optimizers.Adam(), fit_loop, breakeven)
     assert taken.name == "elementwise+update"
     taken.update(pack)  # Numba has run in this process: a short fit still stays NumPy's
     assert _fused.plan(good, head, optimizers.Adam(), fit_loop, breakeven - 1).name == ""
     tanh = mlpkit.Sequential([Dense(4, 8, "tanh"), Dense(8, 3, "softmax")], seed=0)
-    assert _fused.plan(tanh, head, optimizers.RMSprop(), fit_loop, 10**9).name == ""
+    assert _fused.plan(tanh, head, optimizers.RMSprop(), fit_loop, 10**9) == _fused.Plan()
+    monkeypatch.setattr(_fused, "STACKED", False)  # the layer-by-layer code, for the tests
+    assert _fused.plan(good, head, optimizers.RMSprop(), fit_loop, 10**9) == _fused.Plan()
 
 
-def _fit_both(make_net, x, y, monkeypatch, **kwargs):
-    """The same fit with Numba's start never repaid, then always."""
-    nets = []
-    for cost in (math.inf, 0.0):
+#: the three ways fit runs a Dense network with ReLU hidden layers: (STACKED, START_COST)
+PATHS = {"layers": (False, math.inf), "unrolled": (True, math.inf), "compiled": (True, 0.0)}
+
+
+def _fit_all(make_net, x, y, monkeypatch, **kwargs):
+    """The same fit through the layers, through BlasStep in NumPy, and compiled."""
+    nets = {}
+    for path, (stacked, cost) in PATHS.items():
+        monkeypatch.setattr(_fused, "STACKED", stacked)
         monkeypatch.setattr(_fused, "START_COST", cost)
         net = make_net()
         net.fit(x, y, verbose=0, **copy.deepcopy(kwargs))  # a fresh optimizer each
-        nets.append(net)
+        nets[path] = net
     return nets
 
 
@@ -346,7 +355,7 @@ HEADS = {  # output activation, loss, targets
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("head", list(HEADS))
-def test_the_compiled_elementwise_work_gives_the_layer_by_layer_bits(head, dtype, monkeypatch):
+def test_the_unrolled_step_gives_the_layer_by_layer_bits_compiled_or_not(head, dtype, monkeypatch):
     rng = np.random.default_rng(11)
     activation, loss, targets = HEADS[head]
     x = rng.normal(size=(150, 9)).astype(dtype)
@@ -362,13 +371,14 @@ def test_the_compiled_elementwise_work_gives_the_layer_by_layer_bits(head, dtype
             dtype=dtype,
         )
 
-    plain, fast = _fit_both(make, x, y, monkeypatch, loss=loss,
-                            optimizer=optimizers.RMSprop(lr=1e-2), epochs=4, batch_size=32,
-                            validation_split=0.2, **extra)  # fmt: skip
-    assert (plain.train_state.compiled, fast.train_state.compiled) == ("", "elementwise")
-    for a, b in zip(plain.get_weights(), fast.get_weights(), strict=True):
-        np.testing.assert_array_equal(a, b)
-    assert fast.history.history == {**plain.history.history, "time": fast.history["time"]}
+    nets = _fit_all(make, x, y, monkeypatch, loss=loss, optimizer=optimizers.RMSprop(lr=1e-2),
+                    epochs=4, batch_size=32, validation_split=0.2, **extra)  # fmt: skip
+    plain = nets["layers"]
+    assert [n.train_state.compiled for n in nets.values()] == ["", "", "elementwise"]
+    for net in (nets["unrolled"], nets["compiled"]):
+        for a, b in zip(plain.get_weights(), net.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+        assert net.history.history == {**plain.history.history, "time": net.history["time"]}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -384,17 +394,17 @@ def test_one_elementwise_pass_matches_the_layers_on_every_value(dtype, rng):
     x[3] = 0.0
     special = x.copy()
     special[4, 1], special[5, 2], special[6, 0] = np.nan, np.inf, -np.inf
-    step = _fused.BlasStep(net, _fused._compiled())
-    for rows, batch in ((40, x), (13, np.asfortranarray(x[20:33])), (40, special)):
-        t = head.prepare_targets(y[: len(batch)], net.n_outputs, net.dtype, rows)
-        with np.errstate(all="ignore"):  # inf − inf in the products, on both sides
-            value, z, _ = net.loss_and_gradients(batch, t, head)
-            z, grads = z.copy(), pack.grads.copy()
-            ours, our_z, none = step.loss_and_gradients(batch, t, head)
-        assert none is None and (ours == value or (math.isnan(ours) and math.isnan(value)))
-        np.testing.assert_array_equal(our_z, z)
-        np.testing.assert_array_equal(pack.grads, grads)  # NaN where the layers have NaN
-    assert len(step._buffers) == 2  # the full batches' buffers and the short one's
+    for step in (_fused.BlasStep(net, _fused._compiled()), _fused.BlasStep(net)):
+        for rows, batch in ((40, x), (13, np.asfortranarray(x[20:33])), (40, special)):
+            t = head.prepare_targets(y[: len(batch)], net.n_outputs, net.dtype, rows)
+            with np.errstate(all="ignore"):  # inf − inf in the products, on both sides
+                value, z, _ = net.loss_and_gradients(batch, t, head)
+                z, grads = z.copy(), pack.grads.copy()
+                ours, our_z, none = step.loss_and_gradients(batch, t, head)
+            assert none is None and (ours == value or (math.isnan(ours) and math.isnan(value)))
+            np.testing.assert_array_equal(our_z, z)
+            np.testing.assert_array_equal(pack.grads, grads)  # NaN where the layers have NaN
+        assert len(step._buffers) == 2  # the full batches' buffers and the short one's
 
 
 def test_the_gradient_monitor_sees_the_same_batches_through_the_compiled_pieces(monkeypatch):
@@ -403,13 +413,14 @@ def test_the_gradient_monitor_sees_the_same_batches_through_the_compiled_pieces(
     x[:, 0] = -50.0  # pushes units below zero for every row: some ReLUs are dead
     monkeypatch.setattr(_fused, "MIN_STEPS", 0)  # the whole step would be taken if allowed
     runs = []
-    for cost in (math.inf, 0.0):
+    for stacked, cost in PATHS.values():
+        monkeypatch.setattr(_fused, "STACKED", stacked)
         monkeypatch.setattr(_fused, "START_COST", cost)
         net, monitor = _net([6, 16, 8, 3]), mlpkit.GradientMonitor()
         net.fit(x, y, loss="cross_entropy", optimizer=optimizers.Adam(lr=1e-2), epochs=2,
                 batch_size=16, callbacks=[monitor], verbose=0)  # fmt: skip
         runs.append((net.train_state.compiled, monitor.records))
-    (plain, plain_records), (fast, records) = runs
-    assert (plain, fast) == ("", "elementwise+update")
-    assert len(records) == 8 and records == plain_records
+    assert [name for name, _ in runs] == ["", "", "elementwise+update"]
+    records = runs[0][1]
+    assert len(records) == 8 and runs[1][1] == records and runs[2][1] == records
     assert any(r["dead_relu"][0] > 0 for r in records)

@@ -178,3 +178,19 @@ def test_softmax_kernels_survive_logits_that_would_overflow_exp(dtype, rng):
     flat = (rng.normal(size=300) + 1e4).astype(dtype)  # one row of many logits, 1-D
     expected = np.exp(flat - flat.max()) / np.exp(flat - flat.max()).sum()
     np.testing.assert_allclose(K.softmax_(flat.copy()), expected, rtol=10 * TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_unrolled_steps_numpy_kernels_equal_the_layers_work(dtype, rng):
+    z = rng.normal(size=(9, 6)).astype(dtype)
+    b = rng.normal(size=6).astype(dtype)
+    zero = np.zeros((), dtype)
+    z[0, 0] = -b[0]  # exactly zero after the bias
+    a = K.bias_relu_(z.copy(), b, zero)
+    np.testing.assert_array_equal(a, A.ReLU().forward(z + b))
+    dz = rng.normal(size=a.shape).astype(dtype)
+    db = np.empty(6, dtype)
+    expected = K.relu_vjp(a, dz)
+    K.relu_backward_(a, dz, db, zero)
+    np.testing.assert_array_equal(dz, expected)
+    np.testing.assert_array_equal(db, np.add.reduce(expected, axis=0))

@@ -44,9 +44,11 @@ __all__ = [
     "SMALL_BATCH",
     "SMALL_SOFTMAX",
     "adam_",
+    "bias_relu_",
     "mean",
     "relu",
     "relu_",
+    "relu_backward_",
     "relu_vjp",
     "row_max",
     "row_starts",
@@ -67,6 +69,20 @@ def relu(z: np.ndarray) -> np.ndarray:
 def relu_(z: np.ndarray) -> np.ndarray:
     """max(z, 0) written into z. z: any shape."""
     return np.maximum(z, _ZERO.get(z.dtype, 0.0), out=z)
+
+
+def bias_relu_(z: np.ndarray, b: np.ndarray, zero: np.ndarray) -> np.ndarray:
+    """z ← max(z + b, 0) in place, z (N, k), b (k,), zero a 0 of their dtype: Dense's
+    ``z += b`` and ReLU's maximum, as ``_fused.BlasStep`` runs them without Numba."""
+    z += b
+    return np.maximum(z, zero, out=z)
+
+
+def relu_backward_(a: np.ndarray, dz: np.ndarray, db: np.ndarray, zero: np.ndarray) -> None:
+    """dz ← dz ⊙ 1[a > 0] in place (``relu_vjp``) and db ← Σ_rows dz (Dense's bias
+    gradient), a, dz (N, k), db (k,): ``_fused.BlasStep``'s backward without Numba."""
+    np.multiply(dz, a > zero, out=dz)
+    np.add.reduce(dz, axis=0, out=db)
 
 
 def relu_vjp(a: np.ndarray, da: np.ndarray) -> np.ndarray:
