@@ -70,6 +70,13 @@ def workloads(quick: bool) -> list[Workload]:
     ]
 
 
+def network(w: Workload) -> mlpkit.Sequential:
+    """The workload's network as every contender starts it: ReLU hidden layers, a
+    softmax output, mlpkit's initial weights for seed 0."""
+    layers = [Dense(a, b, "relu") for a, b in itertools.pairwise(w.sizes[:-1])]
+    return mlpkit.Sequential([*layers, Dense(w.sizes[-2], w.sizes[-1], "softmax")], seed=0)
+
+
 def make_data(w: Workload) -> tuple[np.ndarray, np.ndarray, str]:
     if w.name == "mnist":
         try:
@@ -113,8 +120,7 @@ def measure(
     """Median seconds per epoch of mlpkit and of each peer; the first epoch of each is
     a warm-up and is dropped. "first": from mlpkit's fit call to the end of its first
     epoch (the fit's set-up, Numba's start where it is taken, and the epoch)."""
-    layers = [Dense(a, b, "relu") for a, b in zip(w.sizes[:-2], w.sizes[1:-1], strict=True)]
-    net = mlpkit.Sequential([*layers, Dense(w.sizes[-2], w.sizes[-1], "softmax")], seed=0)
+    net = network(w)
     turns = Interleave(peers)
     start = time.perf_counter()
     history = net.fit(x, y, loss="cross_entropy", optimizer=mlpkit.optimizers.Adam(lr=1e-3), epochs=repeats + 1,
@@ -151,8 +157,7 @@ def measure_workload(w: Workload, repeats: int) -> tuple[dict[str, float], str, 
 def long_fit(w: Workload, x: np.ndarray, y: np.ndarray) -> dict[str, float | str]:
     """mlpkit alone in one fit of ``w.long_epochs`` epochs: the median seconds per epoch
     after the first ("long") and what of the step ran compiled ("long compiled")."""
-    layers = [Dense(a, b, "relu") for a, b in zip(w.sizes[:-2], w.sizes[1:-1], strict=True)]
-    net = mlpkit.Sequential([*layers, Dense(w.sizes[-2], w.sizes[-1], "softmax")], seed=0)
+    net = network(w)
     history = net.fit(x, y, loss="cross_entropy", optimizer=mlpkit.optimizers.Adam(lr=1e-3),
                       epochs=w.long_epochs, batch_size=w.batch, verbose=0)  # fmt: skip
     return {
@@ -188,8 +193,7 @@ def long_line(w: Workload, times: dict[str, float | str], rows: int) -> str:
 
 
 def mlpkit_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], object]:
-    layers = [Dense(a, b, "relu") for a, b in zip(w.sizes[:-2], w.sizes[1:-1], strict=True)]
-    net = mlpkit.Sequential([*layers, Dense(w.sizes[-2], w.sizes[-1], "softmax")], seed=0)
+    net = network(w)
     net.fit(
         x, y, loss="cross_entropy", optimizer=mlpkit.optimizers.Adam(lr=1e-3), epochs=0, verbose=0
     )
@@ -233,10 +237,7 @@ def jax_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], object]
         import optax
     except ImportError:
         return None
-    layers = [Dense(a, b, "relu") for a, b in itertools.pairwise(w.sizes[:-1])]
-    weights = mlpkit.Sequential(
-        [*layers, Dense(w.sizes[-2], w.sizes[-1], "softmax")], seed=0
-    ).get_weights()
+    weights = network(w).get_weights()
     params = [
         (jnp.asarray(weights[i]), jnp.asarray(weights[i + 1])) for i in range(0, len(weights), 2)
     ]
@@ -326,8 +327,7 @@ def adam_updates(w: Workload, compiled: bool = False) -> Callable[[], object] | 
     work and Python)."""
     if compiled and importlib.util.find_spec("numba") is None:
         return None
-    layers = [Dense(a, b, "relu") for a, b in itertools.pairwise(w.sizes)]
-    pack = mlpkit.training.ParameterPack(mlpkit.Sequential(layers, seed=0))
+    pack = mlpkit.training.ParameterPack(network(w))
     pack.grads[...] = np.random.default_rng(0).normal(size=pack.grads.size) * 1e-3
     opt = mlpkit.optimizers.Adam(lr=1e-3)
     steps = -(-w.n // w.batch)
@@ -374,8 +374,7 @@ def sklearn_swap(repeats: int) -> dict[str, float] | None:
 
 
 def predict_latency(w: Workload) -> float:
-    layers = [Dense(a, b, "relu") for a, b in zip(w.sizes[:-2], w.sizes[1:-1], strict=True)]
-    net = mlpkit.Sequential([*layers, Dense(w.sizes[-2], w.sizes[-1], "softmax")], seed=0)
+    net = network(w)
     row = np.random.default_rng(0).normal(size=(1, w.sizes[0])).astype(np.float32)
     for _ in range(200):
         net.predict(row)

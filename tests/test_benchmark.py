@@ -85,6 +85,8 @@ def test_measure_gives_each_peer_a_turn_after_every_epoch(bench):
     assert len(turns) == 3  # the warm-up epoch and two timed ones
     assert all(times[k] > 0 for k in ("mlpkit", "floor", "turns", "first"))
     assert times["compiled"] != "step"  # 21 steps: far below the compiled step's MIN_STEPS
+    with_jax = bench.measure(w, x, y, {"jax": lambda: turns.append(1)}, repeats=2)
+    assert set(with_jax) == {"mlpkit", "jax", "jax first", "first", "compiled"}  # its compile
 
 
 def test_the_gpu_benchmark_runs_end_to_end_on_cpu_tensors():

@@ -60,7 +60,7 @@ def test_one_step_is_the_layer_by_layer_step(sizes, dtype, rng):
     net.fit(x, y, loss="cross_entropy", optimizer=optimizers.Adam(lr=0.05), epochs=2, verbose=0)
     head, opt = net.head(), net.optimizer
     pack = net.train_state.packed(net)
-    step = _fused.FusedStep(net, opt, pack, 6, _fused._compiled())
+    step = _fused.FusedStep(net, pack, 6, _fused._compiled())
     t = head.prepare_targets(y, net.n_outputs, net.dtype, 6)
     value, _, _ = net.loss_and_gradients(x, t, head)
     plain_grads = pack.grads.copy()

@@ -21,11 +21,14 @@ import numpy as np
 
 __all__ = [
     "asarray",
+    "astype",
     "device_of",
-    "is_numpy",
+    "dtype_of",
     "name_of",
     "namespace",
     "namespace_of",
+    "numpy_dtype",
+    "on_device_of",
     "to_numpy",
 ]
 
@@ -49,10 +52,6 @@ def _compat() -> ModuleType:
             "pip install array-api-compat"
         ) from None
     return array_api_compat
-
-
-def is_numpy(xp: Any) -> bool:
-    return xp is np
 
 
 def namespace_of(*arrays: Any) -> ModuleType:
@@ -172,6 +171,3 @@ def astype(a: Any, dtype: Any, copy: bool = False) -> Any:
 def on_device_of(host: np.ndarray, like: Any) -> Any:
     """A host array moved to ``like``'s namespace and device."""
     return asarray(host, namespace_of(like), device_of(like))
-
-
-__all__ += ["astype", "dtype_of", "numpy_dtype", "on_device_of"]

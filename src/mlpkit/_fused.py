@@ -247,17 +247,17 @@ class CompiledAdam:
         b1, b2 = betas = opt.betas
         if betas != self._betas or type(self._cast[0]) is not real:
             self._betas, self._cast = betas, (real(b1), real(b2))
-        root_c2 = math.sqrt(1.0 - b2**opt.t)
-        self.kernel(p, g, state["exp_avg"], state["exp_avg_sq"], *self._cast,
-                    real(opt.eps * root_c2), real(-opt.lr * root_c2 / (1.0 - b1**opt.t)))  # fmt: skip
+        shift, scale = _kernels.adam_scalars(opt.lr, b1, b2, opt.eps, opt.t)
+        self.kernel(p, g, state["exp_avg"], state["exp_avg_sq"], *self._cast, real(shift),
+                    real(scale))  # fmt: skip
 
 
 class FusedStep:
     """The compiled forward and backward pass for one fit (its update: ``CompiledAdam``)."""
 
-    def __init__(self, model: Any, opt: Any, pack: Any, batch_rows: int, kernels: Any) -> None:
-        self.opt, self.pack = opt, pack
-        self._forward_backward = kernels[0]
+    def __init__(self, model: Any, pack: Any, batch_rows: int, kernels: Kernels) -> None:
+        self.pack = pack
+        self._forward_backward = kernels.forward_backward
         dense = model.layers
         self.sizes = np.array([dense[0].in_features] + [d.out_features for d in dense], np.int64)
         starts = {name: start for name, start, _, _ in pack.layout}
@@ -347,21 +347,17 @@ def eligible(
     """Whether this fit may take the compiled step (see the module docstring);
     ``layers_read``: a callback reads the layers' activations, which it does not keep."""
     from . import losses, optimizers
-    from .layers import Dense
 
     layers = model.layers
-    if model.xp is not np or model.dtype not in (np.float32, np.float64) or total_steps < MIN_STEPS:
+    if (
+        total_steps < MIN_STEPS
+        or not _relu_stack(model, loop)
+        or layers[-1].activation.name != "softmax"
+    ):
         return False
-    if layers_read or loop.dist is not None or loop.source is not None or loop.w is not None:
+    if layers_read or loop.w is not None:
         return False
     if loop.preds is not None or loop.has_penalty or getattr(loop.t, "ndim", 0) != 1:
-        return False
-    if not isinstance(loop.x, np.ndarray) or loop.x.dtype != model.dtype:
-        return False
-    if not layers or not all(type(layer) is Dense and layer.use_bias for layer in layers):
-        return False
-    names = [layer.activation.name for layer in layers]
-    if names[-1] != "softmax" or any(name != "relu" for name in names[:-1]):
         return False
     if not (head.fused and type(head.loss) is losses.CrossEntropy):
         return False
@@ -372,6 +368,27 @@ def eligible(
     widths = [layers[0].in_features] + [layer.out_features for layer in layers]
     macs = min(loop.bs, loop.n) * sum(a * b for a, b in itertools.pairwise(widths))
     return macs <= MAX_BATCH_MACS
+
+
+def _relu_stack(model: Any, loop: Any) -> bool:
+    """What every piece here needs: NumPy float rows of the model's dtype, in memory, one
+    process; Dense layers with biases and no regularisers; ReLU in every hidden layer."""
+    from .layers import Dense
+
+    if model.xp is not np or model.dtype not in (np.float32, np.float64):
+        return False
+    if loop.dist is not None or loop.source is not None:
+        return False
+    if not isinstance(loop.x, np.ndarray) or loop.x.dtype != model.dtype:
+        return False
+    for layer in model.layers:
+        if type(layer) is not Dense or not layer.use_bias:
+            return False
+        if layer.regularizer is not None or layer.bias_regularizer is not None:
+            return False
+    return bool(model.layers) and all(
+        layer.activation.name == "relu" for layer in model.layers[:-1]
+    )
 
 
 def update_saving(opt: Any, pack: Any) -> float:
@@ -393,21 +410,8 @@ def blas_saving(model: Any, loop: Any) -> float:
     apply: NumPy float rows of the model's dtype, in memory, one process; Dense layers
     with biases and no regularisers, ReLU in every hidden layer (the output layer and
     its head may be any)."""
-    from .layers import Dense
-
     layers = model.layers
-    if model.xp is not np or model.dtype not in (np.float32, np.float64) or len(layers) < 2:
-        return 0.0
-    if loop.dist is not None or loop.source is not None:
-        return 0.0
-    if not isinstance(loop.x, np.ndarray) or loop.x.dtype != model.dtype:
-        return 0.0
-    for layer in layers:
-        if type(layer) is not Dense or not layer.use_bias:
-            return 0.0
-        if layer.regularizer is not None or layer.bias_regularizer is not None:
-            return 0.0
-    if any(layer.activation.name != "relu" for layer in layers[:-1]):
+    if len(layers) < 2 or not _relu_stack(model, loop):
         return 0.0
     fixed, per_entry = BLAS_SAVING
     hidden = sum(layer.out_features for layer in layers[:-1])
@@ -448,7 +452,7 @@ def plan(
     pays = (blas or update) and total_steps * (blas + update) >= START_COST
     kernels = _compiled() if whole or pays else None
     if whole and kernels is not None:
-        step = FusedStep(model, opt, loop.pack, min(loop.bs, loop.n), kernels)
+        step = FusedStep(model, loop.pack, min(loop.bs, loop.n), kernels)
         return Plan(step, None, CompiledAdam(opt, kernels.adam))
     return Plan(
         None,

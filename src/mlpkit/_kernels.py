@@ -44,6 +44,7 @@ __all__ = [
     "SMALL_BATCH",
     "SMALL_SOFTMAX",
     "adam_",
+    "adam_scalars",
     "bias_relu_",
     "mean",
     "relu",
@@ -218,9 +219,18 @@ def adam_(
     if v_max is not None:
         np.maximum(v_max, v, out=v_max)
         v = v_max
-    root_c2 = math.sqrt(1.0 - beta2**step)
+    shift, scale = adam_scalars(lr, beta1, beta2, eps, step)
     np.sqrt(v, out=scratch)
-    scratch += eps * root_c2
+    scratch += shift
     np.divide(m, scratch, out=scratch)
-    scratch *= -lr * root_c2 / (1.0 - beta1**step)
+    scratch *= scale
     p += scratch
+
+
+def adam_scalars(
+    lr: float, beta1: float, beta2: float, eps: float, step: int
+) -> tuple[float, float]:
+    """``adam_``'s two constants of step t: (eps √c2, −lr √c2 / c1), c1 = 1 − β1^t,
+    c2 = 1 − β2^t, so that p ← p + scale · m / (√v + shift)."""
+    root_c2 = math.sqrt(1.0 - beta2**step)
+    return eps * root_c2, -lr * root_c2 / (1.0 - beta1**step)

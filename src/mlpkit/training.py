@@ -476,8 +476,8 @@ def fit(
     state.strategy = strategy
 
     loop = _EpochLoop(model, head, opt, metric_objs, xa, t, w, bs, shuffle, dist, n, source)
-    # the work around the products and the update (or a small network's whole step)
-    # compiled, where Numba is installed and it pays
+    # ReLU networks through the unrolled step; its element-wise work and the update (or a
+    # small network's whole step) compiled where Numba is installed and it pays
     layers_read = any(c.reads_layers for c in user)
     compiled = _fused.plan(model, head, opt, loop, steps * epochs, layers_read)
     loop.fused, loop.blas, loop.update = compiled
@@ -576,7 +576,8 @@ class _EpochLoop:
             )
         #: a streamed epoch's targets as they came (for the metrics), made at the first batch
         self.seen: np.ndarray | None = None
-        #: the compiled forward-backward pass and update of _fused, when this fit takes them
+        #: _fused's pieces this fit takes: the compiled whole forward-backward pass, the
+        #: unrolled step (compiled or NumPy's), the compiled update
         self.fused: _fused.FusedStep | None = None
         self.blas: _fused.BlasStep | None = None
         self.update: _fused.CompiledAdam | None = None
