@@ -404,7 +404,7 @@ def test_one_elementwise_pass_matches_the_layers_on_every_value(dtype, rng):
             assert none is None and (ours == value or (math.isnan(ours) and math.isnan(value)))
             np.testing.assert_array_equal(our_z, z)
             np.testing.assert_array_equal(pack.grads, grads)  # NaN where the layers have NaN
-        assert len(step._buffers) == 2  # the full batches' buffers and the short one's
+        assert len(step._plans) == 2  # the full batches' buffers and the short one's
 
 
 def test_the_gradient_monitor_sees_the_same_batches_through_the_compiled_pieces(monkeypatch):

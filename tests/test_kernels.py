@@ -194,3 +194,23 @@ def test_the_unrolled_steps_numpy_kernels_equal_the_layers_work(dtype, rng):
     K.relu_backward_(a, dz, db, zero)
     np.testing.assert_array_equal(dz, expected)
     np.testing.assert_array_equal(db, np.add.reduce(expected, axis=0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows", [4, 2 * K.SIGN_MASK // 8])  # sign(a) below, booleans above
+def test_relu_mask_is_the_indicator_on_either_side_of_its_size_switch(dtype, rows, rng):
+    """relu_vjp's mask, sign(a) for small arrays and a > 0 for large ones, gives the
+    indicator's product, ±0 and inf/NaN of dA included; where a is NaN its row of dA is
+    NaN (as backpropagation makes it), and so is the product."""
+    a = np.maximum(rng.normal(size=(rows, 8)), 0).astype(dtype)
+    a[0, :3] = 0.0
+    da = rng.normal(size=a.shape).astype(dtype)
+    da[0, :4] = [np.inf, np.nan, -0.0, np.inf]  # at a = 0: inf · 0 is NaN, as with booleans
+    with np.errstate(invalid="ignore"):
+        expected = da * (a > 0).astype(dtype)
+        got = K.relu_vjp(a, da)
+        np.testing.assert_array_equal(got, expected)
+        assert np.signbit(got).tolist() == np.signbit(expected).tolist()
+        a[1, 2], da[1] = np.nan, np.nan
+        assert np.isnan(K.relu_vjp(a, da)[1]).all()
+    assert (K.relu_mask(a).dtype == np.dtype(dtype)) == (a.size <= K.SIGN_MASK)

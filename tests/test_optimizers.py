@@ -439,3 +439,19 @@ def test_a_state_dict_is_a_copy_that_later_steps_leave_alone():
     opt.step(p, g)
     for k, v in kept.items():
         np.testing.assert_array_equal(sd["state"][0][k], v)
+
+
+def test_the_packed_adam_step_follows_betas_changed_between_steps():
+    """The packed kernel takes β1, β2 as scalars of the parameters' dtype, made once and
+    kept: a change of ``betas`` between steps reaches it, as it reaches ``step``."""
+    params, grads = _problem()
+    packed, plain = O.Adam(lr=0.05), O.Adam(lr=0.05)
+    pack = _Pack({k: v.copy() for k, v in params.items()}, grads)
+    mine = {k: v.copy() for k, v in params.items()}
+    for i in range(6):
+        if i == 3:
+            packed.betas = plain.betas = (0.5, 0.6)
+        packed.step_packed(pack)
+        plain.step(mine, {k: v.copy() for k, v in grads.items()})
+    np.testing.assert_allclose(pack.params, np.concatenate([v.ravel() for v in mine.values()]),
+                               rtol=1e-12)  # fmt: skip

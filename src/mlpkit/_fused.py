@@ -232,8 +232,6 @@ class CompiledAdam:
 
     def __init__(self, opt: Any, kernel: Any) -> None:
         self.opt, self.kernel = opt, kernel
-        self._betas: tuple[float, float] | None = None  # and their casts, made when they change
-        self._cast: tuple[Any, Any] = (None, None)
 
     def __call__(self, pack: Any) -> None:
         opt = self.opt
@@ -243,13 +241,11 @@ class CompiledAdam:
         state = opt._packed_state(pack)
         p = pack.params
         g = opt._decay(p, pack.grads) if opt.weight_decay else pack.grads
-        real = p.dtype.type  # as NumPy casts a Python float against an array of p's dtype
-        b1, b2 = betas = opt.betas
-        if betas != self._betas or type(self._cast[0]) is not real:
-            self._betas, self._cast = betas, (real(b1), real(b2))
+        real = p.dtype.type  # the kernel computes in p's dtype, as NumPy's passes do
+        b1, b2 = opt.betas
         shift, scale = _kernels.adam_scalars(opt.lr, b1, b2, opt.eps, opt.t)
-        self.kernel(p, g, state["exp_avg"], state["exp_avg_sq"], *self._cast, real(shift),
-                    real(scale))  # fmt: skip
+        self.kernel(p, g, state["exp_avg"], state["exp_avg_sq"], *opt._betas_as(real),
+                    real(shift), real(scale))  # fmt: skip
 
 
 class FusedStep:
@@ -294,20 +290,25 @@ class BlasStep:
             self.bias_relu, self.relu_backward = _kernels.bias_relu_, _kernels.relu_backward_
         else:
             self.bias_relu, self.relu_backward = kernels.bias_relu, kernels.relu_backward
-        self._buffers: dict[int, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+        self._plans: dict[int, tuple[Any, ...]] = {}
 
-    def _buffers_for(self, rows: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Each layer's output (rows, k_out) and each input gradient but the first's (rows,
-        k_in): for the full batches and the last, shorter one."""
-        made = self._buffers.get(rows)
-        if made is None:
-            if len(self._buffers) >= 2:
-                self._buffers.clear()
-            dtype = self.zero.dtype
-            made = self._buffers[rows] = (
-                [np.empty((rows, layer.out_features), dtype) for layer in self.layers],
-                [np.empty((rows, layer.in_features), dtype) for layer in self.layers[1:]],
-            )
+    def _plan_for(self, rows: int) -> tuple[Any, ...]:
+        """What a batch of ``rows`` rows runs through, its buffers made once (for the full
+        batches and the last, shorter one): the hidden layers with their outputs A (rows,
+        k_out); the output layer with Z (rows, n_outputs); and, from the last layer down
+        to the second, (layer, its input A and Aᵀ, the buffer for dL/dA (rows, k_in), the
+        layer below)."""
+        if len(self._plans) >= 2:
+            self._plans.clear()
+        layers, dtype = self.layers, self.zero.dtype
+        outputs = [np.empty((rows, layer.out_features), dtype) for layer in layers]
+        hidden = list(zip(layers[:-1], outputs, strict=False))
+        backward = [
+            (layers[i], outputs[i - 1], outputs[i - 1].T,
+             np.empty((rows, layers[i].in_features), dtype), layers[i - 1])
+            for i in range(len(layers) - 1, 0, -1)
+        ]  # fmt: skip
+        made = self._plans[rows] = (hidden, layers[-1], outputs[-1], backward)
         return made
 
     def loss_and_gradients(
@@ -315,30 +316,33 @@ class BlasStep:
     ) -> tuple[float, np.ndarray, None]:
         """As ``Sequential.loss_and_gradients(x, t, head, sample_weight)``: x (N, k_in),
         t the head's targets, sample_weight (N,) or None -> (L, Z (N, n_outputs), None),
-        the gradients filled. Z is a buffer that the next call of the same N overwrites."""
-        layers = self.layers
-        outputs, input_grads = self._buffers_for(x.shape[0])
+        the gradients filled. Z is a buffer that the next call of the same N overwrites.
+        (NumPy's calls take their outputs by position: the keyword costs each call.)"""
+        hidden, last, z, backward = self._plans.get(x.shape[0]) or self._plan_for(x.shape[0])
+        bias_relu, zero = self.bias_relu, self.zero
         h = x
-        for layer, a in zip(layers[:-1], outputs, strict=False):  # A = max(X W + b, 0)
-            np.dot(h, layer.W, out=a)
-            self.bias_relu(a, layer.b, self.zero)
+        for layer, a in hidden:  # A = max(X W + b, 0)
+            _dot(h, layer.W, a)
+            bias_relu(a, layer.b, zero)
             layer._x, layer._z, layer._a = h, None, a  # what a layer keeps (Z: overwritten)
             h = a
-        last = layers[-1]
-        z = np.dot(h, last.W, out=outputs[-1])
+        _dot(h, last.W, z)
         z += last.b
         last._x, last._z, last._a = h, z, None
         value, dz = head.value_and_grad(z, t, sample_weight)
-        np.add.reduce(dz, axis=0, out=last.db)
-        for i in range(len(layers) - 1, -1, -1):  # dW = Xᵀ dZ; dZ_prev = dZ Wᵀ ⊙ 1[A > 0]
-            layer = layers[i]
-            h = outputs[i - 1] if i else x
-            np.dot(h.T, dz, out=layer.dW)
-            if i:
-                dz_prev = np.dot(dz, layer.W.T, out=input_grads[i - 1])
-                self.relu_backward(h, dz_prev, layers[i - 1].db, self.zero)
-                dz = dz_prev
+        _add_reduce(dz, 0, None, last.db)
+        relu_backward = self.relu_backward
+        for layer, a, a_t, da, below in backward:  # dW = Aᵀ dZ; dZ_below = dZ Wᵀ ⊙ 1[A > 0]
+            _dot(a_t, dz, layer.dW)
+            _dot(dz, layer.W.T, da)
+            relu_backward(a, da, below.db, zero)
+            dz = da
+        _dot(x.T, dz, self.layers[0].dW)
         return value, z, None
+
+
+_dot = np.dot
+_add_reduce = np.add.reduce
 
 
 def eligible(

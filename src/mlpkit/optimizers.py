@@ -95,7 +95,8 @@ class Optimizer:
         """The same update for every parameter at once. ``pack`` holds ``params`` and
         ``grads`` (one vector each, the parameters end to end) and ``layout``:
         (name, start, stop, shape) per parameter."""
-        self._clip([pack.grads])
+        if self.clip_norm is not None or self.clip_value is not None:
+            self._clip([pack.grads])
         self.t += 1
         self._update_packed(pack.params, pack.grads, self._packed_state(pack))
 
@@ -465,6 +466,18 @@ class Adam(Optimizer):
             else ("exp_avg", "exp_avg_sq")
         )
         self._scratch: np.ndarray | None = None
+        #: (betas, scalar type, β1, β2 of that type), made again when either changes
+        self._cast: tuple[Any, ...] = ((), None, None, None)
+
+    def _betas_as(self, real: Any) -> tuple[Any, Any]:
+        """(β1, β2) as NumPy scalars of type ``real``, the parameters' (what NumPy casts a
+        Python float to against such an array, so the same result); kept between steps,
+        as a Python float would be converted again at every call."""
+        cast = self._cast
+        if cast[0] != self.betas or cast[1] is not real:
+            b1, b2 = self.betas
+            cast = self._cast = (self.betas, real, real(b1), real(b2))
+        return cast[2], cast[3]
 
     def _decay(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
         if not self.weight_decay:
@@ -493,27 +506,15 @@ class Adam(Optimizer):
         if type(p) is not np.ndarray:  # the kernel is NumPy's; the rule runs anywhere
             self._update(p, g, state)
             return
-        g = self._decay(p, g)
-        if (
-            self._scratch is None
-            or self._scratch.shape != p.shape
-            or self._scratch.dtype != p.dtype
-        ):
-            self._scratch = np.empty_like(p)
+        if self.weight_decay:
+            g = self._decay(p, g)
+        scratch = self._scratch
+        if scratch is None or scratch.shape != p.shape or scratch.dtype != p.dtype:
+            scratch = self._scratch = np.empty_like(p)
         b1, b2 = self.betas
-        _kernels.adam_(
-            p,
-            g,
-            state["exp_avg"],
-            state["exp_avg_sq"],
-            self._scratch,
-            lr=self.lr,
-            beta1=b1,
-            beta2=b2,
-            eps=self.eps,
-            step=self.t,
-            v_max=state.get("max_exp_avg_sq"),
-        )
+        shift, scale = _kernels.adam_scalars(self.lr, b1, b2, self.eps, self.t)
+        _kernels.adam_(p, g, state["exp_avg"], state["exp_avg_sq"], scratch,
+                       *self._betas_as(p.dtype.type), shift, scale, state.get("max_exp_avg_sq"))  # fmt: skip
 
     def get_config(self) -> dict[str, Any]:
         return super().get_config() | {"betas": list(self.betas)}
