@@ -649,3 +649,27 @@ def test_terminate_on_nan_can_end_fit_quietly_before_the_bad_update(rng):
         make_mlp([2, 8, 1], hidden="relu", dtype="float64").fit(
             x, y, optimizer=O.SGD(lr=3.0), epochs=20, batch_size=10, verbose=0
         )
+
+
+@pytest.mark.parametrize("weights", [False, True])
+def test_a_small_x_shuffled_whole_trains_as_batches_gathered_one_by_one(weights, monkeypatch):
+    """Below ``SHUFFLE_WHOLE_BYTES`` an epoch shuffles X once into a copy and takes views
+    of it; above, each batch is gathered into a buffer: the same rows in the same order,
+    so the same weights to the last bit (a short last batch and sample weights too)."""
+    from mlpkit import training
+
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(45, 3)).astype(np.float32), rng.integers(0, 2, 45)
+    w = rng.uniform(0.5, 2.0, 45) if weights else None
+    assert x.nbytes <= training.SHUFFLE_WHOLE_BYTES
+    fits = []
+    for limit in (training.SHUFFLE_WHOLE_BYTES, 0):
+        monkeypatch.setattr(training, "SHUFFLE_WHOLE_BYTES", limit)
+        net = make_mlp([3, 6, 2], hidden="relu", output="softmax")
+        h = net.fit(x, y, sample_weight=w, epochs=3, batch_size=8, metrics=["accuracy"],
+                    verbose=0)  # fmt: skip
+        fits.append((net.get_weights(), h["loss"], h["accuracy"]))
+    (whole, loss_w, acc_w), (batched, loss_b, acc_b) = fits
+    for a, b in zip(whole, batched, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert loss_w == loss_b and acc_w == acc_b
