@@ -186,7 +186,8 @@ def test_the_unrolled_steps_numpy_kernels_equal_the_layers_work(dtype, rng):
     b = rng.normal(size=6).astype(dtype)
     zero = np.zeros((), dtype)
     z[0, 0] = -b[0]  # exactly zero after the bias
-    a = K.bias_relu_(z.copy(), b, zero)
+    a = z.copy()
+    K.bias_relu_(a, b, zero)  # in place
     np.testing.assert_array_equal(a, A.ReLU().forward(z + b))
     dz = rng.normal(size=a.shape).astype(dtype)
     db = np.empty(6, dtype)
@@ -196,8 +197,10 @@ def test_the_unrolled_steps_numpy_kernels_equal_the_layers_work(dtype, rng):
     np.testing.assert_array_equal(db, np.add.reduce(expected, axis=0))
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("rows", [4, 2 * K.SIGN_MASK // 8])  # sign(a) below, booleans above
+# sign(a) up to SIGN_MASK entries (a.size = 32, 1024), the booleans above (2048); float16
+# has no cached zero
+@pytest.mark.parametrize("dtype", [*DTYPES, "float16"])
+@pytest.mark.parametrize("rows", [4, K.SIGN_MASK // 8, 2 * K.SIGN_MASK // 8])
 def test_relu_mask_is_the_indicator_on_either_side_of_its_size_switch(dtype, rows, rng):
     """relu_vjp's mask, sign(a) for small arrays and a > 0 for large ones, gives the
     indicator's product, ±0 and inf/NaN of dA included; where a is NaN its row of dA is

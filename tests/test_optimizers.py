@@ -413,13 +413,16 @@ def test_one_adam_steps_packs_of_other_sizes_and_dtypes_and_after_a_move():
         )
 
     shared = O.Adam(lr=0.01)
-    for size, dtype, seed in ((7, np.float64, 0), (5, np.float64, 1), (5, np.float32, 2)):
+    cases = ((70, np.float64, 0), (50, np.float64, 1), (50, np.float32, 2), (50, np.float64, 4))
+    for size, dtype, seed in cases:  # (its scalars follow the dtype too, both ways)
         mine, fresh = pack(size, dtype, seed), pack(size, dtype, seed)
         shared.state.clear()
         shared._packed = None
         shared.t = 0
-        shared.step_packed(mine)
-        O.Adam(lr=0.01).step_packed(fresh)
+        other = O.Adam(lr=0.01)
+        for _ in range(3):
+            shared.step_packed(mine)
+            other.step_packed(fresh)
         np.testing.assert_array_equal(mine.params, fresh.params)
     shared.to(np)
     again, reference = pack(5, np.float32, 3), pack(5, np.float32, 3)

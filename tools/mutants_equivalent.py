@@ -395,9 +395,9 @@ same(
     ZERO,
 )
 same(
-    "_kernels.relu_vjp",
-    "return da * (a > _ZERO.get(a.dtype, 0.0))",
-    "return da * (a > _ZERO.get(None, 0.0))",
+    "_kernels.relu_mask",
+    "return np.sign(a) if a.size <= SIGN_MASK else a > _ZERO.get(a.dtype, 0.0)",
+    "return np.sign(a) if a.size <= SIGN_MASK else a > _ZERO.get(None, 0.0)",
     ZERO,
 )
 same("_kernels.mean", "if n <= SMALL_BATCH:", "if n < SMALL_BATCH:", EITHER_FORM)
@@ -551,3 +551,16 @@ for after in (
         after,
         SCRATCH,
     )
+
+# -- optimizers: Adam's packed NumPy step --------------------------------------------------
+RECAST = "a condition that is always true makes the betas' scalars again at every step: only time"
+same("optimizers.Adam._betas_as", "if cast[0] != self.betas or cast[1] is not real:",
+     "if cast[1] != self.betas or cast[1] is not real:", RECAST)  # fmt: skip
+same("optimizers.Adam._betas_as", "if cast[0] != self.betas or cast[1] is not real:",
+     "if cast[0] != self.betas or cast[2] is not real:", RECAST)  # fmt: skip
+same("optimizers.Adam._update_packed", "scratch = self._scratch", "scratch = None",
+     "a new scratch buffer at every step: only time and memory")  # fmt: skip
+same("optimizers.Optimizer.step_packed",
+     "if self.clip_norm is not None or self.clip_value is not None:",
+     "if self.clip_norm is None or self.clip_value is not None:",
+     "_clip tests both settings itself; the condition only spares its call")  # fmt: skip
