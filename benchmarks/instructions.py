@@ -3,7 +3,10 @@
 few percent to the small-call paths can be compared at all.
 
 Each figure is (instructions of a process doing N calls − of one doing none) / N, the
-process start and imports cancelling out.
+process start and imports cancelling out. Both processes run with ``PYTHONHASHSEED=0``
+and OpenBLAS on one thread: its idle worker threads spin between products, and under
+valgrind, which runs threads one at a time, those spins were counted too — the spread
+of a figure from run to run (~5%) came from there.
 
     python benchmarks/instructions.py            # Linux perf (Debian: linux-perf), or
     python benchmarks/instructions.py --callgrind   # valgrind: where perf has no counters
@@ -57,12 +60,16 @@ net.fit(x, y, loss="cross_entropy", optimizer=mlpkit.optimizers.Adam(lr=1e-3),
 }
 
 
+#: the counted processes' environment: the same hash seed, no spinning BLAS threads
+COUNTED_ENV = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
+
+
 def instructions(code: str, n: int) -> int:
     with tempfile.NamedTemporaryFile("w+", suffix=".txt") as out:
         subprocess.run(
             ["perf", "stat", "-x,", "-o", out.name, "-e", "instructions",
              sys.executable, "-c", code, str(n)],
-            check=True, capture_output=True,
+            check=True, capture_output=True, env=COUNTED_ENV,
         )  # fmt: skip
         for line in out.read().splitlines():
             fields = line.split(",")
@@ -79,7 +86,7 @@ def callgrind_instructions(code: str, n: int) -> int:
         done = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
              sys.executable, "-c", code, str(n)],
-            check=True, capture_output=True, text=True,
+            check=True, capture_output=True, text=True, env=COUNTED_ENV,
         )  # fmt: skip
     found = re.search(r"Collected : (\d+)", done.stderr)
     if found is None:

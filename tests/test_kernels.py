@@ -217,3 +217,38 @@ def test_relu_mask_is_the_indicator_on_either_side_of_its_size_switch(dtype, row
         a[1, 2], da[1] = np.nan, np.nan
         assert np.isnan(K.relu_vjp(a, da)[1]).all()
     assert (K.relu_mask(a).dtype == np.dtype(dtype)) == (a.size <= K.SIGN_MASK)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_stacked_adam_is_adam_to_the_last_bit(dtype, amsgrad, rng):
+    """m and v as the rows of one (2, P) array, updated a row pair at a time: the same
+    entries as the twelve passes of adam_, over 30 steps, betas changed on the way."""
+    size = 37
+    p = rng.normal(size=size).astype(dtype)
+    plain_p, m, v, scratch = (
+        p.copy(),
+        np.zeros(size, dtype),
+        np.zeros(size, dtype),
+        np.empty(size, dtype),
+    )
+    plain_max, stacked_max = (
+        (np.zeros(size, dtype), np.zeros(size, dtype)) if amsgrad else (None, None)
+    )
+    stacked = K.StackedAdam(np.zeros((2, size), dtype))
+    betas = (0.9, 0.999)
+    for t in range(1, 31):
+        if t == 12:
+            betas = (0.5, 0.8)
+        g = rng.normal(size=size).astype(dtype)
+        shift, scale = K.adam_scalars(0.01, *betas, 1e-8, t)
+        K.adam_(plain_p, g, m, v, scratch, *betas, shift, scale, plain_max)
+        stacked(p, g, *betas, shift, scale, stacked_max)
+    np.testing.assert_array_equal(p, plain_p)
+    np.testing.assert_array_equal(stacked.m, m)
+    np.testing.assert_array_equal(stacked.v, v)
+    assert np.shares_memory(stacked.m, stacked.moments) and np.shares_memory(
+        stacked.v, stacked.moments
+    )
+    if amsgrad:
+        np.testing.assert_array_equal(stacked_max, plain_max)

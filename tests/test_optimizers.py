@@ -458,3 +458,34 @@ def test_the_packed_adam_step_follows_betas_changed_between_steps():
         plain.step(mine, {k: v.copy() for k, v in grads.items()})
     np.testing.assert_allclose(pack.params, np.concatenate([v.ravel() for v in mine.values()]),
                                rtol=1e-12)  # fmt: skip
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_a_small_packs_adam_state_is_stacked_and_steps_as_the_unstacked(amsgrad, monkeypatch):
+    """Up to STACK_MAX parameters the packed state's m and v are rows of one array
+    (``_kernels.StackedAdam``); the steps, the state by name and a state_dict round trip
+    are those of the unstacked state to the last bit."""
+    from mlpkit import _kernels
+
+    params, grads = _problem(np.float32)
+    runs = []
+    for limit in (_kernels.STACK_MAX, 0):
+        monkeypatch.setattr(_kernels, "STACK_MAX", limit)
+        opt = O.Adam(lr=0.05, amsgrad=amsgrad)
+        pack = _Pack({k: v.copy() for k, v in params.items()}, grads)
+        for _ in range(3):
+            opt.step_packed(pack)
+        again = O.Adam(lr=0.05, amsgrad=amsgrad)
+        again.load_state_dict(opt.state_dict())
+        for _ in range(2):
+            again.step_packed(pack)
+        state = again._packed_state(pack)
+        base = state["exp_avg"].base
+        stacked = base is not None and base is state["exp_avg_sq"].base  # rows of one array
+        runs.append((pack.params.copy(), again.state_dict()["state"], stacked))
+    (p_stacked, s_stacked, was), (p_plain, s_plain, was_not) = runs
+    assert was and not was_not
+    np.testing.assert_array_equal(p_stacked, p_plain)
+    for name, entry in s_plain.items():
+        for k, v in entry.items():
+            np.testing.assert_array_equal(s_stacked[name][k], v)

@@ -45,6 +45,8 @@ __all__ = [
     "SIGN_MASK",
     "SMALL_BATCH",
     "SMALL_SOFTMAX",
+    "STACK_MAX",
+    "StackedAdam",
     "adam_",
     "adam_scalars",
     "bias_relu_",
@@ -244,6 +246,54 @@ def adam_(
     np.divide(m, scratch, scratch)
     scratch *= scale
     p += scratch
+
+
+#: parameters up to which Adam's packed NumPy step keeps m and v as the two rows of one
+#: (2, P) array and updates both with one call per operation (``StackedAdam``): 10 calls
+#: instead of 12, which pays where the calls' cost is the step's (instructions a fit's
+#: step: 2-8-2, 42 parameters, 196.7k → 186.4k); above, the extra copy of g and the
+#: (2, P) products cost more than the two calls (20-64-64-2, 5,634: 665.7k → 675.4k)
+STACK_MAX = 2_048
+
+
+class StackedAdam:
+    """``adam_`` for m and v kept as the rows of one (2, P) array ``moments``: m ← g + β1
+    (m − g) and v ← g² + β2 (v − g²) become three calls on (2, P) — after g and g² are
+    written into a (2, P) work array — then the same five for p. Entry by entry the same
+    operations as ``adam_``, so the same bits. ``m`` and ``v`` are the optimizer's state
+    vectors (views of ``moments``)."""
+
+    def __init__(self, moments: np.ndarray) -> None:
+        self.moments = moments
+        self.m, self.v = moments[0], moments[1]
+        self.work = np.empty_like(moments)
+        self._g, self._g2 = self.work[0], self.work[1]
+        self.betas = np.empty_like(moments)  # β1 along row 0, β2 along row 1
+        self._key: tuple[Any, Any] | None = None
+
+    def __call__(self, p: np.ndarray, g: np.ndarray, beta1: Any, beta2: Any, shift: float,
+                 scale: float, v_max: np.ndarray | None = None) -> None:  # fmt: skip
+        """One step in place, as ``adam_(p, g, m, v, scratch, beta1, beta2, shift, scale,
+        v_max)``; p, g (P,)."""
+        if self._key != (beta1, beta2):
+            self.betas[0], self.betas[1] = beta1, beta2
+            self._key = (beta1, beta2)
+        work, mv = self.work, self.moments
+        np.copyto(self._g, g)
+        np.multiply(g, g, self._g2)
+        mv -= work
+        mv *= self.betas
+        mv += work
+        v = self.v
+        if v_max is not None:
+            np.maximum(v_max, v, out=v_max)
+            v = v_max
+        scratch = self._g  # free again
+        np.sqrt(v, scratch)
+        scratch += shift
+        np.divide(self.m, scratch, scratch)
+        scratch *= scale
+        p += scratch
 
 
 def adam_scalars(

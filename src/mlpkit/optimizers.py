@@ -141,7 +141,7 @@ class Optimizer:
         parameter's entry in ``self.state`` becomes a view of it (values kept)."""
         if self._packed is not None and self._packed[0] is pack:
             return self._packed[1]
-        flat = self._init_state(pack.params)
+        flat = self._init_packed_state(pack.params)
         for name, start, stop, shape in pack.layout:
             old = self.state.get(name, {})
             entry = {}
@@ -156,6 +156,10 @@ class Optimizer:
     def _init_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
         xp = namespace_of(p)
         return {name: xp.zeros_like(p) for name in self.state_names}
+
+    def _init_packed_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
+        """The fresh state of the packed vector p; a faster kernel may lay it out."""
+        return self._init_state(p)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
@@ -466,6 +470,8 @@ class Adam(Optimizer):
             else ("exp_avg", "exp_avg_sq")
         )
         self._scratch: np.ndarray | None = None
+        #: the packed state's m and v as rows of one array, for a small NumPy network
+        self._stacked: _kernels.StackedAdam | None = None
         #: (betas, scalar type, β1, β2 of that type), made again when either changes
         self._cast: tuple[Any, ...] = ((), None, None, None)
 
@@ -502,12 +508,27 @@ class Adam(Optimizer):
         v_hat = v / (1.0 - b2**self.t)
         p -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)
 
+    def _init_packed_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
+        if type(p) is not np.ndarray or p.size > _kernels.STACK_MAX:
+            return self._init_state(p)
+        self._stacked = stacked = _kernels.StackedAdam(np.zeros((2, p.size), p.dtype))
+        state = {"exp_avg": stacked.m, "exp_avg_sq": stacked.v}
+        if self.amsgrad:
+            state["max_exp_avg_sq"] = np.zeros_like(p)
+        return state
+
     def _update_packed(self, p, g, state):  # type: ignore[no-untyped-def]
         if type(p) is not np.ndarray:  # the kernel is NumPy's; the rule runs anywhere
             self._update(p, g, state)
             return
         if self.weight_decay:
             g = self._decay(p, g)
+        stacked = self._stacked
+        if stacked is not None and stacked.m is state["exp_avg"]:  # small: m, v stacked
+            b1, b2 = self.betas
+            shift, scale = _kernels.adam_scalars(self.lr, b1, b2, self.eps, self.t)
+            stacked(p, g, b1, b2, shift, scale, state.get("max_exp_avg_sq"))
+            return
         scratch = self._scratch
         if scratch is None or scratch.shape != p.shape or scratch.dtype != p.dtype:
             scratch = self._scratch = np.empty_like(p)
