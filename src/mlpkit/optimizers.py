@@ -438,7 +438,9 @@ class Adam(Optimizer):
 
     Momentum on g plus RMSprop's scaling, with bias correction (the optimisation slides' "combine
     both ideas"). The training loop's packed step runs ``_kernels.adam_``, the same
-    update in 12 in-place passes (tested equal to this one).
+    update in 12 in-place passes (tested equal to this one) — for networks of up to
+    ``_kernels.STACK_MAX`` parameters with m and v as the rows of one array, 10 passes
+    (``_kernels.StackedAdam``, the same bits).
     """
 
     name = "Adam"
