@@ -46,6 +46,11 @@ import numpy as np
 
 from . import _kernels
 
+# bound once: the unrolled step calls them a few times a batch, where looking them up
+# on the module is a measurable part of a small network's step
+_dot = np.dot
+_add_reduce = np.add.reduce
+
 __all__ = [
     "BLAS_SAVING",
     "MAX_BATCH_MACS",
@@ -339,10 +344,6 @@ class BlasStep:
             dz = da
         _dot(x.T, dz, self.layers[0].dW)
         return value, z, None
-
-
-_dot = np.dot
-_add_reduce = np.add.reduce
 
 
 def eligible(
