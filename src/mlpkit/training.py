@@ -517,8 +517,8 @@ def _run(model, cbs, loop, head, opt, val, metric_objs, epochs, dist):  # type: 
 
 
 #: X of up to this many bytes (a NumPy array in memory) is shuffled whole once an epoch
-#: into a copy, its batches then views: one gather an epoch, not one a batch (~6k
-#: instructions, a quarter of a tiny network's step); larger X is gathered batch by batch
+#: into a copy, its batches then views: one gather an epoch, not one a batch (~6k of a
+#: tiny network's ~200k instructions a step); larger X is gathered batch by batch
 SHUFFLE_WHOLE_BYTES = 4 << 20
 
 
