@@ -249,3 +249,26 @@ def test_activation_layers_are_named_classes_with_a_repr():
     relu.clear_cache()
     with pytest.raises(RuntimeError):
         relu.backward(np.ones((1, 2)))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Identity", "Sigmoid", "Tanh", "ReLU", "SELU", "Softplus", "Exp", "SiLU", "GELU", "Softmax"],
+)
+def test_each_activation_layer_class_is_named_documented_and_pickles(name):
+    """The classes made by ``_activation_layer`` are ordinary importable classes: their
+    name, module and docstring are their own, so repr, help() and pickling find them."""
+    import pickle
+
+    from mlpkit.layers import activation as layers_activation
+
+    cls = getattr(layers_activation, name)
+    assert cls.__name__ == cls.__qualname__ == name
+    assert cls.__module__ == "mlpkit.layers.activation"
+    assert cls.__doc__.startswith("Activation layer")
+    assert cls.activation_cls is getattr(mlpkit.activations, name)
+    layer = cls()
+    assert type(pickle.loads(pickle.dumps(layer))) is cls
+    assert type(layers_activation.activation_layer(name.lower())) is cls
+    x = np.linspace(-2.0, 2.0, 12).reshape(3, 4)
+    np.testing.assert_array_equal(layer.forward(x), cls.activation_cls().forward(x))
