@@ -512,6 +512,7 @@ class Adam(Optimizer):
 
     def _init_packed_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
         if type(p) is not np.ndarray or p.size > _kernels.STACK_MAX:
+            self._stacked = None  # (a stacked state of an earlier pack is not kept alive)
             return self._init_state(p)
         self._stacked = stacked = _kernels.StackedAdam(np.zeros((2, p.size), p.dtype))
         state = {"exp_avg": stacked.m, "exp_avg_sq": stacked.v}
@@ -525,17 +526,15 @@ class Adam(Optimizer):
             return
         if self.weight_decay:
             g = self._decay(p, g)
+        b1, b2 = self.betas
+        shift, scale = _kernels.adam_scalars(self.lr, b1, b2, self.eps, self.t)
         stacked = self._stacked
         if stacked is not None and stacked.m is state["exp_avg"]:  # small: m, v stacked
-            b1, b2 = self.betas
-            shift, scale = _kernels.adam_scalars(self.lr, b1, b2, self.eps, self.t)
             stacked(p, g, b1, b2, shift, scale, state.get("max_exp_avg_sq"))
             return
         scratch = self._scratch
         if scratch is None or scratch.shape != p.shape or scratch.dtype != p.dtype:
             scratch = self._scratch = np.empty_like(p)
-        b1, b2 = self.betas
-        shift, scale = _kernels.adam_scalars(self.lr, b1, b2, self.eps, self.t)
         _kernels.adam_(p, g, state["exp_avg"], state["exp_avg_sq"], scratch,
                        *self._betas_as(p.dtype.type), shift, scale, state.get("max_exp_avg_sq"))  # fmt: skip
 
