@@ -6,8 +6,10 @@ and its sigmoid. σ'(z) ≤ 1/4, and in the plain net the pre-activations drift 
 0 where σ' is largest, so the gradient shrinks layer by layer on its way down. BatchNorm
 keeps every layer's pre-activations at mean 0 and variance 1 over the batch (then
 scaled by the learnt γ, β), so σ' stays near its maximum. The example prints the
-per-layer gradient norms at initialisation (training mode) and the accuracy after the
-same number of epochs.
+per-layer gradient norms at initialisation (training mode), and the training loss and
+accuracy after the same number of epochs. The training loss is the claim's measure: the
+accuracy is computed in inference mode, from BatchNorm's running estimates, which lag
+the batch statistics for the first epochs of a fast-moving fit.
 """
 
 from __future__ import annotations
@@ -46,13 +48,14 @@ def main() -> None:
         net = network(batch_norm, x.shape[1])
         norms = dense_gradient_norms(net, x, y)
         label = "with BatchNorm" if batch_norm else "without BatchNorm"
-        net.fit(
+        history = net.fit(
             x, y, optimizer=mlpkit.optimizers.Adam(lr=0.01), epochs=epochs, batch_size=32, verbose=0
         )
         accuracy = float(np.mean(net.predict_classes(x) == y))
         print(
             f"{label:17s} |dL/dW| layer 1 {norms[0]:.2e}, layer {DEPTH} {norms[-1]:.2e}, "
-            f"ratio {norms[0] / norms[-1]:.1e}; accuracy after {epochs} epochs {accuracy:.3f}"
+            f"ratio {norms[0] / norms[-1]:.1e}; after {epochs} epochs training loss "
+            f"{history['loss'][-1]:.3f}, accuracy {accuracy:.3f}"
         )
         ax.semilogy(range(1, DEPTH + 1), norms, marker="o", label=label)
     ax.set_xlabel("hidden layer (1 = nearest the input)")

@@ -151,11 +151,12 @@ def test_normalization_example_shows_batchnorm_keeping_the_gradient(tmp_path):
         if "|dL/dW|" in line:
             label = line.split(" |dL/dW|")[0].strip()
             ratio = float(line.split("ratio ")[1].split(";")[0])
-            rows[label] = (ratio, float(line.rsplit(" ", 1)[1]))
+            rows[label] = (ratio, float(line.split("training loss ")[1].split(",")[0]))
     plain, normed = rows["without BatchNorm"], rows["with BatchNorm"]
     assert plain[0] < 1e-4  # layer 1 gets under 1e-4 of layer 10's gradient: vanishing
     assert normed[0] > 0.1  # with BatchNorm it arrives
-    assert normed[1] > plain[1] + 0.2  # and the same epochs train it much further
+    # and the same epochs train it much further (the plain net is still at chance, ln 2)
+    assert normed[1] < plain[1] / 2
 
 
 def test_mnist_example_on_tiny_idx_files(tmp_path):
