@@ -11,12 +11,20 @@ and the "GEMM floor" — the same epoch's matrix products alone (forward X·W, b
 Xᵀ·dZ and dZ·Wᵀ with the same shapes, into preallocated outputs) — is timed in the same
 process: no training loop can beat it on this machine.
 
+mlpkit runs three ways, all with its default settings: one ``fit`` of all the epochs
+(its epochs' times from the History), a loop of ``fit(epochs=1)`` (as a user who
+evaluates or plots between epochs trains; scikit-learn's ``partial_fit`` and the
+playground train so too), and that loop without Numba (``fast_paths(numba=False)``: what
+a user without the ``fast`` extra gets). Every fit chooses its step by measuring on this
+machine (``mlpkit.fast_paths``); each gives the same bits, and the report names what
+each took.
+
 Reported per workload: seconds per epoch (median of several epochs after a warm-up
-one, mlpkit's taken from the History of one ``fit`` call; the contenders take turns
-epoch by epoch, so a slow spell of a shared machine hits all of them), rows per
-second, the time ratios mlpkit / peer, and floor / mlpkit (the share of the epoch that
-is matrix multiplication). One epoch of mlpkit's Adam steps alone is timed in the same
-turns, which splits mlpkit's epoch into products, update and the rest. Plus: mlpkit's
+one; the contenders take turns epoch by epoch, so a slow spell of a shared machine hits
+all of them), rows per second, the time ratios mlpkit / peer, and floor / mlpkit (the
+share of the epoch that is matrix multiplication). One epoch of the update mlpkit's fit
+chose, alone, is timed in the same turns, which splits mlpkit's epoch into products,
+update and the rest. Plus: mlpkit's
 scikit-learn MLPClassifier against scikit-learn's on the digits (same parameters: time
 ratio and accuracy), the latency of a single-row ``predict``, ``import mlpkit`` time,
 and the peak memory of an MNIST-sized epoch against the data's own size.
@@ -32,7 +40,6 @@ import argparse
 import concurrent.futures
 import datetime
 import gc
-import importlib.util
 import itertools
 import multiprocessing
 import os
@@ -58,15 +65,15 @@ class Workload:
     n: int
     sizes: list[int]
     batch: int
-    #: epochs of a second, mlpkit-only fit long enough to repay Numba's start (0: none)
-    long_epochs: int = 0
+    #: also time ``fit(step="fused")`` (the compiled whole step, not bit-identical)
+    fused: bool = False
 
 
 def workloads(quick: bool) -> list[Workload]:
     return [
         Workload("mnist", 20_000 if quick else 60_000, [784, 256, 128, 10], 128),
-        Workload("tabular", 16_000, [20, 64, 64, 2], 32, long_epochs=70),
-        Workload("tiny", 10_000, [2, 8, 2], 4, long_epochs=12),
+        Workload("tabular", 16_000, [20, 64, 64, 2], 32, fused=True),
+        Workload("tiny", 10_000, [2, 8, 2], 4, fused=True),
     ]
 
 
@@ -115,89 +122,129 @@ class Interleave(mlpkit.Callback):
 
 
 def measure(
-    w: Workload, x: np.ndarray, y: np.ndarray, peers: dict[str, Callable[[], object]], repeats: int
+    w: Workload,
+    x: np.ndarray,
+    y: np.ndarray,
+    peers: dict[str, Callable[[], object]],
+    repeats: int,
+    net: mlpkit.Sequential | None = None,
 ):
-    """Median seconds per epoch of mlpkit and of each peer; the first epoch of each is
-    a warm-up and is dropped. "first": from mlpkit's fit call to the end of its first
-    epoch (the fit's set-up, Numba's start where it is taken, and the epoch)."""
-    net = network(w)
+    """Median seconds per epoch of mlpkit's one fit and of each peer; the first epoch of
+    each is a warm-up and is dropped. "first": from mlpkit's fit call to the end of its
+    first epoch (the fit's set-up, its choice of step, Numba's start where it is taken,
+    and the epoch); "step": what the fit ran."""
+    net = network(w) if net is None else net
     turns = Interleave(peers)
     start = time.perf_counter()
     history = net.fit(x, y, loss="cross_entropy", optimizer=mlpkit.optimizers.Adam(lr=1e-3), epochs=repeats + 1,
                       batch_size=w.batch, callbacks=[turns], verbose=0)  # fmt: skip
     assert turns.first_end is not None
     times = {"mlpkit": statistics.median(history["time"][1:]), "first": turns.first_end - start,
-             "compiled": net.train_state.compiled}  # fmt: skip
+             "step": ran(net)}  # fmt: skip
     times.update({name: statistics.median(values[1:]) for name, values in turns.samples.items()})
     if turns.samples.get("jax"):
         times["jax first"] = turns.samples["jax"][0]  # its compile
     return times
 
 
-def measure_workload(w: Workload, repeats: int) -> tuple[dict[str, float], str, int]:
+def ran(net: mlpkit.Sequential) -> str:
+    """ "step S, update U": what a fit of ``net`` took."""
+    return f"step {net.train_state.step}, update {net.train_state.update}"
+
+
+def measure_workload(w: Workload, repeats: int) -> tuple[dict[str, float | str], str, int]:
     """``measure`` with every peer, run by ``main`` in a fresh process for each workload:
     what one workload loads or starts (Numba, JAX's compiler, PyTorch's threads) does not
     carry over to the next, as it would not between a user's scripts. Returns the times,
     the data's source and its rows."""
     x, y, source = make_data(w)
+    net = network(w)
+    per_epoch, numpy_only = mlpkit_epoch(w, x, y), mlpkit_epoch(w, x, y, numba=False)
     peers = {
         "floor": gemm_floor(w),
-        "update": adam_updates(w),
-        "compiled update": adam_updates(w, compiled=True),
+        "update": adam_updates(w, lambda: net.train_state.update),
+        "per-epoch fits": per_epoch,
+        "without numba": numpy_only,
         "torch": torch_epoch(w, x, y),
         "jax": jax_epoch(w, x, y),
         "sklearn": sklearn_epoch(w, x, y),
     }
-    times = measure(w, x, y, {k: v for k, v in peers.items() if v is not None}, repeats)
-    if w.long_epochs:
-        times.update(long_fit(w, x, y))
+    times = measure(w, x, y, {k: v for k, v in peers.items() if v is not None}, repeats, net)
+    times["per-epoch step"] = ran(per_epoch.net)  # type: ignore[attr-defined]
+    times["without numba step"] = ran(numpy_only.net)  # type: ignore[attr-defined]
+    if w.fused:
+        times.update(fused_fit(w, x, y, repeats))
     return times, source, len(x)
 
 
-def long_fit(w: Workload, x: np.ndarray, y: np.ndarray) -> dict[str, float | str]:
-    """mlpkit alone in one fit of ``w.long_epochs`` epochs: the median seconds per epoch
-    after the first ("long") and what of the step ran compiled ("long compiled")."""
+def fused_fit(w: Workload, x: np.ndarray, y: np.ndarray, repeats: int) -> dict[str, float]:
+    """mlpkit alone with ``step="fused"`` (asked for: the compiled whole step, its sums in
+    another order, so not bit-identical): the median seconds per epoch after the first."""
     net = network(w)
     history = net.fit(x, y, loss="cross_entropy", optimizer=mlpkit.optimizers.Adam(lr=1e-3),
-                      epochs=w.long_epochs, batch_size=w.batch, verbose=0)  # fmt: skip
-    return {
-        "long": statistics.median(history["time"][1:]),
-        "long compiled": net.train_state.compiled,
-    }
+                      epochs=repeats + 1, batch_size=w.batch, step="fused", verbose=0)  # fmt: skip
+    return {"fused": statistics.median(history["time"][1:])}
 
 
 def where_it_goes(times: dict[str, float | str]) -> str:
-    """mlpkit's epoch split into the products (the floor), the update (the compiled one's
-    time where the fit compiled it) and the rest, from ``measure_workload``'s times."""
-    ours, floor, compiled = times["mlpkit"], times["floor"], times["compiled"]
-    assert isinstance(ours, float) and isinstance(floor, float) and isinstance(compiled, str)
-    if compiled == "step":
-        return "the compiled whole step (mlpkit[fast]) — products and update are not separate calls there"
-    pieces = compiled.split("+")
-    update = times["compiled update" if "update" in pieces else "update"]
-    assert isinstance(update, float)
-    compiled_update = " (compiled)" if "update" in pieces else ""
-    rest = " (element-wise work compiled)" if "elementwise" in pieces else ""
-    return (f"matrix products (floor) {floor / ours:.0%}, Adam update{compiled_update} "
-            f"{update / ours:.0%}, the rest{rest} {max(0.0, 1 - (floor + update) / ours):.0%}")  # fmt: skip
+    """mlpkit's epoch split into the products (the floor), the update (the kernel the fit
+    chose, timed alone) and the rest, from ``measure_workload``'s times."""
+    ours, floor, update, step = times["mlpkit"], times["floor"], times["update"], times["step"]
+    assert isinstance(ours, float) and isinstance(floor, float) and isinstance(update, float)
+    assert isinstance(step, str)
+    step_name, update_name = (part.split()[1] for part in step.split(", "))
+    return (f"matrix products (floor) {floor / ours:.0%}, Adam update ({update_name}) "
+            f"{update / ours:.0%}, the rest (step {step_name}) "
+            f"{max(0.0, 1 - (floor + update) / ours):.0%}")  # fmt: skip
 
 
-def long_line(w: Workload, times: dict[str, float | str], rows: int) -> str:
-    """One workload's long fit, against JAX's epoch of the same run when JAX ran."""
-    steps = w.long_epochs * -(-rows // w.batch)
-    long, compiled, jax = times["long"], times["long compiled"], times.get("jax")
-    assert isinstance(long, float)
-    text = (f"{w.name}, {w.long_epochs} epochs ({steps:,} steps; compiled: "
-            f"{compiled or 'nothing'}) {long:.3f} s/epoch")  # fmt: skip
-    return text + (f", {long / jax:.2f}x JAX's epoch above" if isinstance(jax, float) else "")
+def table_row(w: Workload, times: dict[str, float | str], source: str, rows: int) -> str:
+    """One workload's row of the table (a peer that did not run: n/a)."""
+    ours, floor = times["mlpkit"], times["floor"]
+    assert isinstance(ours, float) and isinstance(floor, float)
+
+    def ratio(a: str, b: str) -> str:
+        top, bottom = times.get(a), times.get(b)
+        return (
+            f"{top / bottom:.2f}" if isinstance(top, float) and isinstance(bottom, float) else "n/a"
+        )
+
+    def secs(name: str) -> str:
+        value = times.get(name)
+        return f"{value:.3f}" if isinstance(value, float) else "n/a"
+
+    cells = [f"{w.name} {'-'.join(map(str, w.sizes))} (batch {w.batch})", f"{source} {rows:,} rows",
+             f"{ours:.3f}", f"{rows / ours:,.0f}", secs("torch"), ratio("mlpkit", "torch"),
+             secs("jax"), ratio("mlpkit", "jax"), ratio("per-epoch fits", "jax"),
+             ratio("without numba", "jax"), secs("sklearn"), ratio("mlpkit", "sklearn"),
+             f"{floor:.3f}", f"{floor / ours:.0%}"]  # fmt: skip
+    return "| " + " | ".join(cells) + " |"
 
 
-def mlpkit_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], object]:
+def fused_line(w: Workload, times: dict[str, float | str]) -> str:
+    """The fused step's epoch, against JAX's of the same run when JAX ran."""
+    fused, jax = times["fused"], times.get("jax")
+    assert isinstance(fused, float)
+    text = f"{w.name} {fused:.3f} s/epoch"
+    return text + (f" ({fused / jax:.2f}x JAX's epoch above)" if isinstance(jax, float) else "")
+
+
+def mlpkit_epoch(w: Workload, x: np.ndarray, y: np.ndarray, numba: bool | None = None
+                 ) -> Callable[[], object]:  # fmt: skip
+    """One ``fit(epochs=1)`` a call, the network's state kept between calls (its first
+    call chooses the step, as a user's first fit does); ``numba=False``: without Numba.
+    The returned callable's ``net`` is the network."""
     net = network(w)
-    net.fit(
-        x, y, loss="cross_entropy", optimizer=mlpkit.optimizers.Adam(lr=1e-3), epochs=0, verbose=0
-    )
-    return lambda: net.fit(x, y, epochs=1, batch_size=w.batch, verbose=0)
+    opt = mlpkit.optimizers.Adam(lr=1e-3)
+
+    def epoch() -> None:
+        with mlpkit.fast_paths(numba=numba):
+            net.fit(
+                x, y, loss="cross_entropy", optimizer=opt, epochs=1, batch_size=w.batch, verbose=0
+            )
+
+    epoch.net = net  # type: ignore[attr-defined]
+    return epoch
 
 
 def torch_epoch(w: Workload, x: np.ndarray, y: np.ndarray) -> Callable[[], object] | None:
@@ -318,28 +365,31 @@ def gemm_floor(w: Workload) -> Callable[[], object]:
     return epoch
 
 
-def adam_updates(w: Workload, compiled: bool = False) -> Callable[[], object] | None:
+def adam_updates(w: Workload, chosen: Callable[[], str]) -> Callable[[], object]:
     """One epoch's optimizer steps and nothing else: mlpkit's Adam on the network's packed
-    parameters, once per batch, as fit runs it (``compiled``: the update of
-    ``mlpkit._fused``, None without Numba; Numba is started at the first call, after the
-    fit has chosen its step as it would in a fresh process). With the GEMM floor it
-    splits mlpkit's epoch into matrix products, the update, and the rest (element-wise
-    work and Python)."""
-    if compiled and importlib.util.find_spec("numba") is None:
-        return None
+    parameters, once per batch, with the kernel the timed fit chose (``chosen()`` names
+    it at the first call, after the fit has chosen). With the GEMM floor it splits
+    mlpkit's epoch into matrix products, the update, and the rest (element-wise work and
+    Python)."""
+    from mlpkit.training import steps
+
     pack = mlpkit.training.ParameterPack(network(w))
     pack.grads[...] = np.random.default_rng(0).normal(size=pack.grads.size) * 1e-3
     opt = mlpkit.optimizers.Adam(lr=1e-3)
-    steps = -(-w.n // w.batch)
-    chosen: list[Callable[[object], None]] = []
+    n_steps = -(-w.n // w.batch)
+    made: list[Callable[[object], None]] = []
 
     def epoch() -> None:
-        if not chosen:
-            kernel = mlpkit._fused._compiled()[1] if compiled else None  # type: ignore[index]
-            chosen.append(mlpkit._fused.CompiledAdam(opt, kernel) if compiled else opt.step_packed)
-        step = chosen[0]
-        for _ in range(steps):
-            step(pack)
+        if not made:
+            name = chosen()
+            if name == "compiled":
+                made.append(steps.AdamCompiled(opt, mlpkit._numba.kernels()))
+            else:
+                kinds = {"rule": steps.RuleUpdate, "passes": steps.AdamPasses,
+                         "stacked": steps.AdamStacked}  # fmt: skip
+                made.append(kinds[name](opt))
+        for _ in range(n_steps):
+            made[0](pack)
 
     return epoch
 
@@ -471,39 +521,39 @@ def main() -> None:
     lines = [f"Measured {datetime.date.today()} on {machine()}.", ""]
     lines += [
         "| workload | data | mlpkit s/epoch | rows/s | PyTorch s/epoch | mlpkit/PyTorch | "
-        "JAX s/epoch | mlpkit/JAX | scikit-learn s/epoch | mlpkit/sklearn | GEMM floor s | "
-        "floor/mlpkit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "JAX s/epoch | mlpkit/JAX | per-epoch fits/JAX | without Numba/JAX | "
+        "scikit-learn s/epoch | mlpkit/sklearn | GEMM floor s | floor/mlpkit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     breakdown: list[str] = []
     firsts: list[str] = []
-    longs: list[str] = []
+    took: list[str] = []
+    fused: list[str] = []
     spawn = multiprocessing.get_context("spawn")
     for w in workloads(args.quick):
         with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as fresh:
             times, source, rows = fresh.submit(measure_workload, w, repeats).result()
-        ours, floor = times["mlpkit"], times["floor"]
-        cells = [f"{w.name} {'-'.join(map(str, w.sizes))} (batch {w.batch})", f"{source} {rows:,} rows",
-                 f"{ours:.3f}", f"{rows / ours:,.0f}"]  # fmt: skip
-        for label in ("torch", "jax", "sklearn"):
-            peer = times.get(label)
-            cells += ["n/a", "n/a"] if peer is None else [f"{peer:.3f}", f"{ours / peer:.2f}"]
-        cells += [f"{floor:.3f}", f"{floor / ours:.0%}"]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append(table_row(w, times, source, rows))
         print(lines[-1], flush=True)
         jax_first = (
             f" (JAX's first, compiling: {times['jax first']:.3f} s)" if "jax first" in times else ""
         )
         firsts.append(f"{w.name} {times['first']:.3f} s{jax_first}")
-        if "long" in times:
-            longs.append(long_line(w, times, rows))
+        took.append(f"{w.name}: one fit {times['step']}; per-epoch fits {times['per-epoch step']}; "
+                    f"without Numba {times['without numba step']}")  # fmt: skip
+        if "fused" in times:
+            fused.append(fused_line(w, times))
         breakdown.append(f"{w.name}: {where_it_goes(times)}")
-    lines += ["", "- where mlpkit's epoch goes (each part timed alone, in turns with the "
-              "rest): " + "; ".join(breakdown)]  # fmt: skip
+    lines += ["", "- what each fit ran (chosen by measuring on this machine; all the same bits): "
+              + "; ".join(took)]  # fmt: skip
+    lines.append("- where mlpkit's one-fit epoch goes (each part timed alone, in turns with the "
+                 "rest): " + "; ".join(breakdown))  # fmt: skip
     lines.append("- mlpkit's start, from the fit call to the end of its first epoch (the warm-up, "
-                 "left out above; with Numba's start where a compiled piece is taken): "
+                 "left out above: the choice of step, and Numba's start where it is taken): "
                  + ", ".join(firsts))  # fmt: skip
-    lines.append("- mlpkit alone in a fit long enough to repay Numba's start: " + "; ".join(longs))
+    if fused:
+        lines.append("- asked for, `fit(step=\"fused\")` (the compiled whole step; not "
+                     "bit-identical): " + "; ".join(fused))  # fmt: skip
     swap = sklearn_swap(3 if args.quick else 5)
     if swap:
         lines.append(

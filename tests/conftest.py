@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
+import shutil
+import tempfile
 
 # scikit-learn's array API mode needs SciPy's, set before either is imported (`make test`
 # sets it too); plain `pytest` then runs the same checks
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+# the fast-path timings of this run in a cache of its own (the processes the tests start
+# inherit it), never the user's: each run measures afresh
+os.environ["MLPKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="mlpkit-test-cache-")
 
 import numpy as np
 import pytest
@@ -15,6 +21,8 @@ from hypothesis import settings
 
 import mlpkit
 from mlpkit import activations
+
+atexit.register(shutil.rmtree, os.environ["MLPKIT_CACHE_DIR"], True)
 
 # The same examples on every run: CI must not pass or fail by the luck of the draw.
 settings.register_profile("mlpkit", derandomize=True, deadline=None)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from mlpkit import _kernels
+import mlpkit
 from mlpkit import activations as A
 
 from .conftest import ACTIVATIONS, HIDDEN_ACTIVATIONS, numeric_derivative
@@ -123,7 +123,7 @@ def test_get_resolves_names_aliases_and_rejects_unknown():
         A.get("relux")
 
 
-@pytest.mark.parametrize("shape", [(1, 5), (30, 5), (300, 5)])  # both sides of SMALL_SOFTMAX
+@pytest.mark.parametrize("shape", [(1, 5), (30, 5), (300, 5)])  # both sides of small_softmax
 def test_softmax_forward_matches_float64_on_both_paths(shape, rng):
     z = (rng.normal(size=shape) * 8).astype(np.float32)
     z[0, :2] = [1e4, -1e4]
@@ -132,7 +132,7 @@ def test_softmax_forward_matches_float64_on_both_paths(shape, rng):
     for a in (A.Softmax().forward(z), A.Softmax().forward_inplace(z.copy())):  # plain, kernel
         assert a.dtype == np.float32
         np.testing.assert_allclose(a, expected, rtol=1e-5, atol=1e-7)
-    assert (_kernels.SMALL_SOFTMAX >= 30 * 5) and (_kernels.SMALL_SOFTMAX < 300 * 5)
+    assert 30 * 5 <= mlpkit.fast_paths.small_softmax < 300 * 5
 
 
 # -- what the activations promise beyond their values: corners, dtypes, in place, identity --

@@ -51,26 +51,27 @@ def test_gemm_floor_runs_every_product_of_an_epoch(bench, monkeypatch):
     assert ((5, 8), (8, 2)) in shapes and ((8, 2), (2, 5)) in shapes
 
 
-def test_adam_updates_take_one_step_per_batch_on_the_network_size(bench, monkeypatch):
+@pytest.mark.parametrize("name", ["rule", "passes", "stacked", "compiled"])
+def test_adam_updates_take_one_step_per_batch_with_the_kernel_the_fit_chose(
+    bench, monkeypatch, name
+):
+    if name == "compiled":
+        require("numba", "pip install 'mlpkit[fast]'")
     seen = []
-    monkeypatch.setattr(
-        mlpkit.optimizers.Adam, "step_packed", lambda self, pack: seen.append(pack.params.size)
-    )
-    bench.adam_updates(bench.Workload(**TOY))()
-    assert seen == [3 * 5 + 5 + 5 * 2 + 2] * STEPS
+    real = mlpkit.optimizers.Optimizer.step_packed
 
+    def spy(self, pack, kernel=None):
+        seen.append((pack.params.size, type(kernel).__name__))
+        return real(self, pack, kernel)
 
-def test_the_compiled_updates_start_numba_only_when_first_run(bench, monkeypatch):
-    require("numba", "pip install 'mlpkit[fast]'")
-    seen = []
-    monkeypatch.setattr(mlpkit._fused, "_KERNELS", None)
-    monkeypatch.setattr(
-        mlpkit._fused.CompiledAdam, "__call__", lambda self, pack: seen.append(pack.params.size)
-    )
-    epoch = bench.adam_updates(bench.Workload(**TOY), compiled=True)
-    assert mlpkit._fused._KERNELS is None  # a fit made now still chooses as a fresh process
+    monkeypatch.setattr(mlpkit.optimizers.Optimizer, "step_packed", spy)
+    asked = []
+    epoch = bench.adam_updates(bench.Workload(**TOY), lambda: asked.append(1) or name)
+    assert not asked  # named at the first call, after the fit has chosen
     epoch()
-    assert seen == [3 * 5 + 5 + 5 * 2 + 2] * STEPS
+    expected = {"rule": "NoneType", "passes": "_PassesKernel", "stacked": "_StackedKernel",
+                "compiled": "_CompiledKernel"}[name]  # (the rule: no kernel, _update itself)  # fmt: skip
+    assert seen == [(3 * 5 + 5 + 5 * 2 + 2, expected)] * STEPS and asked == [1]
 
 
 def test_measure_gives_each_peer_a_turn_after_every_epoch(bench):
@@ -81,12 +82,29 @@ def test_measure_gives_each_peer_a_turn_after_every_epoch(bench):
     w = bench.Workload(**TOY)
     peers = {"floor": bench.gemm_floor(w), "turns": lambda: turns.append(1)}
     times = bench.measure(w, x, y, peers, repeats=2)
-    assert set(times) == {"mlpkit", "floor", "turns", "first", "compiled"}
+    assert set(times) == {"mlpkit", "floor", "turns", "first", "step"}
     assert len(turns) == 3  # the warm-up epoch and two timed ones
     assert all(times[k] > 0 for k in ("mlpkit", "floor", "turns", "first"))
-    assert times["compiled"] != "step"  # 21 steps: far below the compiled step's MIN_STEPS
+    assert times["step"].startswith("step ") and ", update " in times["step"]
     with_jax = bench.measure(w, x, y, {"jax": lambda: turns.append(1)}, repeats=2)
-    assert set(with_jax) == {"mlpkit", "jax", "jax first", "first", "compiled"}  # its compile
+    assert set(with_jax) == {"mlpkit", "jax", "jax first", "first", "step"}  # its compile
+
+
+def test_a_per_epoch_fit_keeps_its_state_and_can_leave_numba_out(bench):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 3)).astype(np.float32)
+    y = rng.integers(0, 2, 50)
+    w = bench.Workload(**TOY)
+    epoch = bench.mlpkit_epoch(w, x, y, numba=False)
+    for _ in range(3):
+        epoch()
+    assert epoch.net.epochs_trained == 3 and epoch.net.steps_trained == 3 * STEPS
+    assert "compiled" not in bench.ran(epoch.net)
+    straight = bench.network(w)
+    straight.fit(x, y, loss="cross_entropy", optimizer=mlpkit.optimizers.Adam(lr=1e-3), epochs=3,
+                 batch_size=8, verbose=0)  # fmt: skip
+    for a, b in zip(straight.get_weights(), epoch.net.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # a loop of one-epoch fits: the one fit's bits
 
 
 def test_the_gpu_benchmark_runs_end_to_end_on_cpu_tensors():
@@ -121,28 +139,36 @@ def test_the_gpu_benchmark_runs_end_to_end_on_cpu_tensors():
     )
 
 
-def test_the_breakdown_names_the_update_the_fit_ran(bench):
-    times = {"mlpkit": 1.0, "floor": 0.5, "update": 0.3, "compiled update": 0.1, "compiled": ""}
+def test_the_breakdown_names_the_step_and_update_the_fit_ran(bench):
+    times = {"mlpkit": 1.0, "floor": 0.5, "update": 0.3, "step": "step unrolled, update passes"}
     assert bench.where_it_goes(times) == (
-        "matrix products (floor) 50%, Adam update 30%, the rest 20%"
+        "matrix products (floor) 50%, Adam update (passes) 30%, the rest (step unrolled) 20%"
     )
-    both = bench.where_it_goes(times | {"compiled": "elementwise+update"})
-    assert both == (
-        "matrix products (floor) 50%, Adam update (compiled) 10%, the rest (element-wise work "
-        "compiled) 40%"
+    compiled = bench.where_it_goes(
+        times | {"update": 0.1, "step": "step compiled, update compiled"}
     )
-    assert "Adam update (compiled) 10%" in bench.where_it_goes(times | {"compiled": "update"})
-    assert "whole step" in bench.where_it_goes(times | {"compiled": "step"})
+    assert compiled == (
+        "matrix products (floor) 50%, Adam update (compiled) 10%, the rest (step compiled) 40%"
+    )
 
 
-def test_a_long_fit_reports_its_epoch_time_and_what_ran_compiled(bench):
+def test_a_table_row_has_every_ratio_or_says_n_a(bench):
+    w = bench.Workload(**TOY)
+    times = {"mlpkit": 0.5, "floor": 0.25, "jax": 1.0, "per-epoch fits": 0.6, "without numba": 0.8}
+    cells = bench.table_row(w, times, "synthetic", 50).strip("| ").split(" | ")
+    assert cells[:4] == ["toy 3-5-2 (batch 8)", "synthetic 50 rows", "0.500", "100"]
+    assert cells[4:10] == ["n/a", "n/a", "1.000", "0.50", "0.60", "0.80"]
+    assert cells[10:] == ["n/a", "n/a", "0.250", "50%"]
+
+
+def test_the_fused_fit_is_reported_beside_jax(bench):
+    require("numba", "pip install 'mlpkit[fast]'")
     rng = np.random.default_rng(0)
     x = rng.normal(size=(50, 3)).astype(np.float32)
     y = rng.integers(0, 2, 50)
-    w = bench.Workload(**TOY, long_epochs=3)
-    times = bench.long_fit(w, x, y)
-    assert times["long"] > 0 and times["long compiled"] == ""  # 21 steps: nothing pays
-    line = bench.long_line(w, times | {"jax": times["long"] * 2}, 50)
-    assert line.startswith("toy, 3 epochs (21 steps; compiled: nothing) ")
-    assert line.endswith(", 0.50x JAX's epoch above")
-    assert "JAX" not in bench.long_line(w, times, 50)
+    w = bench.Workload(**TOY, fused=True)
+    times = bench.fused_fit(w, x, y, repeats=2)
+    assert times["fused"] > 0
+    line = bench.fused_line(w, {**times, "jax": times["fused"] * 2})
+    assert line.startswith("toy ") and line.endswith(" s/epoch (0.50x JAX's epoch above)")
+    assert "JAX" not in bench.fused_line(w, times)

@@ -25,7 +25,7 @@ def run(code: str, blocked: set[str]) -> subprocess.CompletedProcess:
 
 def test_import_mlpkit_needs_numpy_only():
     done = run(
-        "import mlpkit, mlpkit.distributed, mlpkit.sources, sys; heavy = {'tqdm', 'matplotlib', 'sklearn', 'scipy', 'onnx', 'torch', 'playwright', 'mpi4py', 'dask', 'distributed', 'starlette', 'uvicorn', 'array_api_compat', 'array_api_strict'};"
+        "import mlpkit, mlpkit.distributed, mlpkit.training, sys; heavy = {'tqdm', 'matplotlib', 'sklearn', 'scipy', 'onnx', 'torch', 'playwright', 'mpi4py', 'dask', 'distributed', 'starlette', 'uvicorn', 'array_api_compat', 'array_api_strict'};"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))",
         {
             "tqdm",
@@ -61,7 +61,7 @@ def test_import_mlpkit_needs_numpy_only():
         (
             "import mlpkit.sklearn",
             {"sklearn"},
-            "mlpkit.sklearn needs scikit-learn: pip install scikit-learn",
+            "mlpkit.sklearn needs scikit-learn: pip install 'mlpkit[sklearn]'",
         ),
         (
             "import mlpkit.playground.server",

@@ -90,8 +90,10 @@ def test_stacked_linear_layers_collapse_to_one_map(rng):
 def test_dense_argument_errors():
     with pytest.raises(ValueError, match="out_features must be a positive integer"):
         Dense(3, 0)
-    with pytest.raises(ValueError, match="in_features must be a positive integer"):
-        Dense(2.5, 3)
+    with pytest.raises(TypeError, match="in_features must be a positive integer"):
+        Dense(2.5, 3)  # the wrong type: a TypeError
+    with pytest.raises(TypeError, match="out_features must be a positive integer"):
+        Dense(2, "3")
     with pytest.raises(ValueError, match="unknown activation"):
         Dense(2, 3, activation="sigmoidal")
     with pytest.raises(ValueError, match="unknown initializer"):

@@ -263,7 +263,7 @@ def test_wrappers_and_builders_take_batch_norm(rng):
     clf = MLPClassifier((8, 6), batch_norm=True, max_iter=300, random_state=0).fit(x, y)
     kinds = [type(layer).__name__ for layer in clf.network_.layers]
     assert kinds == ["Dense", "BatchNorm", "ReLU", "Dense", "BatchNorm", "ReLU", "Dense"]
-    assert not clf.network_.layers[0].use_bias and clf.score(x, y) > 0.9
+    assert not clf.network_.layers[0].bias and clf.score(x, y) > 0.9
     assert [c.shape for c in clf.coefs_] == [(4, 8), (8, 6), (6, 1)]
     assert clf.intercepts_[0].shape == (8,) and not clf.intercepts_[0].any()
     with pytest.raises(ValueError, match="batch_norm needs solver='adam' or 'sgd'"):

@@ -218,9 +218,10 @@ class _Pack:
     def __init__(self, params, grads):
         self.params = np.concatenate([p.ravel() for p in params.values()])
         self.grads = np.concatenate([g.ravel() for g in grads.values()])
-        self.layout, start = [], 0
+        self.layout, self.grad_views, start = [], [], 0
         for name, p in params.items():
             self.layout.append((name, start, start + p.size, p.shape))
+            self.grad_views.append(self.grads[start : start + p.size].reshape(p.shape))
             start += p.size
 
 
@@ -461,25 +462,25 @@ def test_the_packed_adam_step_follows_betas_changed_between_steps():
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
-def test_a_small_packs_adam_state_is_stacked_and_steps_as_the_unstacked(amsgrad, monkeypatch):
-    """Up to STACK_MAX parameters the packed state's m and v are rows of one array
+def test_a_stacked_adam_state_steps_as_the_unstacked(amsgrad):
+    """With Adam's stacked kernel the packed state's m and v are rows of one array
     (``_kernels.StackedAdam``); the steps, the state by name and a state_dict round trip
-    are those of the unstacked state to the last bit."""
-    from mlpkit import _kernels
+    are those of the twelve passes' state to the last bit."""
+    from mlpkit.training.steps import AdamPasses, AdamStacked
 
     params, grads = _problem(np.float32)
     runs = []
-    for limit in (_kernels.STACK_MAX, 0):
-        monkeypatch.setattr(_kernels, "STACK_MAX", limit)
+    for kernel in (AdamStacked, AdamPasses):
         opt = O.Adam(lr=0.05, amsgrad=amsgrad)
         pack = _Pack({k: v.copy() for k, v in params.items()}, grads)
         for _ in range(3):
-            opt.step_packed(pack)
+            kernel(opt)(pack)
         again = O.Adam(lr=0.05, amsgrad=amsgrad)
         again.load_state_dict(opt.state_dict())
+        update = kernel(again)
         for _ in range(2):
-            again.step_packed(pack)
-        state = again._packed_state(pack)
+            update(pack)
+        state = again._packed_state(pack, update.kernel)
         base = state["exp_avg"].base
         stacked = base is not None and base is state["exp_avg_sq"].base  # rows of one array
         runs.append((pack.params.copy(), again.state_dict()["state"], stacked))

@@ -454,22 +454,25 @@ def test_reduce_lr_on_plateau_defaults_and_direction(capsys):
         falling.on_epoch_end(4, {"loss": 1.0})
 
 
-def test_monitor_lines_go_above_a_progress_bar_or_to_stderr(monkeypatch, capsys):
+def test_monitor_lines_go_above_a_progress_bar_or_to_stderr_on_rank_0_only(monkeypatch, capsys):
     import sys
     import types
-
-    from mlpkit.callbacks.monitors import say
 
     written = []
     bar = types.SimpleNamespace(
         tqdm=types.SimpleNamespace(write=lambda line, file: written.append((line, file)))
     )
     monkeypatch.setitem(sys.modules, "tqdm", bar)
-    say("above the bar")
+    callback = C.EarlyStopping()
+    callback.say("above the bar")  # (before any fit: it speaks)
     assert written == [("above the bar", sys.stderr)] and capsys.readouterr().err == ""
     monkeypatch.delitem(sys.modules, "tqdm")
-    say("on its own")
+    callback.set_model(None, {"chief": True})
+    callback.say("on its own")
     assert capsys.readouterr().err == "on its own\n"
+    callback.set_model(None, {"chief": False})  # another MPI rank than 0: silent
+    callback.say("not from here")
+    assert capsys.readouterr().err == ""
 
 
 def test_regularizers_keep_their_strengths_through_a_file(tmp_path, rng):

@@ -37,7 +37,23 @@ def test_names_and_signatures():
         "sample_weight",
         "verbose",
         "strategy",
+        "step",
     ]
+    # arguments after x, y keyword-only (the third wave), with a hint for Keras's order
+    kinds = inspect.signature(mlpkit.Sequential.fit).parameters
+    assert all(kinds[k].kind is inspect.Parameter.KEYWORD_ONLY for k in fit[3:])
+    net = mlpkit.Sequential([mlpkit.Dense(2, 1)])
+    try:
+        net.fit(np.zeros((4, 2)), np.zeros((4, 1)), 32, 10)
+    except TypeError as exc:
+        assert "write fit(x, y, batch_size=32, epochs=10)" in str(exc)
+    else:
+        raise AssertionError("a positional batch_size was taken")
+    for monitor in (mlpkit.callbacks.EarlyStopping, mlpkit.callbacks.ReduceLROnPlateau):
+        assert params(monitor)[0] == "monitor"
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in list(
+            inspect.signature(monitor).parameters.values())[1:])  # fmt: skip
+    assert isinstance(mlpkit.fast_paths, mlpkit.fast.FastPaths)
     # the second wave's names
     assert params(mlpkit.BatchNorm) == ["num_features", "momentum", "eps", "affine"]
     assert params(mlpkit.LayerNorm) == ["num_features", "eps", "affine"]

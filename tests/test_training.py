@@ -318,7 +318,9 @@ def test_verbose_levels(capsys, rng):
     assert captured.out == "" and captured.err == ""
     make_mlp([2, 2, 1], dtype="float32").fit(x, y, loss="mse", optimizer="sgd", epochs=2, verbose=2)
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 2 and lines[1].startswith("Epoch 2/2") and "loss:" in lines[1]
+    # first the step the fit runs, then one line an epoch
+    assert lines[0].startswith("mlpkit: step layers, update rule")
+    assert len(lines) == 3 and lines[2].startswith("Epoch 2/2") and "loss:" in lines[2]
     make_mlp([2, 2, 1], dtype="float32").fit(x, y, loss="mse", optimizer="sgd", epochs=2, verbose=1)
     err = capsys.readouterr().err
     assert "Epoch 1/2" in err and "Epoch 2/2" in err and "1/1" in err and "loss" in err
@@ -652,22 +654,21 @@ def test_terminate_on_nan_can_end_fit_quietly_before_the_bad_update(rng):
 
 
 @pytest.mark.parametrize("weights", [False, True])
-def test_a_small_x_shuffled_whole_trains_as_batches_gathered_one_by_one(weights, monkeypatch):
-    """Below ``SHUFFLE_WHOLE_BYTES`` an epoch shuffles X once into a copy and takes views
-    of it; above, each batch is gathered into a buffer: the same rows in the same order,
-    so the same weights to the last bit (a short last batch and sample weights too)."""
-    from mlpkit import training
-
+def test_a_small_x_shuffled_whole_trains_as_batches_gathered_one_by_one(weights):
+    """Below ``fast_paths.shuffle_whole_bytes`` an epoch shuffles X once into a copy and
+    takes views of it; above, each batch is gathered into a buffer: the same rows in the
+    same order, so the same weights to the last bit (a short last batch and sample
+    weights too)."""
     rng = np.random.default_rng(3)
     x, y = rng.normal(size=(45, 3)).astype(np.float32), rng.integers(0, 2, 45)
     w = rng.uniform(0.5, 2.0, 45) if weights else None
-    assert x.nbytes <= training.SHUFFLE_WHOLE_BYTES
+    assert x.nbytes <= mlpkit.fast_paths.shuffle_whole_bytes
     fits = []
-    for limit in (training.SHUFFLE_WHOLE_BYTES, 0):
-        monkeypatch.setattr(training, "SHUFFLE_WHOLE_BYTES", limit)
-        net = make_mlp([3, 6, 2], hidden="relu", output="softmax")
-        h = net.fit(x, y, sample_weight=w, epochs=3, batch_size=8, metrics=["accuracy"],
-                    verbose=0)  # fmt: skip
+    for limit in (mlpkit.fast_paths.shuffle_whole_bytes, 0):
+        with mlpkit.fast_paths(shuffle_whole_bytes=limit):
+            net = make_mlp([3, 6, 2], hidden="relu", output="softmax")
+            h = net.fit(x, y, sample_weight=w, epochs=3, batch_size=8, metrics=["accuracy"],
+                        verbose=0)  # fmt: skip
         fits.append((net.get_weights(), h["loss"], h["accuracy"]))
     (whole, loss_w, acc_w), (batched, loss_b, acc_b) = fits
     for a, b in zip(whole, batched, strict=True):

@@ -22,6 +22,7 @@ from .callbacks import (
     NonFiniteLossError,
     TerminateOnNaN,
 )
+from .fast import fast_paths
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import (
     ELU,
@@ -135,6 +136,7 @@ __all__ = [
     "callbacks",
     "datasets",
     "explorer",
+    "fast_paths",
     "from_one_hot",
     "gradcheck",
     "initializers",

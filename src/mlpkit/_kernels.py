@@ -30,7 +30,9 @@ kernel                     plain form                       why (measured)
                                                             temporaries
 =========================  ===============================  ==========================
 
-Nothing here imports the rest of the package; every function keeps its input's dtype.
+Each kernel's size switch is a setting of ``mlpkit.fast_paths`` (``fast.py``, the one
+module this one imports); with ``fast_paths(False)`` the kernels that give the same
+values either way take their plain form. Every function keeps its input's dtype.
 """
 
 from __future__ import annotations
@@ -41,14 +43,11 @@ from typing import Any
 
 import numpy as np
 
+from .fast import fast_paths as _settings
+
 __all__ = [
-    "SIGN_MASK",
-    "SMALL_BATCH",
-    "SMALL_SOFTMAX",
-    "STACK_MAX",
     "StackedAdam",
     "adam_",
-    "adam_scalars",
     "bias_relu_",
     "mean",
     "relu",
@@ -79,21 +78,16 @@ def relu_(z: np.ndarray) -> np.ndarray:
 
 def bias_relu_(z: np.ndarray, b: np.ndarray, zero: np.ndarray) -> np.ndarray:
     """z ← max(z + b, 0) in place, z (N, k), b (k,), zero a 0 of their dtype: Dense's
-    ``z += b`` and ReLU's maximum, as ``_fused.BlasStep`` runs them without Numba."""
+    ``z += b`` and ReLU's maximum, as ``training.steps.UnrolledStep`` runs them without Numba."""
     z += b
     return np.maximum(z, zero, out=z)
 
 
 def relu_backward_(a: np.ndarray, dz: np.ndarray, db: np.ndarray, zero: np.ndarray) -> None:
     """dz ← dz ⊙ 1[a > 0] in place (``relu_vjp``) and db ← Σ_rows dz (Dense's bias
-    gradient), a, dz (N, k), db (k,): ``_fused.BlasStep``'s backward without Numba."""
+    gradient), a, dz (N, k), db (k,): ``training.steps.UnrolledStep``'s backward without Numba."""
     np.multiply(dz, relu_mask(a), dz)
     np.add.reduce(dz, 0, None, db)
-
-
-#: up to this many entries ``relu_mask`` is sign(a), above it a > 0 (instructions a call,
-#: float32, mask → sign: 4×8 15.0k → 7.8k; 32×64 22.2k → 25.9k, a loss)
-SIGN_MASK = 1024
 
 
 def relu_mask(a: np.ndarray) -> np.ndarray:
@@ -102,8 +96,10 @@ def relu_mask(a: np.ndarray) -> np.ndarray:
     booleans, twice as fast — and for large ones the booleans (NumPy's sign is a scalar
     loop). The two give the same product but where a is NaN and dA is not (sign: NaN;
     the booleans: dA · 0); in backpropagation that never happens: a NaN in a row of a
-    makes the whole row of dA NaN."""
-    return np.sign(a) if a.size <= SIGN_MASK else a > _ZERO.get(a.dtype, 0.0)
+    makes the whole row of dA NaN. The switch: ``fast_paths.sign_mask`` entries."""
+    if a.size <= _settings.sign_mask and _settings.enabled:
+        return np.sign(a)
+    return a > _ZERO.get(a.dtype, 0.0)
 
 
 def relu_vjp(a: np.ndarray, da: np.ndarray) -> np.ndarray:
@@ -111,30 +107,23 @@ def relu_vjp(a: np.ndarray, da: np.ndarray) -> np.ndarray:
     return da * relu_mask(a)
 
 
-#: up to this many logits, softmax_ and softmax_cross_entropy take the log-sum-exp from
-#: one ``np.logaddexp.reduce`` (fewer calls, ~60 ns per logit); above, the max shift
-SMALL_SOFTMAX = 256
-
-
-#: up to this many columns, a row-wise maximum runs faster down the rows of a contiguous
-#: transpose (µs, float32: 128×10 7.6 → 3.4; 200×10 11.0 → 3.7; 4096×10 186 → 25;
-#: 128×32 8.8 → 5.1; 128×100 8.6 → 10.4, a loss)
-NARROW = 32
-
-
 def row_max(z: np.ndarray) -> np.ndarray:
     """The maximum of each row: z (N, C) -> (N, 1), or (C,) -> (1,). NumPy reduces a
     short row with a loop per row; down the rows of zᵀ the loop runs across all N at
-    once. A maximum is exact, so the values are the same either way."""
-    if z.ndim == 2 and 1 < z.shape[0] and z.shape[1] <= NARROW:
+    once. A maximum is exact, so the values are the same either way. The switch:
+    ``fast_paths.narrow`` columns."""
+    if z.ndim == 2 and 1 < z.shape[0] and z.shape[1] <= _settings.narrow and _settings.enabled:
         return np.maximum.reduce(np.ascontiguousarray(z.T), axis=0)[:, None]
     return np.maximum.reduce(z, axis=-1, keepdims=True)
 
 
 def softmax_(z: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of z (N, C) or (C,), written into z."""
+    """Row-wise softmax of z (N, C) or (C,), written into z. Up to
+    ``fast_paths.small_softmax`` logits the log-sum-exp is one ``np.logaddexp.reduce``
+    (fewer calls), above it the max shift: a choice of formula by size, the same on
+    every path."""
     # ufunc reductions directly: the ndarray.max/.sum wrappers cost microseconds
-    if z.size <= SMALL_SOFTMAX:  # softmax(z) = exp(z − log Σ e^z)
+    if z.size <= _settings.small_softmax:  # softmax(z) = exp(z − log Σ e^z)
         z -= np.logaddexp.reduce(z, axis=-1, keepdims=True)
         return np.exp(z, out=z)
     z -= row_max(z)
@@ -143,16 +132,13 @@ def softmax_(z: np.ndarray) -> np.ndarray:
     return z
 
 
-#: batches up to this many rows are averaged exactly in Python
-SMALL_BATCH = 64
-
-
 def mean(per_sample: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """(1/N) Σ_i w_i l_i of per-sample values (N,) (w_i = 1 without weights)."""
+    """(1/N) Σ_i w_i l_i of per-sample values (N,) (w_i = 1 without weights); up to
+    ``fast_paths.small_batch`` rows summed exactly in Python (a formula, every path)."""
     n = per_sample.shape[0]
     if weights is not None:
         return float(np.dot(per_sample, weights)) / n
-    if n <= SMALL_BATCH:
+    if n <= _settings.small_batch:
         return math.fsum(per_sample.tolist()) / n
     return float(np.add.reduce(per_sample)) / n
 
@@ -178,7 +164,7 @@ def softmax_cross_entropy(
     labels = t.ndim == 1
     if labels:
         true_index = row_starts(n, c) + t  # entry (i, t_i) of the flat (n, c) array
-    small = z.size <= SMALL_SOFTMAX
+    small = z.size <= _settings.small_softmax
     if small and c == 2:  # the reduction over two columns is one binary call: 3x cheaper
         g = z - np.logaddexp(z[:, :1], z[:, 1:])  # log softmax
     elif small:
@@ -219,14 +205,13 @@ def adam_(
     v_max: np.ndarray | None = None,
 ) -> None:
     """One Adam step in place: p, m, v (and v_max for AMSGrad) are updated; g is read;
-    shift and scale from ``adam_scalars`` (the step's bias corrections).
+    shift and scale from ``optimizers.Adam.step_constants`` (the step's bias corrections).
 
-    The same update as ``optimizers.Adam._update`` — m ← β1 m + (1 − β1) g,
-    v ← β2 v + (1 − β2) g², p ← p − lr m̂ / (√v̂ + eps) — rearranged into 12 passes
-    with one scratch buffer like p:
+    ``optimizers.Adam._update``'s operations, entry by entry in the same order, as 12
+    in-place passes with one scratch buffer like p (no temporaries):
 
         m ← g + β1 (m − g),   v ← g² + β2 (v − g²),
-        p ← p + scale · m / (√v + shift).
+        p ← p + (m / (√v + shift)) · scale.
 
     beta1 and beta2 may be Python floats or, cheaper to call with, NumPy scalars of p's
     dtype (what NumPy casts a Python float to: the same result).
@@ -248,20 +233,13 @@ def adam_(
     p += scratch
 
 
-#: parameters up to which Adam's packed NumPy step keeps m and v as the two rows of one
-#: (2, P) array and updates both with one call per operation (``StackedAdam``): 10 calls
-#: instead of 12, which pays where the calls' cost is the step's (instructions a fit's
-#: step: 2-8-2, 42 parameters, 196.7k → 186.4k); above, the extra copy of g and the
-#: (2, P) products cost more than the two calls (20-64-64-2, 5,634: 665.7k → 675.4k)
-STACK_MAX = 2_048
-
-
 class StackedAdam:
     """``adam_`` for m and v kept as the rows of one (2, P) array ``moments``: m ← g + β1
     (m − g) and v ← g² + β2 (v − g²) become three calls on (2, P) — after g and g² are
     written into a (2, P) work array — then the same five for p. Entry by entry the same
     operations as ``adam_``, so the same bits. ``m`` and ``v`` are the optimizer's state
-    vectors (views of ``moments``)."""
+    vectors (views of ``moments``). It pays where the calls' cost is the step's (small
+    networks); above ~2k parameters the extra copy of g costs more than the two calls."""
 
     def __init__(self, moments: np.ndarray) -> None:
         self.moments = moments
@@ -294,12 +272,3 @@ class StackedAdam:
         np.divide(self.m, scratch, scratch)
         scratch *= scale
         p += scratch
-
-
-def adam_scalars(
-    lr: float, beta1: float, beta2: float, eps: float, step: int
-) -> tuple[float, float]:
-    """``adam_``'s two constants of step t: (eps √c2, −lr √c2 / c1), c1 = 1 − β1^t,
-    c2 = 1 − β2^t, so that p ← p + scale · m / (√v + shift)."""
-    root_c2 = math.sqrt(1.0 - beta2**step)
-    return eps * root_c2, -lr * root_c2 / (1.0 - beta1**step)

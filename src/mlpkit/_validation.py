@@ -3,9 +3,11 @@ traceback from inside NumPy, never a silently wrong answer."""
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -34,6 +36,45 @@ def _all_finite(a: np.ndarray) -> bool:
     return bool(np.isfinite(a).all())
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def keyword_only(leading: Sequence[str], meant: Sequence[str]) -> Callable[[F], F]:
+    """Make a method's arguments after ``leading`` (by name, after self) keyword-only, with
+    a TypeError that writes the call out when more come by position: ``meant`` names
+    what those positions most likely meant (Keras's order for fit), so
+    ``fit(x, y, 32, 10)`` is told to write ``fit(x, y, batch_size=32, epochs=10)``. The
+    signature stays the function's own (``inspect.signature`` follows ``__wrapped__``)."""
+
+    def shown(value: Any) -> str:
+        if isinstance(value, bool | int | float | str) or value is None:
+            return repr(value)
+        return f"<{type(value).__name__}>"
+
+    def wrap(fn: F) -> F:
+        name = fn.__name__ if fn.__name__ != "__init__" else fn.__qualname__.split(".")[0]
+        limit = len(leading) + 1
+
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if len(args) > limit:
+                extra = args[limit:]
+                written = [
+                    *leading,
+                    *(f"{k}={shown(v)}" for k, v in zip(meant, extra, strict=False)),
+                ]
+                raise TypeError(
+                    f"{name}() takes {', '.join(leading)} by position and the rest by keyword; "
+                    f"write {name}({', '.join(written)})"
+                    + ("" if len(extra) <= len(meant) else " (and name the rest)")
+                )
+            return fn(*args, **kwargs)
+
+        return call  # type: ignore[return-value]
+
+    return wrap
+
+
 def optional(module: str, needed_by: str, extra: str) -> Any:
     """Import an optional dependency, or an ImportError that names the extra to install."""
     import importlib
@@ -42,6 +83,11 @@ def optional(module: str, needed_by: str, extra: str) -> Any:
         return importlib.import_module(module)
     except ImportError:
         raise ImportError(f"{needed_by} needs {module}: pip install 'mlpkit[{extra}]'") from None
+
+
+def is_dask(x: object) -> bool:
+    """Whether x is a Dask collection (checked by its module: Dask is not imported)."""
+    return type(x).__module__.split(".")[0] == "dask"
 
 
 def is_sparse(x: object) -> bool:

@@ -44,7 +44,7 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -90,6 +90,9 @@ class DataParallel:
         self.rank = 0 if comm is None else int(comm.Get_rank())
         self.size = 1 if comm is None else int(comm.Get_size())
         self._counts: list[int] = []
+        #: the global rows of this fit (``count_rows``) and of the current global batch
+        self.n_global = 0
+        self._size = 1
 
     def __repr__(self) -> str:
         return f"DataParallel(sharded={self.sharded}, rank={self.rank}, size={self.size})"
@@ -135,7 +138,8 @@ class DataParallel:
     def count_rows(self, n_local: int) -> int:
         """The global row count (sharded: the sum over ranks; else every rank's n)."""
         self._counts = [int(c) for c in self.comm.allgather(int(n_local))] if self.sharded else []
-        return sum(self._counts) if self.sharded else int(n_local)
+        self.n_global = sum(self._counts) if self.sharded else int(n_local)
+        return self.n_global
 
     def local_rng(self, model: Any) -> np.random.Generator:
         """A per-rank stream drawn from the model's (shared) generator."""
@@ -158,6 +162,61 @@ class DataParallel:
                 out.append((a, max(a, b)))
             offset += count
         return out
+
+    def batches(self, source: Any, batch_size: int) -> Iterator[tuple[Any, ...]]:
+        """One epoch's global batches of ``batch_size`` rows, each as this rank's share:
+        (its rows, targets, weights, their first position in its order, the global
+        batch's rows). The step this fit runs (``reduced``) averages over the global rows."""
+        if not source.positional:
+            raise ValueError("data-parallel training needs the rows in memory on each rank")
+        n = self.n_global
+        for lo in range(0, n, batch_size):
+            hi = min(n, lo + batch_size)
+            shares = self.shares(lo, hi, n, source.order is not None)
+            a, c = shares[self.rank]
+            size = sum(stop - begin for begin, stop in shares)
+            self._size = size
+            yield (*source.rows(a, c), a, size)
+
+    def reduced(self, step: Any, pack: Any) -> Callable[[Any, Any, Any], tuple[float, Any]]:
+        """``step`` in step with the other ranks: this rank's rows' loss and gradient,
+        each scaled by its share of the global batch, go into one Allreduce of the packed
+        gradient (and its loss slot), so every rank gets the global batch's mean loss and
+        gradient. A rank with no rows of a batch adds nothing. The global batch's rows:
+        ``self.global_rows`` (set by ``batches``, or by the caller)."""
+
+        def run(x: Any, t: Any, w: Any) -> tuple[float, Any]:
+            rows, size = x.shape[0], self._size
+            z = None
+            if rows:
+                value, z = step(x, t, w)
+                pack.grads *= rows / size
+                pack.buffer[-1] = value * rows / size
+            else:  # (regularisation comes from the others)
+                pack.buffer[...] = 0.0
+            self.reduce_(pack.buffer)
+            return float(pack.buffer[-1]), z
+
+        return run
+
+    @property
+    def global_rows(self) -> int:
+        """The rows the current global batch averages over."""
+        return self._size
+
+    @global_rows.setter
+    def global_rows(self, rows: int) -> None:
+        self._size = int(rows)
+
+    def epoch_outputs(self, preds: Any, targets: Any) -> tuple[Any, Any]:
+        """The epoch's predictions (and their targets) of all ranks, for the train metrics:
+        every rank has its rows of the shared order (the others 0) and the rows are summed
+        — or, sharded, each rank's own rows are gathered in rank order."""
+        if self.sharded:
+            preds, targets = self.gather(preds, targets)
+            return preds, targets
+        self.reduce_(preds)
+        return preds, targets
 
     def reduce_(self, buffer: np.ndarray) -> None:
         """Sum ``buffer`` over the ranks, in place (the one Allreduce of a step)."""

@@ -94,6 +94,8 @@ def _collect(model: Any) -> tuple[dict[str, Any], list[tuple[str, np.ndarray]]]:
         "metadata": getattr(model, "metadata", {}),
         "epochs_trained": model.epochs_trained,
         "steps_trained": model.steps_trained,
+        # the step a later fit continues on (a step asked for by name; "auto" otherwise)
+        "step": model.train_state.step_request,
         "optimizer": None,
     }
     if model.optimizer is not None:

@@ -20,6 +20,7 @@ in (the network's), never NumPy's global state.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,7 @@ __all__ = [
     "Zeros",
     "default_for",
     "get",
+    "to_config",
 ]
 
 
@@ -180,9 +182,24 @@ REGISTRY: Registry[Initializer] = Registry(
 )  # fmt: skip
 
 
-def get(init: str | Initializer) -> Initializer:
-    """Return an Initializer from a name ("he_normal", ...) or an instance."""
+def get(init: str | Initializer | dict[str, Any]) -> Initializer:
+    """Return an Initializer from a name ("he_normal", ...), an instance, or the
+    ``to_config`` form {"name": ..., "config": {...}} (the file format's)."""
+    if isinstance(init, dict):
+        if set(init) - {"name", "config"} or not isinstance(init.get("name"), str):
+            raise ValueError(
+                f"an initializer's config is {{'name': ..., 'config': {{...}}}}, got {init!r}"
+            )
+        config = init.get("config") or {}
+        if not isinstance(config, dict):
+            raise ValueError(f"initializer {init['name']!r}: its config must be a JSON object")
+        return REGISTRY.create(init["name"], **config)
     return REGISTRY.create(init)
+
+
+def to_config(init: Initializer) -> dict[str, Any]:
+    """{"name": ..., "config": {...}}: what ``get`` rebuilds the initializer from."""
+    return {"name": init.name, "config": init.get_config()}
 
 
 def default_for(activation_name: str) -> Initializer:

@@ -21,6 +21,7 @@ from .autoencoder import Autoencoder
 from .callbacks.base import History
 from .fileformat import _PREFIX, FORMAT_VERSION, MAGIC, LoadError, _fail, _pad, read, save
 from .network import Sequential
+from .training.choose import STEPS
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "LoadError", "load", "save"]
 _ = (_PREFIX, _pad)  # re-exported for the file-format tests
@@ -106,6 +107,10 @@ def _build(
     model.metadata = metadata
     model.epochs_trained = int(header.get("epochs_trained", 0))
     model.steps_trained = int(header.get("steps_trained", 0))
+    step = header.get("step", "auto")
+    if step not in STEPS:
+        raise _fail(path, f"unknown training step {step!r}; one of {', '.join(STEPS)}")
+    model.train_state.step_request = step
     if "history" in header:
         history = History()
         history.history = {k: list(v) for k, v in header["history"].items()}

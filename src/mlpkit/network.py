@@ -23,10 +23,9 @@ from . import fileformat, training
 from . import layers as layers_mod
 from . import losses as losses_mod
 from ._backend import asarray, device_of, name_of, namespace, namespace_of, to_numpy
-from ._validation import as_2d_float, check_dtype
+from ._validation import as_2d_float, check_dtype, is_dask
 from .heads import OutputHead
 from .layers import ActivationLayer, Dense, Dropout, Layer
-from .sources import is_dask
 
 __all__ = ["Sequential"]
 
@@ -604,7 +603,7 @@ class Sequential:
             layer.clear_cache()
         self._rows_forward = None
 
-    # -- training (training.py) ---------------------------------------------------------
+    # -- training (the training package) -------------------------------------------------
     fit = training.fit
     evaluate = training.evaluate
 
@@ -637,7 +636,7 @@ class Sequential:
             if isinstance(layer, Dense):
                 label = f"Dense({layer.activation.name})"
                 w = str(tuple(layer.W.shape))
-                b = str(tuple(layer.b.shape)) if layer.use_bias else "-"
+                b = str(tuple(layer.b.shape)) if layer.bias else "-"
             elif isinstance(layer, Dropout):
                 label, w, b = f"Dropout({layer.rate:g})", "-", "-"
             else:

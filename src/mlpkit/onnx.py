@@ -147,7 +147,7 @@ def export(
     for layer in net.layers:
         if isinstance(layer, Dense):
             w = g.constant("W", layer.W)
-            if layer.use_bias:
+            if layer.bias:
                 x = g.node("Gemm", [x, w, g.constant("b", layer.b)])
             else:
                 x = g.node("MatMul", [x, w])

@@ -8,17 +8,20 @@ parameters come as a list). ``step`` updates parameters in place; every update f
 is in its class docstring and in ``_update`` as written there, g the gradient of the
 loss (plus regularisation) for parameter p, t the step count starting at 1.
 
-``step_packed`` runs the same rule once over all parameters laid end to end in one
-vector (the training loop packs them, see ``training.ParameterPack``): every rule here
-is element-wise, so that equals one ``step`` per parameter, and the state stays keyed
-by name — each entry a view of the packed state.
+``_update`` is **the rule**: written once, readable, on any array library. The training
+loop runs it once over all parameters laid end to end in one vector (``step_packed``;
+see ``training.ParameterPack``): every rule here is element-wise, so that equals one
+``step`` per parameter to the bit, and the state stays keyed by name — each entry a view
+of the packed state. A faster kernel of the same rule (Adam's in ``_kernels`` and the
+compiled one) may stand in for ``_update`` on the packed vector, and only for the exact
+classes it was written for (a subclass that overrides ``_update`` runs its own rule);
+``tests/test_exactness.py`` holds every kernel to the rule, step for step, bit for bit.
 
 Gradient clipping, for every optimizer: ``clip_norm`` rescales all gradients together
 when their global L2 norm exceeds it; ``clip_value`` clips each entry to ±clip_value.
 
 The rules are written with in-place operators and the array API's functions, so they
-run on the parameters' own library and device (NumPy, PyTorch, CuPy, ...); Adam's packed
-NumPy update has a faster kernel (``_kernels.adam_``), tested equal to ``_update``.
+run on the parameters' own library and device (NumPy, PyTorch, CuPy, ...).
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import _kernels
 from ._backend import asarray, device_of, namespace_of, to_numpy
 from ._registry import Registry, config_repr
 
@@ -74,7 +76,9 @@ class Optimizer:
         self.t = 0  # number of steps taken
         #: per-parameter state: {parameter name: {state name: array like the parameter}}
         self.state: dict[Key, dict[str, np.ndarray]] = {}
-        self._packed: tuple[Any, dict[str, np.ndarray]] | None = None
+        #: (pack, its state vectors, the kernel that laid them out, the last kernel) of the
+        #: last packed step
+        self._packed: tuple[Any, dict[str, np.ndarray], Any, Any] | None = None
 
     # -- the step -----------------------------------------------------------------------
     def step(self, params: Arrays, grads: Arrays) -> None:
@@ -91,14 +95,17 @@ class Optimizer:
                 state = self.state[key] = self._init_state(p)
             self._update(p, grads[key], state)
 
-    def step_packed(self, pack: Any) -> None:
+    def step_packed(self, pack: Any, kernel: Any = None) -> None:
         """The same update for every parameter at once. ``pack`` holds ``params`` and
-        ``grads`` (one vector each, the parameters end to end) and ``layout``:
-        (name, start, stop, shape) per parameter."""
+        ``grads`` (one vector each, the parameters end to end), ``grad_views`` (each
+        parameter's gradient, a view of ``grads``) and ``layout``: (name, start, stop,
+        shape) per parameter. ``kernel(p, g, state)``: a faster form of ``_update`` on
+        the packed vectors (it may lay out the state with ``make_state(p)``); None runs
+        the rule itself. Clipping and the step count are the same either way."""
         if self.clip_norm is not None or self.clip_value is not None:
-            self._clip([pack.grads])
+            self._clip(list(pack.grad_views))  # the global norm summed as step() sums it
         self.t += 1
-        self._update_packed(pack.params, pack.grads, self._packed_state(pack))
+        (kernel or self._update)(pack.params, pack.grads, self._packed_state(pack, kernel))
 
     def _clip(self, grads: list[np.ndarray]) -> None:
         if grads and type(grads[0]) is not np.ndarray:
@@ -132,16 +139,20 @@ class Optimizer:
             key: {k: asarray(v, xp, device) for k, v in s.items()} for key, s in self.state.items()
         }
         self._packed = None
-        if hasattr(self, "_scratch"):  # Adam's work buffer, NumPy's: made again when needed
-            self._scratch = None
         return self
 
-    def _packed_state(self, pack: Any) -> dict[str, np.ndarray]:
-        """The state as one vector per state name, laid out like ``pack``; each
-        parameter's entry in ``self.state`` becomes a view of it (values kept)."""
-        if self._packed is not None and self._packed[0] is pack:
-            return self._packed[1]
-        flat = self._init_packed_state(pack.params)
+    def _packed_state(self, pack: Any, kernel: Any = None) -> dict[str, np.ndarray]:
+        """The state as one vector per state name, laid out like ``pack`` (by
+        ``kernel.make_state`` when it has one); each parameter's entry in ``self.state``
+        becomes a view of it (values kept)."""
+        packed = self._packed
+        if packed is not None and packed[0] is pack and packed[3] is kernel:
+            return packed[1]  # (every step but the first of a fit)
+        maker = kernel if hasattr(kernel, "make_state") else None
+        if packed is not None and packed[0] is pack and packed[2] is maker:
+            self._packed = (pack, packed[1], maker, kernel)
+            return packed[1]
+        flat = self._init_state(pack.params) if maker is None else maker.make_state(pack.params)
         for name, start, stop, shape in pack.layout:
             old = self.state.get(name, {})
             entry = {}
@@ -150,23 +161,16 @@ class Optimizer:
                     vec[start:stop] = _flat(old[k])
                 entry[k] = _shaped(vec[start:stop], shape)
             self.state[name] = entry
-        self._packed = (pack, flat)
+        self._packed = (pack, flat, maker, kernel)
         return flat
 
     def _init_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
         xp = namespace_of(p)
         return {name: xp.zeros_like(p) for name in self.state_names}
 
-    def _init_packed_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
-        """The fresh state of the packed vector p; a faster kernel may lay it out."""
-        return self._init_state(p)
-
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        """The rule: update p in place from its gradient g and its state."""
         raise NotImplementedError
-
-    def _update_packed(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> None:
-        """The update on the packed vectors; a faster kernel may replace it."""
-        self._update(p, g, state)
 
     # -- settings and state ----------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -436,11 +440,14 @@ class Adam(Optimizer):
         v̂ ← v / (1 − β2^t)                          (AMSGrad: the running max of v first)
         p ← p − lr · m̂ / (√v̂ + eps)
 
-    Momentum on g plus RMSprop's scaling, with bias correction (the optimisation slides' "combine
-    both ideas"). The training loop's packed step runs ``_kernels.adam_``, the same
-    update in 12 in-place passes (tested equal to this one) — for networks of up to
-    ``_kernels.STACK_MAX`` parameters with m and v as the rows of one array, 10 passes
-    (``_kernels.StackedAdam``, the same bits).
+    Momentum on g plus RMSprop's scaling, with bias correction (the optimisation slides'
+    "combine both ideas"). ``_update`` computes it in the order of the paper's own
+    efficient form (its Section 2: the corrections folded into the step size and eps),
+
+        m ← g + β1 (m − g),   v ← g² + β2 (v − g²),
+        p ← p + (m / (√v + eps √c2)) · (−lr √c2 / c1),   c1 = 1 − β1^t, c2 = 1 − β2^t,
+
+    the same numbers up to rounding, and the order the packed kernels follow to the bit.
     """
 
     name = "Adam"
@@ -471,21 +478,13 @@ class Adam(Optimizer):
             if self.amsgrad
             else ("exp_avg", "exp_avg_sq")
         )
-        self._scratch: np.ndarray | None = None
-        #: the packed state's m and v as rows of one array, for a small NumPy network
-        self._stacked: _kernels.StackedAdam | None = None
-        #: (betas, scalar type, β1, β2 of that type), made again when either changes
-        self._cast: tuple[Any, ...] = ((), None, None, None)
 
-    def _betas_as(self, real: Any) -> tuple[Any, Any]:
-        """(β1, β2) as NumPy scalars of type ``real``, the parameters' (what NumPy casts a
-        Python float to against such an array, so the same result); kept between steps,
-        as a Python float would be converted again at every call."""
-        cast = self._cast
-        if cast[0] != self.betas or cast[1] is not real:
-            b1, b2 = self.betas
-            cast = self._cast = (self.betas, real, real(b1), real(b2))
-        return cast[2], cast[3]
+    def step_constants(self) -> tuple[float, float]:
+        """(shift, scale) of step t: (eps √c2, −lr √c2 / c1), c1 = 1 − β1^t, c2 = 1 − β2^t,
+        so that p ← p + (m / (√v + shift)) · scale is the bias-corrected step."""
+        b1, b2 = self.betas
+        root_c2 = math.sqrt(1.0 - b2**self.t)
+        return self.eps * root_c2, -self.lr * root_c2 / (1.0 - b1**self.t)
 
     def _decay(self, p: np.ndarray, g: np.ndarray) -> np.ndarray:
         if not self.weight_decay:
@@ -499,44 +498,16 @@ class Adam(Optimizer):
         b1, b2 = self.betas
         g = self._decay(p, g)
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m[...] = b1 * m + (1.0 - b1) * g
-        v[...] = b2 * v + (1.0 - b2) * g * g
+        m[...] = g + b1 * (m - g)  # β1 m + (1 − β1) g
+        g2 = g * g
+        v[...] = g2 + b2 * (v - g2)  # β2 v + (1 − β2) g²
         xp = namespace_of(p)
         if self.amsgrad:
             v_max = state["max_exp_avg_sq"]
             v_max[...] = xp.maximum(v_max, v)
             v = v_max
-        m_hat = m / (1.0 - b1**self.t)
-        v_hat = v / (1.0 - b2**self.t)
-        p -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)
-
-    def _init_packed_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
-        if type(p) is not np.ndarray or p.size > _kernels.STACK_MAX:
-            self._stacked = None  # (a stacked state of an earlier pack is not kept alive)
-            return self._init_state(p)
-        self._stacked = stacked = _kernels.StackedAdam(np.zeros((2, p.size), p.dtype))
-        state = {"exp_avg": stacked.m, "exp_avg_sq": stacked.v}
-        if self.amsgrad:
-            state["max_exp_avg_sq"] = np.zeros_like(p)
-        return state
-
-    def _update_packed(self, p, g, state):  # type: ignore[no-untyped-def]
-        if type(p) is not np.ndarray:  # the kernel is NumPy's; the rule runs anywhere
-            self._update(p, g, state)
-            return
-        if self.weight_decay:
-            g = self._decay(p, g)
-        b1, b2 = self.betas
-        shift, scale = _kernels.adam_scalars(self.lr, b1, b2, self.eps, self.t)
-        stacked = self._stacked
-        if stacked is not None and stacked.m is state["exp_avg"]:  # small: m, v stacked
-            stacked(p, g, b1, b2, shift, scale, state.get("max_exp_avg_sq"))
-            return
-        scratch = self._scratch
-        if scratch is None or scratch.shape != p.shape or scratch.dtype != p.dtype:
-            scratch = self._scratch = np.empty_like(p)
-        _kernels.adam_(p, g, state["exp_avg"], state["exp_avg_sq"], scratch,
-                       *self._betas_as(p.dtype.type), shift, scale, state.get("max_exp_avg_sq"))  # fmt: skip
+        shift, scale = self.step_constants()
+        p += (m / (xp.sqrt(v) + shift)) * scale  # p − lr m̂ / (√v̂ + eps)
 
     def get_config(self) -> dict[str, Any]:
         return super().get_config() | {"betas": list(self.betas)}

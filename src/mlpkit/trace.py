@@ -274,7 +274,7 @@ def trace(
     for layer in model.layers:
         inputs.append(h)
         if isinstance(layer, Dense):
-            s = h @ layer.W + (layer.b if layer.use_bias else 0.0)
+            s = h @ layer.W + (layer.b if layer.bias else 0.0)
             h = layer.activation.forward(s)
         elif isinstance(layer, ActivationLayer):
             s, h = h, layer.activation.forward(h)
@@ -319,7 +319,7 @@ def trace(
             dW = inputs[i].T @ delta / n
             if layer.regularizer is not None:
                 dW = dW + layer.regularizer.gradient(layer.W)
-            if layer.use_bias:
+            if layer.bias:
                 db = delta.sum(axis=0) / n
                 if layer.bias_regularizer is not None:
                     db = db + layer.bias_regularizer.gradient(layer.b)

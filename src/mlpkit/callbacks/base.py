@@ -9,11 +9,15 @@ Order of calls in ``fit``::
       on_epoch_end     (logs: loss, metrics, val_*, lr, time, grad_norm.*)
     on_train_end
 
-A callback sees the model as ``self.model`` and may set ``self.model.stop_training``.
+A callback sees the model as ``self.model`` and may set ``self.model.stop_training``;
+``self.params`` holds the fit's epochs, steps, samples, batch size and the step and
+update it runs (``"step"``, ``"update"``). Under MPI every rank runs the callbacks (their
+decisions agree, as the logs do) and ``self.say`` prints on rank 0 only.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -35,6 +39,21 @@ class Callback:
     def set_model(self, model: Any, params: dict[str, Any]) -> None:
         self.model, self.params = model, params
 
+    @property
+    def chief(self) -> bool:
+        """Whether this process speaks: True but on MPI ranks other than 0."""
+        return bool(getattr(self, "params", {}).get("chief", True))
+
+    def say(self, line: str) -> None:
+        """One line on stderr — above a progress bar if one is showing — on rank 0 only."""
+        if not self.chief:
+            return
+        tqdm = sys.modules.get("tqdm")
+        if tqdm is not None:
+            tqdm.tqdm.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr)
+
     def on_train_begin(self, logs: Logs | None = None) -> None: ...
     def on_train_end(self, logs: Logs | None = None) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None: ...
@@ -51,7 +70,9 @@ def _overrides(cb: Callback, hook: str) -> bool:
 
 
 class CallbackList:
-    """Dispatches each hook to the callbacks that define it (no-op hooks are skipped)."""
+    """Dispatches the epoch hooks to every callback; the per-batch hooks are handed to
+    the loop (``hooks``) for the callbacks that override them, so the loop calls no
+    hook nobody defined."""
 
     def __init__(self, callbacks: Sequence[Callback]) -> None:
         self.callbacks = list(callbacks)
@@ -59,7 +80,6 @@ class CallbackList:
         self._batch = {
             h: [getattr(c, h) for c in self.callbacks if _overrides(c, h)] for h in hooks
         }
-        self.wants_batch_logs = bool(self._batch["on_batch_end"])
 
     def hooks(self, name: str) -> list[Callable[..., None]]:
         """The bound per-batch hooks named ``name`` that some callback overrides."""
@@ -85,23 +105,12 @@ class CallbackList:
         for c in self.callbacks:
             c.on_epoch_end(epoch, logs)
 
-    def on_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
-        for hook in self._batch["on_batch_begin"]:
-            hook(batch, logs)
-
-    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
-        for hook in self._batch["on_batch_end"]:
-            hook(batch, logs)
-
-    def on_batch_loss(self, batch: int, loss: float) -> None:
-        for hook in self._batch["on_batch_loss"]:
-            hook(batch, loss)
-
 
 class History(Callback):
     """Per-epoch record: ``history.history["loss"]``, ``["val_loss"]``, metrics, ``["lr"]``,
     ``["time"]`` (seconds), ``["grad_norm.layerK"]`` (L2 norm of layer K's gradient at
-    the epoch's last batch). ``history.epoch`` holds the epoch indices."""
+    the epoch's last batch). ``history.epoch`` holds the epoch indices; ``history.params``
+    the fit's settings (as Keras's), with the step and update that ran."""
 
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}

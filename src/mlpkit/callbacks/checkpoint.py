@@ -31,13 +31,11 @@ class ModelCheckpoint(Callback):
         self.saved: list[str] = []
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        from ..io import save  # here, so that `import mlpkit` does not load the file format
-
         if self.save_best_only:
             value = read_monitor(logs, self.monitor, "ModelCheckpoint")
             if not improved(value, self.best, self.mode):
                 return
             self.best = value
         target = self.path.format(epoch=epoch + 1, **(logs or {}))  # from 1, as Keras counts
-        save(self.model, target)
+        self.model.save(target)  # (written on rank 0 only under MPI)
         self.saved.append(target)

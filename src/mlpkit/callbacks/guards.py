@@ -111,7 +111,7 @@ class GradientMonitor(Callback):
         self._check(norms)
 
     def _check(self, norms: dict[int, float]) -> None:
-        if not norms:
+        if not norms or not self.chief:  # (under MPI rank 0 alone warns)
             return
         values = list(norms.values())
         biggest, smallest = max(values), min(values)

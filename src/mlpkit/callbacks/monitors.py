@@ -4,8 +4,7 @@ test of "better" they share with ModelCheckpoint."""
 
 from __future__ import annotations
 
-import sys
-
+from .._validation import keyword_only
 from .base import Callback, Logs
 
 __all__ = ["EarlyStopping", "ReduceLROnPlateau", "improved", "monitor_mode", "read_monitor"]
@@ -36,15 +35,6 @@ def read_monitor(logs: Logs | None, monitor: str, who: str) -> float:
     return float(logs[monitor])
 
 
-def say(line: str) -> None:
-    """One line on stderr, above a progress bar if one is showing."""
-    tqdm = sys.modules.get("tqdm")
-    if tqdm is not None:
-        tqdm.tqdm.write(line, file=sys.stderr)
-    else:
-        print(line, file=sys.stderr)
-
-
 def improved(value: float, best: float | None, mode: str, min_delta: float = 0.0) -> bool:
     """Whether ``value`` beats ``best`` by more than ``min_delta`` (always, without a best)."""
     if best is None:
@@ -61,9 +51,11 @@ class EarlyStopping(Callback):
     best epoch. ``start_from_epoch``: epochs to train before watching. ``verbose=1``
     (default) says in one line when and why it stopped; 0 is silent."""
 
+    @keyword_only(("monitor",), ("patience", "min_delta", "mode", "restore_best_weights"))
     def __init__(
         self,
         monitor: str = "val_loss",
+        *,
         patience: int = 0,
         min_delta: float = 0.0,
         mode: str = "auto",
@@ -104,7 +96,7 @@ class EarlyStopping(Callback):
         if restoring:
             self.model.restore(self.best_weights)
         if self.verbose and self.stopped_epoch is not None:
-            say(
+            self.say(
                 f"EarlyStopping: stopped after epoch {self.stopped_epoch + 1}: {self.monitor} "
                 f"has not improved on {self.best:.6g} (epoch {self.best_epoch + 1}) for "
                 f"{self.wait} epoch(s)"
@@ -117,9 +109,11 @@ class ReduceLROnPlateau(Callback):
     ``patience`` epochs, then wait ``cooldown`` epochs; never below ``min_lr``.
     ``verbose=1`` (default) says in one line each time it lowers the rate; 0 is silent."""
 
+    @keyword_only(("monitor",), ("factor", "patience", "min_delta", "cooldown", "min_lr"))
     def __init__(
         self,
         monitor: str = "val_loss",
+        *,
         factor: float = 0.1,
         patience: int = 10,
         min_delta: float = 1e-4,
@@ -151,7 +145,7 @@ class ReduceLROnPlateau(Callback):
                 opt = self.model.optimizer
                 old, opt.lr = opt.lr, max(self.min_lr, opt.lr * self.factor)
                 if self.verbose and opt.lr < old:
-                    say(
+                    self.say(
                         f"ReduceLROnPlateau: epoch {epoch + 1}: {self.monitor} {value:.6g} has "
                         f"not improved on {self.best:.6g} for {self.wait} epoch(s); learning "
                         f"rate {old:.3g} -> {opt.lr:.3g}"

@@ -46,7 +46,7 @@ def _decoder_layers(autoencoder: Autoencoder) -> list[dict[str, Any]]:
                     "in": layer.in_features,
                     "out": layer.out_features,
                     "W": _b64(layer.W),
-                    "b": _b64(layer.b) if layer.use_bias else None,
+                    "b": _b64(layer.b) if layer.bias else None,
                     "activation": layer.activation.name,
                     "config": layer.activation.get_config(),
                 }

@@ -65,7 +65,9 @@ class Dense(Layer):
     ) -> None:
         super().__init__()
         for label, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise TypeError(f"Dense {label} must be a positive integer, got {value!r}")
+            if value < 1:
                 raise ValueError(f"Dense {label} must be a positive integer, got {value!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         if isinstance(activation, ActivationLayer):
@@ -73,10 +75,11 @@ class Dense(Layer):
         self.activation = act.get(activation)
         self.init = inits.get(init) if init is not None else inits.default_for(self.activation.name)
         self.bias_init = inits.get(bias_init)
-        self.use_bias = bool(bias)
+        #: whether the layer has a bias b (the constructor's ``bias``)
+        self.bias = bool(bias)
         self.regularizer = regs.get(regularizer)
         self.bias_regularizer = regs.get(bias_regularizer)
-        self.param_names = ("W", "b") if self.use_bias else ("W",)
+        self.param_names = ("W", "b") if self.bias else ("W",)
         self.W: np.ndarray | None = None
         self.b: np.ndarray | None = None
         self._x: np.ndarray | None = None
@@ -93,7 +96,7 @@ class Dense(Layer):
         k1, k2 = self.in_features, self.out_features
         self.W = np.ascontiguousarray(self.init((k1, k2), rng, self.dtype), dtype=self.dtype)
         self.dW = np.zeros((k1, k2), dtype=self.dtype)
-        if self.use_bias:
+        if self.bias:
             self.b = np.ascontiguousarray(self.bias_init((k2,), rng, self.dtype), dtype=self.dtype)
             self.db = np.zeros(k2, dtype=self.dtype)
         return k2
@@ -109,7 +112,7 @@ class Dense(Layer):
             z = np.asarray(x @ self.W)
         else:  # an array API array (PyTorch, CuPy, ...) on the parameters' device
             z = x @ self.W
-        if self.use_bias:
+        if self.bias:
             z += self.b
         return z
 
@@ -150,7 +153,7 @@ class Dense(Layer):
             self.dW[...] = self._x.T @ dz
         if self.regularizer is not None:
             self.dW += self.regularizer.gradient(self.W)
-        if self.use_bias:
+        if self.bias:
             if type(dz) is np.ndarray:
                 np.add.reduce(dz, axis=0, out=self.db)
             else:
@@ -165,7 +168,7 @@ class Dense(Layer):
         total = 0.0
         if self.regularizer is not None:
             total += self.regularizer.penalty(self.W)
-        if self.use_bias and self.bias_regularizer is not None:
+        if self.bias and self.bias_regularizer is not None:
             total += self.bias_regularizer.penalty(self.b)
         return total
 
@@ -178,9 +181,11 @@ class Dense(Layer):
             "out_features": self.out_features,
             "activation": self.activation.name,
             "activation_config": self.activation.get_config(),
-            "bias": self.use_bias,
+            "bias": self.bias,
             "regularizer": regs.to_config(self.regularizer),
             "bias_regularizer": regs.to_config(self.bias_regularizer),
+            "init": inits.to_config(self.init),
+            "bias_init": inits.to_config(self.bias_init),
         }
 
     def __repr__(self) -> str:
@@ -188,7 +193,7 @@ class Dense(Layer):
         shown.append(f"activation={self.activation.name!r}")
         if self.activation.get_config():
             shown.append(f"activation_config={self.activation.get_config()!r}")
-        if not self.use_bias:
+        if not self.bias:
             shown.append("bias=False")
         for key in ("regularizer", "bias_regularizer"):
             if getattr(self, key) is not None:

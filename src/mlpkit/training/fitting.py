@@ -1,0 +1,183 @@
+"""``Sequential.fit``: arguments checked, the step chosen, the epochs run."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .. import losses as losses_mod
+from .. import optimizers as optim
+from .._validation import keyword_only
+from ..callbacks.base import Callback, CallbackList, History
+from ..callbacks.guards import TerminateOnNaN
+from ..callbacks.progress import EpochLogger, ProgressBar
+from .arguments import FitArguments, check_args, make_source, note, prepare
+from .choose import STEPS, FitFacts, select
+from .loop import Epochs, run
+
+__all__ = ["fit"]
+
+#: Keras's positional order of fit's arguments after x and y, for the hint a positional
+#: call gets (``fit(x, y, 32, 10)`` means batch_size=32, epochs=10 there)
+KERAS_ORDER = ("batch_size", "epochs", "verbose", "callbacks", "validation_split",
+               "validation_data", "shuffle", "class_weight", "sample_weight")  # fmt: skip
+
+
+@keyword_only(("x", "y"), KERAS_ORDER)
+def fit(
+    model: Any,
+    x: Any,
+    y: Any,
+    *,
+    loss: str | losses_mod.Loss | None = None,
+    optimizer: str | optim.Optimizer | None = None,
+    epochs: int = 1,
+    batch_size: int | None = 32,
+    shuffle: bool = True,
+    validation_data: tuple[Any, ...] | None = None,
+    validation_split: float = 0.0,
+    callbacks: Sequence[Callback] | None = None,
+    metrics: Sequence[str | Callable[..., float]] | None = None,
+    class_weight: dict[Any, float] | str | None = None,
+    sample_weight: Any = None,
+    verbose: int | str = "auto",
+    strategy: Any = None,
+    step: str | None = None,
+) -> History:
+    """Train on X (N, n_features_in) and targets y; return the History.
+
+    loss : name or Loss; default: the model's previous loss, else by output layer
+        (softmax → cross_entropy, sigmoid → binary_cross_entropy, exp → poisson,
+        otherwise mse).
+    optimizer : name or Optimizer; default: the model's previous optimizer (with its
+        state, so training resumes), else Adam(lr=0.001).
+    epochs : passes over the data in this call. batch_size : 1 stochastic, None full batch.
+    shuffle : reshuffle the rows every epoch (from the model's generator).
+    validation_data : (X_val, y_val) or (X_val, y_val, w_val), evaluated each epoch;
+        validation_split : else this fraction of rows, drawn at random once per call.
+    metrics : names ("accuracy", "precision", "recall", "f1", "mse", "mae", "r2") or
+        callables fn(targets, outputs); train values are computed on the epoch's
+        predictions as they were made (Keras's convention), validation on the end weights.
+    class_weight : {class: weight} or "balanced"; sample_weight : (N,). The loss becomes
+        (1/n) Σ_i w_i l_i, w_i = sample_weight_i · class_weight[y_i].
+    verbose : 0 silent, 1 progress bar, 2 one line per epoch (stderr); "auto" (default)
+        is 1 when stderr is a terminal and 2 otherwise (logs get lines, not redrawn bars).
+        A verbose fit says first which step it runs (with the timings at 2).
+    strategy : ``mlpkit.distributed.DataParallel()`` to train in step across the processes
+        of ``mpiexec -n P`` (``batch_size`` is then the global batch); see that module.
+    step : which training step runs (``mlpkit.training.steps``): "auto" (the fastest of
+        the exact ones on this machine: every one gives the bits of the layer-by-layer
+        code), "layers", "unrolled", "compiled", or "fused" — the whole step of a small
+        ReLU/softmax network compiled (Numba), faster, its sums in another order (not
+        bit-identical; ``steps.FUSED_RTOL``). None: what the model was last asked for
+        (kept across fits and saves), else "auto". ``model.train_state.step`` names what ran.
+
+    Arguments after x and y are keyword-only (``fit(x, y, batch_size=32, epochs=10)``).
+    """
+    check_args(epochs, batch_size, verbose, validation_split)
+    if step is not None and step not in STEPS:
+        raise ValueError(f"step must be one of {', '.join(STEPS)}, got {step!r}")
+    dist = strategy if strategy is not None and strategy.size > 1 else None
+    if dist is not None and not dist.is_chief:
+        verbose = 0  # rank 0 alone prints
+    if verbose == "auto":
+        verbose = 1 if sys.stderr.isatty() else 2
+    if dist is not None:
+        dist.start(model)  # rank 0's parameters, optimizer state and generator everywhere
+    args = FitArguments(x, y, loss, optimizer, metrics, validation_data, validation_split,
+                        class_weight, sample_weight, verbose)  # fmt: skip
+    # under MPI a data problem on any rank is raised, the same, on every rank
+    prepared = (
+        dist.agree(lambda: prepare(model, args, dist))
+        if dist is not None
+        else prepare(model, args, dist)
+    )
+    if prepared.source is not None:
+        n = prepared.source.n
+    else:
+        n_here = prepared.x.shape[0]
+        n = n_here if dist is None else dist.count_rows(n_here)  # the global rows
+    bs = n if batch_size is None else min(int(batch_size), n)
+    steps_per_epoch = math.ceil(n / bs)
+    _check_batches(model, n, bs)
+    user = list(callbacks or [])
+    for c in user:
+        if not isinstance(c, Callback):
+            raise TypeError(f"callbacks must be mlpkit Callback instances, got {type(c).__name__}")
+    state = model.train_state
+    request = step if step is not None else state.step_request
+    source = make_source(model, prepared, bs, shuffle)
+    pack = state.packed(model)
+    opt, head = prepared.optimizer, prepared.head
+    facts = FitFacts(
+        steps=steps_per_epoch * epochs,
+        rows=max(1, min(bs, source.n)),
+        weighted=prepared.w is not None or getattr(source, "w", None) is not None,
+        train_metrics=bool(prepared.metric_objs),
+        layers_read=any(c.reads_layers for c in user),
+        distributed=dist is not None,
+        labels=getattr(prepared.t, "ndim", 1) == 1,
+    )
+    plan = select(model, head, opt, pack, source, facts, request)
+
+    history = History()
+    guard = [] if any(isinstance(c, TerminateOnNaN) for c in user) else [TerminateOnNaN()]
+    progress = _progress_callback(verbose)
+    cbs = CallbackList([history, *guard, *user, *([progress] if progress else [])])
+    start = state.epochs
+    cbs.set_model(
+        model,
+        {"epochs": epochs, "steps": steps_per_epoch, "samples": n, "final_epoch": start + epochs,
+         "batch_size": bs, "step": plan.step.name, "update": plan.update.name,
+         "chief": dist is None or dist.is_chief},
+    )  # fmt: skip
+    # Everything is validated: only now does the model take on this call's settings.
+    state.loss, state.optimizer, state.metrics = head.loss, opt, prepared.metric_names
+    state.history, state.stop, state.halt = history, False, False
+    state.strategy = strategy
+    state.step_request = request
+    state.step, state.update = plan.step.name, plan.update.name
+    state.choice = {"how": plan.how, "seconds": dict(plan.seconds)}
+    note(plan.describe(timings=verbose == 2), verbose)
+
+    # sharded data: each rank shuffles its own rows, from its own stream
+    rng = dist.local_rng(model) if dist is not None and dist.sharded else model.rng
+    epochs_run = Epochs(
+        model, head, opt, prepared.metric_objs, source, bs,
+        step=plan.step if dist is None else dist.reduced(plan.step, pack),
+        update=plan.update, validation=prepared.validation,
+        rng=rng if shuffle else None, dist=dist,
+    )  # fmt: skip
+    try:
+        run(epochs_run, cbs, epochs)
+    except BaseException as exc:
+        if dist is not None:  # the others would wait in the next Allreduce: end them all
+            dist.abort(exc)
+        raise
+    return history
+
+
+def _check_batches(model: Any, n: int, bs: int) -> None:
+    """Refuse, before any step, batches a layer cannot train on (BatchNorm: one row)."""
+    need = max(layer.min_training_batch for layer in model.layers)
+    smallest = min(bs, n % bs or bs)
+    if smallest < need:
+        kind = next(type(ly).__name__ for ly in model.layers if ly.min_training_batch == need)
+        raise ValueError(
+            f"{kind} needs batches of at least {need} rows in training, but {n} rows in batches "
+            f"of {bs} leave a batch of {smallest}; choose another batch_size (or drop a row)"
+        )
+
+
+def _progress_callback(verbose: int) -> Callback | None:
+    if verbose == 2:
+        return EpochLogger()
+    if verbose == 1:
+        try:
+            return ProgressBar()
+        except ImportError:
+            note("install tqdm (pip install 'mlpkit[progress]') for progress bars", 1)
+            return EpochLogger()
+    return None
