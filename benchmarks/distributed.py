@@ -4,8 +4,15 @@ with one BLAS thread each, and by one process with two BLAS threads, at global b
 sizes 128 and 512.
 
 Reported: seconds per epoch (median of the timed epochs, after a warm-up one), the
-Allreduce time per step (the packed gradient, timed alone in the same processes), and
-the scaling efficiency T(P=1) / (P · T(P)) against one single-threaded process.
+Allreduce time per step (the packed gradient, timed alone in the same processes), the
+scaling efficiency T(P=1) / (P · T(P)) against one single-threaded process, and the step
+and update each configuration's fit took (each chose by measuring, as any fit does).
+
+Why its one-process rows are slower than ``run.py``'s mnist row: they run with one BLAS
+thread (the products alone take about twice as long as with two), and ``run.py``'s
+fit runs on two; the two-thread row here is the one to set beside it. The thread counts
+are set per configuration through ``OPENBLAS_NUM_THREADS`` (which ``DataParallel``
+respects; without it each rank would take cores ÷ ranks on its own).
 
     python benchmarks/distributed.py             # 60,000 rows; --rows for fewer
     python benchmarks/distributed.py --quick     # 12,000 rows, 2 timed epochs
@@ -58,6 +65,7 @@ def worker(rows: int, epochs: int) -> None:
             "seconds": seconds,
             "allreduce_ms": reduce_ms,
             "steps": -(-rows // batch),
+            "ran": f"step {net.train_state.step}, update {net.train_state.update}",
         }
     if dp.rank == 0:
         print(json.dumps({"size": dp.size, "parameters": net.count_params(), **out}), flush=True)
@@ -99,9 +107,10 @@ def main() -> None:
     print(f"mnist-shaped {'-'.join(map(str, SIZES))}, {rows:,} rows, {base['parameters']:,} "
           f"parameters, median of {epochs} epochs")  # fmt: skip
     print(
-        "| configuration | batch | s/epoch | Allreduce ms/step | efficiency vs 1 process, 1 thread |"
+        "| configuration | batch | s/epoch | Allreduce ms/step | efficiency vs 1 process, 1 thread "
+        "| what ran |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for label, result in runs.items():
         processes = result["size"]
         for batch in map(str, BATCHES):
@@ -110,7 +119,8 @@ def main() -> None:
             speedup = base[batch]["seconds"] / seconds
             shown = f"{efficiency:.0%}" if efficiency is not None else f"speed-up {speedup:.2f}x"
             print(
-                f"| {label} | {batch} | {seconds:.3f} | {result[batch]['allreduce_ms']:.2f} | {shown} |"
+                f"| {label} | {batch} | {seconds:.3f} | {result[batch]['allreduce_ms']:.2f} | {shown} "
+                f"| {result[batch]['ran']} |"
             )
 
 

@@ -96,6 +96,24 @@ def equivalence(dp):
     stop = mlpkit.EarlyStopping("val_loss", patience=1, min_delta=1.0, verbose=0)
     build().fit(x, y, epochs=20, validation_split=0.3, callbacks=[stop], verbose=0, strategy=dp)
     out["stopped"] = dp.comm.allgather(stop.stopped_epoch)
+    # a ReLU network: each rank's share through the unrolled step, then the same reduce
+    relu = lambda: mlpkit.Sequential([Dense(4, 8, "relu"), Dense(8, 3, "softmax")], seed=2)  # noqa: E731
+    ours, single = relu(), relu()
+    with mlpkit.fast_paths(step="unrolled"):
+        ours.fit(x, y, optimizer=O.Adam(lr=0.01), epochs=3, batch_size=10, verbose=0, strategy=dp)
+        single.fit(x, y, optimizer=O.Adam(lr=0.01), epochs=3, batch_size=10, verbose=0)
+    out["unrolled"] = {"weights": max_difference(ours.get_weights(), single.get_weights()),
+                       "steps": dp.comm.allgather(ours.train_state.step)}  # fmt: skip
+    # BLAS threads: cores / ranks on this machine, unless the environment says otherwise
+    import os
+
+    from threadpoolctl import threadpool_info
+
+    from mlpkit.distributed import _cores, blas_threads_for
+
+    expected, _ = blas_threads_for(_cores(), dp._local_ranks(), dict(os.environ), "auto")
+    blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    out["blas_threads"] = {"expected": expected, "set": blas, "note": dp.threads_note}
     return out
 
 

@@ -53,6 +53,25 @@ def test_p_processes_train_what_one_process_trains(processes):
             assert run["metrics_equal"], (name, run)
     stopped = result["stopped"]
     assert len(set(stopped)) == 1 and stopped[0] is not None  # every rank, the same epoch
+    unrolled = result["unrolled"]
+    assert unrolled["steps"] == ["unrolled"] * processes and unrolled["weights"] < 1e-5
+    threads = result["blas_threads"]
+    if threads["expected"] is not None:  # (None: the environment set them)
+        assert threads["set"] and set(threads["set"]) == {threads["expected"]}
+        assert f"{processes} ranks on this machine" in threads["note"]
+
+
+def test_blas_threads_per_rank_follow_the_cores_unless_the_user_chose():
+    from mlpkit.distributed import blas_threads_for
+
+    assert blas_threads_for(2, 2, {}, "auto")[0] == 1
+    assert blas_threads_for(8, 3, {}, "auto")[0] == 2
+    assert blas_threads_for(2, 4, {}, "auto")[0] == 1  # never below one
+    assert blas_threads_for(8, 2, {"OPENBLAS_NUM_THREADS": "3"}, "auto")[0] is None
+    threads, why = blas_threads_for(8, 2, {"OMP_NUM_THREADS": "3"}, 5)
+    assert threads == 5 and "blas_threads=5" in why
+    with pytest.raises(ValueError, match="blas_threads must be 'auto' or an integer"):
+        blas_threads_for(2, 2, {}, 0)
 
 
 def test_sharded_data_unshuffled_equals_one_process_on_all_rows():

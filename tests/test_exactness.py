@@ -417,3 +417,37 @@ def test_a_cache_file_that_is_not_ours_is_ignored(tmp_path):
         net = relu_net([2, 4, 2])
         net.fit(*mlpkit.datasets.xor(repeat=4), epochs=1, verbose=0)  # and is written anew
         assert "choices" in mlpkit.fast_paths.load_cache()
+
+
+EPOCH_BY_EPOCH = textwrap.dedent(
+    """
+    import json, sys, mlpkit
+    from mlpkit import Dense
+    x, y = mlpkit.datasets.moons(2000, seed=0)
+    net = mlpkit.Sequential([Dense(2, 32, "relu"), Dense(32, 2, "softmax")], seed=0)
+    seen = []
+    # a start that one short fit cannot repay but a few can
+    with mlpkit.fast_paths(cache_dir=sys.argv[1], numba_start=0.004):
+        for _ in range(8):
+            net.fit(x, y, optimizer=net.optimizer or mlpkit.optimizers.Adam(lr=0.01), epochs=1,
+                    batch_size=64, verbose=0)
+            seen.append([id(net.train_state.plan), "numba" in sys.modules,
+                         sorted(net.train_state.choice["seconds"])])
+    print(json.dumps(seen))
+    """
+)
+
+
+@needs_numba
+def test_a_loop_of_short_fits_takes_numba_once_the_training_repays_its_start(tmp_path):
+    """One fit(epochs=1) cannot repay Numba's start, the model's training so far can: a
+    later fit chooses again, with Numba's pieces timed (the start paid once)."""
+    done = subprocess.run([sys.executable, "-c", EPOCH_BY_EPOCH, str(tmp_path)],
+                          capture_output=True, text=True, timeout=180)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    seen = __import__("json").loads(done.stdout)
+    first_with_numba = next(i for i, (_, numba, _) in enumerate(seen) if numba)
+    assert first_with_numba >= 1  # not the first fit: alone it could not repay the start
+    plan, _, timed = seen[first_with_numba]
+    assert plan != seen[first_with_numba - 1][0] and "update:compiled" in timed
+    assert all(entry[0] == plan for entry in seen[first_with_numba:])  # then kept

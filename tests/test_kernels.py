@@ -213,6 +213,25 @@ def test_the_unrolled_steps_numpy_kernels_equal_the_layers_work(dtype, rng):
 
 # sign(a) up to SIGN_MASK entries (a.size = 32, 1024), the booleans above (2048); float16
 # has no cached zero
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows", [4, SETTINGS.relu_zeros // 8, 2 * SETTINGS.relu_zeros // 8 + 1])
+def test_relu_against_a_zeros_array_is_relu_against_a_scalar_zero(dtype, rows, rng):
+    """Above ``relu_zeros`` entries the maximum runs against a cached zeros array of z's
+    shape: the same values, NaN and signs of zero (±0 ties give the second operand)."""
+    z = rng.normal(size=(rows, 8)).astype(dtype)
+    z[0, :4] = [-0.0, 0.0, np.nan, -np.inf]
+    expected = np.maximum(z, np.zeros((), dtype))
+    zero = K.zeros_of(z)
+    assert (np.ndim(zero) == 2) == (z.size > SETTINGS.relu_zeros)
+    for got in (K.relu(z), K.relu_(z.copy()), K.bias_relu_(z.copy(), np.zeros(8, dtype), zero)):
+        np.testing.assert_array_equal(got, expected)
+        assert np.signbit(got).tolist() == np.signbit(expected).tolist()
+    if np.ndim(zero):
+        assert not zero.flags.writeable and K.zeros_of(z) is zero  # made once, kept
+        with mlpkit.fast_paths(False):  # the plain form: a 0-d zero
+            assert np.ndim(K.zeros_of(z)) == 0
+
+
 @pytest.mark.parametrize("dtype", [*DTYPES, "float16"])
 @pytest.mark.parametrize("rows", [4, SETTINGS.sign_mask // 8, 2 * SETTINGS.sign_mask // 8])
 def test_relu_mask_is_the_indicator_on_either_side_of_its_size_switch(dtype, rows, rng):

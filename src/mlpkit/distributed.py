@@ -33,6 +33,14 @@ same ValueError; an exception on one rank during training prints its message and
 ``MPI_Abort``, which ends every rank (``mpiexec`` exits non-zero) instead of leaving
 them waiting in the next Allreduce.
 
+BLAS threads: P ranks on one machine each running a multi-threaded BLAS oversubscribe
+its cores (on a loaded 2-core machine ``mpiexec -n 2`` was slower than one process in
+every paired run). So, as Horovod's docs advise, each rank limits its BLAS to
+cores ÷ (ranks on this machine) threads (at least 1) — unless the user chose: an
+``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` / ``MKL_NUM_THREADS`` in the environment,
+or ``DataParallel(blas_threads=N)``. A verbose fit says so on its first line. (It needs
+threadpoolctl, part of the ``mpi`` extra.)
+
 Without mpi4py, or in a single process, ``DataParallel()`` is plain ``fit`` (same bits).
 Needs the ``mpi`` extra: ``pip install 'mlpkit[mpi]'`` (mpi4py and the MPICH wheel, which
 brings ``mpiexec``).
@@ -55,6 +63,33 @@ __all__ = ["DataParallel", "world_size"]
 
 #: environment variables in which the common MPI launchers give the world size
 _SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "PMIX_SIZE")
+#: environment variables by which a user sets BLAS's thread count themselves
+_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def blas_threads_for(cores: int, local_ranks: int, environ: dict[str, str],
+                     asked: int | str) -> tuple[int | None, str]:  # fmt: skip
+    """(the BLAS threads a rank should use, or None to leave BLAS alone; why), for
+    ``local_ranks`` ranks sharing ``cores`` cores."""
+    if asked != "auto":
+        if isinstance(asked, bool) or not isinstance(asked, int) or asked < 1:
+            raise ValueError(f"blas_threads must be 'auto' or an integer >= 1, got {asked!r}")
+        return asked, f"{asked} BLAS thread(s) each (blas_threads={asked})"
+    for name in _THREAD_VARIABLES:
+        if environ.get(name, "").strip():
+            return None, f"BLAS threads as {name}={environ[name]} sets them"
+    threads = max(1, cores // max(1, local_ranks))
+    return threads, (
+        f"{local_ranks} ranks on this machine's {cores} cores: {threads} BLAS thread(s) each "
+        "(DataParallel(blas_threads=N) or OPENBLAS_NUM_THREADS to change)"
+    )
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def world_size() -> int:
@@ -80,19 +115,46 @@ class DataParallel:
         False means every rank passes the same full data.
     comm : an mpi4py communicator (default: ``MPI.COMM_WORLD``; in a single process
         without mpi4py, none is needed).
+    blas_threads : BLAS threads per rank: "auto" (cores ÷ ranks on this machine, unless
+        an ``*_NUM_THREADS`` variable is set; see the module docstring) or a number.
     """
 
-    def __init__(self, sharded: bool = False, comm: Any = None) -> None:
+    def __init__(self, sharded: bool = False, comm: Any = None,
+                 blas_threads: int | str = "auto") -> None:  # fmt: skip
         self.sharded = bool(sharded)
         if comm is None and (world_size() > 1 or "mpi4py" in sys.modules):
             comm = _mpi().COMM_WORLD
         self.comm = comm
         self.rank = 0 if comm is None else int(comm.Get_rank())
         self.size = 1 if comm is None else int(comm.Get_size())
+        #: what was done about BLAS threads (said by a verbose fit), "" in one process
+        self.threads_note = ""
+        if self.size > 1:
+            self.threads_note = self._limit_blas(blas_threads)
         self._counts: list[int] = []
         #: the global rows of this fit (``count_rows``) and of the current global batch
         self.n_global = 0
         self._size = 1
+
+    def _limit_blas(self, asked: int | str) -> str:
+        local = self._local_ranks()
+        threads, why = blas_threads_for(_cores(), local, dict(os.environ), asked)
+        if threads is None:
+            return why
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            return "BLAS threads left alone: pip install threadpoolctl (in 'mlpkit[mpi]') to limit them"
+        self._limits = threadpool_limits(threads, user_api="blas")  # kept: the rank's setting
+        return why
+
+    def _local_ranks(self) -> int:
+        """Ranks on this machine (the communicator split by shared memory)."""
+        try:
+            mpi = _mpi()
+            return int(self.comm.Split_type(mpi.COMM_TYPE_SHARED).Get_size())
+        except Exception:  # a communicator stand-in without Split_type
+            return self.size
 
     def __repr__(self) -> str:
         return f"DataParallel(sharded={self.sharded}, rank={self.rank}, size={self.size})"

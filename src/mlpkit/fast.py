@@ -58,6 +58,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "shuffle_whole_bytes": (4 << 20, "an X up to this size is shuffled whole once an epoch"),
     "stack_max": (2048, "Adam's m and v stacked in one array, unmeasured, up to this size"),
     "sign_mask": (1024, "ReLU's gradient mask as sign(a) up to this many entries"),
+    "relu_zeros": (256, "ReLU's maximum against a zeros array above this many entries"),
     "narrow": (32, "a row-wise maximum runs down a transpose up to this many columns"),
     "small_softmax": (256, "formula: log-sum-exp in one reduction up to this many logits"),
     "small_batch": (64, "formula: a batch's mean loss summed exactly up to this many rows"),
@@ -73,7 +74,7 @@ class FastPaths:
 
     Attributes (defaults and meaning in ``DEFAULTS``): enabled, step, update, unrolled,
     numba, measure, cache_dir, numba_start, shuffle_whole_bytes, stack_max, sign_mask,
-    narrow, small_softmax, small_batch.
+    relu_zeros, narrow, small_softmax, small_batch.
     """
 
     __slots__ = tuple(DEFAULTS)

@@ -73,6 +73,9 @@ class Plan:
     #: seconds a call of each candidate timed ("step:unrolled": ..., "update:passes": ...)
     seconds: dict[str, float] = field(default_factory=dict)
     key: tuple[Any, ...] = ()
+    #: (seconds a step Numba would save, its start) when it did not pay yet: a later fit
+    #: of the model chooses again once its training is long enough to repay the start
+    deferred: tuple[float, float] | None = None
 
     def describe(self, timings: bool = False) -> str:
         """One line for a verbose fit."""
@@ -155,10 +158,13 @@ def select(model: Any, head: Any, opt: Any, pack: Any, source: Any, facts: FitFa
            request: str) -> Plan:  # fmt: skip
     """The plan of this fit (see the module docstring); ``request``: a name of ``STEPS``."""
     settings = fast_paths
-    key = (request, id(opt), type(opt), id(pack), facts.rows, type(source), source.numpy_rows,
-           facts.distributed, _numba.loaded(), _settings_key())  # fmt: skip
+
+    def key() -> tuple[Any, ...]:
+        return (request, id(opt), type(opt), id(pack), facts.rows, type(source),
+                source.numpy_rows, facts.distributed, _numba.loaded(), _settings_key())  # fmt: skip
+
     kept = model.train_state.plan
-    if kept is not None and kept.key == key:
+    if kept is not None and kept.key == key() and not _now_pays(kept, model, facts):
         kept.step.head = head
         return kept
     if request == "fused":
@@ -169,10 +175,19 @@ def select(model: Any, head: Any, opt: Any, pack: Any, source: Any, facts: FitFa
         plan = Plan(LayerStep(model), RuleUpdate(opt), "fast paths off")
     else:
         plan = _Chooser(model, head, opt, pack, source, facts).plan()
-    plan.key = key
+    plan.key = key()  # (after the choice: it may have started Numba)
     plan.step.head = head
     model.train_state.plan = plan
     return plan
+
+
+def _now_pays(plan: Plan, model: Any, facts: FitFacts) -> bool:
+    """Whether a plan made without Numba's pieces (they could not repay its start then)
+    should be made again: the model's training has grown long enough, or Numba started."""
+    if plan.deferred is None:
+        return False
+    saving, start = plan.deferred
+    return _numba.loaded() or (facts.steps + model.train_state.steps) * saving >= start
 
 
 def select_step(model: Any, head: Any, pack: Any, source: Any, facts: FitFacts) -> Any:
@@ -253,6 +268,9 @@ class _Chooser:
         self.timed = False
         #: Numba's start being measured in this choice (None: not started here)
         self.numba_start: float | None = None
+        #: (seconds a step Numba's pieces would save at most, its start) when they could
+        #: not repay it yet; the plan is looked at again as the model trains on
+        self.deferred: tuple[float, float] | None = None
 
     # -- candidates, by exact type --------------------------------------------------------
     def step_names(self) -> list[str]:
@@ -305,7 +323,8 @@ class _Chooser:
         seconds = {f"step:{k}": v for k, v in step_t.items()}
         seconds |= {f"update:{k}": v for k, v in update_t.items()}
         how = "measured on this machine" if self.timed else "cached for this machine"
-        return Plan(self.make_step(step), self.make_update(update), how, seconds)
+        return Plan(self.make_step(step), self.make_update(update), how, seconds,
+                    deferred=self.deferred)  # fmt: skip
 
     def choose_update(self) -> tuple[Any, str, dict[str, float]]:
         """The update alone (the step was asked for), chosen as ``plan`` chooses it."""
@@ -352,7 +371,6 @@ class _Chooser:
         if self.settings.numba is True or _numba.loaded():
             return True
         start = float(self.cached.get("numba_start", self.settings.numba_start))
-        fit_steps = self.facts.steps
         pieces = []  # (the best NumPy seconds a call, the compiled one's cached, or None)
         if "compiled" in steps:
             best = min(step_t.values()) if step_t else 0.0
@@ -361,9 +379,20 @@ class _Chooser:
             best = min(update_t.values()) if update_t else 0.0
             pieces.append((best, self._cached_seconds("update").get("compiled")))
         if any(compiled is None for _, compiled in pieces):
-            return fit_steps * sum(best for best, _ in pieces) >= start
-        saving = sum(max(0.0, best - compiled) for best, compiled in pieces)
-        return fit_steps * saving >= start
+            per_step = sum(best for best, _ in pieces)
+        else:
+            per_step = sum(max(0.0, best - compiled) for best, compiled in pieces)
+        if self.horizon * per_step >= start:
+            return True
+        # not yet: a later fit of this model may (a loop of short fits is one training)
+        self.deferred = (per_step, start)
+        return False
+
+    @property
+    def horizon(self) -> int:
+        """The steps a start would be repaid over: this fit's, and as many as the model
+        has trained already (a loop of ``fit(epochs=1)`` is one long training)."""
+        return self.facts.steps + int(self.model.train_state.steps)
 
     def _start_numba(self) -> None:
         """Import Numba now, timing it if this process had not (its start, remembered with

@@ -140,7 +140,8 @@ def fit(
     state.step_request = request
     state.step, state.update = plan.step.name, plan.update.name
     state.choice = {"how": plan.how, "seconds": dict(plan.seconds)}
-    note(plan.describe(timings=verbose == 2), verbose)
+    threads = f"; {dist.threads_note}" if dist is not None and dist.threads_note else ""
+    note(plan.describe(timings=verbose == 2) + threads, verbose)
 
     # sharded data: each rank shuffles its own rows, from its own stream
     rng = dist.local_rng(model) if dist is not None and dist.sharded else model.rng

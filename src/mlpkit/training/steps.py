@@ -102,14 +102,17 @@ class UnrolledStep:
     def _plan_for(self, rows: int) -> tuple[Any, ...]:
         """What a batch of ``rows`` rows runs through, its buffers made once (for the full
         batches and the last, shorter one): the hidden layers with their outputs A (rows,
-        k_out); the output layer with Z (rows, n_outputs); and, from the last layer down
-        to the second, (layer, its input A and Aᵀ, the buffer for dL/dA (rows, k_in), the
-        layer below)."""
+        k_out) and the zero their ReLU takes; the output layer with Z (rows, n_outputs);
+        and, from the last layer down to the second, (layer, its input A and Aᵀ, the
+        buffer for dL/dA (rows, k_in), the layer below)."""
         if len(self._plans) >= 2:
             self._plans.clear()
         layers, dtype = self.layers, self.zero.dtype
         outputs = [np.empty((rows, layer.out_features), dtype) for layer in layers]
-        hidden = list(zip(layers[:-1], outputs, strict=False))
+        # the zero each ReLU takes its maximum against: the compiled kernel's scalar, or
+        # NumPy's fastest (``_kernels.zeros_of``: a zeros array for a large batch)
+        zeros = [self.zero if self.name == "compiled" else _kernels.zeros_of(a) for a in outputs]
+        hidden = list(zip(layers[:-1], outputs, zeros, strict=False))
         backward = [
             (layers[i], outputs[i - 1], outputs[i - 1].T,
              np.empty((rows, layers[i].in_features), dtype), layers[i - 1])
@@ -126,9 +129,9 @@ class UnrolledStep:
         hidden, last, z, backward = self._plans.get(x.shape[0]) or self._plan_for(x.shape[0])
         bias_relu, zero = self.bias_relu, self.zero
         h = x
-        for layer, a in hidden:  # A = max(X W + b, 0)
+        for layer, a, a_zero in hidden:  # A = max(X W + b, 0)
             _dot(h, layer.W, a)
-            bias_relu(a, layer.b, zero)
+            bias_relu(a, layer.b, a_zero)
             layer._x, layer._z, layer._a = h, None, a  # what a layer keeps (Z: overwritten)
             h = a
         _dot(h, last.W, z)
