@@ -120,11 +120,23 @@ class Autoencoder:
     @classmethod
     def from_network(cls, network: Sequential, config: dict[str, Any]) -> Autoencoder:
         """Rebuild from a trained network and ``get_config()`` (used by mlpkit.load)."""
+        n = config.get("n_encoder_layers")
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n < len(network.layers):
+            raise ValueError(
+                f"an autoencoder's encoder layers must be a whole number from 1 to "
+                f"{len(network.layers) - 1} (its network has {len(network.layers)}), got {n!r}"
+            )
+        names = [config.get(k) for k in ("activation", "latent_activation", "output_activation")]
+        noise = config.get("noise")
+        if not all(isinstance(name, str) for name in names):
+            raise ValueError("an autoencoder's activations must be names")
+        if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise < 1e6:
+            raise ValueError(f"an autoencoder's noise must be a number >= 0, got {noise!r}")
         ae = cls.__new__(cls)
-        ae.activation, ae.latent_activation = config["activation"], config["latent_activation"]
-        ae.output_activation, ae.noise = config["output_activation"], float(config["noise"])
+        ae.activation, ae.latent_activation, ae.output_activation = names
+        ae.noise = float(noise)
         ae.batch_norm = bool(config.get("batch_norm", False))
-        ae._attach(network, int(config["n_encoder_layers"]))
+        ae._attach(network, n)
         if config.get("latent_range") is not None:
             lo, hi = (np.asarray(r, dtype=network.dtype) for r in config["latent_range"])
             if lo.shape != (ae.latent_dim,) or hi.shape != (ae.latent_dim,):

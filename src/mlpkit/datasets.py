@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._files import write_atomic
+
 __all__ = [
     "circles",
     "from_one_hot",
@@ -232,10 +234,7 @@ def _download(url: str, target: Path, md5: str) -> None:
     digest = hashlib.md5(data).hexdigest()  # MD5 because that is what MNIST is published with
     if digest != md5:
         raise ValueError(f"downloaded {url} has MD5 {digest}, expected {md5}; not saved")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
+    write_atomic(target, lambda f: f.write(data), "download")
 
 
 def load_mnist(

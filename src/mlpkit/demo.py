@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from . import Dense, Sequential, optimizers, trace
+from ._files import write_atomic
 from .datasets import load_digits, train_test_split, xor
 
 
@@ -100,7 +101,10 @@ def _save_figures(out: Path, figures: dict) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, make in figures.items():
-        make(plots).savefig(out / name, dpi=110)
+        figure = make(plots)
+        write_atomic(
+            out / name, lambda f, fig=figure: fig.savefig(f, format="png", dpi=110), "figure"
+        )
         written.append(out / name)
     return written
 

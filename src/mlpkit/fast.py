@@ -37,11 +37,12 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from ._files import write_atomic
 
 __all__ = ["FastPaths", "fast_paths", "machine_key"]
 
@@ -211,19 +212,9 @@ def _read(path: Path | None) -> dict[str, Any]:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".fast_paths.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(data, f, indent=1)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError:
-        pass
+    blob = json.dumps(data, indent=1).encode()
+    with contextlib.suppress(OSError, ValueError):  # (a cache that cannot be written: skipped)
+        write_atomic(path, lambda f: f.write(blob), "fast-path cache")
 
 
 _MACHINE: str | None = None

@@ -21,8 +21,10 @@ version, header size, JSON well-formedness, every array's dtype (float32/float64
 only), shape, offset and length against the file size, no overlaps, then the
 checksums. Any problem raises :class:`LoadError`.
 
-Writes are atomic: a temporary file in the same folder, flushed and fsynced, then
-renamed over the target, so a crash leaves the old file or the new one, never half.
+Writes are atomic (``mlpkit._files``): an unpredictable temporary file in the same
+folder, locked, given its permissions on the file itself, flushed and fsynced, then
+renamed over the target, so a crash leaves the old file or the new one, never half; the
+temporary files of killed saves of the same target are removed by the next save.
 
 This module writes models into that layout and reads it back with every check; turning
 a header back into a model is :mod:`mlpkit.io`'s ``load``. It knows the model only
@@ -31,20 +33,20 @@ through its public methods, so the model can offer ``model.save(path)``.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
 import math
 import os
+import stat
 import struct
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ._backend import to_numpy
+from ._files import write_atomic
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "LoadError", "read", "save", "write"]
 
@@ -120,13 +122,6 @@ def _collect(model: Any) -> tuple[dict[str, Any], list[tuple[str, np.ndarray]]]:
     return header, arrays
 
 
-def _umask() -> int:
-    """The process's umask (reading it means setting it: set it straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def save(model: Any, path: str | os.PathLike[str]) -> Path:
     """Write a Sequential or an Autoencoder to ``path`` atomically; returns the path."""
     network, extra = model, None
@@ -186,30 +181,13 @@ def write(
     for chunk in chunks:
         trailer.update(chunk)
 
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it, not mkstemp's 0600
-        with os.fdopen(fd, "wb") as f:
-            f.write(head)
-            for chunk in chunks:
-                f.write(chunk)
-            f.write(trailer.digest())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    return target
+    def fill(f: Any) -> None:
+        f.write(head)
+        for chunk in chunks:
+            f.write(chunk)
+        f.write(trailer.digest())
+
+    return write_atomic(path, fill, "model file")
 
 
 # -- reading --------------------------------------------------------------------------
@@ -217,19 +195,75 @@ def _fail(path: Path, what: str) -> LoadError:
     return LoadError(f"{path}: {what}")
 
 
+#: what a header's JSON may hold: nesting this deep at most, integers of at most this
+#: many digits (the random generator's 128-bit state has 39), finite floats only
+MAX_DEPTH = 64
+MAX_INT_DIGITS = 40
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text)} digits")
+    return int(text)
+
+
 def _reject_constant(name: str) -> float:
     raise ValueError(f"non-finite number {name} in header")
 
 
-def _read_header(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
-    if len(data) < _PREFIX.size:
-        raise _fail(path, f"file is {len(data)} bytes, too short to be an mlpkit model")
-    magic, version, hlen = _PREFIX.unpack_from(data)
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether the parsed JSON nests deeper than ``limit`` (walked with a stack, each
+    container once; JSON nested past Python's recursion limit never parses at all)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend(
+                (v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)
+            )
+    return False
+
+
+def parse_header(path: Path, raw: bytes) -> dict[str, Any]:
+    """The header's JSON, within limits (``MAX_DEPTH``, ``MAX_INT_DIGITS``, finite
+    numbers): anything else is a LoadError, never a RecursionError or an overflow."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _fail(path, f"header is not valid UTF-8: {exc}") from None
+    try:
+        header = json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float,
+                            parse_int=_parse_int)  # fmt: skip
+    except RecursionError:
+        raise _fail(path, f"header nests deeper than {MAX_DEPTH} levels") from None
+    except (ValueError, MemoryError) as exc:
+        raise _fail(path, f"header is not valid JSON: {exc}") from None
+    if _too_deep(header, MAX_DEPTH):
+        raise _fail(path, f"header nests deeper than {MAX_DEPTH} levels")
+    if not isinstance(header, dict) or header.get("format") != "mlpkit":
+        raise _fail(path, "header is not an mlpkit header")
+    return header
+
+
+def _check_prefix(path: Path, prefix: bytes, size: int) -> int:
+    """The header's length, after the magic bytes and the version are checked."""
+    if len(prefix) < _PREFIX.size:
+        raise _fail(path, f"file is {size} bytes, too short to be an mlpkit model")
+    magic, version, hlen = _PREFIX.unpack_from(prefix)
     if magic != MAGIC:
         hint = (
             " (it looks like a pickle)"
-            if data[:1] == b"\x80"
-            else (" (it looks like a zip/.npz archive)" if data[:2] == b"PK" else "")
+            if prefix[:1] == b"\x80"
+            else (" (it looks like a zip/.npz archive)" if prefix[:2] == b"PK" else "")
         )
         raise _fail(path, f"not an mlpkit model file: bad magic bytes{hint}")
     if version not in _READABLE:
@@ -241,18 +275,9 @@ def _read_header(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
         )
     if hlen > MAX_HEADER:
         raise _fail(path, f"header length {hlen} exceeds the {MAX_HEADER}-byte cap")
-    end = _PREFIX.size + hlen
-    if end > len(data):
-        raise _fail(path, f"truncated: header needs {end} bytes, file has {len(data)}")
-    try:
-        header = json.loads(
-            data[_PREFIX.size : end].decode("utf-8"), parse_constant=_reject_constant
-        )
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _fail(path, f"header is not valid JSON: {exc}") from None
-    if not isinstance(header, dict) or header.get("format") != "mlpkit":
-        raise _fail(path, "header is not an mlpkit header")
-    return header, end + _pad(end)
+    if _PREFIX.size + hlen > size:
+        raise _fail(path, f"truncated: header needs {_PREFIX.size + hlen} bytes, file has {size}")
+    return int(hlen)
 
 
 def _is_int(v: Any) -> bool:
@@ -273,13 +298,18 @@ def _check_table(
             "(truncated or has trailing bytes)",
         )
     spans = []
+    names = set()
     for entry in table:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise _fail(path, "malformed entry in the arrays table")
         name, dt, shape = entry["name"], entry.get("dtype"), entry.get("shape")
         off, nbytes = entry.get("offset"), entry.get("nbytes")
-        if dt not in _DTYPES:
-            raise _fail(path, f"array {name!r} has unsupported dtype {dt!r} (float32/float64 only)")
+        if name in names:
+            raise _fail(path, f"array {name[:80]!r} appears twice in the arrays table")
+        names.add(name)
+        if not isinstance(dt, str) or dt not in _DTYPES:
+            raise _fail(path, f"array {name[:80]!r} has unsupported dtype {str(dt)[:40]!r} "
+                              "(float32/float64 only)")  # fmt: skip
         if (
             not isinstance(shape, list)
             or len(shape) > 2
@@ -305,27 +335,62 @@ def _check_table(
     return table
 
 
+def _open_regular(path: Path) -> tuple[int, int]:
+    """(file descriptor, size) of a regular file; anything else (a FIFO, a device, a
+    folder) is refused by name before a byte is read, so nothing waits on it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode) else "a folder"
+                if stat.S_ISDIR(info.st_mode) else "a device or socket")  # fmt: skip
+        raise LoadError(f"{path}: not a regular file but {kind}; a model is read from a file")
+    return fd, int(info.st_size)
+
+
+def _read_exactly(f: Any, n: int, path: Path) -> bytes:
+    data = f.read(n)
+    if len(data) != n:
+        raise _fail(path, f"truncated while reading: wanted {n} bytes, got {len(data)}")
+    return data
+
+
 def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray], int]:
     """Read and check a file written by :func:`write`: (header, arrays by name, format
-    version). Raises LoadError for any malformed, truncated or corrupted file."""
+    version). Raises LoadError for any malformed, truncated or corrupted file.
+
+    The file is read in order and checked as it goes: the magic bytes and version (20
+    bytes), the header's length against the file's size, the header (JSON within
+    limits), every array it declares against the bytes really there — and only then is
+    the data section read, at most the file's own size, its checksums checked."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise LoadError(f"{p}: cannot read: {exc.strerror or exc}") from None
-    header, data_start = _read_header(p, data)
-    table = _check_table(p, header, data_start, len(data))
-    view = memoryview(data)
-    if hashlib.sha256(view[:-_DIGEST]).digest() != data[-_DIGEST:]:
+    fd, size = _open_regular(p)
+    with os.fdopen(fd, "rb") as f:
+        prefix = f.read(_PREFIX.size)
+        hlen = _check_prefix(p, prefix, size)
+        raw = _read_exactly(f, hlen, p)
+        header = parse_header(p, raw)
+        end = _PREFIX.size + hlen
+        data_start = end + _pad(end)
+        table = _check_table(p, header, data_start, size)
+        rest = _read_exactly(f, size - end, p)  # padding, data and digest: backed by the file
+    whole = hashlib.sha256(prefix)
+    whole.update(raw)
+    view = memoryview(rest)
+    whole.update(view[:-_DIGEST])
+    if whole.digest() != rest[-_DIGEST:]:
         raise _fail(p, "checksum mismatch: the file is corrupted")
-    section = view[data_start:-_DIGEST]
+    section = view[data_start - end : -_DIGEST]
     if hashlib.sha256(section).hexdigest() != header.get("data_sha256"):
         raise _fail(p, "checksum mismatch: the data section is corrupted")
     arrays = {}
     for entry in table:
         off, nbytes = entry["offset"], entry["nbytes"]
-        raw = section[off : off + nbytes]
+        raw_array = section[off : off + nbytes]
         arrays[entry["name"]] = (
-            np.frombuffer(raw, dtype=_DTYPES[entry["dtype"]]).reshape(entry["shape"]).copy()
+            np.frombuffer(raw_array, dtype=_DTYPES[entry["dtype"]]).reshape(entry["shape"]).copy()
         )
-    return header, arrays, _PREFIX.unpack_from(data)[1]
+    return header, arrays, _PREFIX.unpack_from(prefix)[1]

@@ -20,6 +20,8 @@ from ._registry import UnknownNameError
 from .autoencoder import Autoencoder
 from .callbacks.base import History
 from .fileformat import _PREFIX, FORMAT_VERSION, MAGIC, LoadError, _fail, _pad, read, save
+from .initializers import Initializer
+from .layers import Dense
 from .network import Sequential
 from .training.choose import STEPS
 
@@ -60,20 +62,67 @@ def _v1_optimizer_state(
     return state
 
 
-def _build(
-    path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray], version: int
-) -> Sequential:
+class _Unfilled(Initializer):
+    """Building a layer whose arrays come from the file: space, not random draws."""
+
+    name = "unfilled"
+
+    def __call__(self, shape, rng, dtype="float32"):  # type: ignore[no-untyped-def]
+        return np.empty(shape, dtype=dtype)
+
+
+def _parameter_shapes(layer: Any) -> dict[str, tuple[int, ...]]:
+    """The arrays a layer of a saved model builds (parameters and buffers), by name."""
+    if isinstance(layer, Dense):
+        shapes = {"W": (layer.in_features, layer.out_features)}
+        return shapes | ({"b": (layer.out_features,)} if layer.bias else {})
+    width = getattr(layer, "num_features", None)
+    if width is None:
+        return {}
+    names = [*(("gamma", "beta") if layer.affine else ()), *layer.buffer_names]
+    return {name: (width,) for name in names}
+
+
+def _layers(path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> list[Any]:
+    """The header's layers, each checked against the arrays the file holds before any
+    is built: a layer declaring arrays the file does not back is refused here, so
+    nothing is allocated beyond what is on disk."""
+    specs = header.get("layers")
+    if not isinstance(specs, list) or not specs:
+        raise _fail(path, "the header's layers must be a non-empty list")
     layers = []
-    for spec in header["layers"]:
+    for i, spec in enumerate(specs):
+        if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+            raise _fail(path, f"layer {i}: each layer must be an object with a 'type'")
         config = dict(spec)
         kind = config.pop("type")
         try:
-            layers.append(layers_mod.from_config(kind, config))
+            layer = layers_mod.from_config(kind, config)
         except UnknownNameError:
             raise
-        except ValueError as exc:
-            raise _fail(path, str(exc)) from None
+        except (TypeError, ValueError) as exc:
+            raise _fail(path, f"layer {i} ({kind[:40]}): {exc}") from None
+        for name, shape in _parameter_shapes(layer).items():
+            saved = arrays.get(f"layer{i}.{name}")
+            if saved is None or saved.shape != shape:
+                held = "none" if saved is None else f"one of shape {saved.shape}"
+                raise _fail(path, f"layer {i} ({kind}) needs {name} of shape {shape}; the file "
+                                  f"holds {held}")  # fmt: skip
+        layers.append(layer)
+    return layers
+
+
+def _build(
+    path: Path, header: dict[str, Any], arrays: dict[str, np.ndarray], version: int
+) -> Sequential:
+    layers = _layers(path, header, arrays)
+    unfilled = _Unfilled()
+    kept = [(ly, ly.init, ly.bias_init) for ly in layers if isinstance(ly, Dense)]
+    for layer, _, _ in kept:
+        layer.init = layer.bias_init = unfilled
     model = Sequential(layers, seed=header.get("seed"), dtype=header["dtype"])
+    for layer, init, bias_init in kept:
+        layer.init, layer.bias_init = init, bias_init
     for name, p in model.named_parameters().items():
         saved = arrays.get(name)
         if saved is None or saved.shape != p.shape or saved.dtype != p.dtype:
@@ -86,9 +135,16 @@ def _build(
         b[...] = saved
     if header.get("loss"):
         model.loss = losses_mod.get(header["loss"]["name"], **header["loss"].get("config", {}))
-    model.metrics = list(header.get("metrics", []))
+    metrics = header.get("metrics", [])
+    if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
+        raise _fail(path, "metrics must be a list of names")
+    model.metrics = list(metrics)
     opt = header.get("optimizer")
     if opt:
+        if not _count(opt.get("t")):
+            raise _fail(
+                path, f"the optimizer's step count must be an integer >= 0, got {opt.get('t')!r}"
+            )
         if version == 1:
             state = _v1_optimizer_state(opt, arrays, model)
         else:
@@ -105,23 +161,42 @@ def _build(
     if not isinstance(metadata, dict):
         raise _fail(path, "metadata must be a JSON object")
     model.metadata = metadata
+    for key in ("epochs_trained", "steps_trained"):
+        if not _count(header.get(key, 0)):
+            raise _fail(path, f"{key} must be an integer >= 0, got {header.get(key)!r}")
     model.epochs_trained = int(header.get("epochs_trained", 0))
     model.steps_trained = int(header.get("steps_trained", 0))
     step = header.get("step", "auto")
     if step not in STEPS:
-        raise _fail(path, f"unknown training step {step!r}; one of {', '.join(STEPS)}")
+        raise _fail(path, f"unknown training step {str(step)[:40]!r}; one of {', '.join(STEPS)}")
     model.train_state.step_request = step
     if "history" in header:
-        history = History()
-        history.history = {k: list(v) for k, v in header["history"].items()}
-        history.epoch = list(
-            range(
-                model.epochs_trained - len(next(iter(history.history.values()), [])),
-                model.epochs_trained,
-            )
-        )
-        model.history = history
+        model.history = _history(path, header["history"], model.epochs_trained)
     return model
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _history(path: Path, saved: Any, epochs: int) -> History:
+    """The last fit's History: lists of numbers, as many as epochs ran, at most all of them."""
+    if not isinstance(saved, dict):
+        raise _fail(path, "history must be an object of lists")
+    lengths = set()
+    for key, values in saved.items():
+        if not isinstance(values, list) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in values
+        ):
+            raise _fail(path, f"history {str(key)[:40]!r} must be a list of numbers")
+        lengths.add(len(values))
+    if len(lengths) > 1 or (lengths and max(lengths) > epochs):
+        raise _fail(path, f"history lists of lengths {sorted(lengths)} do not fit {epochs} epochs")
+    history = History()
+    history.history = {k: [float(v) for v in vals] for k, vals in saved.items()}
+    ran = lengths.pop() if lengths else 0
+    history.epoch = list(range(epochs - ran, epochs))
+    return history
 
 
 def load(path: str | os.PathLike[str]) -> Sequential | Autoencoder:
@@ -146,7 +221,8 @@ def load(path: str | os.PathLike[str]) -> Sequential | Autoencoder:
         raise _fail(
             p, f"unknown {exc.kind} {exc.name!r} (none of that name is registered here): {how}"
         ) from None
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError,
+            RecursionError, MemoryError) as exc:  # fmt: skip
         raise _fail(
-            p, f"invalid model description in header: {type(exc).__name__}: {exc}"
+            p, f"invalid model description in header: {type(exc).__name__}: {str(exc)[:200]}"
         ) from None

@@ -101,6 +101,8 @@ class Sequential:
         self.xp: Any = np
         self.device: Any = None
         self._rows_forward: int | None = None
+        #: ids of the layers in ``layers`` (a layer object may appear once)
+        self._layer_ids: set[int] = set()
         layers = list(layers)
         dense = [layer for layer in layers if isinstance(layer, Dense)]
         if dense and any(d.built for d in dense) and not all(d.built for d in dense):
@@ -126,9 +128,10 @@ class Sequential:
                 f"layer {i} is {type(layer).__name__}, not an mlpkit layer "
                 "(use Dense, an activation layer such as ReLU(), Dropout, BatchNorm, ...)"
             )
-        if any(layer is other for other in self.layers):
+        if id(layer) in self._layer_ids:
             raise ValueError("the same layer object appears twice; create a new layer for each use")
         self.layers.append(layer)
+        self._layer_ids.add(id(layer))
         if self.n_outputs is None:
             width = _declared_width(layer)
             if width is None:

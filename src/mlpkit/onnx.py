@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import activations as act
+from ._files import write_atomic
 from ._validation import optional
 from .layers import ActivationLayer, BatchNorm, Dense, LayerNorm
 
@@ -171,9 +172,5 @@ def export(
     )
     onnx_model.ir_version = IR_VERSION
     onnx.checker.check_model(onnx_model)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(onnx_model.SerializeToString())
-    os.replace(tmp, target)
-    return target
+    blob = onnx_model.SerializeToString()
+    return write_atomic(path, lambda f: f.write(blob), "ONNX file")

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from .. import activations
+from .. import _files, activations
 from ..io import LoadError
 from ..tabular import CSVError, Table, read_csv
 
@@ -20,18 +20,41 @@ SEPARATORS = {",": ",", ";": ";", "tab": "\t", "\\t": "\t"}
 
 
 def clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the errors a user can cause into one-line messages and exit code 1."""
+    """Turn every error into one line and exit code 1: the errors a user can cause say
+    what is wrong; anything else is named as a bug (``MLPKIT_TRACEBACK=1`` shows where)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (CSVError, LoadError, ValueError, FileNotFoundError, FloatingPointError) as exc:
-            raise click.ClickException(str(exc)) from None
+        except click.ClickException:
+            raise
+        except (CSVError, LoadError, ValueError, TypeError, FloatingPointError) as exc:
+            raise click.ClickException(_one_line(exc)) from None
         except ImportError as exc:
             raise click.ClickException(f"{exc} (install the extra it names)") from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+        except MemoryError:
+            raise click.ClickException(
+                "out of memory (try --chunksize, or a smaller model)"
+            ) from None
+        except Exception as exc:
+            if os.environ.get("MLPKIT_TRACEBACK"):
+                raise
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__}: {_one_line(exc)} — a bug in mlpkit; rerun "
+                "with MLPKIT_TRACEBACK=1 to see where, and report it"
+            ) from None
 
     return wrapper
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error's message on one line, at most 500 characters."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 500 else text[:497] + "..."
 
 
 def training_options(
@@ -113,11 +136,9 @@ def image_shape(text: str | None) -> tuple[int, int] | None:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write a file whole or not at all (a temporary file renamed over it)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write a file whole or not at all (``mlpkit._files``: an unpredictable temporary
+    file beside it, renamed over it)."""
+    _files.write_text(path, text)
 
 
 def source_path(model_path: Path, saved: str | None) -> Path:

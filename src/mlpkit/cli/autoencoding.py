@@ -3,6 +3,7 @@ columns, scaled for training and shown back in the data's own units."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,17 @@ class Scaling:
         return {"preprocessing": self.prep.to_dict(), "divisor": self.divisor}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Scaling:
-        return cls(Preprocessing.from_dict(d["preprocessing"]), d.get("divisor"))
+    def from_dict(cls, d: Any) -> Scaling:
+        """The scaling a model file saved, checked (a ValueError when malformed)."""
+        divisor = d.get("divisor") if isinstance(d, dict) else None
+        if not isinstance(d, dict) or not (
+            divisor is None or (isinstance(divisor, int | float) and not isinstance(divisor, bool)
+                                and math.isfinite(divisor) and divisor > 0)
+        ):  # fmt: skip
+            raise ValueError(
+                "the model's saved scaling is malformed; train it again with `mlpkit autoencode`"
+            )
+        return cls(Preprocessing.from_dict(d.get("preprocessing")), divisor)
 
 
 @click.command()

@@ -13,6 +13,7 @@ import click
 import numpy as np
 
 from .. import optimizers
+from .._files import check_target, write_atomic
 from ..callbacks import EarlyStopping
 from ..distributed import world_size
 from ..io import load, save
@@ -110,11 +111,7 @@ def _loss_figure(history: Any, out: Path, regression: bool) -> Path | None:
         keys=[k for k in ("loss", "val_loss") if k in history.history],
         title="training" + (" (loss on the standardised target)" if regression else ""),
     )
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(tmp, dpi=100)
-    tmp.replace(path)
-    return path
+    return write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=100), "loss figure")
 
 
 def _in_target_units(history: Any, prep: Preprocessing) -> None:
@@ -209,36 +206,45 @@ def train(data: Path, target: str, out: Path, hidden: str, activation: str, epoc
     chief = strategy is None or strategy.is_chief
     say = note if chief else (lambda message: None)
     hidden_widths = hidden_sizes(hidden)
-    if chunksize is None and strategy is None and Path(data).is_file():
-        size, available = Path(data).stat().st_size, available_memory()
-        if available is not None and size > available / 4:
-            chunksize = STREAM_ROWS
-            say(f"{data} is {size / 2**30:.1f} GiB, over a quarter of the {available / 2**30:.1f} "
-                f"GiB available: streaming it in blocks of {chunksize:,} rows (--chunksize)")  # fmt: skip
-    options = {
-        "drop": column_list(drop),
-        "id": id_column,
-        "missing": missing,
-        "sep": separator(sep),
-    }
-    validation = None
-    if chunksize is not None:  # one pass for the statistics, then blocks read as needed
-        x, y, validation, prep, rows = _streamed(data, target, task, chunksize, validation_split,
-                                                 seed, options, say)  # fmt: skip
-    else:
-        table = read_table(data, sep)
-        prep, x, y = Preprocessing.fit(table, target, task, drop=options["drop"], id=id_column,
-                                       missing=missing, note=say)  # fmt: skip
-        rows = len(x)
-    classify = prep.task == "classification"
-    layers = dense_stack(
-        [prep.width, *hidden_widths, len(prep.classes) if classify else 1],
-        activation,
-        "softmax" if classify else "identity",
-        dropout=dropout,
-        layer_kwargs={"regularizer": L2(l2) if l2 else None},
-    )
-    net = Sequential(layers, seed=seed)
+
+    def prepare() -> tuple[Any, ...]:
+        """Everything before fit: under MPI every rank runs it in agreement, so a bad
+        shard on one rank is the same one-line error on all of them."""
+        check_target(out, "--out model file")
+        size = chunksize
+        if size is None and strategy is None and Path(data).is_file():
+            length, available = Path(data).stat().st_size, available_memory()
+            if available is not None and length > available / 4:
+                size = STREAM_ROWS
+                say(f"{data} is {length / 2**30:.1f} GiB, over a quarter of the {available / 2**30:.1f} "
+                    f"GiB available: streaming it in blocks of {size:,} rows (--chunksize)")  # fmt: skip
+        options = {
+            "drop": column_list(drop),
+            "id": id_column,
+            "missing": missing,
+            "sep": separator(sep),
+        }
+        validation = None
+        if size is not None:  # one pass for the statistics, then blocks read as needed
+            x, y, validation, prep, rows = _streamed(data, target, task, size, validation_split,
+                                                     seed, options, say)  # fmt: skip
+        else:
+            table = read_table(data, sep)
+            prep, x, y = Preprocessing.fit(table, target, task, drop=options["drop"], id=id_column,
+                                           missing=missing, note=say)  # fmt: skip
+            rows = len(x)
+        classify = prep.task == "classification"
+        layers = dense_stack(
+            [prep.width, *hidden_widths, len(prep.classes) if classify else 1],
+            activation,
+            "softmax" if classify else "identity",
+            dropout=dropout,
+            layer_kwargs={"regularizer": L2(l2) if l2 else None},
+        )
+        return x, y, validation, prep, rows, classify, size, Sequential(layers, seed=seed)
+
+    prepared = strategy.agree(prepare) if strategy is not None else prepare()
+    x, y, validation, prep, rows, classify, chunksize, net = prepared
     split = validation_split if chunksize is None and rows * validation_split >= 1 else 0.0
     watched = "val_loss" if (split or validation is not None) else "loss"
     stopper = (
@@ -362,34 +368,42 @@ def info(model: Path) -> None:
 
     obj = load(model)
     net = obj.network if isinstance(obj, Autoencoder) else obj
-    kind = (
-        f"autoencoder, bottleneck {obj.latent_dim}" if isinstance(obj, Autoencoder) else "network"
-    )
-    click.echo(f"{model}: {kind}")
-    click.echo(str(net))
-    click.echo(f"loss: {net.loss.name if net.loss else '-'}; optimizer: {net.optimizer!r}")
+    lines = [  # all of it made first, so that a malformed part prints nothing but its error
+        f"{model}: "
+        + (
+            f"autoencoder, bottleneck {obj.latent_dim}"
+            if isinstance(obj, Autoencoder)
+            else "network"
+        ),
+        str(net),
+        f"loss: {net.loss.name if net.loss else '-'}; optimizer: {net.optimizer!r}",
+    ]
     processes = net.metadata.get("world_size", 1)
-    click.echo(
+    lines.append(
         f"trained: {net.epochs_trained} epochs, {net.steps_trained} steps"
-        + (f", data-parallel over {processes} processes" if processes > 1 else "")
+        + (
+            f", data-parallel over {processes} processes"
+            if isinstance(processes, int) and processes > 1
+            else ""
+        )
     )
     if net.history is not None:
         last = {
             k: v[-1] for k, v in net.history.history.items() if v and not k.startswith("grad_norm")
         }
-        click.echo("last epoch: " + ", ".join(f"{k} {v:.4g}" for k, v in last.items()))
+        lines.append("last epoch: " + ", ".join(f"{k} {v:.4g}" for k, v in last.items()))
     if "preprocessing" in net.metadata:
         prep = Preprocessing.from_dict(net.metadata["preprocessing"])
-        for line in prep.describe():
-            click.echo(line)
+        lines += prep.describe()
         if prep.classes:
-            click.echo(f"classes: {', '.join(map(str, prep.classes))}")
+            lines.append(f"classes: {', '.join(map(str, prep.classes))}")
     if "scaling" in net.metadata:
         from .autoencoding import Scaling
 
-        click.echo(Scaling.from_dict(net.metadata["scaling"]).describe())
+        lines.append(Scaling.from_dict(net.metadata["scaling"]).describe())
     if net.metadata.get("source"):
-        click.echo(f"trained on: {net.metadata['source']}")
+        lines.append(f"trained on: {net.metadata['source']}")
+    click.echo("\n".join(lines))
 
 
 @click.command()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._backend import to_numpy
+from .._files import write_text
 from ..layers import ActivationLayer, Dense
 
 if TYPE_CHECKING:
@@ -165,9 +166,4 @@ def write_html(
     blob = blob.replace("<", "\\u003c")  # nothing in the data can close the <script> tag
     template = resources.files(__name__).joinpath("page.html").read_text(encoding="utf-8")
     page = template.replace("__TITLE__", html.escape(title)).replace("__DATA__", blob)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return write_text(path, page, "explorer page")

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .reading import CSVError, is_missing, parse_number
+from .reading import is_missing, out_of_range, parse_number
 
 __all__ = ["MAX_CATEGORIES", "ColumnSummary"]
 
@@ -58,10 +58,10 @@ class ColumnSummary:
             if value is None:
                 if self.first_text is None:
                     self.first_text = (cell, line)
-            elif not math.isfinite(value):
-                raise CSVError(
-                    f"{where}, line {line}, column {self.name!r}: {cell} is not a finite number"
-                )
+            elif (
+                bad := out_of_range(value, cell, f"{where}, line {line}, column {self.name!r}")
+            ) is not None:
+                raise bad
             else:
                 values.append(value)
                 self.increasing = self.increasing and value > self.last

@@ -13,6 +13,7 @@ Rows whose target is missing are left out of training and evaluation."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from .columns import MAX_CATEGORIES, ColumnSummary
-from .reading import CSVError, Table, is_missing, parse_number
+from .reading import CSVError, Table, is_missing, out_of_range, parse_number
+from .reading import listed as listed_names
 
 __all__ = ["MISSING_POLICIES", "Preprocessing", "learn"]
 
@@ -116,13 +118,14 @@ class Preprocessing:
     def check_columns(self, table: Table, with_target: bool, note: Note = _quiet) -> None:
         """Every feature column present (else a CSVError naming the missing ones and the
         fix); a note naming the columns the model does not use."""
-        absent = [f for f in self.features if f not in table.columns]
+        present = set(table.columns)
+        absent = [f for f in self.features if f not in present]
         if absent:
             raise CSVError(
                 f"{table.path}: missing feature column(s) {', '.join(map(repr, absent))} the "
                 "model was trained with; add them (empty cells are filled as in training)"
             )
-        if with_target and self.target is not None and self.target not in table.columns:
+        if with_target and self.target is not None and self.target not in present:
             raise CSVError(
                 f"{table.path}: no target column {self.target!r}; evaluating needs it "
                 "(`mlpkit predict` does not)"
@@ -207,11 +210,16 @@ class Preprocessing:
                         values[i] = spec["fill"]
                         continue
                     v = parse_number(cell, comma)
-                    if v is None or not np.isfinite(v):
+                    if v is None:
                         raise CSVError(
                             f"{table.path}, line {table.lines[i]}, column {name!r}: {cell!r} is not "
-                            "a finite number, but the column held numbers in the training data"
+                            "a number, but the column held numbers in the training data"
                         )
+                    bad = out_of_range(
+                        v, cell, f"{table.path}, line {table.lines[i]}, column {name!r}"
+                    )
+                    if bad is not None:
+                        raise bad
                     values[i] = v
                 x[:, col] = (values - spec["mean"]) / spec["scale"] if standardise else values
                 col += 1
@@ -252,11 +260,16 @@ class Preprocessing:
         for i, cell in enumerate(cells):
             if present[i]:
                 v = parse_number(cell, table.sep == ";")
-                if v is None or not np.isfinite(v):
+                if v is None:
                     raise CSVError(
                         f"{table.path}, line {table.lines[i]}, column {self.target!r}: {cell!r} is "
                         "not a number (use --task classification for labels)"
                     )
+                bad = out_of_range(
+                    v, cell, f"{table.path}, line {table.lines[i]}, column {self.target!r}"
+                )
+                if bad is not None:
+                    raise bad
                 values[i] = v
         scaled = (values - self.target_mean) / self.target_scale
         return scaled.astype(np.float32)[:, None], present
@@ -341,7 +354,55 @@ class Preprocessing:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Preprocessing:
+    def from_dict(cls, d: Any) -> Preprocessing:
+        """The preprocessing a model file saved, checked: a malformed one (a crafted
+        file, or one a newer mlpkit wrote) is a ValueError naming what is wrong."""
+        try:
+            made = cls._from_dict(d)
+            made.check()
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise ValueError(
+                f"the model's saved preprocessing is malformed ({type(exc).__name__}: "
+                f"{str(exc)[:120]}); train the model again with `mlpkit train`"
+            ) from None
+        return made
+
+    def check(self) -> None:
+        """Raise if a field has the wrong type or value (what ``from_dict`` reads)."""
+        if not isinstance(self.columns, list):
+            raise TypeError("columns must be a list")
+        for c in self.columns:
+            if not isinstance(c, dict) or not isinstance(c.get("name"), str):
+                raise TypeError("each column must be an object with a name")
+            needs = _COLUMN_FIELDS.get(c.get("kind"))
+            if needs is None:
+                raise ValueError(
+                    f"column {c['name'][:40]!r} has an unknown kind {str(c.get('kind'))[:20]!r}"
+                )
+            for key, ok in needs.items():
+                if key not in c or not ok(c[key]):
+                    raise ValueError(f"column {c['name'][:40]!r}: {key} is missing or malformed")
+        if self.task not in ("classification", "regression"):
+            raise ValueError(f"unknown task {str(self.task)[:20]!r}")
+        if not isinstance(self.classes, list) or not all(
+            isinstance(v, str | int | float) for v in self.classes
+        ):
+            raise TypeError("classes must be a list of labels")
+        for name in ("target_mean", "target_scale"):
+            if not _finite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number")
+        for name in ("target", "id"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name} must be a column name")
+        if not isinstance(self.dropped, list) or not all(isinstance(v, str) for v in self.dropped):
+            raise TypeError("dropped must be a list of column names")
+        if self.missing not in MISSING_POLICIES:
+            raise ValueError(f"unknown missing-cell policy {str(self.missing)[:20]!r}")
+
+    @classmethod
+    def _from_dict(cls, d: dict[str, Any]) -> Preprocessing:
+        if not isinstance(d, dict):
+            raise TypeError("the preprocessing must be an object")
         if "columns" not in d:  # models saved before version 2: numeric columns, no filling
             columns = [
                 {"name": f, "kind": "numeric", "fill": None, "mean": m, "scale": s}
@@ -362,6 +423,24 @@ class Preprocessing:
         return cls(d["columns"], **{k: d[k] for k in keys if k in d})
 
 
+def _finite(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _fill(v: Any) -> bool:
+    return v is None or isinstance(v, str) or _finite(v)
+
+
+#: what each kind of saved column must hold, and the test of each field
+_COLUMN_FIELDS: dict[Any, dict[str, Any]] = {
+    "numeric": {"fill": _fill, "mean": _finite, "scale": lambda v: _finite(v) and v != 0},
+    "categorical": {
+        "fill": _fill,
+        "categories": lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
+    },
+}
+
+
 def _missing_cell(where: Any, line: int, name: str) -> CSVError:
     """The error for a missing cell under --missing error, naming the other choices."""
     return CSVError(
@@ -373,17 +452,18 @@ def _missing_cell(where: Any, line: int, name: str) -> CSVError:
 
 def _check_options(path: Any, columns: list[str], target: str | None, drop: list[str],
                    id: str | None, missing: str) -> None:  # fmt: skip
-    listed = ", ".join(columns)
+    listed = listed_names(columns)
+    present = set(columns)
     if missing not in MISSING_POLICIES:
         raise CSVError(f"--missing must be one of {', '.join(MISSING_POLICIES)}, got {missing!r}")
-    if target is not None and target not in columns:
+    if target is not None and target not in present:
         raise CSVError(f"{path}: no column {target!r}; the columns are {listed}")
-    unknown = [c for c in drop if c not in columns]
+    unknown = [c for c in drop if c not in present]
     if unknown:
         raise CSVError(
             f"{path}: --drop names no column {_names(unknown)}; the columns are {listed}"
         )
-    if id is not None and id not in columns:
+    if id is not None and id not in present:
         raise CSVError(f"{path}: --id names no column {id!r}; the columns are {listed}")
     if id is not None and id == target:
         raise CSVError(f"{path}: --id {id!r} is the target column; give --id another column")
@@ -409,7 +489,8 @@ def learn(
     its rows training keeps (those with a target, and under ``drop`` no missing cell)."""
     drop = list(drop)
     _check_options(path, columns, target, drop, id, missing)
-    features = [c for c in columns if c not in (target, id) and c not in drop]
+    dropped = set(drop)
+    features = [c for c in columns if c not in (target, id) and c not in dropped]
     if not features:
         raise CSVError(f"{path}: no feature columns left besides the target {target!r}")
     summaries = {name: ColumnSummary(name) for name in features}

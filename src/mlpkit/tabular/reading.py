@@ -5,11 +5,21 @@ the column — never a traceback."""
 from __future__ import annotations
 
 import csv
+import math
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["MISSING", "CSVError", "Table", "detect_separator", "read_csv", "read_csv_header"]
+__all__ = [
+    "MAX_MAGNITUDE",
+    "MISSING",
+    "CSVError",
+    "Table",
+    "detect_separator",
+    "read_csv",
+    "read_csv_header",
+]
 
 #: cells that mean "no value" (compared after stripping, case-insensitively)
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "?"})
@@ -42,6 +52,31 @@ def parse_number(cell: str, decimal_comma: bool = False) -> float | None:
         return None
 
 
+def listed(names: list[str], limit: int = 20) -> str:
+    """Names for a message: the first ``limit``, then how many in all."""
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+#: numbers are read up to this size: beyond it the statistics of a column (its squares
+#: summed over the rows) would overflow even in float64, so such a cell is an error
+#: that names it (rescale the column) rather than an overflow later
+MAX_MAGNITUDE = 1e100
+
+
+def out_of_range(value: float, cell: str, where: str) -> CSVError | None:
+    """The error for a number mlpkit cannot use — infinite, or beyond ±``MAX_MAGNITUDE``
+    — naming the cell; None for a usable one. ``where``: "file, line L, column 'c'"."""
+    if not math.isfinite(value):
+        return CSVError(f"{where}: {cell[:40]} is not a finite number")
+    if abs(value) > MAX_MAGNITUDE:
+        return CSVError(
+            f"{where}: {cell[:40]} is beyond ±{MAX_MAGNITUDE:g}, more than mlpkit can "
+            "standardise; rescale the column (e.g. in other units, or its logarithm)"
+        )
+    return None
+
+
 def detect_separator(header: str) -> str:
     """The separator of a CSV file from its header line: whichever of comma, semicolon
     and tab occurs most outside quotes (a comma when none does)."""
@@ -68,14 +103,21 @@ class Table:
     rows: list[list[str]]
     lines: list[int] = field(default_factory=list)
     sep: str = ","
+    #: column name -> position, made at the first look-up (a wide table's columns are
+    #: looked up one by one: a list's index would make that quadratic)
+    _positions: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def column(self, name: str) -> int:
         """The position of a column, or a CSVError listing the columns there are."""
-        if name not in self.columns:
+        positions = self._positions
+        if positions is None or len(positions) != len(self.columns):
+            positions = self._positions = {c: j for j, c in enumerate(self.columns)}
+        where = positions.get(name)
+        if where is None:
             raise CSVError(
-                f"{self.path}: no column {name!r}; the columns are {', '.join(self.columns)}"
+                f"{self.path}: no column {name!r}; the columns are {listed(self.columns)}"
             )
-        return self.columns.index(name)
+        return where
 
     def cells(self, name: str) -> list[str]:
         """The stripped cells of one column, one per row."""
@@ -102,6 +144,11 @@ def _header(p: Path, sep: str | None) -> tuple[list[str], str]:
         raise CSVError(f"{p}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise CSVError(f"{p}: not a UTF-8 text file") from None
+    return _parse_header(p, first, sep)
+
+
+def _parse_header(p: Path, first: str, sep: str | None) -> tuple[list[str], str]:
+    """Column names and separator from the header line (duplicates found in one pass)."""
     if not first:
         raise CSVError(f"{p}: the file is empty")
     sep = sep or detect_separator(first)
@@ -112,9 +159,13 @@ def _header(p: Path, sep: str | None) -> tuple[list[str], str]:
     columns = [h.strip() for h in header]
     if not any(columns):
         raise CSVError(f"{p}, line 1: the header is empty")
-    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    counts = Counter(columns)
+    dupes = sorted(c for c, k in counts.items() if k > 1)
     if dupes:
-        raise CSVError(f"{p}, line 1: duplicate column name(s) {', '.join(map(repr, dupes))}")
+        shown = ", ".join(map(repr, dupes[:10])) + (
+            f" ({len(dupes)} in all)" if len(dupes) > 10 else ""
+        )
+        raise CSVError(f"{p}, line 1: duplicate column name(s) {shown}")
     return columns, sep
 
 
@@ -128,29 +179,33 @@ def read_csv(path: str | os.PathLike[str], sep: str | None = None) -> Table:
     the header. Raises CSVError for an unreadable, empty, header-only or ragged file, or
     a duplicated column name. Blank lines are skipped; a UTF-8 BOM is ignored."""
     p = Path(path)
-    columns, sep = _header(p, sep)
     rows, lines = [], []
-    try:
+    reader = None
+    try:  # one pass over one handle: a pipe (a FIFO, <(...)) is read once, as a file is
         with p.open(newline="", encoding="utf-8-sig") as f:
+            columns, sep = _parse_header(p, f.readline(), sep)
+            width = len(columns)
             reader = csv.reader(f, delimiter=sep, strict=True)  # an open quote is an error
-            next(reader)
             for row in reader:
+                line = reader.line_num + 1  # (the header was line 1)
                 if not row or all(not cell.strip() for cell in row):
                     continue  # blank lines are not data
-                if len(row) != len(columns):
+                if len(row) != width:
                     raise CSVError(
-                        f"{p}, line {reader.line_num}: {len(row)} fields, but the header has "
-                        f"{len(columns)}"
+                        f"{p}, line {line}: {len(row)} fields, but the header has {width}"
                         + (" (is the separator right? try --sep)" if len(row) == 1 else "")
                     )
                 rows.append(row)
-                lines.append(reader.line_num)
+                lines.append(line)
+    except IsADirectoryError:
+        raise CSVError(f"{p}: a folder, not a CSV file") from None
     except OSError as exc:
         raise CSVError(f"{p}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise CSVError(f"{p}: not a UTF-8 text file") from None
     except csv.Error as exc:
-        raise CSVError(f"{p}, line {reader.line_num}: malformed CSV ({exc})") from None
+        line = 1 if reader is None else reader.line_num + 1  # (the header was line 1)
+        raise CSVError(f"{p}, line {line}: malformed CSV ({exc})") from None
     if not rows:
         raise CSVError(f"{p}: no data rows after the header (line 1)")
     return Table(p, columns, rows, lines, sep)

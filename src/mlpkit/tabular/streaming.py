@@ -108,6 +108,11 @@ def scan_csv(
     """One streaming pass over a CSV: its blocks and the preprocessing
     ``Preprocessing.fit`` chooses for the whole file (the same options)."""
     p = Path(path)
+    if p.exists() and not p.is_file():
+        raise CSVError(
+            f"{p}: not a regular file (a pipe or a device); --chunksize reads the file more "
+            "than once — save it to a file first, or leave --chunksize out to read it once"
+        )
     columns, sep = read_csv_header(p, sep)
     offsets, first_lines, counts = _cut(p, chunksize)
     if not counts:

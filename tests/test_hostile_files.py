@@ -1,0 +1,275 @@
+"""Model files an attacker writes (checksums and all): every one is refused with a
+LoadError naming the cause — before anything is allocated beyond the file's own bytes,
+in time linear in what it declares, never by hanging on a FIFO or a device — and the
+command line says it in one line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mlpkit
+from mlpkit import Dense, fileformat
+from mlpkit.cli import main as cli
+
+from .conftest import count_lines
+
+
+class FileBytes(bytes):
+    """A model file's bytes, shown short in a failing example's report."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} bytes of a valid model file>"
+
+
+@pytest.fixture(scope="module")
+def valid(tmp_path_factory):
+    """A small trained model's file, as bytes."""
+    path = tmp_path_factory.mktemp("valid") / "m.mlpk"
+    net = mlpkit.Sequential([Dense(3, 4, "relu"), mlpkit.BatchNorm(4), Dense(4, 2, "softmax")], seed=0)
+    x, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2
+    net.fit(x, y, epochs=2, batch_size=5, verbose=0)
+    net.save(path)
+    return FileBytes(path.read_bytes())
+
+
+def resign(data: bytes, edit=None, text=None) -> bytes:
+    """``data`` with its header changed — by ``edit(header)`` on the parsed JSON, or by
+    ``text(json_text)`` on its text — and both checksums made right again, as an attacker
+    could (they are integrity, not trust)."""
+    magic, version, hlen = fileformat._PREFIX.unpack_from(data)
+    raw = data[fileformat._PREFIX.size : fileformat._PREFIX.size + hlen]
+    start = fileformat._PREFIX.size + hlen
+    start += fileformat._pad(start)
+    body = data[start:-32]
+    header = json.loads(raw)
+    if edit is not None:
+        edit(header)
+    blob = json.dumps(header).encode()
+    if text is not None:
+        blob = text(blob.decode()).encode()
+    prefix = fileformat._PREFIX.pack(magic, version, len(blob))
+    head = prefix + blob + b"\0" * fileformat._pad(len(prefix) + len(blob))
+    return head + body + hashlib.sha256(head + body).digest()
+
+
+def refused(path, match):
+    with pytest.raises(mlpkit.LoadError, match=match):
+        mlpkit.load(path)
+
+
+def test_a_tiny_file_declaring_a_huge_layer_is_refused_before_any_allocation(valid, tmp_path):
+    """3 KB declaring a 20000 x 20000 Dense: refused naming the layer, with under 1 MB
+    allocated (before, 4.6 GB of random weights were drawn first)."""
+    bad = tmp_path / "huge.mlpk"
+    bad.write_bytes(resign(valid, lambda h: h["layers"][0].update(in_features=20000, out_features=20000)))
+    assert bad.stat().st_size < 8000
+    tracemalloc.start()
+    try:
+        refused(bad, r"layer 0 \(Dense\) needs W of shape \(20000, 20000\); the file holds one of shape \(3, 4\)")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+    bad.write_bytes(resign(valid, lambda h: h["layers"][1].update(num_features=10**9)))
+    refused(bad, r"layer 1 \(BatchNorm\) needs gamma of shape \(1000000000,\)")
+
+
+def test_a_loaded_model_draws_no_random_weights_it_then_overwrites(valid, tmp_path, monkeypatch):
+    path = tmp_path / "m.mlpk"
+    path.write_bytes(valid)
+    drawn = []
+    for name in ("HeUniform", "GlorotUniform"):
+        cls = getattr(mlpkit.initializers, name)
+        real = cls.__call__
+        monkeypatch.setattr(cls, "__call__", lambda self, *a, _r=real, **k: drawn.append(1) or _r(self, *a, **k))
+    net = mlpkit.load(path)
+    assert drawn == []
+    assert type(net.layers[0].init).__name__ == "HeUniform"  # the layer keeps its initialiser
+
+
+def test_loading_is_linear_in_the_number_of_layers(tmp_path):
+    """Lines of mlpkit run to build and load n layers grow as n, not n² (the
+    duplicate-layer check compared every new layer with every earlier one)."""
+
+    def lines_to_load(n):
+        net = mlpkit.Sequential([Dense(2, 2), *(mlpkit.Identity() for _ in range(n))])
+        net.save(tmp_path / f"{n}.mlpk")
+        return count_lines(lambda: mlpkit.load(tmp_path / f"{n}.mlpk"))
+
+    small, large = lines_to_load(200), lines_to_load(2000)
+    assert large < 12 * small
+
+
+def test_the_magic_bytes_are_checked_before_the_file_is_read(tmp_path):
+    junk = tmp_path / "big.bin"
+    with open(junk, "wb") as f:
+        f.truncate(256 << 20)  # 256 MiB of zeros (sparse on disk)
+    tracemalloc.start()
+    try:
+        refused(junk, "bad magic bytes")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_fifo_or_a_device_is_refused_by_name_without_waiting(tmp_path):
+    fifo = tmp_path / "pipe.mlpk"
+    os.mkfifo(fifo)
+    outcome = []
+    reader = threading.Thread(target=lambda: outcome.append(_error_of(fifo)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert outcome and "not a regular file but a FIFO" in outcome[0]
+    if os.path.exists("/dev/zero"):
+        assert "a device or socket" in _error_of("/dev/zero")
+    assert "a folder" in _error_of(tmp_path)
+
+
+def _error_of(path) -> str:
+    try:
+        mlpkit.load(path)
+    except mlpkit.LoadError as exc:
+        return str(exc)
+    return "loaded"
+
+
+CRAFTED = {
+    "deep nesting": (dict(text=lambda t: t.replace('"metadata": {}', '"metadata": {"a": ' + "[" * 5000 + "]" * 5000 + "}")),
+                     "nests deeper than 64"),
+    "deep but parseable": (dict(text=lambda t: t.replace('"metadata": {}', '"metadata": {"a": ' + "[" * 200 + "]" * 200 + "}")),
+                           "nests deeper than 64"),
+    "1e400": (dict(text=lambda t: t.replace('"momentum": 0.1', '"momentum": 1e400')), "out of range"),
+    "400-digit integer": (dict(text=lambda t: t.replace('"epochs_trained": 2', '"epochs_trained": ' + "9" * 400)),
+                          "an integer of 400 digits"),
+    "negative epochs": (dict(edit=lambda h: h.update(epochs_trained=-3)), "epochs_trained must be an integer >= 0"),
+    "boolean steps": (dict(edit=lambda h: h.update(steps_trained=True)), "steps_trained must be an integer >= 0"),
+    "history longer than the epochs": (dict(edit=lambda h: h["history"].update(loss=[1.0] * 50)),
+                                       "do not fit 2 epochs"),
+    "history of strings": (dict(edit=lambda h: h["history"].update(loss=["x", "y"])), "must be a list of numbers"),
+    "unknown step": (dict(edit=lambda h: h.update(step="os.system")), "unknown training step"),
+    "negative optimizer count": (dict(edit=lambda h: h["optimizer"].update(t=-1)), "step count must be an integer"),
+    "no layers": (dict(edit=lambda h: h.update(layers=[])), "must be a non-empty list"),
+    "a layer that is a string": (dict(edit=lambda h: h["layers"].insert(0, "Dense")), "each layer must be an object"),
+    "a dense layer of zero width": (dict(edit=lambda h: h["layers"][0].update(out_features=0)), "must be a positive integer"),
+    "metrics not names": (dict(edit=lambda h: h.update(metrics=[{"a": 1}])), "metrics must be a list of names"),
+    "a duplicated array": (dict(edit=lambda h: h["arrays"].append(dict(h["arrays"][0]))), "appears twice"),
+    "a bad rng state": (dict(edit=lambda h: h["rng"]["state"].update(state=-1)), "invalid model description"),
+}
+
+
+@pytest.mark.parametrize("case", list(CRAFTED))
+def test_crafted_headers_with_valid_checksums_are_refused_naming_the_cause(valid, tmp_path, case):
+    change, message = CRAFTED[case]
+    bad = tmp_path / "crafted.mlpk"
+    data = resign(valid, **change)
+    assert data != valid
+    bad.write_bytes(data)
+    refused(bad, message)
+
+
+def _autoencoder_file(tmp_path):
+    ae = mlpkit.Autoencoder([4, 3, 2], seed=0)
+    ae.fit(np.random.default_rng(0).random((16, 4)), epochs=1, verbose=0)
+    path = tmp_path / "ae.mlpk"
+    mlpkit.save(ae, path)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(("n", "message"), [(-5, "encoder layers"), (0, "encoder layers"), (99, "encoder layers"),
+                                            ("2", "encoder layers")])  # fmt: skip
+def test_an_autoencoder_file_with_nonsense_encoder_layers_is_refused(tmp_path, n, message):
+    data = resign(_autoencoder_file(tmp_path), lambda h: h["autoencoder"].update(n_encoder_layers=n))
+    bad = tmp_path / "bad-ae.mlpk"
+    bad.write_bytes(data)
+    refused(bad, message)
+
+
+# -- a fuzz test: random values at random places of a valid header --------------------
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**45), 10**45) | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _paths(value, prefix=()):
+    """Every place in a JSON value, as a tuple of keys/indices."""
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _paths(v, (*prefix, i))
+
+
+def _replace(header, path, value):
+    target = header
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                  HealthCheck.too_slow], deadline=None)  # fmt: skip
+@given(data=st.data())
+def test_fuzzed_headers_load_or_raise_one_load_error(valid, tmp_path, data):
+    header = json.loads(valid[fileformat._PREFIX.size :].split(b"\0", 1)[0])
+    places = [p for p in _paths(header) if p and p[0] not in ("format",)]
+    where = data.draw(st.sampled_from(places))
+    value = data.draw(VALUES)
+    path = tmp_path / "fuzzed.mlpk"
+    path.write_bytes(resign(valid, lambda h: _replace(h, where, value)))
+    tracemalloc.start()
+    try:
+        try:
+            mlpkit.load(path)
+        except mlpkit.LoadError:
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20, (where, value)
+
+
+# -- the command line: one line for every file ---------------------------------------------
+@pytest.mark.parametrize("case", ["1e400", "deep nesting", "no layers", "unknown step"])
+@pytest.mark.parametrize("command", ["info", "predict", "evaluate", "trace"])
+def test_every_command_says_one_line_for_a_crafted_file(valid, tmp_path, case, command):
+    change, message = CRAFTED[case]
+    bad = tmp_path / "crafted.mlpk"
+    bad.write_bytes(resign(valid, **change))
+    (tmp_path / "data.csv").write_text("a,b,c\n1,2,3\n")
+    args = {"info": [str(bad)], "trace": [str(bad), str(tmp_path / "data.csv"), "--row", "0"]}.get(
+        command, [str(bad), str(tmp_path / "data.csv")]
+    )
+    result = CliRunner().invoke(cli, [command, *args])
+    assert result.exit_code == 1, result.output
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert lines[0].startswith("Error: ") and message.split()[0] in lines[0], lines[0]
+
+
+def test_a_model_file_with_malformed_metadata_gives_one_line_at_predict(valid, tmp_path):
+    """A file that loads as a network but whose CLI metadata is nonsense."""
+    bad = tmp_path / "meta.mlpk"
+    bad.write_bytes(resign(valid, lambda h: h.update(metadata={"preprocessing": [1, 2, 3]})))
+    (tmp_path / "data.csv").write_text("a,b,c\n1,2,3\n")
+    for command in ("predict", "evaluate", "info"):
+        result = CliRunner().invoke(cli, [command, str(bad), str(tmp_path / "data.csv")][: 2 if command == "info" else 3])
+        assert result.exit_code == 1 and "Traceback" not in result.output, (command, result.output)
+        assert len(result.output.strip().splitlines()) == 1, result.output
+
