@@ -151,3 +151,53 @@ def test_the_command_line_trains_data_parallel_by_itself(tmp_path, rng):
     info = subprocess.run([str(BIN / "mlpkit"), "info", "m.mlpk"], cwd=tmp_path / "two",
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert "data-parallel over 2 processes" in info.stdout
+
+
+def _table(path, rows):
+    path.write_text("\n".join(["a,b,kind,label", *rows]) + "\n")
+
+
+BAD_SHARDS = {
+    "a ragged row": (
+        lambda good: [*good[:5], "1.0,2.0", *good[6:]],
+        "line 7: 2 fields, but the header has 4",
+    ),
+    "a NaN cell": (lambda good: [*good[:3], "nan,1.0,x,yes", *good[4:]], "missing value"),
+    "a word in a number column": (
+        lambda good: [*good[:4], "abc,1.0,x,yes", *good[5:]],
+        "differs from rank 0's",
+    ),
+    "a third class": (
+        lambda good: [*good[:2], "0.5,0.5,x,maybe", *good[3:]],
+        "differs from rank 0's",
+    ),
+    "too many categories": (
+        lambda good: [f"{i % 7}.0,1.0,k{i},{'yes' if i % 2 else 'no'}" for i in range(10_050)],
+        "distinct text values",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SHARDS))
+def test_a_bad_shard_for_the_command_line_fails_every_rank_in_one_line(tmp_path, case):
+    """`mpiexec -n 2 mlpkit train` where rank 1 reads a bad copy of the file: every rank
+    stops with the same one-line error before training (before, rank 0 spun forever)."""
+    rng = np.random.default_rng(0)
+    good = [f"{u:.3f},{v:.3f},{'xy'[i % 2]},{'yes' if u > v else 'no'}"
+            for i, (u, v) in enumerate(rng.normal(size=(60, 2)))]  # fmt: skip
+    make, message = BAD_SHARDS[case]
+    for rank, rows in ((0, good), (1, make(good))):
+        (tmp_path / f"r{rank}").mkdir()
+        _table(tmp_path / f"r{rank}" / "data.csv", rows)
+    launcher = BIN / "mpiexec"
+    args = ["train", "data.csv", "--target", "label", "-o", "m.mlpk", "--epochs", "2", "--quiet",
+            "--missing", "error"]  # fmt: skip
+    command = [str(launcher), "-n", "1", "-wdir", str(tmp_path / "r0"), str(BIN / "mlpkit"), *args,
+               ":", "-n", "1", "-wdir", str(tmp_path / "r1"), str(BIN / "mlpkit"), *args]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    errors = [ln for ln in done.stderr.splitlines() if ln.startswith("Error: ")]
+    assert len(errors) == 2 and errors[0] == errors[1], done.stderr[-2000:]
+    assert "rank 1 of 2" in errors[0] and message in errors[0], errors[0]
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "r0" / "m.mlpk").exists()

@@ -35,7 +35,9 @@ class FileBytes(bytes):
 def valid(tmp_path_factory):
     """A small trained model's file, as bytes."""
     path = tmp_path_factory.mktemp("valid") / "m.mlpk"
-    net = mlpkit.Sequential([Dense(3, 4, "relu"), mlpkit.BatchNorm(4), Dense(4, 2, "softmax")], seed=0)
+    net = mlpkit.Sequential(
+        [Dense(3, 4, "relu"), mlpkit.BatchNorm(4), Dense(4, 2, "softmax")], seed=0
+    )
     x, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2
     net.fit(x, y, epochs=2, batch_size=5, verbose=0)
     net.save(path)
@@ -71,11 +73,16 @@ def test_a_tiny_file_declaring_a_huge_layer_is_refused_before_any_allocation(val
     """3 KB declaring a 20000 x 20000 Dense: refused naming the layer, with under 1 MB
     allocated (before, 4.6 GB of random weights were drawn first)."""
     bad = tmp_path / "huge.mlpk"
-    bad.write_bytes(resign(valid, lambda h: h["layers"][0].update(in_features=20000, out_features=20000)))
+    bad.write_bytes(
+        resign(valid, lambda h: h["layers"][0].update(in_features=20000, out_features=20000))
+    )
     assert bad.stat().st_size < 8000
     tracemalloc.start()
     try:
-        refused(bad, r"layer 0 \(Dense\) needs W of shape \(20000, 20000\); the file holds one of shape \(3, 4\)")
+        refused(
+            bad,
+            r"layer 0 \(Dense\) needs W of shape \(20000, 20000\); the file holds one of shape \(3, 4\)",
+        )
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -91,7 +98,9 @@ def test_a_loaded_model_draws_no_random_weights_it_then_overwrites(valid, tmp_pa
     for name in ("HeUniform", "GlorotUniform"):
         cls = getattr(mlpkit.initializers, name)
         real = cls.__call__
-        monkeypatch.setattr(cls, "__call__", lambda self, *a, _r=real, **k: drawn.append(1) or _r(self, *a, **k))
+        monkeypatch.setattr(
+            cls, "__call__", lambda self, *a, _r=real, **k: drawn.append(1) or _r(self, *a, **k)
+        )
     net = mlpkit.load(path)
     assert drawn == []
     assert type(net.layers[0].init).__name__ == "HeUniform"  # the layer keeps its initialiser
@@ -146,26 +155,72 @@ def _error_of(path) -> str:
 
 
 CRAFTED = {
-    "deep nesting": (dict(text=lambda t: t.replace('"metadata": {}', '"metadata": {"a": ' + "[" * 5000 + "]" * 5000 + "}")),
-                     "nests deeper than 64"),
-    "deep but parseable": (dict(text=lambda t: t.replace('"metadata": {}', '"metadata": {"a": ' + "[" * 200 + "]" * 200 + "}")),
-                           "nests deeper than 64"),
-    "1e400": (dict(text=lambda t: t.replace('"momentum": 0.1', '"momentum": 1e400')), "out of range"),
-    "400-digit integer": (dict(text=lambda t: t.replace('"epochs_trained": 2', '"epochs_trained": ' + "9" * 400)),
-                          "an integer of 400 digits"),
-    "negative epochs": (dict(edit=lambda h: h.update(epochs_trained=-3)), "epochs_trained must be an integer >= 0"),
-    "boolean steps": (dict(edit=lambda h: h.update(steps_trained=True)), "steps_trained must be an integer >= 0"),
-    "history longer than the epochs": (dict(edit=lambda h: h["history"].update(loss=[1.0] * 50)),
-                                       "do not fit 2 epochs"),
-    "history of strings": (dict(edit=lambda h: h["history"].update(loss=["x", "y"])), "must be a list of numbers"),
+    "deep nesting": (
+        dict(
+            text=lambda t: t.replace(
+                '"metadata": {}', '"metadata": {"a": ' + "[" * 5000 + "]" * 5000 + "}"
+            )
+        ),
+        "nests deeper than 64",
+    ),
+    "deep but parseable": (
+        dict(
+            text=lambda t: t.replace(
+                '"metadata": {}', '"metadata": {"a": ' + "[" * 200 + "]" * 200 + "}"
+            )
+        ),
+        "nests deeper than 64",
+    ),
+    "1e400": (
+        dict(text=lambda t: t.replace('"momentum": 0.1', '"momentum": 1e400')),
+        "out of range",
+    ),
+    "400-digit integer": (
+        dict(text=lambda t: t.replace('"epochs_trained": 2', '"epochs_trained": ' + "9" * 400)),
+        "an integer of 400 digits",
+    ),
+    "negative epochs": (
+        dict(edit=lambda h: h.update(epochs_trained=-3)),
+        "epochs_trained must be an integer >= 0",
+    ),
+    "boolean steps": (
+        dict(edit=lambda h: h.update(steps_trained=True)),
+        "steps_trained must be an integer >= 0",
+    ),
+    "history longer than the epochs": (
+        dict(edit=lambda h: h["history"].update(loss=[1.0] * 50)),
+        "do not fit 2 epochs",
+    ),
+    "history of strings": (
+        dict(edit=lambda h: h["history"].update(loss=["x", "y"])),
+        "must be a list of numbers",
+    ),
     "unknown step": (dict(edit=lambda h: h.update(step="os.system")), "unknown training step"),
-    "negative optimizer count": (dict(edit=lambda h: h["optimizer"].update(t=-1)), "step count must be an integer"),
+    "negative optimizer count": (
+        dict(edit=lambda h: h["optimizer"].update(t=-1)),
+        "step count must be an integer",
+    ),
     "no layers": (dict(edit=lambda h: h.update(layers=[])), "must be a non-empty list"),
-    "a layer that is a string": (dict(edit=lambda h: h["layers"].insert(0, "Dense")), "each layer must be an object"),
-    "a dense layer of zero width": (dict(edit=lambda h: h["layers"][0].update(out_features=0)), "must be a positive integer"),
-    "metrics not names": (dict(edit=lambda h: h.update(metrics=[{"a": 1}])), "metrics must be a list of names"),
-    "a duplicated array": (dict(edit=lambda h: h["arrays"].append(dict(h["arrays"][0]))), "appears twice"),
-    "a bad rng state": (dict(edit=lambda h: h["rng"]["state"].update(state=-1)), "invalid model description"),
+    "a layer that is a string": (
+        dict(edit=lambda h: h["layers"].insert(0, "Dense")),
+        "each layer must be an object",
+    ),
+    "a dense layer of zero width": (
+        dict(edit=lambda h: h["layers"][0].update(out_features=0)),
+        "must be a positive integer",
+    ),
+    "metrics not names": (
+        dict(edit=lambda h: h.update(metrics=[{"a": 1}])),
+        "metrics must be a list of names",
+    ),
+    "a duplicated array": (
+        dict(edit=lambda h: h["arrays"].append(dict(h["arrays"][0]))),
+        "appears twice",
+    ),
+    "a bad rng state": (
+        dict(edit=lambda h: h["rng"]["state"].update(state=-1)),
+        "invalid model description",
+    ),
 }
 
 
@@ -190,7 +245,9 @@ def _autoencoder_file(tmp_path):
 @pytest.mark.parametrize(("n", "message"), [(-5, "encoder layers"), (0, "encoder layers"), (99, "encoder layers"),
                                             ("2", "encoder layers")])  # fmt: skip
 def test_an_autoencoder_file_with_nonsense_encoder_layers_is_refused(tmp_path, n, message):
-    data = resign(_autoencoder_file(tmp_path), lambda h: h["autoencoder"].update(n_encoder_layers=n))
+    data = resign(
+        _autoencoder_file(tmp_path), lambda h: h["autoencoder"].update(n_encoder_layers=n)
+    )
     bad = tmp_path / "bad-ae.mlpk"
     bad.write_bytes(data)
     refused(bad, message)
@@ -198,9 +255,14 @@ def test_an_autoencoder_file_with_nonsense_encoder_layers_is_refused(tmp_path, n
 
 # -- a fuzz test: random values at random places of a valid header --------------------
 VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**45), 10**45) | st.floats(allow_nan=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**45), 10**45)
+    | st.floats(allow_nan=False)
     | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -269,7 +331,8 @@ def test_a_model_file_with_malformed_metadata_gives_one_line_at_predict(valid, t
     bad.write_bytes(resign(valid, lambda h: h.update(metadata={"preprocessing": [1, 2, 3]})))
     (tmp_path / "data.csv").write_text("a,b,c\n1,2,3\n")
     for command in ("predict", "evaluate", "info"):
-        result = CliRunner().invoke(cli, [command, str(bad), str(tmp_path / "data.csv")][: 2 if command == "info" else 3])
+        result = CliRunner().invoke(
+            cli, [command, str(bad), str(tmp_path / "data.csv")][: 2 if command == "info" else 3]
+        )
         assert result.exit_code == 1 and "Traceback" not in result.output, (command, result.output)
         assert len(result.output.strip().splitlines()) == 1, result.output
-

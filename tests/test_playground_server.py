@@ -127,7 +127,7 @@ def test_the_protocol_from_hello_to_the_exports(server, tmp_path):
         assert data["task"] == "classification" and len(data["train"]["x"]) == 140
         assert receive(ws, "state")["epoch"] == 0
         for message, error in [
-            ("not json", "not a JSON message"),
+            ("not json", "not a usable JSON message"),
             ("[1]", 'a message must be a JSON object with a "type"'),
             (json.dumps({"type": "fly"}), "unknown message type 'fly'"),
             ("x" * 20_000, "message of 20000 bytes is over the limit of 16384 bytes"),

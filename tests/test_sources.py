@@ -212,6 +212,96 @@ class _DieInAWorker(mlpkit.Callback):
         os._exit(1)
 
 
+class _DieOnce(mlpkit.Callback):
+    """Kills the Dask worker it runs in once: at the start of the first fit (``after=0``)
+    or of the first fit after ``after`` fits have finished, counted across the worker
+    processes in files under ``folder`` (the test's own temporary folder)."""
+
+    def __init__(self, folder: str, after: int) -> None:
+        self.folder, self.after = folder, after
+
+    def on_train_begin(self, logs=None):
+        import os
+
+        import distributed
+
+        try:
+            distributed.get_worker()
+        except ValueError:
+            return  # not in a worker: the serial search
+        done = len([n for n in os.listdir(self.folder) if n.startswith("done-")])
+        if done >= self.after:
+            try:  # the one kill: whoever creates the marker first
+                fd = os.open(os.path.join(self.folder, "killed"), os.O_CREAT | os.O_EXCL)
+            except FileExistsError:
+                return
+            os.close(fd)
+            os._exit(1)
+
+    def on_train_end(self, logs=None):
+        import os
+        import secrets
+
+        open(os.path.join(self.folder, f"done-{secrets.token_hex(6)}"), "w").close()
+
+
+def _search_with_a_kill(tmp_path, after, scatter):
+    require("sklearn", "pip install 'mlpkit[sklearn]'")
+    distributed = require("distributed", "pip install 'mlpkit[dask]'")
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+
+    from mlpkit.sklearn import MLPClassifier
+
+    x, y = _data(200)
+    grid = {"hidden_layer_sizes": [(4,), (8,)], "alpha": [1e-4, 1e-2]}
+
+    def search(callbacks):
+        est = MLPClassifier(max_iter=10, random_state=0, callbacks=callbacks)
+        return GridSearchCV(est, grid, cv=3)
+
+    serial = search(None).fit(x, y).cv_results_
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:  # fmt: skip
+        with (
+            distributed.Client(cluster),
+            joblib.parallel_backend("dask", **({"scatter": [x, y]} if scatter else {})),
+        ):
+            remote = search([_DieOnce(str(tmp_path), after)])
+            try:
+                remote.fit(x, y)
+            except Exception as exc:
+                return serial, None, exc
+    assert (tmp_path / "killed").exists()  # the kill happened
+    return serial, remote.cv_results_, None
+
+
+@pytest.mark.parametrize("after", [0, 6], ids=["early", "late"])
+def test_a_worker_killed_in_a_search_gives_every_result_or_dasks_error(tmp_path, after):
+    """What docs/scaling.md says: a worker killed mid-search (at the first fit, or after
+    6 of the 12 have finished) either has its fits run again on the others — and the
+    results are those of the search in one process — or fails the search with Dask's
+    FutureCancelledError (joblib's Dask backend loses a batch whose worker died; which
+    one happens is Dask's timing). Never a shorter or different cv_results_."""
+    serial, remote, error = _search_with_a_kill(tmp_path, after, scatter=False)
+    if error is None:
+        np.testing.assert_array_equal(remote["mean_test_score"], serial["mean_test_score"])
+    else:
+        assert type(error).__name__ in ("FutureCancelledError", "KilledWorker"), repr(error)
+        assert remote is None
+
+
+def test_a_worker_killed_in_a_scattered_search_fails_it_with_dasks_error(tmp_path):
+    """With joblib's scatter=[X, y] the data scattered to the workers goes with the
+    killed one: the search fails at once with Dask's FutureCancelledError (said in
+    docs/scaling.md) — never with a shorter cv_results_."""
+    _, remote, error = _search_with_a_kill(tmp_path, 0, scatter=True)
+    assert remote is None and error is not None
+    assert type(error).__name__ in ("FutureCancelledError", "CancelledError", "KilledWorker"), repr(
+        error
+    )
+
+
 def test_a_worker_that_dies_fails_the_search_with_dasks_error():
     require("sklearn", "pip install 'mlpkit[sklearn]'")
     distributed = require("distributed", "pip install 'mlpkit[dask]'")

@@ -4,6 +4,7 @@ traceback from inside NumPy, never a silently wrong answer."""
 from __future__ import annotations
 
 import functools
+import json
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -73,6 +74,49 @@ def keyword_only(leading: Sequence[str], meant: Sequence[str]) -> Callable[[F], 
         return call  # type: ignore[return-value]
 
     return wrap
+
+
+def json_too_deep(value: Any, limit: int) -> bool:
+    """Whether parsed JSON nests deeper than ``limit`` (walked with a stack, each
+    container once)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend(
+                (v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)
+            )
+    return False
+
+
+def parse_json(text: str | bytes, max_depth: int = 64, max_int_digits: int = 40) -> Any:
+    """JSON from an untrusted source, within limits: nesting at most ``max_depth`` deep,
+    integers of at most ``max_int_digits`` digits, finite numbers only. Anything else is
+    a ValueError saying what — never a RecursionError or an overflow later."""
+
+    def finite(token: str) -> float:
+        value = float(token)
+        if not math.isfinite(value):
+            raise ValueError(f"the number {token[:40]} is out of range")
+        return value
+
+    def whole(token: str) -> int:
+        if len(token.lstrip("-")) > max_int_digits:
+            raise ValueError(f"an integer of {len(token)} digits")
+        return int(token)
+
+    def constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a finite number")
+
+    try:
+        value = json.loads(text, parse_float=finite, parse_int=whole, parse_constant=constant)
+    except RecursionError:
+        raise ValueError(f"it nests deeper than {max_depth} levels") from None
+    if json_too_deep(value, max_depth):
+        raise ValueError(f"it nests deeper than {max_depth} levels")
+    return value
 
 
 def optional(module: str, needed_by: str, extra: str) -> Any:

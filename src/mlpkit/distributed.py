@@ -182,6 +182,18 @@ class DataParallel:
                 raise ValueError(f"rank {rank} of {self.size}: {message}")
         return result
 
+    def check_same(self, value: Any, what: str, shown: str = "") -> None:
+        """Raise the same ValueError on every rank unless every rank computed the same
+        ``value`` (``what`` names it; ``shown``: this rank's value in a few words)."""
+        values = self.comm.allgather((value, shown))
+        first = values[0][0]
+        for rank, (other, words) in enumerate(values):
+            if other != first:
+                raise ValueError(
+                    f"rank {rank} of {self.size}: {what} differs from rank 0's ({words or 'other'}"
+                    f" against {values[0][1] or 'rank 0'}'s); every rank must read the same data"
+                )
+
     def start(self, model: Any) -> None:
         """Broadcast rank 0's parameters, buffers, optimizer state and generator."""
         for array in (*model.parameters(), *model.named_buffers().values()):

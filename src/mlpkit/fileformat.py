@@ -47,6 +47,7 @@ import numpy as np
 
 from ._backend import to_numpy
 from ._files import write_atomic
+from ._validation import parse_json
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "LoadError", "read", "save", "write"]
 
@@ -201,38 +202,6 @@ MAX_DEPTH = 64
 MAX_INT_DIGITS = 40
 
 
-def _parse_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:40]} is out of range")
-    return value
-
-
-def _parse_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise ValueError(f"an integer of {len(text)} digits")
-    return int(text)
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"non-finite number {name} in header")
-
-
-def _too_deep(value: Any, limit: int) -> bool:
-    """Whether the parsed JSON nests deeper than ``limit`` (walked with a stack, each
-    container once; JSON nested past Python's recursion limit never parses at all)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > limit:
-                return True
-            stack.extend(
-                (v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)
-            )
-    return False
-
-
 def parse_header(path: Path, raw: bytes) -> dict[str, Any]:
     """The header's JSON, within limits (``MAX_DEPTH``, ``MAX_INT_DIGITS``, finite
     numbers): anything else is a LoadError, never a RecursionError or an overflow."""
@@ -241,14 +210,9 @@ def parse_header(path: Path, raw: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise _fail(path, f"header is not valid UTF-8: {exc}") from None
     try:
-        header = json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float,
-                            parse_int=_parse_int)  # fmt: skip
-    except RecursionError:
-        raise _fail(path, f"header nests deeper than {MAX_DEPTH} levels") from None
+        header = parse_json(text, MAX_DEPTH, MAX_INT_DIGITS)
     except (ValueError, MemoryError) as exc:
         raise _fail(path, f"header is not valid JSON: {exc}") from None
-    if _too_deep(header, MAX_DEPTH):
-        raise _fail(path, f"header nests deeper than {MAX_DEPTH} levels")
     if not isinstance(header, dict) or header.get("format") != "mlpkit":
         raise _fail(path, "header is not an mlpkit header")
     return header

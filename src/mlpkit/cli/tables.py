@@ -4,7 +4,9 @@ columns of a CSV table, with the preprocessing learnt at training saved in the m
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -245,6 +247,12 @@ def train(data: Path, target: str, out: Path, hidden: str, activation: str, epoc
 
     prepared = strategy.agree(prepare) if strategy is not None else prepare()
     x, y, validation, prep, rows, classify, chunksize, net = prepared
+    if strategy is not None:  # every rank must have learnt the same thing from its file
+        summary = f"task {prep.task}, {len(prep.classes)} classes, {prep.width} inputs"
+        fingerprint = hashlib.sha256(
+            json.dumps(prep.to_dict(), sort_keys=True).encode()
+        ).hexdigest()
+        strategy.check_same((fingerprint, rows), "the preprocessing learnt from its file", summary)
     split = validation_split if chunksize is None and rows * validation_split >= 1 else 0.0
     watched = "val_loss" if (split or validation is not None) else "loss"
     stopper = (

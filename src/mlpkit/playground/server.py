@@ -6,6 +6,14 @@ constant time), the WebSocket's Origin must be the page's own, and the server ho
 at most ``LIMITS["sessions"]`` pages at once, freeing a page's session when it closes.
 Training runs in a worker thread, so the page stays responsive while it trains.
 
+Bounded against a hostile or runaway client: every malformed message (too big, too
+deep, a huge number, a binary frame, a wrong type anywhere) gets one error reply and the
+session goes on; a tick of training stops at ``TICK_SECONDS`` between epochs and lets
+other pages train (one training thread a core, server-wide); a closed page's training
+stops at its next epoch; a connection that sends no complete request within
+``HEADER_SECONDS`` is closed, and at most ``MAX_CONNECTIONS`` are held at once; Ctrl+C
+stops the server within ``SHUTDOWN_SECONDS``.
+
 The WebSocket protocol (JSON objects, each with a ``type``):
 
 page → server: ``configure {settings}``, ``play``, ``pause``, ``step``, ``reset``,
@@ -23,6 +31,7 @@ import logging
 import secrets
 import socket
 import sys
+import time
 import webbrowser
 from collections.abc import Callable
 from importlib import resources
@@ -36,15 +45,17 @@ try:
     from starlette.responses import HTMLResponse, PlainTextResponse, Response
     from starlette.routing import Route, WebSocketRoute
     from starlette.websockets import WebSocket, WebSocketDisconnect
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 except ImportError as exc:  # pragma: no cover - exercised by test_extras
     raise ImportError(
         f"mlpkit playground needs the playground extra: pip install 'mlpkit[playground]' ({exc})"
     ) from None
 
+from .._validation import parse_json
 from .session import Session, SessionError
 from .settings import LIMITS, SettingsError, options, shown
 
-__all__ = ["create_app", "serve"]
+__all__ = ["create_app", "serve", "stop_serving"]
 
 log = logging.getLogger("mlpkit.playground")
 
@@ -55,6 +66,14 @@ TICKS_PER_SECOND = 30
 #: the transport's own bound; messages between LIMITS["message_bytes"] and this get an
 #: error reply, larger ones close the connection
 TRANSPORT_MAX_BYTES = 1 << 20
+#: a play tick's training stops at the first epoch boundary after this long
+TICK_SECONDS = 0.25
+#: a connection must send a complete request within this long, or it is closed
+HEADER_SECONDS = 10
+#: connections held at once (pages, their HTTP requests, and whatever else knocks)
+MAX_CONNECTIONS = 64
+#: how long Ctrl+C waits for open connections before closing them
+SHUTDOWN_SECONDS = 1
 
 
 def _asset(name: str) -> str:
@@ -91,7 +110,8 @@ class _Page:
         try:
             while True:
                 started = loop.time()
-                await asyncio.to_thread(self.session.train)
+                deadline = time.monotonic() + TICK_SECONDS
+                await asyncio.to_thread(self.session.train, None, deadline)
                 await self.send(await asyncio.to_thread(self.session.state))
                 if self.session.diverged:
                     await self.send(_error(
@@ -107,16 +127,16 @@ class _Page:
                 await self.send({"type": "playing", "value": False})
 
     async def handle(self, text: str) -> None:
-        size = len(text.encode("utf-8"))
+        size = len(text.encode("utf-8", "replace"))
         if size > LIMITS["message_bytes"]:
             await self.send(_error(
                 f"message of {size} bytes is over the limit of {LIMITS['message_bytes']} bytes"
             ))  # fmt: skip
             return
         try:
-            message = json.loads(text)
+            message = parse_json(text, max_depth=8, max_int_digits=18)
         except ValueError as exc:
-            await self.send(_error(f"not a JSON message: {exc}"))
+            await self.send(_error(f"not a usable JSON message: {exc}"))
             return
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self.send(_error('a message must be a JSON object with a "type"'))
@@ -130,6 +150,12 @@ class _Page:
             await handler(message)
         except (SettingsError, SessionError) as exc:
             await self.send(_error(str(exc)))
+        except (TypeError, ValueError, IndexError, KeyError, OverflowError) as exc:
+            # a value of the wrong kind that got past the checks: a settings error, not a crash
+            log.info("playground message refused: %s", exc)
+            await self.send(
+                _error(f"a value in that {shown(kind)} message is not usable: {shown(str(exc))}")
+            )
 
     # -- the messages ---------------------------------------------------------------
     async def on_configure(self, message: dict[str, Any]) -> None:
@@ -183,8 +209,12 @@ def create_app(token: str, max_sessions: int = LIMITS["sessions"]) -> Starlette:
     """The playground's ASGI app; every request must carry ``?token=TOKEN``."""
     sessions: dict[str, Session] = {}
 
+    expected = token.encode()
+
     def authorised(query: Any) -> bool:
-        return secrets.compare_digest(str(query.get("token", "")), token)
+        """The token, compared as bytes in constant time (any text the URL holds)."""
+        given = str(query.get("token", "")).encode("utf-8", "replace")
+        return secrets.compare_digest(given, expected)
 
     def refuse(request: Request) -> Response:
         return PlainTextResponse(
@@ -242,7 +272,15 @@ def create_app(token: str, max_sessions: int = LIMITS["sessions"]) -> Starlette:
             await current.send({"type": "hello", "session": sid, "options": options()})
             await current.send_all()
             while True:
-                text = await ws.receive_text()
+                received = await ws.receive()
+                if received["type"] == "websocket.disconnect":
+                    raise WebSocketDisconnect(received.get("code", 1000))
+                text = received.get("text")
+                if text is None:
+                    await current.send(
+                        _error("binary frames are not part of the protocol: send JSON text")
+                    )
+                    continue
                 try:
                     await current.handle(text)
                 except (WebSocketDisconnect, RuntimeError):
@@ -253,6 +291,7 @@ def create_app(token: str, max_sessions: int = LIMITS["sessions"]) -> Starlette:
         except WebSocketDisconnect:
             pass
         finally:
+            session.cancel()  # its training stops at the next epoch
             await current.pause()
             sessions.pop(sid, None)
 
@@ -268,14 +307,61 @@ def create_app(token: str, max_sessions: int = LIMITS["sessions"]) -> Starlette:
     return app
 
 
+class BoundedH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a header deadline and a connection cap: uvicorn
+    starts its keep-alive timer only after a first response, so a socket that never
+    sends a request would be held for ever (1,100 idle sockets held 1,107 descriptors)."""
+
+    header_seconds: float = HEADER_SECONDS
+    max_connections: int = MAX_CONNECTIONS
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.max_connections:
+            transport.close()
+            return
+        self._deadline = self.loop.call_later(self.header_seconds, self._no_request)
+
+    def _no_request(self) -> None:
+        """Close a connection that has not sent a whole request in time (not one that
+        became a WebSocket: the transport then belongs to the socket's protocol)."""
+        if (
+            self.cycle is None
+            and self.transport.get_protocol() is self
+            and not self.transport.is_closing()
+        ):
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        deadline = getattr(self, "_deadline", None)
+        if deadline is not None:
+            deadline.cancel()
+        super().connection_lost(exc)
+
+
+#: the servers ``serve`` runs in this process (``stop_serving`` ends them)
+_RUNNING: list[Any] = []
+
+
+def stop_serving() -> None:
+    """Ask every server ``serve`` started in this process to stop (as Ctrl+C does)."""
+    for server in list(_RUNNING):
+        server.should_exit = True
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     open_browser: bool = True,
     announce: Callable[[str], None] | None = None,
+    *,
+    header_seconds: float = HEADER_SECONDS,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> None:
     """Serve the playground until interrupted. port 0 picks a free one. The URL (with
-    its token) goes to ``announce`` (default: printed) once the server accepts."""
+    its token) goes to ``announce`` (default: printed) once the server accepts.
+    ``header_seconds``, ``max_connections``: the bounds on connections (see the module
+    docstring). In a thread other than the main one it runs until ``stop_serving()``."""
     token = secrets.token_urlsafe(18)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -291,16 +377,22 @@ def serve(
     port = sock.getsockname()[1]
     address = f"[{host}]" if ":" in host else host
     url = f"http://{address}:{port}/?token={token}"
+    protocol = type("BoundedH11Protocol", (BoundedH11Protocol,),
+                    {"header_seconds": header_seconds, "max_connections": max_connections})  # fmt: skip
     config = uvicorn.Config(
         create_app(token), log_level="warning", ws_max_size=TRANSPORT_MAX_BYTES,
-        ws_per_message_deflate=False, lifespan="off",
+        ws_per_message_deflate=False, lifespan="off", http=protocol,
+        timeout_keep_alive=5, timeout_graceful_shutdown=SHUTDOWN_SECONDS,
+        h11_max_incomplete_event_size=16 * 1024,
     )  # fmt: skip
     server = uvicorn.Server(config)
     (announce or (lambda u: print(f"mlpkit playground: {u}  (Ctrl+C stops it)", flush=True)))(url)
     if open_browser:
         webbrowser.open(url)
+    _RUNNING.append(server)
     try:
         server.run(sockets=[sock])
     finally:
+        _RUNNING.remove(server)
         sock.close()
         sys.stdout.flush()

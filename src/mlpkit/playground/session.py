@@ -12,8 +12,10 @@ lock, so the server may train in a worker thread while the page asks for a trace
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,9 @@ __all__ = ["Session", "SessionError"]
 
 #: points kept per curve; older ones are thinned (every other one dropped) past this
 CURVE_POINTS = 600
+#: training threads running at once across every page of the server: one a core (the
+#: ticks take turns, epoch by epoch, so no page waits for another's whole tick)
+TRAINING_THREADS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
 
 class SessionError(ValueError):
@@ -75,6 +80,8 @@ class Session:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.lock = threading.RLock()
+        #: set when the page is gone: training stops at its next epoch
+        self.cancelled = threading.Event()
         self.extra_x = np.zeros((0, 2), dtype=np.float32)
         self.extra_y = np.zeros(0, dtype=np.int64)
         self.restart(settings or Settings())
@@ -165,9 +172,13 @@ class Session:
         return np.float32([self._finite(v, "a coordinate") for v in x])
 
     # -- training -------------------------------------------------------------------
-    def train(self, epochs: int | None = None) -> int:
+    def train(self, epochs: int | None = None, deadline: float | None = None) -> int:
         """Train ``epochs`` (default: the settings' epochs per tick) whole epochs with
-        the settings' batch mode. Returns the epochs trained so far."""
+        the settings' batch mode, one ``fit(epochs=1)`` at a time (the same bits as one
+        fit of them all). Between epochs the lock is let go, the page's cancellation
+        (``cancel``) and ``deadline`` (a ``time.monotonic()`` value) are honoured, and
+        the server-wide budget of training threads (one a core) is taken in turns, so a
+        closed or busy page never starves another. Returns the epochs trained so far."""
         with self.lock:
             s = self.settings
             k = s.epochs_per_tick if epochs is None else int(epochs)
@@ -178,18 +189,32 @@ class Session:
                 )
             if self.diverged:
                 raise SessionError("the loss became inf or NaN: lower the learning rate and reset")
-            bs = s.effective_batch_size
-            before = self.model.epochs_trained
-            self._fit(self.data.x_train, self.data.y_train, k, bs, shuffle=True)
-            done = self.model.epochs_trained - before
-            self.epochs += done
-            if self.runs and self.runs[-1][1:] == (bs, s.lr):
-                self.runs[-1] = (self.runs[-1][0] + done, bs, s.lr)
-            elif done:
-                self.runs.append((done, bs, s.lr))
+        done = 0
+        while done < k and not self.cancelled.is_set():
+            if done and deadline is not None and time.monotonic() >= deadline:
+                break
+            with TRAINING_THREADS, self.lock:
+                s = self.settings
+                bs = s.effective_batch_size
+                self._fit(self.data.x_train, self.data.y_train, 1, bs, shuffle=True)
+                ran = int(self._guard.diverged is None)
+                self.epochs += ran
+                done += 1
+                if ran:
+                    if self.runs and self.runs[-1][1:] == (bs, s.lr):
+                        self.runs[-1] = (self.runs[-1][0] + 1, bs, s.lr)
+                    else:
+                        self.runs.append((1, bs, s.lr))
+                else:
+                    break
+        with self.lock:
             self._record()
             self._raise_if_diverged()
             return self.epochs
+
+    def cancel(self) -> None:
+        """Stop any training of this session at its next epoch (the page closed)."""
+        self.cancelled.set()
 
     def step(self) -> None:
         """One batch of the settings' batch mode (full batch: one epoch). The batches
@@ -365,7 +390,9 @@ class Session:
                 nearest = int(np.argmin(((d.x_train - point) ** 2).sum(axis=1)))
                 target, how = d.y_train[nearest].tolist(), "nearest training point"
             if s.task == "regression":
-                t = np.float32([[self._finite(np.ravel(target)[0], "target")]])
+                if isinstance(target, list) and len(target) == 1:
+                    target = target[0]  # ([y] as the page sends it, or y)
+                t = np.float32([[self._finite(target, "target")]])
             else:
                 if isinstance(target, bool) or target not in range(s.n_classes):
                     raise SessionError(f"class must be 0–{s.n_classes - 1}, got {shown(target)}")
