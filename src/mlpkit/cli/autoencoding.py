@@ -12,6 +12,7 @@ import click
 import numpy as np
 
 from .. import optimizers
+from .._files import check_target
 from ..io import load, save
 from ..tabular import Preprocessing, Table, learn
 from ._common import (
@@ -161,6 +162,9 @@ def autoencode(data: Path, bottleneck: int, out: Path, hidden: str, activation: 
     from ..autoencoder import Autoencoder
     from ..reduction import compare_with_pca
 
+    check_target(out, "--out model file")
+    if explorer is not None:
+        check_target(explorer, "--explorer page")
     table = read_table(data, sep)
     shape = parse_image_shape(image_shape)
     scaling, x = Scaling.fit(table, label, column_list(drop), note)
@@ -227,6 +231,7 @@ def explore(model: Path, out: Path, data: Path | None, label: str | None, image_
     from ..autoencoder import Autoencoder
     from ..explorer import write_html
 
+    check_target(out, "--out page")
     ae = load(model)
     if not isinstance(ae, Autoencoder):
         raise ValueError(f"{model}: not an autoencoder (train one with `mlpkit autoencode`)")
