@@ -96,3 +96,46 @@ def houses(n: int, seed: int) -> tuple[list[str], list[list[str]]]:
             cells[2] = ""
         rows.append(cells)
     return header, rows
+
+
+FIRST = ["Ann", "Bob", "Cyd", "Dee", "Eve", "Fay", "Gus", "Hal", "Ivy", "Jon", "Kim", "Lou"]
+LAST = ["Smith", "Jones", "Brown", "Moore", "Clark", "Young", "Adams", "Baker", "Evans", "Green"]
+
+
+def exported(n: int, seed: int) -> tuple[list[str], list[list[str]]]:
+    """A table as R's write.csv and pandas' to_csv leave it: a row-name column under an
+    empty header (1..n in the file's order, which is sorted by the target, as a table
+    exported after `order(price)` is), a free-text name different on almost every row,
+    an ISO date (the price rises with it and follows the seasons), a number in the
+    millions, a text category, NA cells. ``price`` is the target."""
+    rng = np.random.default_rng(seed)
+    header = ["", "name", "sold", "area", "population", "district", "price"]
+    start = np.datetime64("2015-01-01")
+    records = []
+    for i in range(n):
+        day = int(rng.integers(0, 8 * 365))
+        date = start + np.timedelta64(day, "D")
+        season = np.cos(2 * np.pi * (day % 365.2425) / 365.2425)
+        area = rng.uniform(30, 200)
+        district = ISLANDS[int(rng.integers(3))]
+        population = rng.uniform(1e5, 9e6)
+        price = (1_000 * area + 60 * day + 25_000 * season + 30_000 * (district == "Dream")
+                 + rng.normal(0, 8_000))  # fmt: skip
+        name = f"{FIRST[i % len(FIRST)]} {LAST[(i // len(FIRST)) % len(LAST)]} {i}"
+        cells = [name, str(date), f"{area:.1f}", f"{population:.0f}", district, f"{price:.0f}"]
+        if rng.random() < 0.04:
+            cells[2] = "NA"
+        if rng.random() < 0.04:
+            cells[4] = "NA"
+        records.append((price, cells))
+    records.sort(key=lambda r: r[0])
+    return header, [[str(i + 1), *cells] for i, (_, cells) in enumerate(records)]
+
+
+def split(
+    rows: list[list[str]], share: float, seed: int
+) -> tuple[list[list[str]], list[list[str]]]:
+    """A shuffled train/test split of ``rows`` (as a user's train_test_split leaves it)."""
+    order = np.random.default_rng(seed).permutation(len(rows))
+    cut = int(len(rows) * share)
+    return [rows[i] for i in order[:cut]], [rows[i] for i in order[cut:]]

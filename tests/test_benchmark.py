@@ -172,3 +172,15 @@ def test_the_fused_fit_is_reported_beside_jax(bench):
     line = bench.fused_line(w, {**times, "jax": times["fused"] * 2})
     assert line.startswith("toy ") and line.endswith(" s/epoch (0.50x JAX's epoch above)")
     assert "JAX" not in bench.fused_line(w, times)
+
+
+def test_the_chunksize_benchmark_runs_and_finds_the_same_model():
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "chunksize.py"), "--rows", "300",
+         "--chunksize", "64", "--epochs", "1"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| --chunksize 64 |" in done.stdout and "same model to the bit: True" in done.stdout

@@ -4,6 +4,7 @@ subprocess, and a corpus of malformed files that must fail cleanly."""
 from __future__ import annotations
 
 import csv
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import mlpkit
 from mlpkit.cli import main
 from mlpkit.tabular import Preprocessing, read_csv
 
-from .conftest import require
+from .test_cli_tables import number
 
 
 def write_csv(path, header, rows):
@@ -218,8 +219,9 @@ def test_prediction_data_must_match_the_model(flowers, tmp_path):
         and "missing feature column(s) 'c', 'd' the model was trained with; add them" in r.output
     )
     unknown = write_csv(tmp_path / "u.csv", ["a", "b", "c", "d", "species"], [[1, 2, 3, 4, "rose"]])
-    r = invoke("evaluate", model, unknown)
-    assert r.exit_code == 1 and "unknown label 'rose'" in r.output
+    r = invoke("evaluate", model, unknown)  # a label never seen in training: a wrong answer
+    assert r.exit_code == 0 and "1 row(s) with a label not seen in training" in r.output
+    assert number(r.output, "accuracy") == 0.0 and math.isnan(number(r.output, "loss"))
     r = invoke("trace", model, flowers, "--row", 999)
     assert r.exit_code == 1 and "past the last data row" in r.output
     bad_model = tmp_path / "bad.mlpk"
@@ -324,7 +326,6 @@ def test_short_out_option_and_activation_choices(flowers, tmp_path):
 def test_train_streams_a_csv_in_blocks_with_the_same_preprocessing(
     flowers, prices, tmp_path, monkeypatch
 ):
-    require("dask", "pip install 'mlpkit[dask]'")
     from mlpkit.tabular import scan_csv
 
     # one pass over the blocks gives the whole-file preprocessing (a quoted newline too)

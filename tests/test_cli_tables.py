@@ -20,7 +20,6 @@ from click.testing import CliRunner
 import mlpkit
 from mlpkit.cli import main
 
-from .conftest import require
 from .tables import houses, penguins, write
 
 EXE = shutil.which("mlpkit", path=str(Path(sys.executable).parent)) or "mlpkit"
@@ -308,7 +307,7 @@ def test_autoencode_scales_tables_and_images_and_beats_pca(tmp_path):
     data = write(tmp_path / "cancer.csv", [*header, "kind"], rows)
     r = invoke("autoencode", data, "--out", tmp_path / "c.ae", "--quiet")
     assert r.exit_code == 0, r.output
-    assert "leaving out text column(s) kind" in r.output
+    assert "leaving out text and date column(s) 'kind'" in r.output
     ae_mse, pca_mse = (number(r.output, name) for name in ("autoencoder", "pca"))
     raw = np.array([[float(v) for v in row[:-1]] for row in rows])
     z = (raw - raw.mean(0)) / raw.std(0)
@@ -339,41 +338,38 @@ def test_autoencode_scales_tables_and_images_and_beats_pca(tmp_path):
 
 
 def test_the_readme_command_line_session_runs_as_shown(tmp_path):
-    """The README's penguin session, command by command: the same notes about the data
-    (they depend on the file alone), a last line saying why training stopped."""
+    """The README's one-command session, command by command: the same notes about the
+    data (they depend on the file alone), the model saved under the data's name, a last
+    line saying why training stopped, and an honest test score."""
     root = Path(__file__).resolve().parents[1]
     readme = (root / "README.md").read_text()
     session = readme.split("## The command line", 1)[1].split("```text", 1)[1].split("```", 1)[0]
     (tmp_path / "examples" / "data").mkdir(parents=True)
-    shutil.copy(root / "examples" / "data" / "penguins.csv", tmp_path / "examples" / "data")
+    for name in ("sales.csv", "sales_test.csv"):
+        shutil.copy(root / "examples" / "data" / name, tmp_path / "examples" / "data")
     commands = [
         line[2:].split("  #")[0].split()
         for line in session.splitlines()
         if line.startswith("$ mlpkit")
     ]
     shown_notes = {
-        line for line in session.splitlines() if line.startswith("examples/data/penguins.csv:")
-    }
-    assert len(commands) == 4 and shown_notes
-    said = set()
+        line for line in session.splitlines()
+        if line.startswith(("examples/data/sales.csv:", "saving the model"))
+    }  # fmt: skip
+    assert len(commands) == 2 and len(shown_notes) == 7
+    said, outputs = set(), []
     for command in commands:
         done = run(*command[1:], cwd=tmp_path)
         said |= set(done.stderr.splitlines())
-        if command[1] == "train":
-            assert re.match(
-                r"ran \d+ of 100 epochs: stopped early|ran all 100 epochs",
-                done.stdout.splitlines()[-1],
-            )
-    assert shown_notes <= said
-    assert (
-        (tmp_path / "predictions.csv")
-        .read_text()
-        .startswith("id,predicted_species,p_Adelie,p_Chinstrap,p_Gentoo\n1,")
+        outputs.append(done.stdout)
+    assert re.match(
+        r"ran \d+ of 100 epochs: stopped early|ran all 100 epochs", outputs[0].splitlines()[-1]
     )
+    assert shown_notes <= said and (tmp_path / "sales.mlpk").exists()
+    assert number(outputs[1], "r2") > 0.85
 
 
 def test_streaming_a_messy_table_uses_the_same_rows(tmp_path):
-    require("dask", "pip install 'mlpkit[dask]'")
     header, rows = penguins(240, seed=11)
     data = write(tmp_path / "p.csv", header, rows, ";")
     complete = sum(
@@ -481,10 +477,19 @@ def test_autoencode_and_explore_options_have_their_effect(tmp_path):
     ] == [12, 5, 3]
     assert ae.encoder.layers[0].activation.name == "tanh"
     assert ae.network.steps_trained == 4 * 5 and ae.network.optimizer.lr == 0.004
-    page = tmp_path / "e.html"
+    page, data_path = tmp_path / "e.html", data
     assert invoke("explore", out, "--out", page, "--data", data, "--max-samples", 7).exit_code == 0
     data = page_data(page)
-    assert len(data["samples"]["codes"]) == 7 and data["samples"]["labels"][:2] == ["a", "b"]
+    labels = data["samples"]["labels"]  # 7 rows drawn by label: its share of each
+    assert len(data["samples"]["codes"]) == 7 and sorted(labels.count(k) for k in "ab") == [3, 4]
+    again = tmp_path / "f.html"
+    assert (
+        invoke(
+            "explore", out, "--out", again, "--data", data_path, "--max-samples", 7, "--seed", 1
+        ).exit_code
+        == 0
+    )
+    assert page_data(again)["samples"]["codes"] != data["samples"]["codes"]  # --seed draws others
 
 
 def page_data(page: Path) -> dict:

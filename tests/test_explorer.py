@@ -172,7 +172,7 @@ def test_non_image_data_is_drawn_as_bars(page, tmp_path, rng):
     assert painted > 100 and page.errors == []
 
 
-def test_bars_are_in_the_data_units_and_labelled_with_the_columns(page, tmp_path, rng):
+def test_bars_are_in_scaled_units_with_the_data_units_on_hover(page, tmp_path, rng):
     x = rng.normal(size=(100, 3)).astype(np.float32)
     ae = Autoencoder([3, 6, 2], seed=0)
     ae.fit(x, epochs=3, verbose=0)
@@ -183,13 +183,102 @@ def test_bars_are_in_the_data_units_and_labelled_with_the_columns(page, tmp_path
     tab = page(path)
     code = [0.3, -0.4]
     shown = tab.evaluate("z => window.mlpkit.decodeInUnits(z)", code)
-    np.testing.assert_allclose(shown, ae.decode(np.array([code]))[0] * scale + offset, rtol=1e-5)
+    want = ae.decode(np.array([code]))[0]
+    np.testing.assert_allclose(shown, want * scale + offset, rtol=1e-5)
     data = tab.evaluate("window.mlpkit.data")
-    assert data["feature_names"] == names
-    low, high = data["value_range"]  # the bars' axis spans the data's units, not the scaled ones
-    assert low <= 0 and high > 1000 and page.errors == []
+    assert data["feature_names"] == names and data["scaled_units"] == "sd"
+    low, high = data["value_range"]  # the axis: standard deviations, around 0
+    assert low < 0 < high < 10
+    tab.evaluate("z => window.mlpkit.setCode(z)", code)
+    bars = tab.evaluate("window.mlpkit.bars()")
+    np.testing.assert_allclose([b["value"] for b in bars], want, rtol=1e-5)
+    box = tab.locator("#decoded").bounding_box()
+    width = tab.evaluate("document.getElementById('decoded').width")
+    middle = (bars[0]["x0"] + bars[0]["x1"]) / 2 * box["width"] / width
+    tab.mouse.move(box["x"] + middle, box["y"] + box["height"] / 2)
+    tip = tab.locator("#bar-tip").text_content()
+    assert tip.startswith("body_mass_g: ") and tip == bars[0]["text"]
+    assert float(tip.split(": ")[1].split(" ")[0].replace(",", "")) == pytest.approx(
+        want[0] * scale[0] + offset[0], rel=1e-4
+    )
+    assert page.errors == []
     with pytest.raises(ValueError, match="2 feature names for 3 outputs"):
         explorer.page_data(ae, feature_names=names[:2])
+
+
+def test_sample_rows_are_a_seeded_draw_with_every_label():
+    labels = ["a"] * 900 + ["b"] * 95 + ["c"] * 5  # sorted, as a file sorted by state is
+    pick = explorer.sample_rows(1000, 100, labels, seed=0)
+    drawn = [labels[i] for i in pick]
+    assert len(pick) == 100 == len(set(pick.tolist())) and list(pick) == sorted(pick)
+    assert (drawn.count("a"), drawn.count("b"), drawn.count("c")) == (90, 9, 1)  # shares, c once
+    assert pick.max() > 900 and not np.array_equal(pick, np.arange(100))
+    assert np.array_equal(pick, explorer.sample_rows(1000, 100, labels, seed=0))
+    assert not np.array_equal(pick, explorer.sample_rows(1000, 100, labels, seed=1))
+    assert np.array_equal(explorer.sample_rows(50, 100, labels[:50]), np.arange(50))
+    plain = explorer.sample_rows(1000, 10)
+    assert len(plain) == 10 and plain.max() < 1000
+    assert len(explorer.sample_rows(10, 3, list("abcdefghij"))) == 3  # more labels than rows shown
+
+
+def test_a_table_explorer_shows_every_column_and_keeps_outliers_at_the_edge(page, tmp_path):
+    """A table like a county census: one column in the millions, percentages, a state
+    label the file is sorted by, and a few outlying rows."""
+    from click.testing import CliRunner
+
+    from mlpkit.cli import main
+
+    rng = np.random.default_rng(4)
+    states = sorted(["Ohio", "Iowa", "Utah", "Texas", "Maine"])
+    rows = []
+    for i in range(900):
+        state = states[min(4, i // 170)]  # sorted by state: Utah only after row 680
+        population = rng.lognormal(11, 1.2)
+        rows.append(
+            [state, f"{population:.0f}", f"{rng.uniform(5, 40):.1f}", f"{rng.uniform(20, 60):.1f}"]
+        )
+    for i in (3, 400, 850):
+        rows[i][1] = "90000000"  # three outliers
+    data = tmp_path / "counties.csv"
+    data.write_text(
+        "state,population,poverty_pct,age_median\n" + "".join(",".join(r) + "\n" for r in rows)
+    )
+    result = CliRunner().invoke(main, ["autoencode", str(data), "--label", "state", "--epochs", "30",
+                                       "-o", str(tmp_path / "c.mlpk"), "--explorer", str(tmp_path / "c.html"),
+                                       "--quiet"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    tab = page(tmp_path / "c.html")
+    data_ = tab.evaluate("window.mlpkit.data")
+    # the gallery: 300 rows drawn by state, Utah's among them, in the sorted legend
+    captions = tab.evaluate(
+        "Array.from(document.querySelectorAll('#gallery figcaption')).map(c => c.textContent)"
+    )
+    assert len(captions) == 300 and set(captions) == set(states)
+    assert tab.evaluate("window.mlpkit.legend()") == states
+    assert [t.strip() for t in tab.locator(".legend-item").all_text_contents()] == states
+    # every thumbnail its own row's bars, not one solid square
+    thumbs = tab.evaluate("""() => Array.from(document.querySelectorAll('#gallery canvas')).slice(0, 12)
+                                   .map(c => c.toDataURL())""")
+    assert len(set(thumbs)) > 8
+    # the bars: three columns on one axis in standard deviations; none dwarfs the others
+    tab.locator("#gallery figure").nth(5).click()
+    bars = tab.evaluate("window.mlpkit.bars()")
+    assert [b["name"] for b in bars] == ["population", "poverty_pct", "age_median"]
+    assert all(abs(b["value"]) < 5 for b in bars)  # in sd: the millions do not set the scale
+    # hover: the data's units, the loaded row's own value beside the decoded one
+    assert bars[0]["row"] > 1000 and 5 <= bars[1]["row"] <= 40 and 20 <= bars[2]["row"] <= 60
+    assert "; the sample: " in bars[0]["text"]
+    low, high = data_["value_range"]
+    assert -10 < low < 0 < high < 10  # the outliers (tens of sd) do not set the axis
+    # the latent map: limits leave the outliers out; they are on the edge, marked
+    points = tab.evaluate("window.mlpkit.mapPoints()")
+    clipped = [p for p in points if p["clipped"]]
+    assert 1 <= len(clipped) <= 0.03 * len(points)
+    xs, ys = np.array([p["x"] for p in points]), np.array([p["y"] for p in points])
+    inner = ~np.array([p["clipped"] for p in points])
+    assert np.ptp(xs[inner]) > 0.5 * 294 and np.ptp(ys[inner]) > 0.5 * 302  # the rest spread out
+    assert "lie outside this view" in tab.locator("#map-note").text_content()
+    assert page.errors == []
 
 
 def test_every_activation_decodes_identically(page, tmp_path, rng):

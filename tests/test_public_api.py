@@ -38,6 +38,7 @@ def test_names_and_signatures():
         "verbose",
         "strategy",
         "step",
+        "shuffle_buffer",
     ]
     # arguments after x, y keyword-only (the third wave), with a hint for Keras's order
     kinds = inspect.signature(mlpkit.Sequential.fit).parameters

@@ -75,18 +75,65 @@ def test_shuffled_streaming_is_seeded_and_takes_every_row_once_an_epoch():
     assert np.mean(c.predict_classes(x) == y) > 0.95  # it learns from the shuffled stream
 
 
-def test_training_on_a_dask_array_never_holds_it_whole():
-    da = _da()
+def test_training_on_a_dask_array_holds_a_block_and_the_buffer_not_the_array():
+    da, dask = _da(), pytest.importorskip("dask")
     rows, k = 200_000, 128  # 102 MB of float32, made lazily block by block
-    x = da.random.default_rng(0).random((rows, k), chunks=(2_500, k)).astype(np.float32)
-    y = (x[:, 0] > 0.5).astype(np.int64)
-    net = mlpkit.Sequential([Dense(k, 16, "relu"), Dense(16, 2, "softmax")], seed=0)
-    tracemalloc.start()
-    net.fit(x, y, epochs=1, batch_size=256, verbose=0)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert net.steps_trained == -(-rows // 256)
-    assert peak < 0.35 * rows * k * 4  # a buffer of blocks, not the 102 MB array
+    for chunk, buffer in ((2_500, "4MiB"), (50_000, "4MiB"), (2_500, None)):
+        x = da.random.default_rng(0).random((rows, k), chunks=(chunk, k)).astype(np.float32)
+        y = (x[:, 0] > 0.5).astype(np.int64)
+        tracemalloc.start()
+        dask.compute(x.blocks[0], y.blocks[0])  # what Dask itself needs for one block
+        block = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        net = mlpkit.Sequential([Dense(k, 16, "relu"), Dense(16, 2, "softmax")], seed=0)
+        tracemalloc.start()
+        net.fit(x, y, epochs=1, batch_size=256, verbose=0, shuffle_buffer=buffer)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert net.steps_trained == -(-rows // 256)
+        held = 4 * 2**20 if buffer else 64 * 2**20
+        assert peak < block + 1.2 * held + 2**20, (chunk, buffer, peak, block)  # (and a batch)
+    with pytest.raises(ValueError, match="shuffle_buffer 'lots' is not a size"):
+        net.fit(x, y, shuffle_buffer="lots", verbose=0)
+    with pytest.raises(ValueError, match="an array in memory is shuffled whole"):
+        net.fit(np.zeros((4, k)), np.zeros(4, int), shuffle_buffer="4MiB", verbose=0)
+
+
+def test_rows_mix_within_the_shuffle_buffer_and_come_once_an_epoch():
+    from mlpkit.training.sources import DaskSource
+
+    da = _da()
+    n, k, block_rows, buffer_rows = 4_000, 3, 500, 1_000
+    x = np.repeat(np.arange(n, dtype=np.float32)[:, None], k, axis=1)  # every cell its row
+
+    def epoch(chunk, seed):
+        source = DaskSource(da.from_array(x, chunks=(chunk, k)), np.arange(n), None, k,
+                            np.dtype(np.float32), lambda yb, rows: np.asarray(yb),
+                            shuffle_buffer=buffer_rows * k * 4)  # fmt: skip
+        source.begin_epoch(None if seed is None else np.random.default_rng(seed))
+        batches = []
+        for xb, tb, _, _, _ in source.batches(100):
+            np.testing.assert_array_equal(xb[:, 0], tb)  # each row with its own target
+            batches.append(tb.copy())
+        return batches
+
+    batches = epoch(block_rows, 0)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(n))  # every row once
+    blocks = [len(set((b // block_rows).tolist())) for b in batches]
+    assert max(blocks) == 2 and np.mean(np.array(blocks) == 2) > 0.9  # two blocks mix in a batch
+    assert all(np.any(np.diff(b) < 0) for b in batches)  # and not in the file's order
+    for lo in range(0, n, buffer_rows):  # a buffer's rows: from two blocks, whichever ones
+        assert (
+            len(set((np.concatenate(batches)[lo : lo + buffer_rows] // block_rows).tolist())) == 2
+        )
+    assert [b.tolist() for b in epoch(block_rows, 0)] == [b.tolist() for b in batches]  # seeded
+    assert [b.tolist() for b in epoch(block_rows, 1)] != [b.tolist() for b in batches]
+    # one block larger than the buffer fills it four times, each from all over the block
+    whole = epoch(n, 0)
+    first = np.concatenate(whole[:10])
+    assert first.max() - first.min() > 0.9 * n and len(set(first.tolist())) == buffer_rows
+    # unshuffled, the rows come in their order
+    assert np.concatenate(epoch(block_rows, None)).tolist() == list(range(n))
 
 
 def test_a_bad_block_names_its_rows_before_any_update_from_it():
@@ -98,7 +145,10 @@ def test_a_bad_block_names_its_rows_before_any_update_from_it():
     with pytest.raises(
         ValueError, match=r"rows 388\.\.484 of the Dask X: X contains nan at row 12, column 2"
     ):
-        net.fit(xd, yd, epochs=1, batch_size=32, shuffle=False, verbose=0)
+        # (a buffer of 64 rows: full ones are trained on as the blocks are read)
+        net.fit(
+            xd, yd, epochs=1, batch_size=32, shuffle=False, verbose=0, shuffle_buffer=64 * 5 * 8
+        )
     assert net.steps_trained == 388 // 32  # the batches before that block, none from it
     with pytest.raises(ValueError, match="X has 4 features; the model expects 5"):
         _net().fit(xd[:, :4], yd, verbose=0)

@@ -136,8 +136,11 @@ def test_key_columns_are_named_with_the_flag_to_use(tmp_path):
     learn([read_csv(path)], path, ["row", "customer", "x", "y"], "y", note=note)
     warned = [s for s in said if "looks like" in s]
     assert len(warned) == 2  # the row number and the text key; not the continuous x
-    assert "'row'" in warned[0] and "a row number" in warned[0] and "--id row" in warned[0]
-    assert "'customer'" in warned[1] and "a key" in warned[1] and "--drop customer" in warned[1]
+    assert "'row'" in warned[0] and "a row number" in warned[0] and "--keep row" in warned[0]
+    assert "left out of the inputs" in warned[0] and "--id row" in warned[0]
+    assert "'customer'" in warned[1] and "a key" in warned[1] and "--keep customer" in warned[1]
+    kept, _ = learn([read_csv(path)], path, ["row", "customer", "x", "y"], "y", keep=["row"])
+    assert kept.features == ["row", "x"]  # --keep makes it a feature all the same
 
 
 def test_a_regression_target_is_standardised_and_answered_in_its_units(tmp_path):
@@ -251,7 +254,7 @@ def test_a_column_summary_counts_kinds_keys_and_statistics(monkeypatch):
         3,
         2,
     )
-    assert s.numeric and s.integral and not s.increasing and s.first_text is None
+    assert s.numeric and s.integral and (s.low, s.high) == (1, 3) and s.first_text is None
     assert s.mean_and_scale() == pytest.approx((2.0, np.sqrt(2 / 3))) and s.median() == 2.0
     assert s.spec() == {"name": "a", "kind": "numeric", "fill": 2.0, "mean": pytest.approx(2.0),
                         "scale": pytest.approx(np.sqrt(2 / 3))}  # fmt: skip
@@ -277,24 +280,32 @@ def test_a_column_summary_counts_kinds_keys_and_statistics(monkeypatch):
     comma.add(["1,5", "2,5"], [2, 3], "f.csv", True)
     assert comma.numeric and comma.mean_and_scale()[0] == pytest.approx(2.0)
     assert not ColumnSummary("empty").numeric  # no present cell: not numeric
-    # keys: a row number rises, a text key never repeats; five rows at least, none missing
-    rows = ColumnSummary("row")
-    rows.add([str(i) for i in range(10, 16)], list(range(2, 8)), "f.csv", False)
-    assert rows.looks_like_key()
-    few = ColumnSummary("few")
-    few.add(["1", "2", "3", "4"], [2, 3, 4, 5], "f.csv", False)
-    assert not few.looks_like_key()
-    five = ColumnSummary("five")
-    five.add(["1", "2", "3", "4", "5"], [2, 3, 4, 5, 6], "f.csv", False)
-    assert five.looks_like_key()
-    for cells in (["3", "1", "2", "5", "4"], ["1", "2", "2", "3", "4"], ["1", "2", "", "3", "4", "5"],
-                  ["1.5", "2.5", "3.5", "4.5", "5.5"]):  # fmt: skip
-        s = ColumnSummary("k")
-        s.add(cells, list(range(len(cells))), "f.csv", False)
-        assert not s.looks_like_key(), cells
-    names = ColumnSummary("name")
-    names.add(["ann", "bob", "cy", "dee", "eve"], [2, 3, 4, 5, 6], "f.csv", False)
-    assert names.looks_like_key()
+    # row numbers: unique whole numbers filling half their range or more (in any order),
+    # or under a row-index header; text keys: a different value on every row; 5 rows
+    from mlpkit.tabular.columns import decide
+
+    def kind(name, cells, keep=False):
+        s = ColumnSummary(name)
+        s.add(cells, list(range(2, 2 + len(cells))), "f.csv", False)
+        d = decide(s, "f.csv", keep=keep)
+        return None if d.spec is None else d.spec["kind"]
+
+    index = [str(i) for i in np.random.default_rng(0).permutation(40)[:25] + 1]
+    assert kind("a", [str(i) for i in range(10, 30)]) is None  # 10..29
+    assert kind("a", index) is None  # 25 of 1..40, shuffled: a split of a row index
+    assert kind("a", [str(i) for i in range(1, 60, 3)]) == "numeric"  # a third of the range
+    assert kind("a", [str(i) for i in range(10, 29)]) == "numeric"  # under 20 rows
+    assert kind("a", [*map(str, range(30)), "3"]) == "numeric"  # a repeat
+    assert kind("a", [*map(str, range(30)), ""]) == "numeric"  # a missing cell
+    assert kind("a", [f"{i}.5" for i in range(30)]) == "numeric"  # not whole
+    prices = [str(v) for v in np.random.default_rng(1).choice(100_000, 50, replace=False)]
+    assert kind("price", prices) == "numeric"  # merely distinct
+    assert kind("Unnamed: 0", ["12", "340", "9800", "4100", "77"]) is None  # a row index's header
+    assert kind("", ["1", "2", "3", "4", "5"]) is None  # R's unnamed row names
+    assert kind("a", [str(i) for i in range(10, 30)], keep=True) == "numeric"  # --keep
+    assert kind("name", ["ann", "bob", "cy", "dee", "eve"]) is None
+    assert kind("name", ["ann", "bob", "cy", "dee", "eve"], keep=True) == "categorical"
+    assert kind("when", ["2024-01-01", "2024-02-01", "2023-12-31 10:00:00", "NA"]) == "date"
     monkeypatch.setattr(columns, "MAX_CATEGORIES", 3)
     many = ColumnSummary("many")
     many.add(["a", "b", "c"], [2, 3, 4], "f.csv", False)
@@ -434,24 +445,23 @@ def test_labels_keep_their_type_and_the_task_follows_the_target(tmp_path):
 
     def task(values):
         path = tmp_path / "t.csv"
-        path.write_text("a,y\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values)))
-        prep, _, _ = Preprocessing.fit(read_csv(path), "y")
+        path.write_text(
+            "a,y\n" + "".join(f"{(i * 7) % 3 + 0.5},{v}\n" for i, v in enumerate(values))
+        )
+        said, note = notes()
+        prep, _, _ = Preprocessing.fit(read_csv(path), "y", note=note)
+        assert any("--task" in s for s in said)  # the choice is said, with the flag
         return prep.task, prep.classes
 
     assert task(["10", "2", "a", "2", "10"]) == (
         "classification",
         [2, 10, "a"],
     )  # numbers in order, then text
-    assert task([str(i % 20) for i in range(100)])[0] == "classification"  # at most 20 classes ...
-    assert task([str(i % 21) for i in range(105)])[0] == "regression"  # ... never 21
+    assert task([str(i % 10) for i in range(100)])[0] == "classification"  # at most 10 classes ...
+    assert task([str(i % 11) for i in range(110)])[0] == "regression"  # ... never 11
+    assert task([str(i % 19) for i in range(190)])[0] == "regression"  # 19 whole numbers: a number
     assert task([str(i % 2) for i in range(10)])[0] == "classification"  # two values are classes
-    assert (
-        task([str(i % 3) for i in range(10)])[0] == "regression"
-    )  # 3 values in 10 rows are numbers
-    assert (
-        task([str(i % 5) for i in range(25)])[0] == "classification"
-    )  # a fifth of the rows at most
-    assert task([str(i % 5) for i in range(24)])[0] == "regression"
+    assert task([f"{i % 3}.5" for i in range(12)])[0] == "regression"  # not whole: a quantity
     assert task([f"{i % 2}.5" for i in range(10)])[0] == "regression"  # fractions are not labels
 
 
@@ -539,31 +549,30 @@ def test_what_the_preprocessing_says_exactly(tmp_path):
     p = str(path)
     assert said == [
         f"{p}: column 'gone' has no values (every cell is missing): left out",
-        f"{p}: column 'row' has a different value on every row and looks like a row number; it is used as a "
-        "feature: --id row keeps it out and copies it into predictions, --drop row leaves it out",
-        f"{p}: column 'name' has a different value on every row and looks like a key; it is used as a "
-        "feature: --id name keeps it out and copies it into predictions, --drop name leaves it out",
+        f"{p}: column 'row' looks like a row number (unique whole numbers 0..7): left out of the "
+        "inputs; --keep row uses it, --id row names it as the key",
+        f"{p}: column 'name' looks like a key (8 different values in 8 rows): left out of the "
+        "inputs; --keep name one-hot encodes it, --id name names it as the key",
+        f"{p}: task classification: the target 'y' holds 2 different whole numbers (at most 10: "
+        "read as classes); --task regression predicts it as a number",
         f"{p}: left out 1 row(s) whose target 'y' is missing",
         f"{p}: filled 1 missing cell(s) with the training median or most frequent value (n 1)",
     ]
-    assert prep.dropped == ["gone"] and prep.features == ["row", "name", "c1", "c2", "n"]
+    assert prep.dropped == ["gone", "row", "name"] and prep.features == ["c1", "c2", "n"]
     kept = [i for i in range(8) if i != 5]
-    names = [f"n{i}" for i in range(8)]
     c1, c2 = np.eye(2)[[i % 2 for i in kept]], np.eye(3)[[i % 3 for i in kept]]
-    name_onehot = np.eye(8)[[sorted(names).index(f"n{i}") for i in kept]]
     n_spec = prep.columns[-1]
     n_raw = np.array([i % 4 if i != 3 else n_spec["fill"] for i in kept], dtype=float)
-    np.testing.assert_array_equal(x[:, 1:9], name_onehot)
-    np.testing.assert_array_equal(x[:, 9:11], c1)  # one-hot columns side by side, in order
-    np.testing.assert_array_equal(x[:, 11:14], c2)
-    np.testing.assert_allclose(x[:, 14], (n_raw - n_spec["mean"]) / n_spec["scale"], rtol=1e-6)
+    np.testing.assert_array_equal(x[:, 0:2], c1)  # one-hot columns side by side, in order
+    np.testing.assert_array_equal(x[:, 2:5], c2)
+    np.testing.assert_allclose(x[:, 5], (n_raw - n_spec["mean"]) / n_spec["scale"], rtol=1e-6)
     np.testing.assert_allclose(
-        prep.transform(read_csv(path), standardise=False)[:, 14][[0, 1, 2, 4]], [0, 1, 2, 0]
+        prep.transform(read_csv(path), standardise=False)[:, 5][[0, 1, 2, 4]], [0, 1, 2, 0]
     )
     assert prep.describe()[-3:] == [
-        "  n     numeric, standardised (mean 1.28571, scale 1.03016); missing -> 1",
-        "  left out: gone",
-        "  y     target: classification, 2 classes: 0, 1",
+        "  n   numeric, standardised (mean 1.28571, scale 1.03016); missing -> 1",
+        "  left out: gone, row, name",
+        "  y   target: classification, 2 classes: 0, 1",
     ]
     assert prep.to_dict()["version"] == 2 and prep.to_dict()["missing"] == "impute"
     assert list(prep.to_dict()) == ["version", "columns", "target", "task", "classes", "target_mean",

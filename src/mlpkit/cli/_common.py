@@ -111,7 +111,10 @@ def note(message: str) -> None:
 
 
 def column_list(text: str | None) -> list[str]:
-    """ "a,b, c" -> ["a", "b", "c"]."""
+    """ "a,b, c" -> ["a", "b", "c"]; "" (``--keep ''``) -> [""], the column under an
+    empty header (R's row names)."""
+    if text == "":
+        return [""]
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from .. import optimizers
 from .._files import check_target
 from ..io import load, save
-from ..tabular import Preprocessing, Table, learn
+from ..tabular import CSVError, Preprocessing, Table, learn
 from ._common import (
     clean_errors,
     column_list,
@@ -29,6 +29,9 @@ from ._common import image_shape as parse_image_shape
 #: the training steps --epochs' default aims at: small tables need many epochs to
 #: reconstruct better than PCA (iris, 150 rows, needs about 300 at batch 32)
 AUTO_STEPS = 3000
+
+#: rows of the table drawn (seeded, by label) for the --explorer page's gallery and map
+EXPLORER_SAMPLES = 300
 
 #: the largest whole-number value that still makes a table look like pixel intensities
 IMAGE_MAX = 255
@@ -48,20 +51,20 @@ class Scaling:
 
     @classmethod
     def fit(
-        cls, table: Table, label: str | None, drop: list[str], say: Any
-    ) -> tuple[Scaling, np.ndarray]:
-        """Learn the scaling of ``table`` (every column but ``label`` and ``drop``);
+        cls, table: Table, label: str | None, drop: list[str], say: Any, keep: list[str] | None = None,
+    ) -> tuple[Scaling, np.ndarray]:  # fmt: skip
+        """Learn the scaling of ``table`` (every column but ``label`` and ``drop``; the same
+        rules as train's for row numbers, free text and dates, ``keep`` as its --keep);
         returns it and the scaled inputs X (N, d) float32."""
-        prep, _ = learn([table], table.path, table.columns, None, drop=drop, id=label,
-                        note=say, decimal_comma=table.sep == ";")  # fmt: skip
-        text = [c["name"] for c in prep.columns if c["kind"] != "numeric"]
-        if text:
-            say(f"{table.path}: leaving out text column(s) {', '.join(text)}: an autoencoder "
-                "reconstructs numbers (--label names the one that colours the explorer)")  # fmt: skip
-            prep.columns = [c for c in prep.columns if c["kind"] == "numeric"]
-            prep.dropped += text
-            if not prep.columns:
-                raise ValueError(f"{table.path}: no numeric columns to reconstruct")
+        try:
+            prep, _ = learn([table], table.path, table.columns, None, drop=drop, id=label,
+                            keep=keep or (), note=say, decimal_comma=table.sep == ";",
+                            numbers_only="an autoencoder reconstructs numbers (--label names "
+                            "the one that colours the explorer)")  # fmt: skip
+        except CSVError as error:
+            if "no feature columns left" not in str(error):
+                raise
+            raise CSVError(f"{table.path}: no numeric columns to reconstruct") from None
         raw = prep.transform(table, note=say, standardise=False)
         top = float(raw.max())
         pixels = raw.min() >= 0 and 1 < top <= IMAGE_MAX and bool(np.all(raw == np.round(raw)))
@@ -125,13 +128,8 @@ class Scaling:
 @click.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--bottleneck", type=click.IntRange(1), default=2, show_default=True)
-@click.option(
-    "--out",
-    "-o",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="where to save the autoencoder",
-)
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="where to save the autoencoder (default: the data file's name with .mlpk, here)")  # fmt: skip
 @click.option(
     "--hidden", default="64", show_default=True, help="encoder hidden widths (the decoder mirrors)"
 )
@@ -142,6 +140,8 @@ class Scaling:
               help="denoising: std of the Gaussian noise added to the scaled inputs")  # fmt: skip
 @click.option("--label", help="a column to leave out of the inputs and colour the explorer with")
 @click.option("--drop", help="columns to leave out, comma-separated")
+@click.option("--id", "id_column", help="a key column: left out of the inputs (as train's --id)")
+@click.option("--keep", help="columns to use though they look like row numbers or free text")
 @click.option(
     "--explorer", type=click.Path(path_type=Path), help="also write the latent-space explorer page"
 )
@@ -150,10 +150,10 @@ class Scaling:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--quiet", is_flag=True)
 @clean_errors
-def autoencode(data: Path, bottleneck: int, out: Path, hidden: str, activation: str, epochs: int | None,
-               batch_size: int, lr: float, noise: float, label: str | None, drop: str | None,
-               explorer: Path | None, image_shape: str | None, sep: str | None, seed: int,
-               quiet: bool) -> None:  # fmt: skip
+def autoencode(data: Path, bottleneck: int, out: Path | None, hidden: str, activation: str,
+               epochs: int | None, batch_size: int, lr: float, noise: float, label: str | None,
+               drop: str | None, id_column: str | None, keep: str | None, explorer: Path | None,
+               image_shape: str | None, sep: str | None, seed: int, quiet: bool) -> None:  # fmt: skip
     """Train an autoencoder on the numeric columns of DATA.csv and compare it with PCA.
 
     Columns are standardised (image-like data — whole numbers in [0, 255] — divided by
@@ -162,12 +162,18 @@ def autoencode(data: Path, bottleneck: int, out: Path, hidden: str, activation: 
     from ..autoencoder import Autoencoder
     from ..reduction import compare_with_pca
 
+    if out is None:
+        out = Path(Path(data).name).with_suffix(".mlpk")
+        note(f"saving the autoencoder to {out} (--out to choose)")
     check_target(out, "--out model file")
     if explorer is not None:
         check_target(explorer, "--explorer page")
     table = read_table(data, sep)
     shape = parse_image_shape(image_shape)
-    scaling, x = Scaling.fit(table, label, column_list(drop), note)
+    left_out = column_list(drop) + (
+        [id_column] if id_column is not None and id_column != label else []
+    )
+    scaling, x = Scaling.fit(table, label, left_out, note, column_list(keep))
     labels = table.cells(label) if label else None
     if shape and shape[0] * shape[1] != x.shape[1]:
         raise ValueError(
@@ -202,10 +208,10 @@ def autoencode(data: Path, bottleneck: int, out: Path, hidden: str, activation: 
     save(ae, out)
     click.echo(f"saved {out}")
     if explorer:
-        from ..explorer import write_html
+        from ..explorer import sample_rows, write_html
 
-        pick = slice(0, min(300, len(x)))
-        write_html(ae, explorer, samples=x[pick], labels=None if labels is None else labels[pick],
+        pick = sample_rows(len(x), EXPLORER_SAMPLES, labels, seed)  # (not the file's first rows)
+        write_html(ae, explorer, samples=x[pick], labels=None if labels is None else [labels[i] for i in pick],
                    image_shape=shape, units=(scaling.offset, scaling.scale),
                    feature_names=scaling.prep.features)  # fmt: skip
         click.echo(f"wrote {explorer}")
@@ -221,15 +227,17 @@ def autoencode(data: Path, bottleneck: int, out: Path, hidden: str, activation: 
 )
 @click.option("--label", help="label column of --data")
 @click.option("--image-shape", help="HxW: show outputs as images")
-@click.option("--max-samples", type=click.IntRange(1), default=300, show_default=True)
+@click.option("--max-samples", type=click.IntRange(1), default=300, show_default=True,
+              help="rows drawn at random (by label, when there is one) for the gallery and map")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True, help="seed of that draw")
 @sep_option
 @clean_errors
 def explore(model: Path, out: Path, data: Path | None, label: str | None, image_shape: str | None,
-            max_samples: int, sep: str | None) -> None:  # fmt: skip
+            max_samples: int, seed: int, sep: str | None) -> None:  # fmt: skip
     """Write the latent-space explorer page of an autoencoder MODEL (outputs shown in the
     units of the data it was trained on)."""
     from ..autoencoder import Autoencoder
-    from ..explorer import write_html
+    from ..explorer import sample_rows, write_html
 
     check_target(out, "--out page")
     ae = load(model)
@@ -245,13 +253,13 @@ def explore(model: Path, out: Path, data: Path | None, label: str | None, image_
         table = read_table(data, sep)
         label = label or meta.get("label")
         if scaling is not None:
-            samples = scaling.inputs(table, note)[:max_samples]
+            samples = scaling.inputs(table, note)
         else:  # autoencoders saved before scaling was recorded: inputs as they are
             features = meta.get("features") or [c for c in table.columns if c != label]
-            samples = np.array(
-                [[float(v) for v in table.cells(f)] for f in features], np.float32
-            ).T[:max_samples]
-        labels = table.cells(label)[:max_samples] if label and label in table.columns else None
+            samples = np.array([[float(v) for v in table.cells(f)] for f in features], np.float32).T
+        labels = table.cells(label) if label and label in table.columns else None
+        pick = sample_rows(len(samples), max_samples, labels, seed)  # seeded, by label
+        samples, labels = samples[pick], None if labels is None else [labels[i] for i in pick]
     units = (scaling.offset, scaling.scale) if scaling is not None else None
     write_html(ae, out, samples=samples, labels=labels, image_shape=shape, units=units,
                feature_names=scaling.prep.features if scaling is not None else meta.get("features"))  # fmt: skip

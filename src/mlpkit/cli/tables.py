@@ -8,6 +8,8 @@ import hashlib
 import io
 import json
 import shutil
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,42 +66,77 @@ def available_memory() -> int | None:
     return None
 
 
-def _streamed(data: Path, target: str, task: str, chunksize: int, validation_split: float,
-              seed: int, options: dict[str, Any], say: Any) -> tuple[Any, ...]:  # fmt: skip
-    """X and y as Dask arrays over the CSV's blocks (each read and preprocessed when the
-    training loop needs it); a seeded share of the blocks held out for validation."""
-    from .._validation import optional
-    from ..tabular import scan_csv
+@dataclass
+class Streamed:
+    """A CSV read in blocks and encoded into float32 files on disk (``np.memmap``): the
+    training rows X (n, width) and their targets, and the validation rows likewise."""
 
-    da = optional("dask.array", "mlpkit train --chunksize", "dask")
-    dask = optional("dask", "mlpkit train --chunksize", "dask")
-    blocks, prep = scan_csv(data, chunksize, target, task, note=say, **options)
-    y_dtype, y_shape = (np.int64, ()) if prep.task == "classification" else (np.float32, (1,))
+    x: np.ndarray
+    y: np.ndarray
+    validation: tuple[np.ndarray, np.ndarray] | None
+    prep: Preprocessing
+    rows: int
+    folder: Path
 
-    def load_block(i: int) -> tuple[np.ndarray, np.ndarray]:
-        x, y, _ = prep.encode(blocks.block(i))
-        return x, y
+    def close(self) -> None:
+        """Remove the encoded files (the arrays must not be used after)."""
+        self.x = self.y = np.empty(0)  # drop the maps before their files go
+        self.validation = None
+        shutil.rmtree(self.folder, ignore_errors=True)
 
-    parts = [dask.delayed(load_block, nout=2)(i) for i in range(len(blocks.counts))]
-    xs = [
-        da.from_delayed(p[0], (n, prep.width), np.float32)
-        for p, n in zip(parts, blocks.kept, strict=True)
-    ]
-    ys = [
-        da.from_delayed(p[1], (n, *y_shape), y_dtype)
-        for p, n in zip(parts, blocks.kept, strict=True)
-    ]
-    used = [i for i, n in enumerate(blocks.kept) if n]
-    held: list[int] = []
-    if validation_split > 0 and len(used) > 1:
-        k = max(1, round(validation_split * len(used)))
-        held = sorted(np.random.default_rng(seed).permutation(used)[:k].tolist())
-    kept = [i for i in used if i not in held]
-    x, y = da.concatenate([xs[i] for i in kept]), da.concatenate([ys[i] for i in kept])
-    validation = None
-    if held:
-        validation = (da.concatenate([xs[i] for i in held]), da.concatenate([ys[i] for i in held]))
-    return x, y, validation, prep, sum(blocks.kept)
+
+def _streamed(data: Path, blocks: Any, prep: Preprocessing, target: str, validation_split: float,
+              say: Any, rng: np.random.Generator, out: Path) -> Streamed:  # fmt: skip
+    """The file's blocks (``tabular.scan_csv``: the preprocessing already learnt in one
+    pass) encoded, in a second pass, into float32 files beside ``out``: the training rows,
+    and the validation rows drawn as ``fit``'s ``validation_split`` draws them from the
+    model's generator ``rng`` — so the training is the in-memory one's to the bit. Memory
+    holds a block (and the targets: a number a row); training reads X batch by batch from
+    the file. The notes are the in-memory read's, said once."""
+    from ..tabular.preprocessing import Tally
+
+    n = sum(blocks.kept)
+    n_val = int(n * validation_split) if validation_split else 0
+    order = rng.permutation(n) if 1 <= n_val < n else None  # (as fit would draw it)
+    if validation_split and order is None:
+        say(f"{data}: {n} rows leave no validation rows at --validation-split {validation_split}: "
+            "early stopping watches the training loss")  # fmt: skip
+    is_val = np.zeros(n, dtype=bool)
+    if order is not None:
+        is_val[order[:n_val]] = True
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.encoded-", dir=out.parent.resolve()))
+    try:
+
+        def memmap(name: str, rows: int, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+            return np.lib.format.open_memmap(folder / name, "w+", dtype, (rows, *shape))
+
+        y_shape, y_dtype = ((), np.int64) if prep.task == "classification" else ((1,), np.float32)
+        rows = {False: n - n_val, True: n_val}
+        parts = {
+            held: (memmap(f"x{'_val' * held}.npy", k, (prep.width,), np.float32),
+                   np.empty((k, *y_shape), y_dtype))
+            for held, k in rows.items()
+        }  # fmt: skip
+        filled = {False: 0, True: 0}
+        tally, done = Tally(), 0
+        for table in blocks.blocks():
+            xb, yb, _ = prep.encode(table, tally=tally)
+            for held in (False, True):
+                pick = is_val[done : done + len(xb)] == held
+                k = int(pick.sum())
+                if k:
+                    xs, ys = parts[held]
+                    xs[filled[held] : filled[held] + k] = xb[pick]
+                    ys[filled[held] : filled[held] + k] = yb[pick]
+                    filled[held] += k
+            done += len(xb)
+        tally.say(data, say, target)
+        (x, y), (xv, yv) = parts[False], parts[True]
+        x.flush()
+        return Streamed(x, y, (xv, yv) if n_val and order is not None else None, prep, n, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def _loss_figure(history: Any, out: Path, regression: bool) -> Path | None:
@@ -150,9 +187,8 @@ def _why_it_stopped(stopper: EarlyStopping | None, ran: int, epochs: int) -> str
 @click.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--target", required=True, help="the column to predict")
-@click.option(
-    "--out", "-o", type=click.Path(path_type=Path), required=True, help="where to save the model"
-)
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="where to save the model (default: the data file's name with .mlpk, here)")  # fmt: skip
 @click.option("--hidden", default="64,32", show_default=True, help="hidden layer widths")
 @training_options
 @click.option("--optimizer", type=click.Choice(["sgd", "momentum", "rmsprop", "adam", "adamw", "adagrad"]),
@@ -175,6 +211,8 @@ def _why_it_stopped(stopper: EarlyStopping | None, ran: int, epochs: int) -> str
 @click.option("--task", type=click.Choice(["auto", "classification", "regression"]), default="auto",
               show_default=True)  # fmt: skip
 @click.option("--drop", help="columns to leave out, comma-separated")
+@click.option("--keep", help="columns to use as features though they look like row numbers or free "
+              "text, comma-separated")  # fmt: skip
 @click.option(
     "--id", "id_column", help="a key column: left out of the inputs, copied into `predict`'s output"
 )
@@ -185,21 +223,34 @@ def _why_it_stopped(stopper: EarlyStopping | None, ran: int, epochs: int) -> str
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--quiet", is_flag=True, help="no progress bar")
 @click.option("--chunksize", type=click.IntRange(min=1), default=None,
-              help="stream the file in blocks of this many rows (never whole in memory; needs the "
-              "dask extra); by default chosen by itself when the file is over a quarter of the "
-              "available memory")  # fmt: skip
+              help="read the file in blocks of this many rows, encoded into a float32 file beside "
+              "--out (never whole in memory; the same model as without); by default chosen by "
+              "itself when the file is over a quarter of the available memory")  # fmt: skip
 @clean_errors
-def train(data: Path, target: str, out: Path, hidden: str, activation: str, epochs: int,
+def train(data: Path, target: str, out: Path | None, hidden: str, activation: str, epochs: int,
           batch_size: int, optimizer: str, lr: float, l2: float, dropout: float,
-          validation_split: float, patience: int, task: str, drop: str | None,
+          validation_split: float, patience: int, task: str, drop: str | None, keep: str | None,
           id_column: str | None, missing: str, sep: str | None, seed: int, quiet: bool,
           chunksize: int | None) -> None:  # fmt: skip
     """Train an MLP on DATA.csv to predict --target; save it and a loss-curve figure.
 
-    Numeric columns are standardised, text columns one-hot encoded, missing cells filled
-    (--missing); a regression target is standardised for training and answered in its
-    own units. Under `mpiexec -n P` it trains data-parallel by itself (every process
-    reads the file; rank 0 alone prints and writes); needs the mpi extra."""
+    \b
+    How each column is read (every choice is said in a note):
+      numbers          standardised; missing cells get the median
+      dates            ISO 8601 (2024-03-01, 2024-03-01 12:30): days since the first
+                       date, and the place in the year as sin and cos
+      text             one-hot encoded; missing cells get the most frequent value
+      row numbers      unique whole numbers filling half their range or more (20 rows
+                       at least), or under a header such as "", Unnamed: 0, rownames:
+                       left out (--keep to use them)
+      keys, free text  text different on every row, or on over half of 20+ rows:
+                       left out (--keep to one-hot encode them)
+      stray text       a few non-numbers in a column of numbers: an error naming them
+    --task auto: text labels, or whole numbers with at most 10 values, are classes;
+    other numbers are regressed (answered in their own units).
+
+    Under `mpiexec -n P` it trains data-parallel by itself (every process reads the
+    file; rank 0 alone prints and writes); needs the mpi extra."""
     strategy = None
     if world_size() > 1:
         from ..distributed import DataParallel
@@ -208,6 +259,10 @@ def train(data: Path, target: str, out: Path, hidden: str, activation: str, epoc
     chief = strategy is None or strategy.is_chief
     say = note if chief else (lambda message: None)
     hidden_widths = hidden_sizes(hidden)
+
+    if out is None:
+        out = Path(Path(data).name).with_suffix(".mlpk")
+        say(f"saving the model to {out} (--out to choose)")
 
     def prepare() -> tuple[Any, ...]:
         """Everything before fit: under MPI every rank runs it in agreement, so a bad
@@ -225,15 +280,18 @@ def train(data: Path, target: str, out: Path, hidden: str, activation: str, epoc
             "id": id_column,
             "missing": missing,
             "sep": separator(sep),
+            "keep": column_list(keep),
         }
-        validation = None
-        if size is not None:  # one pass for the statistics, then blocks read as needed
-            x, y, validation, prep, rows = _streamed(data, target, task, size, validation_split,
-                                                     seed, options, say)  # fmt: skip
+        validation, streamed, blocks = None, None, None
+        if size is not None:  # the file in blocks: learnt now, encoded once the net is made
+            from ..tabular import scan_csv
+
+            blocks, prep = scan_csv(data, size, target, task, note=say, **options)
+            rows = sum(blocks.kept)
         else:
             table = read_table(data, sep)
             prep, x, y = Preprocessing.fit(table, target, task, drop=options["drop"], id=id_column,
-                                           missing=missing, note=say)  # fmt: skip
+                                           missing=missing, keep=options["keep"], note=say)  # fmt: skip
             rows = len(x)
         classify = prep.task == "classification"
         layers = dense_stack(
@@ -243,10 +301,14 @@ def train(data: Path, target: str, out: Path, hidden: str, activation: str, epoc
             dropout=dropout,
             layer_kwargs={"regularizer": L2(l2) if l2 else None},
         )
-        return x, y, validation, prep, rows, classify, size, Sequential(layers, seed=seed)
+        net = Sequential(layers, seed=seed)
+        if blocks is not None:  # (its validation rows drawn from the net's generator, as fit does)
+            streamed = _streamed(data, blocks, prep, target, validation_split, say, net.rng, out)
+            x, y, validation = streamed.x, streamed.y, streamed.validation
+        return x, y, validation, prep, rows, classify, size, net, streamed
 
     prepared = strategy.agree(prepare) if strategy is not None else prepare()
-    x, y, validation, prep, rows, classify, chunksize, net = prepared
+    x, y, validation, prep, rows, classify, chunksize, net, streamed = prepared
     if strategy is not None:  # every rank must have learnt the same thing from its file
         summary = f"task {prep.task}, {len(prep.classes)} classes, {prep.width} inputs"
         fingerprint = hashlib.sha256(
@@ -254,6 +316,9 @@ def train(data: Path, target: str, out: Path, hidden: str, activation: str, epoc
         ).hexdigest()
         strategy.check_same((fingerprint, rows), "the preprocessing learnt from its file", summary)
     split = validation_split if chunksize is None and rows * validation_split >= 1 else 0.0
+    if chunksize is None and validation_split and not split:
+        say(f"{data}: {rows} rows leave no validation rows at --validation-split {validation_split}: "
+            "early stopping watches the training loss")  # fmt: skip
     watched = "val_loss" if (split or validation is not None) else "loss"
     stopper = (
         EarlyStopping(watched, patience=patience, restore_best_weights=True, verbose=0)
@@ -265,20 +330,26 @@ def train(data: Path, target: str, out: Path, hidden: str, activation: str, epoc
         + (f" ({len(prep.classes)} classes)" if classify else "")
         + (f"; data-parallel over {strategy.size} processes" if strategy else "")
     )
-    history = net.fit(
-        x,
-        y,
-        loss="cross_entropy" if classify else "mse",
-        optimizer=optimizers.get(optimizer, lr=lr),
-        epochs=epochs,
-        batch_size=batch_size,
-        validation_split=split,
-        validation_data=validation,
-        metrics=["accuracy"] if classify else ["mse", "mae", "r2"],
-        callbacks=[stopper] if stopper else None,
-        verbose=0 if quiet else "auto",
-        strategy=strategy,
-    )
+    try:
+        history = net.fit(
+            x,
+            y,
+            loss="cross_entropy" if classify else "mse",
+            optimizer=optimizers.get(optimizer, lr=lr),
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_split=split,
+            validation_data=validation,
+            metrics=["accuracy"] if classify else ["mse", "mae", "r2"],
+            callbacks=[stopper] if stopper else None,
+            verbose=0 if quiet else "auto",
+            strategy=strategy,
+        )
+    finally:
+        if streamed is not None:
+            del x, y, validation
+            net.train_state.pack = None  # (nothing of the run may keep a map of the files)
+            streamed.close()
     _in_target_units(history, prep)
     net.metadata = {"preprocessing": prep.to_dict(), "source": str(Path(data).resolve()),
                     "world_size": 1 if strategy is None else strategy.size}  # fmt: skip
@@ -303,12 +374,17 @@ def train(data: Path, target: str, out: Path, hidden: str, activation: str, epoc
 def _metrics_report(
     net: Sequential, prep: Preprocessing, x: np.ndarray, y: np.ndarray
 ) -> dict[str, float]:
-    """Classification: loss, accuracy and F1; regression: everything in the target's
-    own units (MSE, RMSE, MAE) and R²."""
-    if prep.task == "classification":
-        return net.evaluate(x, y, metrics=["accuracy", "f1"])
+    """Classification: loss, accuracy and F1 (macro-averaged); regression: everything
+    in the target's own units (MSE, RMSE, MAE) and R². A label the model was not trained
+    on (index len(classes)) counts as a wrong answer; the loss is over the others."""
     from .. import metrics
 
+    if prep.task == "classification":
+        known = y < len(prep.classes)
+        guess = net.predict_classes(x)
+        loss = net.evaluate(x[known], y[known])["loss"] if known.any() else float("nan")
+        return {"loss": loss, "accuracy": float(np.mean(guess == y)),
+                "f1 (macro)": metrics.f1_score(y, guess)}  # fmt: skip
     truth, guess = prep.unscale(y), prep.unscale(net.predict(x))
     mse = metrics.mean_squared_error(truth, guess)
     return {"mse": mse, "rmse": float(np.sqrt(mse)), "mae": metrics.mean_absolute_error(truth, guess),
@@ -322,9 +398,16 @@ def _metrics_report(
 @clean_errors
 def evaluate(model: Path, data: Path, sep: str | None) -> None:
     """Loss and metrics of MODEL on DATA.csv (which must hold the target column), with
-    the preprocessing saved at training; regression metrics in the target's own units."""
+    the preprocessing saved at training; regression metrics in the target's own units.
+    F1 is macro-averaged over the classes (each class's F1, then their mean). A label
+    the model never saw in training counts as a wrong answer (and is said)."""
     net, prep = load_tabular(model)
-    x, y, _ = prep.encode(read_table(data, sep), note=note)
+    x, y, _ = prep.encode(read_table(data, sep), note=note, unknown_labels="count")
+    if prep.task == "classification":
+        unseen = int(np.sum(y == len(prep.classes)))
+        if unseen:
+            note(f"{data}: {unseen} row(s) with a label not seen in training: counted as wrong "
+                 "answers (the loss is over the other rows)")  # fmt: skip
     result = _metrics_report(net, prep, x, y)
     click.echo(f"{data}: {len(x)} rows")
     for key, value in result.items():
@@ -349,17 +432,17 @@ def predict(model: Path, data: Path, out: Path | None, sep: str | None) -> None:
     table = read_table(data, sep)
     outputs = net.predict(prep.transform(table, note=note))
     answers = prep.decode(outputs)
-    ids = table.cells(prep.id) if prep.id and prep.id in table.columns else None
-    if prep.id and ids is None:
+    ids = table.cells(prep.id) if prep.id is not None and prep.id in table.columns else None
+    if prep.id is not None and ids is None:
         note(f"{data}: no id column {prep.id!r}; predictions are in row order")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    header = ([prep.id] if ids else []) + [f"predicted_{prep.target or 'value'}"]
+    header = ([prep.id] if ids is not None else []) + [f"predicted_{prep.target or 'value'}"]
     classify = prep.task == "classification"
     writer.writerow(header + ([f"p_{c}" for c in prep.classes] if classify else []))
     for i, answer in enumerate(answers):
         cells = [answer, *(f"{p:.6g}" for p in outputs[i])] if classify else [f"{answer:.6g}"]
-        writer.writerow(([ids[i]] if ids else []) + cells)
+        writer.writerow(([ids[i]] if ids is not None else []) + cells)
     if out is None:
         click.echo(buffer.getvalue(), nl=False)
     else:
@@ -454,12 +537,14 @@ def trace(
     click.echo(
         f"{data}, line {one.lines[0]} (row {row})" + (f": {prep.target} = {label}" if label else "")
     )
-    raw = prep.file_units(x)[0]
+    cells = prep.cells_of_inputs(one)  # the file's own cells, not a round trip through floats
     names = prep.inputs
     width = max(len(n) for n in names[:k])
-    click.echo(f"{'input':<{width}}  {'in the file':>12}  {'network input':>13}")
-    for name, a, b in zip(names[:k], raw[:k], x[0, :k], strict=True):
-        click.echo(f"{name:<{width}}  {a:>12.6g}  {b:>13.4g}")
+    shown_cells = [c if len(c) <= 24 else c[:23] + "…" for c in cells[:k]]
+    cell_width = max(12, *(len(c) for c in shown_cells))
+    click.echo(f"{'input':<{width}}  {'in the file':>{cell_width}}  {'network input':>13}")
+    for name, a, b in zip(names[:k], shown_cells, x[0, :k], strict=True):
+        click.echo(f"{name:<{width}}  {a:>{cell_width}}  {b:>13.4g}")
     if k < prep.width:
         click.echo(f"... and {prep.width - k} more inputs (--features all shows them)")
     click.echo("")

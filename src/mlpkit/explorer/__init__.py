@@ -4,9 +4,16 @@ The worksheet ends its autoencoder section with a demo: train on MNIST, then mov
 bottleneck values and watch the decoded image change. :func:`write_html` writes that
 page for any mlpkit autoencoder — a single file holding the decoder's weights (as
 base64 little-endian float32) and a small JavaScript forward pass, with one slider per
-bottleneck unit, the decoded output drawn live (as an image, or as bars for non-image
-data), a gallery of samples whose click loads their code, and for a 2-D bottleneck a
-clickable latent map. No network access, no CDN, no server: it opens from file://.
+bottleneck unit, the decoded output drawn live, a gallery of samples whose click loads
+their code, and for a 2-D bottleneck a clickable latent map with axes. No network
+access, no CDN, no server: it opens from file://.
+
+Images are drawn as greyscale pictures. A table's row is drawn as one bar per column in
+the autoencoder's own scaled units — standard deviations, for standardised columns — so
+a column of millions and a column of percentages share one readable axis; hovering a
+bar shows its value in the data's units. The gallery's thumbnails are the samples' own
+bars; the latent map's limits leave out the outermost codes (they are drawn on its edge,
+marked), so one outlier does not squash the rest into a corner.
 """
 
 from __future__ import annotations
@@ -29,7 +36,62 @@ from ..layers import ActivationLayer, Dense
 if TYPE_CHECKING:
     from ..autoencoder import Autoencoder
 
-__all__ = ["page_data", "write_html"]
+__all__ = ["page_data", "sample_rows", "write_html"]
+
+#: the share of codes at each end the latent map's limits may leave out (drawn on the edge)
+MAP_TAIL = 0.01
+
+
+def sample_rows(n: int, limit: int, labels: Any = None, seed: int = 0) -> np.ndarray:
+    """Indices (sorted) of at most ``limit`` of ``n`` rows drawn at random from a seeded
+    generator — stratified by ``labels`` (n,) when given: each label gets its share of
+    the draw, and at least one row while the limit allows, so a label found only at the
+    end of a sorted file is shown too. All rows when n <= limit."""
+    if n <= limit:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    if labels is None:
+        return np.sort(rng.choice(n, size=limit, replace=False))
+    names, group = np.unique(np.asarray([str(v) for v in labels]), return_inverse=True)
+    sizes = np.bincount(group, minlength=len(names))
+    share = limit * sizes / n
+    quota = np.floor(share).astype(int)
+    for g in np.argsort(-sizes, kind="stable"):  # every label once, the largest first
+        if quota.sum() >= limit:
+            break
+        if quota[g] == 0:
+            quota[g] = 1
+    for g in np.argsort(-(share - np.floor(share)), kind="stable"):  # then by the remainders
+        if quota.sum() >= limit:
+            break
+        if quota[g] < sizes[g]:
+            quota[g] += 1
+    while quota.sum() > limit:  # (only when there are more labels than the limit)
+        quota[np.argmax(quota)] -= 1
+    picked = [rng.choice(np.flatnonzero(group == g), size=int(q), replace=False)
+              for g, q in enumerate(quota) if q]  # fmt: skip
+    return np.sort(np.concatenate(picked))
+
+
+def _map_limits(codes: np.ndarray) -> list[list[float]]:
+    """The latent map's view per axis: the codes between the ``MAP_TAIL`` quantiles,
+    widened by 15% of that span (no wider than all the codes, padded 5%)."""
+    lo, hi = np.quantile(codes, MAP_TAIL, axis=0), np.quantile(codes, 1 - MAP_TAIL, axis=0)
+    span = np.maximum(hi - lo, 1e-3)
+    first, last = codes.min(axis=0), codes.max(axis=0)
+    pad = 0.05 * np.maximum(last - first, 1e-3)
+    lo = np.maximum(lo - 0.15 * span, first - pad)
+    hi = np.minimum(hi + 0.15 * span, last + pad)
+    return [[float(a), float(b)] for a, b in zip(lo, hi, strict=True)]
+
+
+def _bar_range(values: np.ndarray) -> tuple[float, float]:
+    """A table's bar axis: 0 and the values between their 1% and 99% quantiles, padded
+    10% (values beyond it are drawn to its edge, marked)."""
+    lo, hi = np.quantile(values, 0.01), np.quantile(values, 0.99)
+    lo, hi = min(0.0, float(lo)), max(0.0, float(hi))
+    pad = 0.1 * max(hi - lo, 1e-6)
+    return lo - (pad if lo < 0 else 0.0), hi + (pad if hi > 0 else 0.0)
 
 
 def _b64(a: np.ndarray) -> str:
@@ -102,16 +164,17 @@ def page_data(
     pad = 0.05 * np.maximum(hi - lo, 1e-3)  # a little room beyond the observed codes
     ranges = [[float(a), float(b)] for a, b in zip(lo - pad, hi + pad, strict=True)]
     if value_range is None:
-        if image_shape is not None or autoencoder.network.output_activation == "sigmoid":
+        if image_shape is not None:
             value_range = (0.0, 1.0)
             if scale is not None:  # [0, 1] in the data's units
                 ends = np.array([offset, offset + scale])
                 value_range = (float(ends.min()), float(ends.max()))
+        elif autoencoder.network.output_activation == "sigmoid":
+            value_range = (0.0, 1.0)  # (bars are drawn in the scaled units)
         else:
             grid = np.random.default_rng(0).uniform(lo, hi, size=(256, k)).astype(np.float32)
             ref = samples if samples is not None else autoencoder.decode(grid)
-            ref = ref if scale is None else ref * scale + offset
-            value_range = (float(min(0.0, ref.min())), float(max(0.0, ref.max())))
+            value_range = _bar_range(ref)
     data: dict[str, Any] = {
         "title": title,
         "latent_dim": k,
@@ -119,6 +182,9 @@ def page_data(
         "image_shape": list(image_shape) if image_shape else None,
         "value_range": [float(value_range[0]), float(value_range[1])],
         "ranges": ranges,
+        "map_ranges": ranges if codes is None else _map_limits(codes),
+        # a table's bars are in the scaled units: standard deviations when standardised
+        "scaled_units": "sd" if units is not None and image_shape is None else None,
         "layers": _decoder_layers(autoencoder),
         "samples": None,
         # decoded values are shown as value * scale + offset: the data's own units
@@ -131,7 +197,7 @@ def page_data(
             "labels": None
             if labels is None
             else [v.item() if hasattr(v, "item") else v for v in labels],
-            "pixels": _b64(samples) if image_shape is not None else None,
+            "inputs": _b64(samples),  # the thumbnails: images, or a table row's bars
         }
     return data
 
@@ -152,12 +218,16 @@ def write_html(
     samples : (n, input_dim) inputs for the gallery and the latent map (keep n to a few
         hundred: they are embedded in the page). labels : (n,) for colours and captions.
     image_shape : (height, width) to draw outputs as greyscale images; None draws bars.
-    value_range : output values mapped to black..white (default (0, 1) for images; in
-        the data's units when ``units`` is given).
+    value_range : an image's values mapped to black..white (default (0, 1), in the data's
+        units when ``units`` is given); the bars' axis, in the scaled units, for a table
+        (default: 0 and the samples' values between their 1% and 99% quantiles).
     units : (offset, scale), each (input_dim,) or a number — the autoencoder's inputs were
-        (data − offset) / scale: decoded values are shown as value · scale + offset.
+        (data − offset) / scale: decoded values are shown as value · scale + offset (an
+        image's pixels; a bar's value on hover, the bar itself in the scaled units).
     feature_names : (input_dim,) labels for the bars.
-    Sliders span the codes of ``samples`` (else the last training data's codes) plus 5%.
+    Sliders span the codes of ``samples`` (else the last training data's codes) plus 5%;
+    the latent map leaves out the outermost 1% of codes at each end (see ``_map_limits``).
+    Choose the samples with :func:`sample_rows` (a seeded, stratified draw).
     """
     data = page_data(
         autoencoder, samples, labels, image_shape, value_range, title, units, feature_names

@@ -1,13 +1,16 @@
 """The preprocessing the command line learns from a training table and saves with the
 model, then applies exactly to every table it is given later.
 
-Per feature column: a *numeric* column (every present cell a number) is standardised,
-(x - mean) / scale, its missing cells filled with its median; a *categorical* column
-(any present cell that is not a number) is one-hot encoded over the categories seen in
-training, its missing cells filled with its most frequent value, a value unseen in
-training encoded as all zeros. The target: class labels for classification, or for
-regression a number standardised the same way (predictions are turned back into the
-target's own units). Missing cells: ``impute`` (the default) fills them, ``drop`` leaves
+Each feature column gets a kind (``columns.decide``: row numbers, free text and empty
+columns are left out, each said in a note): a *numeric* column is standardised,
+(x - mean) / scale, its missing cells filled with its median; a *date* column becomes
+days since its first date (standardised) and the year's cycle; a *categorical* column
+is one-hot encoded over the categories seen in training, its missing cells filled with
+its most frequent value, a value unseen in training encoded as all zeros
+(``kinds.py``). The target: class labels for classification, or for regression a number
+standardised the same way (predictions are turned back into the target's own units);
+``task="auto"`` decides which by ``choose_task``'s rule, and says it. Missing cells:
+``impute`` (the default) fills them, ``drop`` leaves
 the rows out of training and evaluation, ``error`` stops at the first with its line.
 Rows whose target is missing are left out of training and evaluation."""
 
@@ -20,7 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from .columns import MAX_CATEGORIES, ColumnSummary
+from .columns import MAX_CATEGORIES, ColumnSummary, decide
+from .kinds import FIELDS as KIND_FIELDS
+from .kinds import describe as describe_kind
+from .kinds import encode as encode_kind
+from .kinds import file_units, input_names
+from .kinds import width as kind_width
 from .reading import CSVError, Table, is_missing, out_of_range, parse_number
 from .reading import listed as listed_names
 
@@ -51,12 +59,45 @@ def _label(text: str) -> Any:
 
 
 @dataclass
+class Tally:
+    """What encoding a table (or each block of a file) has to say, counted: said once by
+    ``say``, so a file read in blocks says what a file read whole says."""
+
+    extra: list[str] = field(default_factory=list)
+    unseen: dict[str, dict[str, int]] = field(default_factory=dict)
+    incomplete: int = 0
+    no_target: int = 0
+    filled: dict[str, int] = field(default_factory=dict)
+
+    def add_filled(self, holes: dict[str, np.ndarray], rows: np.ndarray) -> None:
+        for name, where in holes.items():
+            count = int(where[rows].sum())
+            if count:
+                self.filled[name] = self.filled.get(name, 0) + count
+
+    def say(self, path: Any, note: Note, target: str | None = None) -> None:
+        if self.extra:
+            note(f"{path}: ignoring column(s) the model does not use: {', '.join(self.extra)}")
+        for name, values in self.unseen.items():
+            note(f"{path}: column {name!r}: {sum(values.values())} row(s) with value(s) not seen "
+                 f"in training ({_names(values)}): encoded as all zeros")  # fmt: skip
+        if self.incomplete:
+            note(f"{path}: left out {self.incomplete} row(s) with missing cells (--missing drop)")
+        if self.no_target:
+            note(f"{path}: left out {self.no_target} row(s) whose target {target!r} is missing")
+        if self.filled:
+            counts = ", ".join(f"{k} {v}" for k, v in self.filled.items())
+            note(f"{path}: filled {sum(self.filled.values())} missing cell(s) with the training "
+                 f"median or most frequent value ({counts})")  # fmt: skip
+
+
+@dataclass
 class Preprocessing:
     """What turns a table's columns into network inputs, and outputs back into answers.
 
-    columns : one dict per feature column, in input order — ``{"name", "kind":
-    "numeric", "fill", "mean", "scale"}`` or ``{"name", "kind": "categorical", "fill",
-    "categories"}``; target, task ("classification" or "regression"), classes; for
+    columns : one dict per feature column, in input order — ``{"name", "kind": ...}``
+    with the fields of its kind (``kinds.FIELDS``: numeric, categorical, date); target,
+    task ("classification" or "regression"), classes; for
     regression target_mean and target_scale; id : a column copied into predictions;
     missing : the policy for missing cells; dropped : columns left out."""
 
@@ -78,20 +119,13 @@ class Preprocessing:
 
     @property
     def inputs(self) -> list[str]:
-        """One name per network input: a numeric column's name, "column=category" for
-        each one-hot input."""
-        out = []
-        for c in self.columns:
-            if c["kind"] == "numeric":
-                out.append(c["name"])
-            else:
-                out += [f"{c['name']}={v}" for v in c["categories"]]
-        return out
+        """One name per network input (``input_names``)."""
+        return [name for c in self.columns for name in input_names(c)]
 
     @property
     def width(self) -> int:
         """The number of network inputs."""
-        return len(self.inputs)
+        return sum(kind_width(c) for c in self.columns)
 
     # -- learning ----------------------------------------------------------------------
     @classmethod
@@ -104,18 +138,20 @@ class Preprocessing:
         drop: Iterable[str] = (),
         id: str | None = None,
         missing: str = "impute",
+        keep: Iterable[str] = (),
         note: Note = _quiet,
     ) -> tuple[Preprocessing, np.ndarray, np.ndarray | None]:
         """Learn the preprocessing of ``table`` and apply it. Returns the preprocessing,
         X (n, width) float32 and y (n,) class indices or (n, 1) standardised targets
         (None without a target), for the rows kept."""
         prep, _ = learn([table], table.path, table.columns, target, task, drop=drop, id=id,
-                        missing=missing, note=note, decimal_comma=table.sep == ";")  # fmt: skip
+                        missing=missing, keep=keep, note=note, decimal_comma=table.sep == ";")  # fmt: skip
         x, y, _ = prep.encode(table, note=note, with_target=target is not None)
         return prep, x, y
 
     # -- applying ------------------------------------------------------------------------
-    def check_columns(self, table: Table, with_target: bool, note: Note = _quiet) -> None:
+    def check_columns(self, table: Table, with_target: bool, note: Note = _quiet,
+                      tally: Tally | None = None) -> None:  # fmt: skip
         """Every feature column present (else a CSVError naming the missing ones and the
         fix); a note naming the columns the model does not use."""
         present = set(table.columns)
@@ -132,62 +168,58 @@ class Preprocessing:
             )
         known = {*self.features, self.target, self.id, *self.dropped}
         extra = [c for c in table.columns if c not in known]
-        if extra:
+        if extra and tally is not None:
+            tally.extra = extra
+        elif extra:
             note(f"{table.path}: ignoring column(s) the model does not use: {', '.join(extra)}")
 
     def transform(self, table: Table, note: Note = _quiet, standardise: bool = True) -> np.ndarray:
         """Network inputs for every row of ``table``: X (N, width) float32. Missing cells
         are filled with the training values (unless the policy is ``error``).
         ``standardise=False`` leaves numeric columns in the file's units."""
-        self.check_columns(table, with_target=False, note=note)
-        x, holes = self._inputs(table, note, standardise)
-        self._note_filled(table, holes, np.arange(len(table.rows)), note)
+        tally = Tally()
+        self.check_columns(table, with_target=False, note=note, tally=tally)
+        x, holes = self._inputs(table, tally, standardise)
+        tally.add_filled(holes, np.arange(len(table.rows)))
+        tally.say(table.path, note)
         return x
 
     def encode(
-        self, table: Table, note: Note = _quiet, with_target: bool = True
-    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        self, table: Table, note: Note = _quiet, with_target: bool = True,
+        unknown_labels: str = "error", tally: Tally | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:  # fmt: skip
         """Inputs and encoded targets of the rows to train or evaluate on: rows with a
         missing target are left out (with a note), and under ``drop`` rows with a missing
         feature cell. Returns X (n, width) float32, y (n,) int64 class indices or (n, 1)
         float32 standardised targets (None when ``with_target`` is False), and the kept
-        rows' positions (n,)."""
-        self.check_columns(table, with_target=with_target, note=note)
-        x, holes = self._inputs(table, note)
+        rows' positions (n,). ``unknown_labels``: a class label the model was not trained
+        on is an error ("error") or encoded as len(classes), a class it never predicts
+        ("count": evaluation counts it wrong). ``tally``: count what the notes would say
+        there instead of saying it (a file read in blocks says it once, at the end)."""
+        own = tally is None
+        tally = Tally() if tally is None else tally
+        self.check_columns(table, with_target=with_target, note=note, tally=tally)
+        x, holes = self._inputs(table, tally)
         incomplete = np.logical_or.reduce([*holes.values(), np.zeros(len(table.rows), dtype=bool)])
         keep = np.ones(len(table.rows), dtype=bool)
         if self.missing == "drop":
             keep &= ~incomplete
-            if incomplete.any():
-                note(
-                    f"{table.path}: left out {int(incomplete.sum())} row(s) with missing cells (--missing drop)"
-                )
+            tally.incomplete += int(incomplete.sum())
         y = None
         if with_target and self.target is not None:
-            y, present = self._targets(table)
-            if not present.all():
-                note(f"{table.path}: left out {int((~present).sum())} row(s) whose target "
-                     f"{self.target!r} is missing")  # fmt: skip
+            y, present = self._targets(table, unknown_labels)
+            tally.no_target += int((~present).sum())
             keep &= present
         rows = np.flatnonzero(keep)
-        if not len(rows):
+        if not len(rows) and own:
             raise CSVError(f"{table.path}: no rows left once rows with missing cells are left out")
-        self._note_filled(table, holes, rows, note)
+        tally.add_filled(holes, rows)
+        if own:
+            tally.say(table.path, note, self.target)
         return x[rows], (None if y is None else y[rows]), rows
 
-    @staticmethod
-    def _note_filled(
-        table: Table, holes: dict[str, np.ndarray], rows: np.ndarray, note: Note
-    ) -> None:
-        """One note counting the cells filled in ``rows``, column by column."""
-        filled = {k: int(v[rows].sum()) for k, v in holes.items() if v[rows].any()}
-        if filled:
-            counts = ", ".join(f"{k} {v}" for k, v in filled.items())
-            note(f"{table.path}: filled {sum(filled.values())} missing cell(s) with the training "
-                 f"median or most frequent value ({counts})")  # fmt: skip
-
     def _inputs(
-        self, table: Table, note: Note, standardise: bool = True
+        self, table: Table, tally: Tally, standardise: bool = True
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """X (N, width) float32 (missing cells filled) and, per column with a missing
         cell, which rows miss it (N,)."""
@@ -203,42 +235,23 @@ class Preprocessing:
                 if self.missing == "error" or spec["fill"] is None:
                     raise _missing_cell(table.path, table.lines[int(np.argmax(holes))], name)
                 filled[name] = holes
-            if spec["kind"] == "numeric":
-                values = np.empty(n)
-                for i, cell in enumerate(cells):
-                    if holes[i]:
-                        values[i] = spec["fill"]
-                        continue
-                    v = parse_number(cell, comma)
-                    if v is None:
-                        raise CSVError(
-                            f"{table.path}, line {table.lines[i]}, column {name!r}: {cell!r} is not "
-                            "a number, but the column held numbers in the training data"
-                        )
-                    bad = out_of_range(
-                        v, cell, f"{table.path}, line {table.lines[i]}, column {name!r}"
-                    )
-                    if bad is not None:
-                        raise bad
-                    values[i] = v
-                x[:, col] = (values - spec["mean"]) / spec["scale"] if standardise else values
-                col += 1
-            else:
-                index = {v: k for k, v in enumerate(spec["categories"])}
-                unseen: dict[str, int] = {}
-                for i, cell in enumerate(cells):
-                    k = index.get(spec["fill"] if holes[i] else cell)
-                    if k is None:
-                        unseen[cell] = unseen.get(cell, 0) + 1
-                    else:
-                        x[i, col + k] = 1.0
-                if unseen:
-                    note(f"{table.path}: column {name!r}: {sum(unseen.values())} row(s) with "
-                         f"value(s) not seen in training ({_names(unseen)}): encoded as all zeros")  # fmt: skip
-                col += len(index)
+            span = kind_width(spec)
+
+            def where(i: int, name: str = name) -> str:
+                return f"{table.path}, line {table.lines[i]}, column {name!r}"
+
+            unseen = encode_kind(
+                spec, cells, holes, x[:, col : col + span], where, comma, standardise
+            )
+            for value, count in unseen.items():
+                seen = tally.unseen.setdefault(name, {})
+                seen[value] = seen.get(value, 0) + count
+            col += span
         return x, filled
 
-    def _targets(self, table: Table) -> tuple[np.ndarray, np.ndarray]:
+    def _targets(
+        self, table: Table, unknown_labels: str = "error"
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Encoded targets (N,) or (N, 1) — zeros where missing — and which are present."""
         cells = table.cells(self.target)  # type: ignore[arg-type]
         present = np.fromiter((not is_missing(c) for c in cells), dtype=bool, count=len(cells))
@@ -249,6 +262,9 @@ class Preprocessing:
                 if not present[i]:
                     continue
                 label = _label(cell)
+                if label not in index and unknown_labels == "count":
+                    y[i] = len(self.classes)
+                    continue
                 if label not in index:
                     raise CSVError(
                         f"{table.path}, line {table.lines[i]}, column {self.target!r}: unknown "
@@ -292,16 +308,23 @@ class Preprocessing:
         return self.unscale(outputs).tolist()
 
     def file_units(self, x: np.ndarray) -> np.ndarray:
-        """Inputs (n, width) back in the file's units: numeric columns unstandardised,
-        one-hot inputs as they are."""
+        """Inputs (n, width) back in the file's units: numeric columns unstandardised, a
+        date's first input as days since 1970, one-hot inputs as they are."""
         out = np.array(x, dtype=np.float64)
         col = 0
         for spec in self.columns:
-            if spec["kind"] == "numeric":
-                out[:, col] = out[:, col] * spec["scale"] + spec["mean"]
-                col += 1
-            else:
-                col += len(spec["categories"])
+            span = kind_width(spec)
+            out[:, col : col + span] = file_units(spec, out[:, col : col + span])
+            col += span
+        return out
+
+    def cells_of_inputs(self, table: Table, row: int = 0) -> list[str]:
+        """For each network input, the cell of ``table``'s row it comes from, as the file
+        writes it (a missing one as "(missing)"): what ``trace`` shows beside the input."""
+        out = []
+        for spec in self.columns:
+            cell = table.rows[row][table.column(spec["name"])].strip()
+            out += ["(missing)" if is_missing(cell) else cell] * kind_width(spec)
         return out
 
     def describe(self) -> list[str]:
@@ -309,20 +332,8 @@ class Preprocessing:
         lines = [f"preprocessing (missing cells: {self.missing}):"]
         width = max(len(c) for c in [*self.features, self.target or "", self.id or ""])
         for c in self.columns:
-            fill = (
-                ""
-                if c["fill"] is None
-                else f"; missing -> {c['fill']:.6g}"
-                if c["kind"] == "numeric"
-                else f"; missing -> {c['fill']!r}"
-            )
-            if c["kind"] == "numeric":
-                lines.append(f"  {c['name']:<{width}}  numeric, standardised (mean {c['mean']:.6g}, "
-                             f"scale {c['scale']:.6g}){fill}")  # fmt: skip
-            else:
-                lines.append(f"  {c['name']:<{width}}  categorical, one-hot over "
-                             f"{len(c['categories'])}: {_names(c['categories'], 8)}{fill}")  # fmt: skip
-        if self.id:
+            lines.append(f"  {c['name']:<{width}}  {describe_kind(c, _names)}")
+        if self.id is not None:
             lines.append(
                 f"  {self.id:<{width}}  id: left out of the inputs, copied into predictions"
             )
@@ -374,7 +385,7 @@ class Preprocessing:
         for c in self.columns:
             if not isinstance(c, dict) or not isinstance(c.get("name"), str):
                 raise TypeError("each column must be an object with a name")
-            needs = _COLUMN_FIELDS.get(c.get("kind"))
+            needs = KIND_FIELDS.get(c.get("kind"))
             if needs is None:
                 raise ValueError(
                     f"column {c['name'][:40]!r} has an unknown kind {str(c.get('kind'))[:20]!r}"
@@ -427,20 +438,6 @@ def _finite(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _fill(v: Any) -> bool:
-    return v is None or isinstance(v, str) or _finite(v)
-
-
-#: what each kind of saved column must hold, and the test of each field
-_COLUMN_FIELDS: dict[Any, dict[str, Any]] = {
-    "numeric": {"fill": _fill, "mean": _finite, "scale": lambda v: _finite(v) and v != 0},
-    "categorical": {
-        "fill": _fill,
-        "categories": lambda v: isinstance(v, list) and all(isinstance(c, str) for c in v),
-    },
-}
-
-
 def _missing_cell(where: Any, line: int, name: str) -> CSVError:
     """The error for a missing cell under --missing error, naming the other choices."""
     return CSVError(
@@ -471,6 +468,31 @@ def _check_options(path: Any, columns: list[str], target: str | None, drop: list
         raise CSVError(f"{path}: --drop {target!r} is the target column; leave it out of --drop")
 
 
+#: a target of whole numbers with at most this many different values is read as class
+#: labels by ``task="auto"``; more, and it is a quantity to regress
+MAX_AUTO_CLASSES = 10
+
+
+def choose_task(aim: ColumnSummary, target: str) -> tuple[str, str]:
+    """``task="auto"``'s choice for the target column, and why, in a sentence that names
+    ``--task``: text labels or at most ``MAX_AUTO_CLASSES`` whole-number values are
+    classes; any other numbers, a quantity."""
+    values = aim.distinct
+    if not aim.numeric:
+        return "classification", (f"the target {target!r} holds text labels ({values} "
+                                  "different); --task regression needs numbers")  # fmt: skip
+    if aim.integral and values <= MAX_AUTO_CLASSES:
+        return "classification", (
+            f"the target {target!r} holds {values} different whole numbers "
+            f"(at most {MAX_AUTO_CLASSES}: read as classes); --task regression predicts it as a number"
+        )
+    shown = f"{values:,}" if values <= MAX_CATEGORIES else f"over {MAX_CATEGORIES:,}"
+    why = (f"whole numbers (over {MAX_AUTO_CLASSES}: read as a quantity)" if aim.integral
+           else "numbers, not all whole (a quantity)")  # fmt: skip
+    return "regression", (f"the target {target!r} holds {shown} different {why}; --task "
+                          "classification treats its values as labels")  # fmt: skip
+
+
 def learn(
     tables: Iterable[Table],
     path: Any,
@@ -481,14 +503,23 @@ def learn(
     drop: Iterable[str] = (),
     id: str | None = None,
     missing: str = "impute",
+    keep: Iterable[str] = (),
     note: Note = _quiet,
     decimal_comma: bool = False,
+    numbers_only: str | None = None,
 ) -> tuple[Preprocessing, list[int]]:
     """One pass over ``tables`` (a whole file, or its blocks in order) choosing each
-    column's kind and statistics. Returns the preprocessing and, per table, how many of
-    its rows training keeps (those with a target, and under ``drop`` no missing cell)."""
-    drop = list(drop)
+    column's kind (``columns.decide``) and statistics. Returns the preprocessing and, per
+    table, how many of its rows training keeps (those with a target, and under ``drop``
+    no missing cell). ``keep``: columns to use as features even where they look like
+    row numbers or free text. ``numbers_only``: if given, text and date columns are left
+    out too, named in one note that ends with this reason."""
+    drop, keep = list(drop), set(keep)
     _check_options(path, columns, target, drop, id, missing)
+    unknown = sorted(keep - set(columns))
+    if unknown:
+        raise CSVError(f"{path}: --keep names no column {_names(unknown)}; the columns are "
+                       f"{listed_names(columns)}")  # fmt: skip
     dropped = set(drop)
     features = [c for c in columns if c not in (target, id) and c not in dropped]
     if not features:
@@ -504,30 +535,30 @@ def learn(
             if holes.any() and missing == "error":
                 raise _missing_cell(where, table.lines[int(np.argmax(holes))], name)
             incomplete |= holes
-        keep = ~incomplete if missing == "drop" else np.ones(len(table.rows), dtype=bool)
+        keep_rows = ~incomplete if missing == "drop" else np.ones(len(table.rows), dtype=bool)
         if aim is not None:
-            keep &= ~aim.add(table.cells(target), table.lines, where, decimal_comma)  # type: ignore[arg-type]
-        kept.append(int(keep.sum()))
-    specs, dropped = [], list(drop)
+            keep_rows &= ~aim.add(table.cells(target), table.lines, where, decimal_comma)  # type: ignore[arg-type]
+        kept.append(int(keep_rows.sum()))
+    specs, dropped_names, not_numbers = [], list(drop), []
     for name, s in summaries.items():
-        if s.present == 0:
-            note(f"{path}: column {name!r} has no values (every cell is missing): left out")
-            dropped.append(name)
-            continue
-        if not s.numeric and s.too_many_values:
-            raise CSVError(
-                f"{path}: column {name!r} has over {MAX_CATEGORIES:,} distinct text values; "
-                f"leave it out with --drop {name}"
-            )
-        if s.looks_like_key():
-            kind = "a row number" if s.numeric else "a key"
-            note(f"{path}: column {name!r} has a different value on every row and looks like {kind}; "
-                 f"it is used as a feature: --id {name} keeps it out and copies it into "
-                 f"predictions, --drop {name} leaves it out")  # fmt: skip
-        specs.append(s.spec())
+        decision = decide(s, path, keep=name in keep)
+        spec = decision.spec
+        if numbers_only is not None and spec is not None and spec["kind"] != "numeric":
+            not_numbers.append(name)  # (said below, with the others)
+            spec = None
+        elif decision.note:
+            note(decision.note)
+        if spec is None:
+            dropped_names.append(name)
+        else:
+            specs.append(spec)
+    if not_numbers:
+        note(f"{path}: leaving out text and date column(s) {_names(not_numbers)}: {numbers_only}")
     if not specs:
-        raise CSVError(f"{path}: every feature column is empty")
-    prep = Preprocessing(specs, target, "regression", id=id, missing=missing, dropped=dropped)
+        if all(s.present == 0 for s in summaries.values()):
+            raise CSVError(f"{path}: every feature column is empty")
+        raise CSVError(f"{path}: no feature columns left to learn from (see the notes above)")
+    prep = Preprocessing(specs, target, "regression", id=id, missing=missing, dropped=dropped_names)
     if aim is None:
         return prep, kept
     if aim.present == 0:
@@ -538,9 +569,13 @@ def learn(
         raise CSVError(
             f"{path}: no rows left to train on once rows with missing cells are left out"
         )
+    if aim.all_dates:
+        raise CSVError(
+            f"{path}: the target {target!r} holds dates; make it a number (e.g. days) first"
+        )
     if task == "auto":
-        few = len(aim.counts) <= max(2, min(20, aim.present // 5))
-        task = "classification" if not aim.numeric or (aim.integral and few) else "regression"
+        task, why = choose_task(aim, target)  # type: ignore[arg-type]
+        note(f"{path}: task {task}: {why}")
     if task == "classification":
         if aim.too_many_values:
             raise CSVError(f"{path}: target {target!r} has over {MAX_CATEGORIES:,} distinct values")

@@ -103,6 +103,7 @@ def scan_csv(
     drop: Sequence[str] = (),
     id: str | None = None,
     missing: str = "impute",
+    keep: Sequence[str] = (),
     note: Note = _quiet,
 ) -> tuple[CSVBlocks, Preprocessing]:
     """One streaming pass over a CSV: its blocks and the preprocessing
@@ -119,5 +120,5 @@ def scan_csv(
         raise CSVError(f"{p}: no data rows after the header (line 1)")
     blocks = CSVBlocks(p, columns, sep, offsets, first_lines, counts, [])
     prep, blocks.kept = learn(blocks.blocks(), p, columns, target, task, drop=drop, id=id,
-                              missing=missing, note=note, decimal_comma=sep == ";")  # fmt: skip
+                              missing=missing, keep=keep, note=note, decimal_comma=sep == ";")  # fmt: skip
     return blocks, prep

@@ -117,13 +117,14 @@ def _rows(a: Any, index: Any) -> Any:
     return a[index] if xp is np else xp.take(a, index, axis=0)  # (NumPy: SciPy sparse too)
 
 
-def dask_source(model: Any, head: Any, x: Any, y: Any, w: Any, what: str) -> DaskSource:
+def dask_source(model: Any, head: Any, x: Any, y: Any, w: Any, what: str,
+                shuffle_buffer: Any = None) -> DaskSource:  # fmt: skip
     """A Dask X and its targets as a streamed source of the model's dtype."""
 
     def prepare(yb: Any, rows: int) -> np.ndarray:
         return head.prepare_targets(np.asarray(yb), model.n_outputs, model.dtype, rows)
 
-    return DaskSource(x, y, w, model.n_features_in, model.dtype, prepare, what)
+    return DaskSource(x, y, w, model.n_features_in, model.dtype, prepare, what, shuffle_buffer)
 
 
 def validation(model: Any, head: Any, validation_data: Any) -> tuple[Any, ...]:
@@ -171,6 +172,7 @@ class FitArguments:
     class_weight: Any
     sample_weight: Any
     verbose: int
+    shuffle_buffer: Any = None
 
 
 def prepare(model: Any, args: FitArguments, dist: Any) -> Prepared:
@@ -180,6 +182,9 @@ def prepare(model: Any, args: FitArguments, dist: Any) -> Prepared:
         if model.xp is not np:
             model.to("numpy")  # Dask blocks are NumPy arrays: the model follows them
         return _prepare_streamed(model, args, dist)
+    if args.shuffle_buffer is not None:
+        raise ValueError("shuffle_buffer sizes a Dask X's stream; an array in memory is "
+                         "shuffled whole: leave it out")  # fmt: skip
     if dist is not None and namespace_of(args.x) is not np:
         raise ValueError(
             "data-parallel training (strategy=DataParallel()) exchanges NumPy buffers over "
@@ -233,7 +238,7 @@ def _prepare_streamed(model: Any, args: FitArguments, dist: Any) -> Prepared:
         if given:
             raise ValueError(f"{name} is not supported with a Dask X yet: {instead}")
     head, opt, metric_names, metric_objs = _settings(model, args)
-    source = dask_source(model, head, args.x, args.y, args.sample_weight, "X")
+    source = dask_source(model, head, args.x, args.y, args.sample_weight, "X", args.shuffle_buffer)
     val = None if args.validation_data is None else validation(model, head, args.validation_data)
     return Prepared(head, opt, metric_names, metric_objs, None, None, None, val, source)
 

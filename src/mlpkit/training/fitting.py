@@ -45,6 +45,7 @@ def fit(
     verbose: int | str = "auto",
     strategy: Any = None,
     step: str | None = None,
+    shuffle_buffer: int | str | None = None,
 ) -> History:
     """Train on X (N, n_features_in) and targets y; return the History.
 
@@ -73,6 +74,8 @@ def fit(
         ReLU/softmax network compiled (Numba), faster, its sums in another order (not
         bit-identical; ``steps.FUSED_RTOL``). None: what the model was last asked for
         (kept across fits and saves), else "auto". ``model.train_state.step`` names what ran.
+    shuffle_buffer : a Dask X only: the bytes of rows held and mixed at a time (an int,
+        or a size such as "256MiB"; default 64 MiB) — see ``mlpkit.training.sources``.
 
     Arguments after x and y are keyword-only (``fit(x, y, batch_size=32, epochs=10)``).
     """
@@ -87,7 +90,7 @@ def fit(
     if dist is not None:
         dist.start(model)  # rank 0's parameters, optimizer state and generator everywhere
     args = FitArguments(x, y, loss, optimizer, metrics, validation_data, validation_split,
-                        class_weight, sample_weight, verbose)  # fmt: skip
+                        class_weight, sample_weight, verbose, shuffle_buffer)  # fmt: skip
     # under MPI a data problem on any rank is raised, the same, on every rank
     prepared = (
         dist.agree(lambda: prepare(model, args, dist))

@@ -15,16 +15,20 @@ predictions go) and ``size`` the rows the batch's loss averages over.
 A Dask array is never read whole. Each epoch:
 
 1. the order of the row blocks (Dask's chunks along the rows) is shuffled;
-2. ``buffer_blocks`` blocks at a time are computed into memory and checked (finite,
-   the right width: an error names the rows, before any update from them);
-3. their rows are shuffled within that buffer, and cut into batches; rows left over
-   at a buffer's end start the next one, so every batch but the epoch's last is full.
+2. one block at a time is computed into memory and checked (finite, the right width:
+   an error names the rows, before any update from them), and its rows, in a random
+   order, are copied into a shuffle buffer of ``shuffle_buffer`` bytes (64 MiB unless
+   set) — a block larger than the buffer fills it several times over;
+3. whenever the buffer is full its rows are shuffled and cut into batches; rows left
+   over start the next buffer, so every batch but the epoch's last is full.
 
-So a streamed epoch is not one permutation of the data set: rows mix within a buffer of
-a few blocks, and the blocks' order changes every epoch (the approach of streaming
-loaders such as tf.data's shuffle buffer). Without shuffling the rows come in their
-order, exactly as an in-memory array's. Nothing here imports Dask until a Dask array is
-given: ``pip install 'mlpkit[dask]'``.
+So a streamed epoch is not one permutation of the data set: rows mix within a buffer
+(the approach of streaming loaders such as tf.data's shuffle buffer, here filled from
+the blocks in a new order every epoch). Memory holds the buffer and the block being
+read: a block of a ``da.from_array`` over a memmap is a view of the file's pages, one
+computed by a graph is as large as Dask makes it. Without shuffling the rows come in
+their order, exactly as an in-memory array's. Nothing here imports Dask until a Dask
+array is given: ``pip install 'mlpkit[dask]'``.
 """
 
 from __future__ import annotations
@@ -39,7 +43,15 @@ from .._backend import asarray, namespace_of
 from .._validation import as_2d_float, is_dask, optional
 from ..fast import fast_paths
 
-__all__ = ["ArraySource", "DaskSource", "DeviceSource", "Source", "is_dask"]
+__all__ = [
+    "SHUFFLE_BUFFER",
+    "ArraySource",
+    "DaskSource",
+    "DeviceSource",
+    "Source",
+    "buffer_bytes",
+    "is_dask",
+]
 
 Batch = tuple[Any, Any, Any, int, int]
 
@@ -203,9 +215,32 @@ class DeviceSource(Source):
             yield (*self.rows(lo, hi), lo, hi - lo)
 
 
+#: bytes of rows a Dask X's shuffle buffer holds by default (``fit(shuffle_buffer=...)``)
+SHUFFLE_BUFFER = 64 * 2**20
+
+
+def buffer_bytes(size: Any) -> int:
+    """``shuffle_buffer``'s bytes: None (the default), an int, or a size such as
+    "256MiB" (read as Dask reads sizes)."""
+    if size is None:
+        return SHUFFLE_BUFFER
+    if isinstance(size, str):
+        utils = optional("dask.utils", "reading a shuffle_buffer size", "dask")
+        try:
+            size = utils.parse_bytes(size)
+        except ValueError:
+            raise ValueError(
+                f"shuffle_buffer {size!r} is not a size; give bytes or e.g. '256MiB'"
+            ) from None
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+        raise ValueError(f"shuffle_buffer must be a positive number of bytes or a size such as "
+                         f"'256MiB', got {size!r}")  # fmt: skip
+    return int(size)
+
+
 class DaskSource(Source):
     """A Dask array X (N, k), with its targets y and sample weights w (NumPy or Dask,
-    N rows), read block by block (see the module docstring).
+    N rows), read block by block through a shuffle buffer (see the module docstring).
 
     Parameters
     ----------
@@ -213,14 +248,14 @@ class DaskSource(Source):
     n_features : the width the model expects.
     dtype : the model's dtype; blocks are converted to it as they are read.
     prepare : turns a block of y into the loss's targets (``head.prepare_targets``).
-    buffer_blocks : blocks held in memory at a time.
+    shuffle_buffer : bytes of X's rows held and mixed at a time (``buffer_bytes``).
     """
 
     positional = False
 
     def __init__(self, x: Any, y: Any, w: Any, n_features: int, dtype: np.dtype,
                  prepare: Callable[[Any, int], np.ndarray], what: str = "X",
-                 buffer_blocks: int = 4) -> None:  # fmt: skip
+                 shuffle_buffer: Any = None) -> None:  # fmt: skip
         da = optional("dask.array", "training on a Dask array", "dask")
         if x.ndim != 2:
             raise ValueError(f"{what} must be 2-D (N samples, k features), got shape {x.shape}")
@@ -238,7 +273,7 @@ class DaskSource(Source):
         self.w = None if w is None else self._aligned(da, w, "sample_weight", rows)
         self.dtype, self.prepare, self.what = dtype, prepare, what
         self.numpy_rows = np.dtype(dtype) in (np.float32, np.float64)
-        self.buffer_blocks = max(1, int(buffer_blocks))
+        self.buffer_bytes = buffer_bytes(shuffle_buffer)
         self.rng: np.random.Generator | None = None
         #: the epoch's targets in the order its batches came (kept when ``record`` is set)
         self.record = False
@@ -253,6 +288,11 @@ class DaskSource(Source):
     @property
     def n_blocks(self) -> int:
         return len(self.bounds) - 1
+
+    def buffer_rows(self, batch_size: int) -> int:
+        """Rows the shuffle buffer holds: its bytes' worth, at least a batch, at most N."""
+        row = self.x.shape[1] * np.dtype(self.dtype).itemsize
+        return min(self.n, max(batch_size, self.buffer_bytes // max(1, row)))
 
     def block(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Block i computed and checked: (X rows, targets, weights or None)."""
@@ -276,33 +316,64 @@ class DaskSource(Source):
         return self.seen
 
     def batches(self, batch_size: int) -> Iterator[Batch]:
-        """One epoch's batches. Shuffled, each batch's rows are gathered from the buffer
-        through a permutation into one batch array reused all epoch (as in memory), so
-        the buffer is copied once, not permuted whole."""
+        """One epoch's batches: each block's rows (in a random order) copied into the
+        shuffle buffer; a full buffer's rows gathered, through a permutation, batch by
+        batch into one batch array reused all epoch (as in memory); what is left of it
+        moved to its front. Unshuffled, the rows keep their order."""
         rng = self.rng
+        cap = self.buffer_rows(batch_size)
         order = rng.permutation(self.n_blocks) if rng is not None else np.arange(self.n_blocks)
         gathered = np.empty((batch_size, self.x.shape[1]), self.dtype) if rng is not None else None
-        carry: list[tuple[Any, ...]] = []
-        done = 0
-        for start in range(0, self.n_blocks, self.buffer_blocks):
-            parts = [self.block(int(i)) for i in order[start : start + self.buffer_blocks]]
-            xs, ts, ws = _concat([*carry, *parts])
-            rows = xs.shape[0]
-            index = rng.permutation(rows) if rng is not None else None  # rows mix in the buffer
-            full = rows // batch_size * batch_size
-            for lo in range(0, full, batch_size):
-                if index is None:
-                    pick: Any = slice(lo, lo + batch_size)
-                    xb = xs[pick]
-                else:
-                    pick = index[lo : lo + batch_size]
-                    xb = np.take(xs, pick, axis=0, out=gathered, mode="clip")
-                yield self._seen(xb, ts[pick], None if ws is None else ws[pick], done)
-                done += batch_size
-            rest = slice(full, rows) if index is None else index[full:]
-            carry = [(xs[rest], ts[rest], None if ws is None else ws[rest])] if full < rows else []
-        if carry:
-            yield self._seen(*carry[0], done)
+        buffers: list[np.ndarray] | None = None
+        filled, done = 0, 0
+        for i in order:
+            block = self.block(int(i))
+            if buffers is None:  # (X, targets and weights: their shapes known from a block)
+                buffers = [np.empty((cap, *a.shape[1:]), a.dtype) for a in block if a is not None]
+            rows = block[0].shape[0]
+            mix = rng.permutation(rows) if rng is not None else None
+            at = 0
+            while at < rows:
+                take = min(cap - filled, rows - at)
+                part = slice(at, at + take) if mix is None else mix[at : at + take]
+                for buffer, a in zip(buffers, (a for a in block if a is not None), strict=True):
+                    buffer[filled : filled + take] = a[part]
+                filled, at = filled + take, at + take
+                if filled == cap:
+                    yield from self._emptied(buffers, filled, batch_size, gathered, done, False)
+                    done += filled // batch_size * batch_size
+                    filled %= batch_size
+            del block
+        if buffers is not None and filled:
+            yield from self._emptied(buffers, filled, batch_size, gathered, done, True)
+
+    def _emptied(self, buffers: list[np.ndarray], filled: int, batch_size: int,
+                 gathered: np.ndarray | None, done: int, last: bool) -> Iterator[Batch]:  # fmt: skip
+        """The buffer's first ``filled`` rows as batches (shuffled when gathered is
+        given); the rows short of a full batch are moved to its front, or, ``last``,
+        are the epoch's last batch."""
+        rng = self.rng
+        index = rng.permutation(filled) if rng is not None else None
+        full = filled // batch_size * batch_size
+        weighted = self.w is not None
+        for lo in range(0, full, batch_size):
+            if index is None:
+                pick: Any = slice(lo, lo + batch_size)
+                xb = buffers[0][pick]
+            else:
+                pick = index[lo : lo + batch_size]
+                xb = np.take(buffers[0], pick, axis=0, out=gathered, mode="clip")
+            yield self._seen(
+                xb, buffers[1][pick], buffers[2][pick] if weighted else None, done + lo
+            )
+        rest: Any = slice(full, filled) if index is None else index[full:]
+        if last:
+            if full < filled:
+                parts = [b[rest] for b in buffers]
+                yield self._seen(parts[0], parts[1], parts[2] if weighted else None, done + full)
+        elif full < filled:
+            for b in buffers:
+                b[: filled - full] = b[rest]
 
     def _seen(self, x: Any, t: Any, w: Any, lo: int) -> Batch:
         if self.record:
@@ -321,15 +392,6 @@ class DaskSource(Source):
             t.append(tb)
             w.append(wb)
         return np.concatenate(z), np.concatenate(t), None if self.w is None else np.concatenate(w)
-
-
-def _concat(parts: list[tuple[Any, ...]]) -> tuple[Any, ...]:
-    if len(parts) == 1:
-        return parts[0]
-    return tuple(
-        None if parts[0][k] is None else np.concatenate([p[k] for p in parts])
-        for k in range(len(parts[0]))
-    )
 
 
 def _mapped_file(x: Any) -> tuple[str, int] | None:
