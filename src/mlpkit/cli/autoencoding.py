@@ -157,8 +157,11 @@ def autoencode(data: Path, bottleneck: int, out: Path | None, hidden: str, activ
     """Train an autoencoder on the numeric columns of DATA.csv and compare it with PCA.
 
     Columns are standardised (image-like data — whole numbers in [0, 255] — divided by
-    its largest value instead); text columns other than --label are left out with a
-    note; missing cells get the column's median. Errors are in the data's own units."""
+    its largest value instead); missing cells get the column's median. Left out, each
+    with a note: text and date columns other than --label, and — by train's rules (see
+    `mlpkit train --help`) — row numbers and keys (--keep to use one). The
+    reconstruction error is in pixel values for images, in each column's standard
+    deviations² for a table. --explorer draws 300 rows at random, by --label."""
     from ..autoencoder import Autoencoder
     from ..reduction import compare_with_pca
 
