@@ -22,7 +22,8 @@ def chromium(playwright):  # type: ignore[no-untyped-def]
 
 
 def playground_screenshot(playwright, out: Path) -> None:  # type: ignore[no-untyped-def]
-    """`mlpkit playground` training a 2-8-8-3 tanh network on the spirals, one point traced."""
+    """`mlpkit playground` at 1280 × 800 training a tanh network on the spirals from six
+    features (x1, x2, their squares and sines), every unit's picture drawn, a point pinned."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlpkit.cli", "playground", "--no-browser"],
         stdout=subprocess.PIPE,
@@ -31,21 +32,22 @@ def playground_screenshot(playwright, out: Path) -> None:  # type: ignore[no-unt
     try:
         url = re.search(r"(http://\S+)", proc.stdout.readline()).group(1)
         browser = chromium(playwright)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(url)
         page.wait_for_function("window.mlpkitPlayground.state !== null")
         page.select_option("#dataset", "spirals")
         page.wait_for_function("window.mlpkitPlayground.data.settings.dataset === 'spirals'")
+        for feature in ("x1^2", "x2^2", "sin(x1)", "sin(x2)"):
+            page.check(f"#features .feature[value='{feature}']")
+        page.wait_for_function("window.mlpkitPlayground.state.network.inputs.length === 6")
         page.fill("#hidden .width", "8")
         page.dispatch_event("#hidden .width", "change")
+        page.wait_for_function("window.mlpkitPlayground.state.network.widths.join() === '6,8,3'")
         page.click("#add-layer")
+        page.wait_for_function("window.mlpkitPlayground.state.network.widths.join() === '6,8,4,3'")
         page.select_option("#activation", "tanh")
         page.fill("#lr", "0.03")
         page.dispatch_event("#lr", "change")
-        page.wait_for_function("window.mlpkitPlayground.state.network.widths.join() === '2,8,4,3'")
-        page.fill("#hidden .width >> nth=1", "8")
-        page.dispatch_event("#hidden .width >> nth=1", "change")
-        page.wait_for_function("window.mlpkitPlayground.state.network.widths.join() === '2,8,8,3'")
         page.click("#play")
         page.wait_for_function("window.mlpkitPlayground.state.epoch >= 1500", timeout=120_000)
         page.click("#play")
@@ -53,7 +55,8 @@ def playground_screenshot(playwright, out: Path) -> None:  # type: ignore[no-unt
         px, py = page.evaluate("window.mlpkitPlayground.toCanvas(0.3, 0.4)")
         page.click("#boundary", position={"x": px, "y": py})
         page.wait_for_selector("#trace table")
-        page.screenshot(path=str(out), clip={"x": 0, "y": 0, "width": 1400, "height": 1000})
+        page.mouse.move(0, 0)
+        page.screenshot(path=str(out), clip={"x": 0, "y": 0, "width": 1280, "height": 800})
         browser.close()
     finally:
         proc.terminate()

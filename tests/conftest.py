@@ -5,8 +5,13 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
+import re
 import shutil
+import subprocess
+import sys
 import tempfile
+import threading
+from urllib.parse import urlsplit
 
 # scikit-learn's array API mode needs SciPy's, set before either is imported (`make test`
 # sets it too); plain `pytest` then runs the same checks
@@ -133,3 +138,42 @@ def chromium():
         )
         yield browser
         browser.close()
+
+
+#: seconds for any one wait on a playground server
+PLAYGROUND_TIMEOUT = 30
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`mlpkit playground`'s own server for a module's tests, stopped after them."""
+    require("uvicorn", "pip install 'mlpkit[playground]'")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlpkit.cli", "playground", "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first: list[str] = []
+    reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(PLAYGROUND_TIMEOUT)
+    try:
+        if not first or "http://" not in first[0]:
+            proc.kill()
+            pytest.fail(f"the server did not print its URL: {first} {proc.stderr.read()}")
+        url = re.search(r"(http://\S+)", first[0]).group(1)
+        parts = urlsplit(url)
+        yield {
+            "url": url,
+            "base": f"{parts.scheme}://{parts.netloc}",
+            "host": parts.netloc,
+            "token": parts.query.removeprefix("token="),
+        }
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)

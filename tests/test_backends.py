@@ -155,8 +155,9 @@ def test_heads_fused_and_composed(be, output, loss_name, fused, rng):
 @pytest.mark.parametrize(
     "make",
     [lambda: Dense(5, 4, "tanh", regularizer=mlpkit.L1L2(0.01, 0.02)), lambda: Dense(5, 4, bias=False),
-     lambda: BatchNorm(5), lambda: LayerNorm(5), lambda: mlpkit.ReLU(), lambda: Dropout(0.4)],
-    ids=["dense", "dense-nobias", "batchnorm", "layernorm", "relu", "dropout"],
+     lambda: BatchNorm(5), lambda: LayerNorm(5), lambda: mlpkit.ReLU(), lambda: Dropout(0.4),
+     lambda: mlpkit.InputFeatures(["x1", "x5^2", "x2*x3", "sin(x4)", "x2*x2"], in_features=5)],
+    ids=["dense", "dense-nobias", "batchnorm", "layernorm", "relu", "dropout", "features"],
 )  # fmt: skip
 @pytest.mark.parametrize("training", [True, False])
 def test_layers_forward_backward_and_gradients(be, make, training, rng):

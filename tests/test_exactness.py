@@ -451,3 +451,18 @@ def test_a_loop_of_short_fits_takes_numba_once_the_training_repays_its_start(tmp
     plan, _, timed = seen[first_with_numba]
     assert plan != seen[first_with_numba - 1][0] and "update:compiled" in timed
     assert all(entry[0] == plan for entry in seen[first_with_numba:])  # then kept
+
+
+def test_numbas_start_is_judged_by_the_median_of_its_latest_measurements():
+    """One start that compiled the kernels (once a machine) or ran on a busy machine does
+    not keep Numba off for ever: the choice assumes the median of the last five."""
+    from mlpkit.training.choose import START_MEASUREMENTS, recent_starts
+
+    assert recent_starts(None, 0.84) == [0.84]
+    assert recent_starts("junk", 0.3) == [0.3]
+    starts = [0.84]
+    for new in (0.44, 0.63, 0.45, 0.47, 0.5):
+        starts = recent_starts(starts, new)
+    assert starts == [0.44, 0.63, 0.45, 0.47, 0.5] and len(starts) == START_MEASUREMENTS
+    assert float(np.median(starts)) == 0.47
+    assert recent_starts([0.2, float("nan"), "x", 0.3], 0.4) == [0.2, 0.3, 0.4]

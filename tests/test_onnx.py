@@ -79,3 +79,33 @@ def test_autoencoder_parts(tmp_path, rng):
 def test_bad_opset(tmp_path):
     with pytest.raises(ValueError, match="opset must be 13 or newer"):
         export(mlpkit.Sequential([mlpkit.Dense(2, 2)]), tmp_path / "m.onnx", opset=11)
+
+
+def test_input_features_export_as_their_columns(tmp_path, rng):
+    net = mlpkit.Sequential(
+        [mlpkit.InputFeatures(["x2", "x1^2", "x1*x3", "sin(x2)"], in_features=3),
+         mlpkit.Dense(4, 5, "tanh"), mlpkit.Dense(5, 2, "softmax")],
+        seed=2,
+    )  # fmt: skip
+    path = export(net, tmp_path / "f.onnx")
+    onnx.checker.check_model(onnx.load(str(path)))
+    x = rng.normal(size=(9, 3)).astype(np.float32)
+    np.testing.assert_allclose(run(path, x), net.predict(x), atol=1e-5)
+
+
+def test_a_users_own_layer_or_subclass_is_refused_not_exported_as_a_builtin(tmp_path):
+    class Halved(mlpkit.Dense):
+        def call(self, x):
+            return super().call(x) / 2
+
+    class Clipped(mlpkit.activations.ReLU):
+        def forward(self, z):
+            return np.minimum(super().forward(z), 1.0)
+
+    for layers, message in [
+        ([Halved(2, 3), mlpkit.Dense(3, 1)], r"layer 0 \(Halved\): only mlpkit's own layers"),
+        ([mlpkit.Dense(2, 3, Clipped()), mlpkit.Dense(3, 1)], "layer 0's activation Clipped"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            export(mlpkit.Sequential(layers, seed=0), tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()

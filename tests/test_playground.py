@@ -62,7 +62,21 @@ def test_defaults_are_the_notes_xor_network():
         ({"epochs_per_tick": 10_000}, "epochs_per_tick = 10000 is out of bounds (1–100)"),
         ({"dropout": 0.95}, "dropout = 0.95 is out of bounds (0.0–0.9)"),
         ({"layers": 3}, "unknown setting 'layers'"),
-        ({"dataset": "mnist"}, "dataset must be one of xor, circles, moons, spirals, function"),
+        (
+            {"dataset": "mnist"},
+            "dataset must be one of xor, circles, gaussians, spirals, moons, "
+            "function, plane, gaussian_surface; got 'mnist'",
+        ),
+        (
+            {"features": ["x3"]},
+            "feature 'x3' is not one of x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2)",
+        ),
+        ({"features": []}, "features must be a non-empty list of x1, x2"),
+        ({"features": "x1"}, "features must be a non-empty list of"),
+        (
+            {"dataset": "function", "output": "identity", "loss": "mse", "features": ["x2"]},
+            "feature 'x2' is not one of x1, x1^2, sin(x1) (for function)",
+        ),
         (
             {"dataset": "function"},
             "output for regression must be one of identity, tanh; got 'sigmoid'",
@@ -139,6 +153,26 @@ CASES = {
         "dataset": "function", "function": "abs", "output": "identity", "loss": "huber",
         "optimizer": "adamw", "l1": 0.001, "l2": 0.01, "activation": "gelu", "hidden": [8],
         "test_fraction": 0.5, "batch_mode": "mini-batch", "batch_size": 16,
+    },
+    "circles on x1, x2, x1^2, x2^2 features, tanh": {
+        "dataset": "circles", "features": ["x2^2", "x1", "x2", "x1^2"], "activation": "tanh",
+        "hidden": [3], "batch_mode": "stochastic",
+    },
+    "gaussians, sgd, x1*x2 and sin features": {
+        "dataset": "gaussians", "features": ["x1*x2", "sin(x1)", "sin(x2)"], "optimizer": "sgd",
+        "lr": 0.1, "batch_mode": "mini-batch", "batch_size": 32,
+    },
+    "a plane from x1 alone (in_features 2)": {
+        "dataset": "plane", "output": "identity", "loss": "mse", "features": ["x1"], "hidden": [2],
+        "batch_mode": "mini-batch",
+    },
+    "the Gaussian surface, mini-batches": {
+        "dataset": "gaussian_surface", "output": "tanh", "loss": "mse", "hidden": [6, 4],
+        "activation": "relu", "batch_mode": "mini-batch", "batch_size": 16,
+    },
+    "a curve on x, x^2, sin x": {
+        "dataset": "function", "output": "identity", "loss": "mse",
+        "features": ["x1", "x1^2", "sin(x1)"], "batch_mode": "mini-batch", "batch_size": 64,
     },
 }  # fmt: skip
 
@@ -501,11 +535,14 @@ def test_regression_points_added_by_hand_are_in_the_exported_code(tmp_path):
 def test_the_page_gets_every_choice_under_its_name():
     o = options()
     assert set(o) == {"datasets", "functions", "activations", "outputs", "losses", "initializers",
-                      "optimizers", "batch_modes", "limits", "defaults"}  # fmt: skip
+                      "optimizers", "batch_modes", "limits", "defaults", "regression_1d",
+                      "features"}  # fmt: skip
     assert o["datasets"] == {
-        "classification": ["xor", "circles", "moons", "spirals"],
-        "regression": ["function"],
+        "classification": ["xor", "circles", "gaussians", "spirals", "moons"],
+        "regression": ["function", "plane", "gaussian_surface"],
     }
+    assert o["regression_1d"] == ["function"] and o["features"]["1"] == ["x1", "x1^2", "sin(x1)"]
+    assert o["features"]["2"][:2] == ["x1", "x2"] and o["defaults"]["features"] == ["x1", "x2"]
     assert o["functions"] == ["sin", "abs", "step"] and o["batch_modes"] == [
         "stochastic",
         "mini-batch",

@@ -7,57 +7,17 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import subprocess
-import sys
-import threading
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
 
 import mlpkit
 
+from .conftest import PLAYGROUND_TIMEOUT as TIMEOUT
 from .conftest import require
-
-TIMEOUT = 30  # seconds for any one wait on the server
-
-
-@pytest.fixture(scope="module")
-def server():
-    """The command's own server; stopped when the module's tests are done."""
-    require("uvicorn", "pip install 'mlpkit[playground]'")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlpkit.cli", "playground", "--no-browser"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    first: list[str] = []
-    reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(TIMEOUT)
-    try:
-        if not first or "http://" not in first[0]:
-            proc.kill()
-            pytest.fail(f"the server did not print its URL: {first} {proc.stderr.read()}")
-        url = re.search(r"(http://\S+)", first[0]).group(1)
-        parts = urlsplit(url)
-        yield {
-            "url": url,
-            "base": f"{parts.scheme}://{parts.netloc}",
-            "host": parts.netloc,
-            "token": parts.query.removeprefix("token="),
-        }
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 def get(server, path: str) -> tuple[int, bytes]:
@@ -226,7 +186,8 @@ def test_a_student_builds_xor_watches_it_learn_and_takes_it_home(server, tab, tm
     tab.dispatch_event("#noise", "change")
     tab.wait_for_function("window.mlpkitPlayground.data.settings.noise === 0.05")
     assert tab.locator("#diagram circle.unit").count() == 7
-    assert tab.locator("#diagram line").count() == 2 * 4 + 4 * 1
+    assert tab.locator("#diagram line.weight").count() == 2 * 4 + 4 * 1
+    assert tab.locator("#diagram image.unit-picture").count() == 7  # every unit's picture
 
     tab.click("#play")
     tab.wait_for_function(

@@ -23,9 +23,12 @@ from ._files import write_atomic
 __all__ = [
     "circles",
     "from_one_hot",
+    "gaussian_surface",
+    "gaussians",
     "load_digits",
     "moons",
     "one_hot",
+    "plane",
     "regression_1d",
     "spirals",
     "train_test_split",
@@ -103,6 +106,54 @@ def circles(
     x = np.r_[np.c_[np.cos(t1), np.sin(t1)], factor * np.c_[np.cos(t2), np.sin(t2)]]
     x += rng.normal(0.0, noise, x.shape)
     return x.astype(np.float32), np.r_[np.zeros(n1), np.ones(n2)].astype(np.int64)
+
+
+def gaussians(
+    n_samples: int = 400, noise: float = 0.1, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two Gaussian clouds, at (−1, −1) (class 0) and (1, 1) (class 1), each of
+    standard deviation 0.3 + noise (they overlap as noise grows): X (n, 2), y (n,)."""
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
+    rng = np.random.default_rng(seed)
+    n1 = n_samples // 2
+    y = np.r_[np.zeros(n1), np.ones(n_samples - n1)].astype(np.int64)
+    centre = np.where(y[:, None] == 1, 1.0, -1.0)
+    x = centre + rng.normal(0.0, 0.3 + noise, (n_samples, 2))
+    return x.astype(np.float32), y
+
+
+def plane(
+    n_samples: int = 400, noise: float = 0.0, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A tilted plane to regress: X uniform on [−1, 1]² (n, 2), y = (x₁ + 2x₂)/3 plus
+    N(0, noise²) (n, 1) — a linear model's task, the first of the regression lessons."""
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, (n_samples, 2))
+    y = (x[:, :1] + 2.0 * x[:, 1:]) / 3.0 + rng.normal(0.0, noise, (n_samples, 1))
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+#: gaussian_surface's bumps: (centre x₁, centre x₂, height)
+SURFACE_BUMPS = ((-0.5, -0.5, 1.0), (0.5, 0.5, 1.0), (-0.5, 0.5, -1.0), (0.5, -0.5, -1.0))
+
+
+def gaussian_surface(
+    n_samples: int = 400, noise: float = 0.0, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A surface of four Gaussian bumps on [−1, 1]², two up and two down
+    (``SURFACE_BUMPS``, width 0.3): X uniform (n, 2), y (n, 1) plus N(0, noise²) —
+    a regression that needs hidden units."""
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, (n_samples, 2))
+    y = sum(h * np.exp(-((x[:, 0] - a) ** 2 + (x[:, 1] - b) ** 2) / (2 * 0.3**2))
+            for a, b, h in SURFACE_BUMPS)  # fmt: skip
+    y = np.asarray(y).reshape(-1, 1) + rng.normal(0.0, noise, (n_samples, 1))
+    return x.astype(np.float32), y.astype(np.float32)
 
 
 def regression_1d(

@@ -79,7 +79,7 @@ def _parameter_shapes(layer: Any) -> dict[str, tuple[int, ...]]:
     width = getattr(layer, "num_features", None)
     if width is None:
         return {}
-    names = [*(("gamma", "beta") if layer.affine else ()), *layer.buffer_names]
+    names = [*(("gamma", "beta") if getattr(layer, "affine", False) else ()), *layer.buffer_names]
     return {name: (width,) for name in names}
 
 

@@ -39,7 +39,7 @@ PREDICT_BATCH = 4096
 
 def _declared_width(layer: Layer) -> int | None:
     """The input width a layer states itself (Dense's in_features, a normalisation
-    layer's num_features), or None for layers that take any width."""
+    layer's or InputFeatures' num_features), or None for layers that take any width."""
     if layer.built:
         return int(layer.in_features)  # type: ignore[arg-type]
     if isinstance(layer, Dense):

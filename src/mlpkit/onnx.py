@@ -4,8 +4,11 @@ Each Dense layer becomes a ``Gemm`` (X·W + b; ``MatMul`` without a bias), each
 activation its ONNX operator (Relu, Sigmoid, Tanh, Elu, Selu, Softplus, LeakyRelu,
 Softmax on the last axis, Gelu with ``approximate="tanh"`` from opset 20, written out
 as Mul/Tanh below it; SiLU as x·Sigmoid(x)); BatchNorm a ``BatchNormalization`` with its
-running statistics, LayerNorm a ``LayerNormalization`` (opset 17+). Dropout and noise layers, identities at
-inference, are left out. The batch dimension is dynamic ("N").
+running statistics, LayerNorm a ``LayerNormalization`` (opset 17+), InputFeatures its
+columns (Gather, Mul, Sin) side by side (Concat). Dropout and noise layers, identities at
+inference, are left out. A layer or activation of the user's own (a subclass included:
+its forward is Python) is refused by name, never exported as the built-in it derives
+from. The batch dimension is dynamic ("N").
 
 Needs the ``onnx`` extra: ``pip install 'mlpkit[onnx]'`` (onnx, and onnxruntime to run
 the result).
@@ -23,7 +26,15 @@ import numpy as np
 from . import activations as act
 from ._files import write_atomic
 from ._validation import optional
-from .layers import ActivationLayer, BatchNorm, Dense, LayerNorm
+from .layers import (
+    BUILT_IN,
+    ActivationLayer,
+    BatchNorm,
+    Dense,
+    InputFeatures,
+    LayerNorm,
+)
+from .layers.features import parse_term
 
 if TYPE_CHECKING:
     from .autoencoder import Autoencoder
@@ -61,6 +72,12 @@ class _Graph:
         self.initializers.append(
             self.onnx.numpy_helper.from_array(np.asarray(value, dtype=self.dtype), name)
         )
+        return name
+
+    def index(self, i: int) -> str:
+        """An int64 index tensor [i] (shape (1,): Gather keeps the axis)."""
+        name = self.name("index")
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.array([i], np.int64), name))
         return name
 
     def node(self, op: str, inputs: list[str], **attrs: Any) -> str:
@@ -118,6 +135,36 @@ def _normalization(g: _Graph, layer: BatchNorm | LayerNorm, x: str) -> str:
     return g.node("LayerNormalization", inputs, axis=-1, epsilon=layer.eps)
 
 
+def _check_exportable(i: int, layer: Any) -> None:
+    """A ValueError naming a layer (or activation) that is not mlpkit's own: its
+    forward is the user's Python, which no ONNX operator is."""
+    if type(layer) not in BUILT_IN:
+        raise ValueError(f"no ONNX export for layer {i} ({type(layer).__name__}): only mlpkit's own "
+                         "layers are exported (a subclass's forward is Python)")  # fmt: skip
+    activation = getattr(layer, "activation", None)
+    if activation is not None and type(activation) not in act.BUILT_IN:
+        raise ValueError(f"no ONNX export for layer {i}'s activation {type(activation).__name__}: "
+                         "only mlpkit's own activations are exported")  # fmt: skip
+
+
+def _features(g: _Graph, layer: InputFeatures, x: str) -> str:
+    """Each term's column (N, 1) — Gather of the inputs it names, then Mul or Sin —
+    concatenated in order (N, len(terms))."""
+    columns = []
+    for term in layer.terms:
+        op, inputs = parse_term(term)
+        picked = [g.node("Gather", [x, g.index(i)], axis=1) for i in inputs]
+        if op == "input":
+            columns.append(picked[0])
+        elif op == "square":
+            columns.append(g.node("Mul", [picked[0], picked[0]]))
+        elif op == "product":
+            columns.append(g.node("Mul", picked))
+        else:
+            columns.append(g.node("Sin", picked))
+    return g.node("Concat", columns, axis=1)
+
+
 def _network(model: Sequential | Autoencoder, part: str) -> Sequential:
     from .autoencoder import Autoencoder
 
@@ -145,7 +192,8 @@ def export(
     net = _network(model, part)
     g = _Graph(onnx, net.dtype, opset)
     x = "input"
-    for layer in net.layers:
+    for i, layer in enumerate(net.layers):
+        _check_exportable(i, layer)
         if isinstance(layer, Dense):
             w = g.constant("W", layer.W)
             if layer.bias:
@@ -157,6 +205,8 @@ def export(
             x = g.activation(layer.activation.name, layer.activation.get_config(), x)
         elif isinstance(layer, BatchNorm | LayerNorm):
             x = _normalization(g, layer, x)
+        elif isinstance(layer, InputFeatures):
+            x = _features(g, layer, x)
         # Dropout and GaussianNoise are identities at inference
     elem = onnx.helper.np_dtype_to_tensor_dtype(net.dtype)
     g.nodes.append(onnx.helper.make_node("Identity", [x], ["output"]))

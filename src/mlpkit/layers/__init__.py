@@ -3,7 +3,8 @@ the parameter gradients and returns ``dX``; ``call(X)`` is inference.
 
 One file per kind: ``base`` (the protocol), ``dense``, ``activation`` (standalone
 activations), ``noise`` (Dropout, GaussianNoise), ``normalization`` (BatchNorm,
-LayerNorm). This module adds the config schema (``from_config``, the inverse of each
+LayerNorm), ``features`` (InputFeatures: x₁², x₁x₂, sin x₁ computed in the
+network). This module adds the config schema (``from_config``, the inverse of each
 layer's ``get_config``; the file format) and ``dense_stack``.
 """
 
@@ -33,6 +34,7 @@ from .activation import (
 )
 from .base import Layer
 from .dense import Dense
+from .features import InputFeatures
 from .noise import Dropout, GaussianNoise
 from .normalization import BatchNorm, LayerNorm
 
@@ -42,6 +44,7 @@ __all__ = [  # the activation layers' names come from their module
     "Dense",
     "Dropout",
     "GaussianNoise",
+    "InputFeatures",
     "Layer",
     "LayerNorm",
     "dense_stack",
@@ -51,7 +54,7 @@ __all__ = [  # the activation layers' names come from their module
 #: mlpkit's own layer classes
 BUILT_IN = frozenset(
     {Dense, ActivationLayer, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, Exp,
-     SiLU, GELU, Softmax, Dropout, GaussianNoise, BatchNorm, LayerNorm}
+     SiLU, GELU, Softmax, Dropout, GaussianNoise, BatchNorm, LayerNorm, InputFeatures}
 )  # fmt: skip
 
 
@@ -67,7 +70,10 @@ def from_config(config_type: str, config: dict[str, Any]) -> Layer:
         return Dense(**settings)
     if config_type == "Activation":
         return activation_layer(settings["activation"], **settings.get("activation_config", {}))
-    simple = {cls.config_type: cls for cls in (Dropout, GaussianNoise, BatchNorm, LayerNorm)}
+    simple = {
+        cls.config_type: cls
+        for cls in (Dropout, GaussianNoise, BatchNorm, LayerNorm, InputFeatures)
+    }
     if config_type in simple:
         return simple[config_type](**settings)
     raise ValueError(f"unknown layer type {config_type!r}")

@@ -15,11 +15,19 @@ from typing import Any
 import numpy as np
 
 from .. import datasets, optimizers, regularizers
-from ..layers import Dense, Dropout
+from ..layers import Dense, Dropout, InputFeatures
 from ..network import Sequential
 from .settings import Settings
 
-__all__ = ["Call", "Data", "build_network", "build_optimizer", "make_data", "python_code"]
+__all__ = [
+    "Call",
+    "Data",
+    "build_network",
+    "build_optimizer",
+    "make_data",
+    "python_code",
+    "script_head",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,8 @@ def _literal(value: Any) -> str:
         return value.code()
     if isinstance(value, tuple):
         return "(" + ", ".join(_literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
     if isinstance(value, str):
         return json.dumps(value)  # double quotes, as the project's code is written
     return repr(value)
@@ -59,8 +69,12 @@ _RESOLVE = {
     "datasets.circles": datasets.circles,
     "datasets.moons": datasets.moons,
     "datasets.spirals": datasets.spirals,
+    "datasets.gaussians": datasets.gaussians,
+    "datasets.plane": datasets.plane,
+    "datasets.gaussian_surface": datasets.gaussian_surface,
     "datasets.regression_1d": datasets.regression_1d,
     "mlpkit.Dense": Dense,
+    "mlpkit.InputFeatures": InputFeatures,
     "mlpkit.Dropout": Dropout,
     "mlpkit.L1": regularizers.L1,
     "mlpkit.L2": regularizers.L2,
@@ -125,11 +139,12 @@ def _regularizer(s: Settings) -> Call | None:
 
 
 def layer_calls(s: Settings) -> list[Call]:
-    """Dense layers of the settings' widths (Dropout after each hidden one)."""
-    n_in = 1 if s.task == "regression" else 2
-    widths = [n_in, *s.hidden, n_outputs(s)]
+    """The features (an InputFeatures layer, unless they are the plain inputs), then
+    Dense layers of the settings' widths (Dropout after each hidden one)."""
+    widths = [len(s.features), *s.hidden, n_outputs(s)]
     reg = _regularizer(s)
-    calls = []
+    features = Call("mlpkit.InputFeatures", (list(s.features),), (("in_features", s.input_dim),))
+    calls = [] if s.plain_features else [features]
     for i in range(len(widths) - 1):
         last = i == len(widths) - 2
         kwargs: list[tuple[str, Any]] = []
@@ -167,6 +182,12 @@ def build_optimizer(s: Settings) -> optimizers.Optimizer:
     return optimizer_call(s).make()
 
 
+def script_head(what: str, data: str) -> list[str]:
+    """An exported script's first lines: what it rebuilds, and its imports."""
+    return [f'"""{what} from the mlpkit playground: the same {data}, layers and training."""',
+            "", "import numpy as np", "", "import mlpkit", "from mlpkit import datasets", ""]  # fmt: skip
+
+
 def python_code(
     s: Settings,
     extra_x: np.ndarray,
@@ -179,13 +200,7 @@ def python_code(
     single_steps: batches the page trained one at a time (not replayed: the script then
     ends near, not at, the page's weights)."""
     lines = [
-        '"""A network from the mlpkit playground: the same data, layers and training."""',
-        "",
-        "import numpy as np",
-        "",
-        "import mlpkit",
-        "from mlpkit import datasets",
-        "",
+        *script_head("A network", "data"),
         f"X, y = {data_call(s).code()}",
         "X_train, X_test, y_train, y_test = datasets.train_test_split(",
         f"    X, y, test_size={s.test_fraction!r}, seed={s.data_seed!r}",

@@ -17,9 +17,11 @@ stops the server within ``SHUTDOWN_SECONDS``.
 The WebSocket protocol (JSON objects, each with a ``type``):
 
 page → server: ``configure {settings}``, ``play``, ``pause``, ``step``, ``reset``,
-``add_point {x, target}``, ``clear_points``, ``trace {x, target?}``.
-server → page: ``hello {session, options}``, ``data``, ``state``, ``playing {value}``,
-``trace``, ``error {message}`` (a bad message gets an error reply; the server goes on).
+``add_point {x, target}``, ``clear_points``, ``trace {x, target?, id?}``, ``mode {value}``
+("network" or "autoencoder"), and in the autoencoder mode ``decode {code, via}``.
+server → page: ``hello {session, options}``, ``data`` (``ae_data``), ``state``
+(``ae_state``), ``playing {value}``, ``trace`` (with the request's ``id``), ``mode``,
+``decoded``, ``error {message}`` (a bad message gets an error reply; the server goes on).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ except ImportError as exc:  # pragma: no cover - exercised by test_extras
     ) from None
 
 from .._validation import parse_json
+from .autoencoding import AE_ACTIVATIONS, AE_LIMITS, AutoencoderSession, AutoencoderSettings
 from .session import Session, SessionError
 from .settings import LIMITS, SettingsError, options, shown
 
@@ -83,8 +86,11 @@ def _asset(name: str) -> str:
 class _Page:
     """One open page: its session, its socket and its play loop."""
 
-    def __init__(self, websocket: WebSocket, session: Session) -> None:
+    def __init__(self, websocket: WebSocket, session: Session | AutoencoderSession,
+                 sessions: dict[str, Any] | None = None, sid: str = "") -> None:  # fmt: skip
         self.ws, self.session = websocket, session
+        #: the server's sessions by page (a mode change puts the new session there)
+        self.sessions, self.sid = sessions if sessions is not None else {}, sid
         self.player: asyncio.Task[None] | None = None
         #: the number of the last configure message handled: the page refills its
         #: controls from a data message only once it has every reply it waits for
@@ -198,6 +204,32 @@ class _Page:
 
     async def on_trace(self, message: dict[str, Any]) -> None:
         reply = await asyncio.to_thread(self.session.trace, message.get("x"), message.get("target"))
+        ident = message.get("id")
+        if isinstance(ident, int) and not isinstance(ident, bool):
+            reply["id"] = ident  # which of the page's pinned points it is
+        await self.send(reply)
+
+    async def on_mode(self, message: dict[str, Any]) -> None:
+        """Switch between the network and the autoencoder: a fresh session of that kind."""
+        value = message.get("value")
+        if value not in ("network", "autoencoder"):
+            raise SessionError(f"mode must be network or autoencoder, got {shown(value)}")
+        await self.pause()
+        self.session.cancel()
+        self.session = await asyncio.to_thread(
+            AutoencoderSession if value == "autoencoder" else Session
+        )
+        self.sessions[self.sid] = self.session
+        await self.send({"type": "mode", "value": value})
+        await self.send({"type": "playing", "value": False})
+        await self.send_all()
+
+    async def on_decode(self, message: dict[str, Any]) -> None:
+        if not isinstance(self.session, AutoencoderSession):
+            raise SessionError("decode is the autoencoder mode's: switch to it first")
+        reply = await asyncio.to_thread(
+            self.session.decode, message.get("code"), message.get("via", "autoencoder")
+        )
         await self.send(reply)
 
 
@@ -207,7 +239,7 @@ def _error(message: str) -> dict[str, str]:
 
 def create_app(token: str, max_sessions: int = LIMITS["sessions"]) -> Starlette:
     """The playground's ASGI app; every request must carry ``?token=TOKEN``."""
-    sessions: dict[str, Session] = {}
+    sessions: dict[str, Session | AutoencoderSession] = {}
 
     expected = token.encode()
 
@@ -267,9 +299,12 @@ def create_app(token: str, max_sessions: int = LIMITS["sessions"]) -> Starlette:
             return
         sid = secrets.token_urlsafe(8)
         sessions[sid] = session = Session()
-        current = _Page(ws, session)
+        current = _Page(ws, session, sessions, sid)
+        autoencoder = {"limits": AE_LIMITS, "activations": list(AE_ACTIVATIONS),
+                       "defaults": AutoencoderSettings().to_dict()}  # fmt: skip
         try:
-            await current.send({"type": "hello", "session": sid, "options": options()})
+            await current.send({"type": "hello", "session": sid,
+                                "options": {**options(), "autoencoder": autoencoder}})  # fmt: skip
             await current.send_all()
             while True:
                 received = await ws.receive()
@@ -291,7 +326,7 @@ def create_app(token: str, max_sessions: int = LIMITS["sessions"]) -> Starlette:
         except WebSocketDisconnect:
             pass
         finally:
-            session.cancel()  # its training stops at the next epoch
+            current.session.cancel()  # its training stops at the next epoch
             await current.pause()
             sessions.pop(sid, None)
 

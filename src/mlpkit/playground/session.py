@@ -11,6 +11,7 @@ lock, so the server may train in a worker thread while the page asks for a trace
 
 from __future__ import annotations
 
+import base64
 import math
 import os
 import tempfile
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..callbacks import TerminateOnNaN
-from ..layers import Dense
+from ..layers import Dense, InputFeatures
 from ..trace import trace as trace_model
 from .recipe import build_network, build_optimizer, make_data, python_code
 from .settings import LIMITS, Settings, SettingsError, shown, validate
@@ -75,7 +76,94 @@ class _Curves:
         return {"epoch": self.epoch, **self.values}
 
 
-class Session:
+class LiveTraining:
+    """What a page's session does in either mode: settings changed while it trains (the
+    ``LIVE`` ones) or by a restart, and training one epoch at a time between which the
+    page may cancel, a deadline may pass and other pages take their turn. A subclass
+    has ``lock``, ``cancelled``, ``settings``, ``epochs``, ``runs`` and ``optimizer``,
+    and says how to validate settings, restart, train an epoch and record the state."""
+
+    lock: threading.RLock
+    cancelled: threading.Event
+    settings: Any
+    epochs: int
+    runs: list[tuple[int, int | None, float]]
+    optimizer: Any
+
+    def _validate(self, raw: Any, base: Any) -> Any:
+        raise NotImplementedError
+
+    def restart(self, settings: Any = None) -> None:
+        raise NotImplementedError
+
+    def _train_epoch(self) -> tuple[bool, int | None]:
+        """One epoch; (whether it trained, the batch size it used)."""
+        raise NotImplementedError
+
+    def _record(self) -> None:
+        raise NotImplementedError
+
+    def _check_trainable(self) -> None:
+        """A SessionError when training cannot start (the network diverged)."""
+
+    def _after_training(self) -> None:
+        """A SessionError when the epochs just trained ended badly (a non-finite loss)."""
+
+    def configure(self, raw: Any) -> bool:
+        """Apply the page's settings (a JSON object; names not given are kept). The live
+        ones change while training; anything else restarts. Returns whether it
+        restarted. Raises SettingsError."""
+        with self.lock:
+            new = self._validate(raw, self.settings)
+            restart = self.settings.needs_restart(new)
+            if restart:
+                self.restart(new)
+            else:
+                self.settings = new
+                self.optimizer.lr = new.lr
+            return restart
+
+    def train(self, epochs: int | None = None, deadline: float | None = None) -> int:
+        """Train ``epochs`` (default: the settings' epochs per tick) whole epochs, one
+        ``fit(epochs=1)`` at a time (the same bits as one fit of them all). Between
+        epochs the lock is let go, the page's cancellation (``cancel``) and ``deadline``
+        (a ``time.monotonic()`` value) are honoured, and the server-wide budget of
+        training threads (one a core) is taken in turns, so a closed or busy page never
+        starves another. Returns the epochs trained so far."""
+        with self.lock:
+            k = self.settings.epochs_per_tick if epochs is None else int(epochs)
+            k = min(k, LIMITS["total_epochs"] - self.epochs)
+            if k <= 0:
+                raise SessionError(
+                    f"this network has trained the limit of {LIMITS['total_epochs']} epochs; reset it"
+                )
+            self._check_trainable()
+        done = 0
+        while done < k and not self.cancelled.is_set():
+            if done and deadline is not None and time.monotonic() >= deadline:
+                break
+            with TRAINING_THREADS, self.lock:
+                trained, bs = self._train_epoch()
+                done += 1
+                if not trained:
+                    break
+                self.epochs += 1
+                lr = self.settings.lr
+                if self.runs and self.runs[-1][1:] == (bs, lr):
+                    self.runs[-1] = (self.runs[-1][0] + 1, bs, lr)
+                else:
+                    self.runs.append((1, bs, lr))
+        with self.lock:
+            self._record()
+            self._after_training()
+            return self.epochs
+
+    def cancel(self) -> None:
+        """Stop any training of this session at its next epoch (the page closed)."""
+        self.cancelled.set()
+
+
+class Session(LiveTraining):
     """The data, network and training of one page (see the module docstring)."""
 
     def __init__(self, settings: Settings | None = None) -> None:
@@ -92,11 +180,12 @@ class Session:
         with self.lock:
             self.settings = settings or self.settings
             s = self.settings
-            d = 1 if s.task == "regression" else 2
-            if self.extra_x.shape[1] != d:  # another task: the clicked points do not fit
+            d, regression = s.input_dim, s.task == "regression"
+            if self.extra_x.shape[1] != d or (self.extra_y.ndim == 2) != regression:
+                # other data: the clicked points do not fit
                 self.extra_x = np.zeros((0, d), dtype=np.float32)
                 self.extra_y = np.zeros(
-                    (0, 1) if d == 1 else 0, dtype=np.float32 if d == 1 else np.int64
+                    (0, 1) if regression else 0, dtype=np.float32 if regression else np.int64
                 )
             self.data = make_data(s, self.extra_x, self.extra_y)
             self._bounds = self._view_bounds()  # the view moves only with the data
@@ -106,6 +195,7 @@ class Session:
             self.epochs = 0
             self.single_steps = 0
             self._diverged = False
+            self._guard: TerminateOnNaN | None = None  # the last fit's (it saw any NaN)
             self.runs: list[tuple[int, int | None, float]] = []
             self._step_rng = np.random.default_rng(s.seed)
             self._step_order = np.zeros(0, dtype=np.int64)
@@ -117,26 +207,15 @@ class Session:
     def n_dense(self) -> int:
         return sum(isinstance(layer, Dense) for layer in self.model.layers)
 
-    def configure(self, raw: Any) -> bool:
-        """Apply the page's settings (a JSON object; names not given are kept). Learning
-        rate, batch mode and speed change while training; anything else restarts.
-        Returns whether it restarted. Raises SettingsError."""
-        with self.lock:
-            new = validate(raw, self.settings)
-            restart = self.settings.needs_restart(new)
-            if restart:
-                self.restart(new)
-            else:
-                self.settings = new
-                self.optimizer.lr = new.lr
-            return restart
+    def _validate(self, raw: Any, base: Settings) -> Settings:
+        return validate(raw, base)
 
     def add_point(self, x: Any, target: Any) -> None:
-        """Add a training point: x [x1, x2] with a class label, or [x] with a target
-        value (regression). The network restarts on the new data."""
+        """Add a training point: x [x1, x2] with a class label, or [x] or [x1, x2] with
+        a target value (regression). The network restarts on the new data."""
         with self.lock:
             s = self.settings
-            d = 1 if s.task == "regression" else 2
+            d = s.input_dim
             if len(self.extra_x) >= LIMITS["user_points"]:
                 raise SessionError(
                     f"at most {LIMITS['user_points']} points can be added; clear them first"
@@ -172,49 +251,17 @@ class Session:
         return np.float32([self._finite(v, "a coordinate") for v in x])
 
     # -- training -------------------------------------------------------------------
-    def train(self, epochs: int | None = None, deadline: float | None = None) -> int:
-        """Train ``epochs`` (default: the settings' epochs per tick) whole epochs with
-        the settings' batch mode, one ``fit(epochs=1)`` at a time (the same bits as one
-        fit of them all). Between epochs the lock is let go, the page's cancellation
-        (``cancel``) and ``deadline`` (a ``time.monotonic()`` value) are honoured, and
-        the server-wide budget of training threads (one a core) is taken in turns, so a
-        closed or busy page never starves another. Returns the epochs trained so far."""
-        with self.lock:
-            s = self.settings
-            k = s.epochs_per_tick if epochs is None else int(epochs)
-            k = min(k, LIMITS["total_epochs"] - self.epochs)
-            if k <= 0:
-                raise SessionError(
-                    f"this network has trained the limit of {LIMITS['total_epochs']} epochs; reset it"
-                )
-            if self.diverged:
-                raise SessionError("the loss became inf or NaN: lower the learning rate and reset")
-        done = 0
-        while done < k and not self.cancelled.is_set():
-            if done and deadline is not None and time.monotonic() >= deadline:
-                break
-            with TRAINING_THREADS, self.lock:
-                s = self.settings
-                bs = s.effective_batch_size
-                self._fit(self.data.x_train, self.data.y_train, 1, bs, shuffle=True)
-                ran = int(self._guard.diverged is None)
-                self.epochs += ran
-                done += 1
-                if ran:
-                    if self.runs and self.runs[-1][1:] == (bs, s.lr):
-                        self.runs[-1] = (self.runs[-1][0] + 1, bs, s.lr)
-                    else:
-                        self.runs.append((1, bs, s.lr))
-                else:
-                    break
-        with self.lock:
-            self._record()
-            self._raise_if_diverged()
-            return self.epochs
+    def _train_epoch(self) -> tuple[bool, int | None]:
+        bs = self.settings.effective_batch_size
+        self._fit(self.data.x_train, self.data.y_train, 1, bs, shuffle=True)
+        return self._guard.diverged is None, bs
 
-    def cancel(self) -> None:
-        """Stop any training of this session at its next epoch (the page closed)."""
-        self.cancelled.set()
+    def _check_trainable(self) -> None:
+        if self.diverged:
+            raise SessionError("the loss became inf or NaN: lower the learning rate and reset")
+
+    def _after_training(self) -> None:
+        self._raise_if_diverged()
 
     def step(self) -> None:
         """One batch of the settings' batch mode (full batch: one epoch). The batches
@@ -246,7 +293,7 @@ class Session:
         )  # fmt: skip
 
     def _raise_if_diverged(self) -> None:
-        if self._guard.diverged is not None:
+        if self._guard is not None and self._guard.diverged is not None:
             self._diverged = True
             raise SessionError(
                 f"the loss became {self._guard.loss} at epoch {self.epochs + 1}: training stopped "
@@ -299,7 +346,7 @@ class Session:
     def _view_bounds(self) -> list[float]:
         d = self.data
         x = np.concatenate([d.x_train, d.x_test])
-        if self.settings.task == "regression":
+        if self.settings.input_dim == 1:  # a curve: its values are the plot's height
             y = np.concatenate([d.y_train, d.y_test]).reshape(-1, 1)
             x = np.concatenate([x, y], axis=1)
         lo, hi = x.min(axis=0), x.max(axis=0)
@@ -323,14 +370,19 @@ class Session:
 
     def view(self) -> dict[str, Any]:
         """The decision boundary (probabilities of each class on a grid, row-major from
-        the bottom-left, rows = y) or the fitted curve (200 x values and predictions)."""
-        if self.settings.task == "regression":
+        the bottom-left, rows = y), the fitted surface (the prediction on that grid) or
+        the fitted curve (200 x values and predictions)."""
+        if self.settings.input_dim == 1:
             xs = self._inputs
             return {
                 "kind": "curve",
                 "x": _floats(xs[:, 0]),
                 "y": _floats(self.model.predict(xs)[:, 0]),
             }
+        if self.settings.task == "regression":
+            values = self.model.predict(self._inputs)[:, 0]
+            return {"kind": "surface", "size": LIMITS["grid"],
+                    "values": np.round(values.astype(np.float64), 4).tolist()}  # fmt: skip
         probs = self.model.predict(self._inputs)
         if probs.shape[1] == 1:
             probs = np.c_[1.0 - probs, probs]
@@ -343,16 +395,42 @@ class Session:
     def _view_inputs(self) -> np.ndarray:
         """Where the view asks the network: 200 x values (200, 1), or the grid's points
         (grid², 2) row-major from the bottom-left. Fixed until the data change."""
+        if self.settings.input_dim == 1:
+            return np.linspace(*self._bounds[:2], 200, dtype=np.float32).reshape(-1, 1)
+        return self.grid(LIMITS["grid"])
+
+    def grid(self, size: int) -> np.ndarray:
+        """size² points (size², 2) over the view, row-major from the bottom-left (rows
+        = x₂), float32; one input: size points (size, 1) along x."""
         x0, x1, y0, y1 = self._bounds
-        if self.settings.task == "regression":
-            return np.linspace(x0, x1, 200, dtype=np.float32).reshape(-1, 1)
-        g = LIMITS["grid"]
-        gx, gy = np.meshgrid(np.linspace(x0, x1, g), np.linspace(y0, y1, g))
+        if self.settings.input_dim == 1:
+            return np.linspace(x0, x1, size, dtype=np.float32).reshape(-1, 1)
+        gx, gy = np.meshgrid(np.linspace(x0, x1, size), np.linspace(y0, y1, size))
         return np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
+
+    def unit_pictures(self) -> list[dict[str, Any]]:
+        """What every unit computes over the view: per diagram column (the inputs or
+        their features, then each Dense layer's activations) the values of each unit on
+        ``grid(LIMITS["unit_grid"])``, as (units, points) float32 in base64 (little-
+        endian), with each unit's lowest and highest value."""
+        h = self.grid(LIMITS["unit_grid"])
+        columns = [] if isinstance(self.model.layers[0], InputFeatures) else [h]
+        with np.errstate(over="ignore", invalid="ignore"):
+            for layer in self.model.layers:
+                h = layer.call(h)  # (Dropout, noise: the identity at inference)
+                if isinstance(layer, InputFeatures | Dense):
+                    columns.append(h)
+        pictures = []
+        for values in columns:
+            v = np.nan_to_num(np.asarray(values, dtype="<f4").T, nan=0.0, posinf=0.0, neginf=0.0)
+            pictures.append({"lo": _floats(v.min(axis=1)), "hi": _floats(v.max(axis=1)),
+                             "values": base64.b64encode(np.ascontiguousarray(v).tobytes()).decode()})  # fmt: skip
+        return pictures
 
     def network(self) -> dict[str, Any]:
         dense = [layer for layer in self.model.layers if isinstance(layer, Dense)]
         return {
+            "inputs": list(self.settings.features),
             "widths": [dense[0].in_features] + [layer.out_features for layer in dense],
             "activations": [layer.activation.name for layer in dense],
             "W": [_floats(layer.W) for layer in dense],
@@ -376,6 +454,7 @@ class Session:
                     "grad_norms": self.grad_curves.to_dict(),
                     "network": self.network(),
                     "view": self.view(),
+                    "units": {"grid": LIMITS["unit_grid"], "pictures": self.unit_pictures()},
                 }
             )
 
@@ -384,7 +463,7 @@ class Session:
         value); None takes the class (or target) of the nearest training point."""
         with self.lock:
             s, d = self.settings, self.data
-            point = self._point(x, 1 if s.task == "regression" else 2)
+            point = self._point(x, s.input_dim)
             how = "given"
             if target is None:
                 nearest = int(np.argmin(((d.x_train - point) ** 2).sum(axis=1)))

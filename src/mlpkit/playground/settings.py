@@ -15,7 +15,16 @@ from typing import Any
 
 from .. import activations, initializers
 
-__all__ = ["LIMITS", "OPTIMIZERS", "Settings", "SettingsError", "options", "shown", "validate"]
+__all__ = [
+    "FEATURES",
+    "LIMITS",
+    "OPTIMIZERS",
+    "Settings",
+    "SettingsError",
+    "options",
+    "shown",
+    "validate",
+]
 
 #: bounds on everything a session can be made to compute or hold
 LIMITS = {
@@ -28,11 +37,18 @@ LIMITS = {
     "message_bytes": 16_384,  # one WebSocket message from the page
     "sessions": 4,  # pages open at once
     "grid": 48,  # the decision boundary is drawn from grid × grid predictions
+    "unit_grid": 24,  # each unit's picture: its activation on unit_grid × unit_grid points
+    "traces": 4,  # points traced (pinned) at once
 }
 
-CLASSIFICATION = ("xor", "circles", "moons", "spirals")
-REGRESSION = ("function",)
+CLASSIFICATION = ("xor", "circles", "gaussians", "spirals", "moons")
+#: regression data sets: one input (a curve) or two (a surface, drawn as a heat map)
+REGRESSION_1D = ("function",)
+REGRESSION = (*REGRESSION_1D, "plane", "gaussian_surface")
 FUNCTIONS = ("sin", "abs", "step")
+#: the features the page offers (``mlpkit.InputFeatures`` terms), for two inputs or one
+FEATURES = {2: ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"),
+            1: ("x1", "x1^2", "sin(x1)")}  # fmt: skip
 OUTPUTS = {"classification": ("sigmoid", "softmax"), "regression": ("identity", "tanh")}
 LOSSES = {
     "sigmoid": ("binary_cross_entropy", "mse"),
@@ -74,6 +90,8 @@ class Settings:
     noise: float = 0.15
     test_fraction: float = 0.3
     data_seed: int = 0
+    #: the network's inputs (``FEATURES``); the plain inputs need no feature layer
+    features: tuple[str, ...] = ("x1", "x2")
     hidden: tuple[int, ...] = (4,)
     activation: str = "sigmoid"
     output: str = "sigmoid"
@@ -105,6 +123,16 @@ class Settings:
         return "regression" if self.dataset in REGRESSION else "classification"
 
     @property
+    def input_dim(self) -> int:
+        """The data's inputs: 1 for a curve to fit, 2 for points in the plane."""
+        return 1 if self.dataset in REGRESSION_1D else 2
+
+    @property
+    def plain_features(self) -> bool:
+        """Whether the features are the inputs themselves (no feature layer)."""
+        return self.features == FEATURES[self.input_dim][: self.input_dim]
+
+    @property
     def n_classes(self) -> int:
         return self.classes if self.dataset == "spirals" else 2
 
@@ -116,6 +144,7 @@ class Settings:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
+        d["features"] = list(self.features)
         return d
 
     def needs_restart(self, other: Settings) -> bool:
@@ -146,6 +175,8 @@ def options() -> dict[str, Any]:
     return {
         "datasets": {"classification": list(CLASSIFICATION), "regression": list(REGRESSION)},
         "functions": list(FUNCTIONS),
+        "regression_1d": list(REGRESSION_1D),
+        "features": {str(k): list(v) for k, v in FEATURES.items()},
         "activations": [a for a in activations.names() if a != "softmax"],
         "outputs": {k: list(v) for k, v in OUTPUTS.items()},
         "losses": {k: list(v) for k, v in LOSSES.items()},
@@ -204,6 +235,19 @@ def validate(raw: Any, base: Settings | None = None) -> Settings:
         _number(f"hidden layer {i + 1}'s width", w, 1, LIMITS["width"], integer=True)
         for i, w in enumerate(hidden)
     )
+    dim = 1 if out["dataset"] in REGRESSION_1D else 2
+    offered, features = FEATURES[dim], merged["features"]
+    if "features" not in raw and dim != base.input_dim:
+        features = offered[:dim]  # another kind of data: its plain inputs
+    if not isinstance(features, list | tuple) or not features or len(features) > len(offered):
+        raise SettingsError(
+            f"features must be a non-empty list of {', '.join(offered)}, got {shown(features)}"
+        )
+    for f in features:
+        if f not in offered:
+            raise SettingsError(f"feature {shown(f)} is not one of {', '.join(offered)} "
+                                f"(for {out['dataset']})")  # fmt: skip
+    out["features"] = tuple(f for f in offered if f in features)  # in the page's order
     task = "regression" if out["dataset"] in REGRESSION else "classification"
     out["output"] = _choice(f"output for {task}", merged["output"], OUTPUTS[task])
     if out["output"] == "sigmoid" and out["dataset"] == "spirals" and out["classes"] > 2:

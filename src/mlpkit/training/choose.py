@@ -209,6 +209,21 @@ def select_step(model: Any, head: Any, pack: Any, source: Any, facts: FitFacts) 
     return step
 
 
+#: Numba's start is judged by the median of this many of its latest measurements
+START_MEASUREMENTS = 5
+
+
+def recent_starts(previous: Any, new: float) -> list[float]:
+    """The latest ``START_MEASUREMENTS`` measurements of Numba's start, ``new`` last.
+    Their median is the start a choice assumes: one start that compiled the kernels
+    (once a machine, before Numba's disk cache holds them) or ran on a busy machine
+    does not decide for ever (a 0.84 s one kept the mnist benchmark's 6 epochs off a
+    0.3 ms-a-step saving whose real start was 0.2–0.5 s)."""
+    kept = [float(v) for v in previous if isinstance(v, int | float) and math.isfinite(v)] \
+        if isinstance(previous, list) else []  # fmt: skip
+    return [*kept, float(new)][-START_MEASUREMENTS:]
+
+
 def fastest(seconds: dict[str, float]) -> str:
     """The first candidate in ``PREFERENCE`` order within ``MARGIN`` of the fastest time."""
     best = min(seconds.values())
@@ -404,7 +419,8 @@ class _Chooser:
 
     def _remember_start(self) -> None:
         if self.numba_start is not None:
-            self.settings.remember(numba_start=self.numba_start)
+            starts = recent_starts(self.cached.get("numba_starts"), self.numba_start)
+            self.settings.remember(numba_start=float(np.median(starts)), numba_starts=starts)
             self.numba_start = None
 
     # -- timings ---------------------------------------------------------------------------
