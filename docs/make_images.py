@@ -22,8 +22,9 @@ def chromium(playwright):  # type: ignore[no-untyped-def]
 
 
 def playground_screenshot(playwright, out: Path) -> None:  # type: ignore[no-untyped-def]
-    """`mlpkit playground` at 1280 × 800 training a tanh network on the spirals from six
-    features (x1, x2, their squares and sines), every unit's picture drawn, a point pinned."""
+    """`mlpkit playground` at 1280 × 800 training a tanh network on 600 points of three
+    spiral arms from six features (x1, x2, their squares and sines), every unit's picture
+    drawn, a point pinned."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlpkit.cli", "playground", "--no-browser"],
         stdout=subprocess.PIPE,
@@ -37,6 +38,9 @@ def playground_screenshot(playwright, out: Path) -> None:  # type: ignore[no-unt
         page.wait_for_function("window.mlpkitPlayground.state !== null")
         page.select_option("#dataset", "spirals")
         page.wait_for_function("window.mlpkitPlayground.data.settings.dataset === 'spirals'")
+        page.fill("#points", "600")
+        page.dispatch_event("#points", "change")
+        page.wait_for_function("window.mlpkitPlayground.data.settings.points === 600")
         for feature in ("x1^2", "x2^2", "sin(x1)", "sin(x2)"):
             page.check(f"#features .feature[value='{feature}']")
         page.wait_for_function("window.mlpkitPlayground.state.network.inputs.length === 6")
@@ -52,7 +56,7 @@ def playground_screenshot(playwright, out: Path) -> None:  # type: ignore[no-unt
         page.wait_for_function("window.mlpkitPlayground.state.epoch >= 1500", timeout=120_000)
         page.click("#play")
         page.wait_for_function("document.getElementById('play').dataset.playing === '0'")
-        px, py = page.evaluate("window.mlpkitPlayground.toCanvas(0.3, 0.4)")
+        px, py = page.evaluate("window.mlpkitPlayground.toCanvas(1.2, 1.6)")
         page.click("#boundary", position={"x": px, "y": py})
         page.wait_for_selector("#trace table")
         page.mouse.move(0, 0)

@@ -198,3 +198,41 @@ def test_the_autoencoders_exports_rebuild_it_bit_for_bit(tmp_path):
     loaded = mlpkit.load(tmp_path / "page.mlpk")
     np.testing.assert_array_equal(loaded.encode(s.x), s.model.encode(s.x))
     assert mlpkit.load(tmp_path / "playground_autoencoder.mlpk").latent_dim == 2
+
+
+# -- the lessons of TensorFlow Playground, as a student does them ------------------------
+def train(raw, epochs):
+    s = Session(validate(raw))
+    s.train(epochs)
+    return s
+
+
+def test_features_can_replace_depth():
+    """Circles: no hidden layer cannot separate them from x1, x2; it can from their squares."""
+    plain = train({"dataset": "circles", "hidden": [], "lr": 0.1}, 200)
+    squares = train({"dataset": "circles", "hidden": [], "lr": 0.1,
+                     "features": ["x1", "x2", "x1^2", "x2^2"]}, 200)  # fmt: skip
+    assert plain.metrics["test_accuracy"] < 0.7 < 0.9 < squares.metrics["test_accuracy"]
+
+
+SPIRAL = {"dataset": "spirals", "classes": 2, "output": "sigmoid", "activation": "tanh",
+          "lr": 0.01, "points": 400, "noise": 0.05}  # fmt: skip
+
+
+def test_the_spiral_needs_depth_and_regularisation_smooths_its_boundary():
+    shallow = train({**SPIRAL, "hidden": [4]}, 1000)
+    deep = train({**SPIRAL, "hidden": [8, 8]}, 1000)
+    assert shallow.metrics["train_accuracy"] < 0.85 and deep.metrics["train_accuracy"] > 0.97
+
+    def roughness(s):
+        """The boundary's total variation over the view's grid."""
+        p = np.array(s.view()["probs"])[:, 1].reshape(LIMITS["grid"], LIMITS["grid"])
+        return np.abs(np.diff(p, axis=0)).sum() + np.abs(np.diff(p, axis=1)).sum()
+
+    smooth = train({**SPIRAL, "hidden": [8, 8], "l2": 0.003}, 1000)
+    assert smooth.metrics["train_accuracy"] > 0.95 and roughness(smooth) < 0.95 * roughness(deep)
+    norm = [
+        sum(float(np.sum(ly.W**2)) for ly in s.model.layers if hasattr(ly, "W"))
+        for s in (deep, smooth)
+    ]
+    assert norm[1] < 0.5 * norm[0]

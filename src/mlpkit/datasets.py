@@ -66,15 +66,24 @@ def load_digits(dtype: str = "float32", scale: bool = True) -> tuple[np.ndarray,
 
 
 def spirals(
-    n_samples: int = 600, n_classes: int = 3, noise: float = 0.2, seed: int | None = 0
+    n_samples: int = 600,
+    n_classes: int = 3,
+    noise: float = 0.2,
+    seed: int | None = 0,
+    angle: float = 4.0,
+    radius: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Interleaved spiral arms, one class each: X (n, 2), y (n,)."""
+    """Interleaved spiral arms, one class each: X (n, 2), y (n,). Each arm turns through
+    ``angle`` radians from the centre out to ``radius`` (4.0 and 1 by default; 9 and 3,
+    nearly one and a half turns over TensorFlow Playground's scale, is a spiral a single
+    small hidden layer cannot separate and two layers of 8 can)."""
     rng = np.random.default_rng(seed)
     per = n_samples // n_classes
     xs, ys = [], []
     for k in range(n_classes):
-        r = np.linspace(0.05, 1.0, per)
-        theta = np.linspace(k * 2 * np.pi / n_classes, k * 2 * np.pi / n_classes + 4.0, per)
+        r = np.linspace(0.05, 1.0, per) * radius
+        start = k * 2 * np.pi / n_classes
+        theta = np.linspace(start, start + angle, per)
         theta = theta + rng.normal(0.0, noise, per)
         xs.append(np.c_[r * np.sin(theta), r * np.cos(theta)])
         ys.append(np.full(per, k))

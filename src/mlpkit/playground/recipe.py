@@ -102,8 +102,9 @@ def data_call(s: Settings) -> Call:
     seed = ("seed", s.data_seed)
     if s.dataset == "xor":
         return Call("datasets.xor", kwargs=(("repeat", s.points // 4), ("noise", s.noise), seed))
-    if s.dataset == "spirals":
-        kwargs = (("n_samples", s.points), ("n_classes", s.classes), ("noise", s.noise), seed)
+    if s.dataset == "spirals":  # (TensorFlow Playground's kind: the lesson that needs depth)
+        kwargs = (("n_samples", s.points), ("n_classes", s.classes), ("noise", s.noise), seed,
+                  ("angle", 9.0), ("radius", 3.0))  # fmt: skip
         return Call("datasets.spirals", kwargs=kwargs)
     if s.dataset == "function":
         kwargs = (("fn", s.function), ("n_samples", s.points), ("noise", s.noise), seed)
