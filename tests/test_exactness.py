@@ -453,16 +453,20 @@ def test_a_loop_of_short_fits_takes_numba_once_the_training_repays_its_start(tmp
     assert all(entry[0] == plan for entry in seen[first_with_numba:])  # then kept
 
 
-def test_numbas_start_is_judged_by_the_median_of_its_latest_measurements():
+def test_numbas_start_is_judged_by_its_latest_warm_measurements():
     """One start that compiled the kernels (once a machine) or ran on a busy machine does
-    not keep Numba off for ever: the choice assumes the median of the last five."""
-    from mlpkit.training.choose import START_MEASUREMENTS, recent_starts
+    not keep Numba off for ever: the choice assumes the median of the last five that
+    loaded them from Numba's disk cache; two compiles in a row mean every start compiles."""
+    from mlpkit.training.choose import START_MEASUREMENTS, assumed_start, recent_starts
 
-    assert recent_starts(None, 0.84) == [0.84]
-    assert recent_starts("junk", 0.3) == [0.3]
-    starts = [0.84]
-    for new in (0.44, 0.63, 0.45, 0.47, 0.5):
-        starts = recent_starts(starts, new)
-    assert starts == [0.44, 0.63, 0.45, 0.47, 0.5] and len(starts) == START_MEASUREMENTS
-    assert float(np.median(starts)) == 0.47
-    assert recent_starts([0.2, float("nan"), "x", 0.3], 0.4) == [0.2, 0.3, 0.4]
+    assert assumed_start(None, 0.6) == 0.6 and assumed_start("junk", 0.6) == 0.6
+    starts = recent_starts(None, 2.5, True)  # the first start compiled the kernels
+    assert starts == [[2.5, True]] and assumed_start(starts, 0.6) == 0.6
+    for new in (0.84, 0.44, 0.63, 0.45, 0.47):
+        starts = recent_starts(starts, new, False)
+    assert len(starts) == START_MEASUREMENTS and starts[0] == [0.84, False]
+    assert assumed_start(starts, 0.6) == 0.47  # the median of the five warm ones
+    starts = recent_starts(recent_starts(starts, 3.0, True), 3.2, True)
+    assert assumed_start(starts, 0.6) == 3.1  # the cache keeps nothing: every start compiles
+    assert recent_starts([[0.2, False], [float("nan"), False], "x", [0.3, 1]], 0.4, False) == [
+        [0.2, False], [0.4, False]]  # fmt: skip

@@ -61,6 +61,14 @@ def start_seconds() -> float | None:
     return _START
 
 
+def compiled_on_load() -> bool:
+    """Whether this process compiled a kernel rather than loading it from Numba's disk
+    cache (a first start on a machine, or a cache Numba cannot write)."""
+    if _KERNELS is None:
+        return False
+    return any(sum(kernel.stats.cache_misses.values()) for kernel in _KERNELS)
+
+
 def kernels() -> Kernels | None:
     """The kernels, each compiled (or loaded from Numba's disk cache) at its first call
     for each dtype; None without Numba."""

@@ -213,15 +213,36 @@ def select_step(model: Any, head: Any, pack: Any, source: Any, facts: FitFacts) 
 START_MEASUREMENTS = 5
 
 
-def recent_starts(previous: Any, new: float) -> list[float]:
-    """The latest ``START_MEASUREMENTS`` measurements of Numba's start, ``new`` last.
-    Their median is the start a choice assumes: one start that compiled the kernels
-    (once a machine, before Numba's disk cache holds them) or ran on a busy machine
-    does not decide for ever (a 0.84 s one kept the mnist benchmark's 6 epochs off a
-    0.3 ms-a-step saving whose real start was 0.2–0.5 s)."""
-    kept = [float(v) for v in previous if isinstance(v, int | float) and math.isfinite(v)] \
-        if isinstance(previous, list) else []  # fmt: skip
-    return [*kept, float(new)][-START_MEASUREMENTS:]
+def _starts(entries: Any) -> list[list[Any]]:
+    """A cache file's measurements of Numba's start, malformed ones dropped."""
+    kept = []
+    for entry in entries if isinstance(entries, list) else []:
+        if (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], int | float)
+                and math.isfinite(entry[0]) and isinstance(entry[1], bool)):  # fmt: skip
+            kept.append([float(entry[0]), entry[1]])
+    return kept
+
+
+def recent_starts(previous: Any, new: float, compiled: bool) -> list[list[Any]]:
+    """The latest ``START_MEASUREMENTS`` measurements of Numba's start, ``new`` last,
+    each as [seconds, whether its kernels were compiled (not loaded from Numba's disk
+    cache)]."""
+    return [*_starts(previous), [float(new), bool(compiled)]][-START_MEASUREMENTS:]
+
+
+def assumed_start(entries: Any, default: float) -> float:
+    """The start a choice assumes: the median of the measured starts that loaded the
+    kernels from Numba's disk cache. A start that compiled them is once a machine (then
+    the cache holds them) and is left out — unless the last two both compiled: then the
+    cache does not keep them (a read-only install) and every start compiles. Nothing
+    measured yet: ``default`` (``fast_paths.numba_start``). So one slow start (a compile,
+    a busy minute) does not keep Numba off for ever: a 0.84 s one kept the mnist
+    benchmark's 6-epoch fit, whose saving was 0.8 s, off a start of 0.44–0.63 s."""
+    entries = _starts(entries)
+    if len(entries) >= 2 and entries[-1][1] and entries[-2][1]:
+        return float(np.median([s for s, _ in entries[-2:]]))
+    warm = [s for s, compiled in entries if not compiled]
+    return float(np.median(warm)) if warm else float(default)
 
 
 def fastest(seconds: dict[str, float]) -> str:
@@ -385,7 +406,7 @@ class _Chooser:
             return False
         if self.settings.numba is True or _numba.loaded():
             return True
-        start = float(self.cached.get("numba_start", self.settings.numba_start))
+        start = assumed_start(self.cached.get("numba_starts"), self.settings.numba_start)
         pieces = []  # (the best NumPy seconds a call, the compiled one's cached, or None)
         if "compiled" in steps:
             best = min(step_t.values()) if step_t else 0.0
@@ -419,8 +440,10 @@ class _Chooser:
 
     def _remember_start(self) -> None:
         if self.numba_start is not None:
-            starts = recent_starts(self.cached.get("numba_starts"), self.numba_start)
-            self.settings.remember(numba_start=float(np.median(starts)), numba_starts=starts)
+            starts = recent_starts(self.cached.get("numba_starts"), self.numba_start,
+                                   _numba.compiled_on_load())  # fmt: skip
+            self.settings.remember(numba_start=assumed_start(starts, self.settings.numba_start),
+                                   numba_starts=starts)  # fmt: skip
             self.numba_start = None
 
     # -- timings ---------------------------------------------------------------------------
