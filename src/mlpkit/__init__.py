@@ -15,11 +15,13 @@ in NumPy, layer by layer, as the lecture notes derive it.
 from . import activations, callbacks, initializers, losses, optimizers, regularizers
 from .callbacks import (
     Callback,
+    CSVLogger,
     EarlyStopping,
     GradientMonitor,
     History,
     ModelCheckpoint,
     NonFiniteLossError,
+    TensorBoard,
     TerminateOnNaN,
 )
 from .fast import fast_paths
@@ -107,6 +109,7 @@ __all__ = [
     "SELU",
     "Autoencoder",
     "BatchNorm",
+    "CSVLogger",
     "Callback",
     "Dense",
     "Dropout",
@@ -130,6 +133,7 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "TensorBoard",
     "TerminateOnNaN",
     "Trace",
     "__version__",

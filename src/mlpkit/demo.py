@@ -93,10 +93,11 @@ def run_digits(
 
 def _save_figures(out: Path, figures: dict) -> list[Path]:
     """Write each figure if matplotlib is installed; returns the paths written."""
-    try:
-        from . import plots
-    except ImportError:  # pragma: no cover - matplotlib missing
-        print("(install mlpkit[plots] for the figures)")
+    from . import plots
+
+    if not plots.available():
+        print(f"(not drawn without matplotlib: {', '.join(figures)}; "
+              "pip install 'mlpkit[plots]' adds them)")  # fmt: skip
         return []
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -80,6 +80,21 @@ class GradcheckReport:
         return "\n".join(lines)
 
 
+def _report_html(report: GradcheckReport) -> str:
+    from ._html import table
+
+    rows = [[n, c, f"{r:.3e}", f"{a:.3e}", "ok" if r < report.tolerance else "FAILED"]
+            for n, c, r, a in zip(report.names, report.checked, report.max_rel_error,
+                                  report.max_abs_error, strict=True)]  # fmt: skip
+    lines = str(report).splitlines()
+    return table(["array", "entries", "max rel error", "max abs error", ""], rows,
+                 caption="gradient check against central differences",
+                 footer=" ".join(lines[len(rows) + 1 :]), numeric=[False, True, True, True, False])  # fmt: skip
+
+
+GradcheckReport._repr_html_ = _report_html  # type: ignore[attr-defined]
+
+
 def _rel(a: np.ndarray, n: np.ndarray) -> tuple[float, float]:
     abs_err = float(np.max(np.abs(a - n))) if a.size else 0.0
     scale = float(max(np.max(np.abs(a)), np.max(np.abs(n)))) if a.size else 0.0

@@ -694,6 +694,17 @@ class Sequential:
         lines.append(f"total parameters: {self.count_params():,}")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table (how Jupyter shows a model)."""
+        from ._html import table
+
+        cols = ["index", "layer", "input", "W", "b", "output", "params"]
+        rows = [[r[c] for c in cols] for r in self.describe_layers()]
+        return table(["#", "layer", "input", "W", "b", "output", "params"], rows,
+                     caption=f"Sequential ({self.dtype.name}, seed={self.seed})",
+                     footer=f"total parameters: {self.count_params():,}",
+                     numeric=[True, False, False, False, False, False, True])  # fmt: skip
+
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"Sequential([{inner}], seed={self.seed}, dtype={self.dtype.name!r})"

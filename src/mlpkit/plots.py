@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import activations as act_mod
+from ._figures import _as_dict, _figure, available, training_curves
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "activation_grid",
+    "available",
     "confusion_matrix",
     "decision_boundary",
     "gradient_norms",
@@ -30,19 +32,8 @@ __all__ = [
     "loss_curves",
     "network_diagram",
     "reconstructions",
+    "training_curves",
 ]
-
-
-def _figure(**kwargs: Any) -> Figure:
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - exercised only without the extra
-        raise ImportError("mlpkit.plots needs matplotlib: pip install 'mlpkit[plots]'") from None
-    return Figure(**kwargs)
-
-
-def _as_dict(history: History | Mapping[str, Sequence[float]]) -> Mapping[str, Sequence[float]]:
-    return history.history if hasattr(history, "history") else history  # type: ignore[return-value]
 
 
 def loss_curves(

@@ -244,6 +244,19 @@ class Trace:
     def __str__(self) -> str:
         return self.to_text()
 
+    def _repr_html_(self) -> str:
+        """The forward and backward tables as HTML, the loss and gradients below (how
+        Jupyter shows a trace)."""
+        import html
+
+        from ._html import table
+
+        parts = [table(header, rows, caption=title) for title, (header, rows) in (
+            ("forward", self._forward_rows(3, 8)), ("backward", self._backward_rows(3, 8)))]  # fmt: skip
+        gradients = "\n".join(self._gradient_lines(3))
+        parts.append(f"<p>{html.escape(self._loss_line(3))}</p><pre>{html.escape(gradients)}</pre>")
+        return "".join(parts)
+
 
 def trace(
     model: Sequential, x: np.ndarray, y: np.ndarray, loss: str | losses_mod.Loss | None = None

@@ -2,17 +2,20 @@
 
 One file per kind: ``base`` (the protocol and History), ``guards`` (NaN stop, gradient
 health), ``monitors`` (early stopping, plateau), ``schedules`` (learning rate),
-``progress`` (bar and epoch lines), ``checkpoint`` (saving during training).
+``progress`` (bar and epoch lines), ``checkpoint`` (saving during training), ``logs``
+(a CSV file, TensorBoard event files).
 """
 
 from .base import Callback, CallbackList, History, Logs
 from .checkpoint import ModelCheckpoint
 from .guards import GradientMonitor, GradientWarning, NonFiniteLossError, TerminateOnNaN
+from .logs import CSVLogger, TensorBoard
 from .monitors import EarlyStopping, ReduceLROnPlateau
 from .progress import EpochLogger, ProgressBar
 from .schedules import CosineDecay, ExponentialDecay, LearningRateScheduler, StepDecay
 
 __all__ = [
+    "CSVLogger",
     "Callback",
     "CallbackList",
     "CosineDecay",
@@ -29,5 +32,6 @@ __all__ = [
     "ProgressBar",
     "ReduceLROnPlateau",
     "StepDecay",
+    "TensorBoard",
     "TerminateOnNaN",
 ]

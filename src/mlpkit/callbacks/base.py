@@ -126,3 +126,29 @@ class History(Callback):
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+    #: epochs a notebook's table shows at each end of a long history
+    HTML_EDGE = 10
+
+    def _repr_html_(self) -> str:
+        """The record as an HTML table, an epoch a row (a long one shows its first and
+        last ``HTML_EDGE`` epochs)."""
+        from .._html import table
+
+        keys = [k for k in self.history if not k.startswith("grad_norm")]
+        n = len(self.epoch)
+        shown = list(range(n)) if n <= 2 * self.HTML_EDGE else [
+            *range(self.HTML_EDGE), -1, *range(n - self.HTML_EDGE, n)]  # fmt: skip
+        rows = [["…"] * (len(keys) + 1) if i < 0 else
+                [self.epoch[i] + 1, *(f"{self.history[k][i]:.4g}" if i < len(self.history[k]) else ""
+                                      for k in keys)] for i in shown]  # fmt: skip
+        return table(["epoch", *keys], rows, caption=f"History ({n} epochs)",
+                     numeric=[True] * (len(keys) + 1))  # fmt: skip
+
+    def plot(self, keys: Sequence[str] | None = None, title: str | None = None) -> Any:
+        """A matplotlib Figure of the curves (default: the loss and every metric, the
+        validation ones beside theirs, one panel each); a notebook draws it. Needs the
+        ``plots`` extra."""
+        from .._figures import training_curves
+
+        return training_curves(self, keys=keys, title=title)

@@ -8,7 +8,14 @@ from typing import Any
 
 from .base import Callback, Logs
 
-__all__ = ["EpochLogger", "ProgressBar"]
+__all__ = ["EpochLogger", "ProgressBar", "in_notebook"]
+
+
+def in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (there a bar is a widget, not text)."""
+    shell = sys.modules.get("IPython")
+    get = getattr(shell, "get_ipython", None)
+    return get is not None and type(get()).__name__ == "ZMQInteractiveShell"
 
 
 def _format_logs(logs: Logs, keys: Sequence[str]) -> str:
@@ -33,8 +40,9 @@ class EpochLogger(Callback):
 
 
 class ProgressBar(Callback):
-    """verbose=1: a tqdm progress bar per epoch on stderr with running loss and ETA;
-    at the epoch end it shows the epoch's loss, metrics and validation results."""
+    """verbose=1: a tqdm progress bar per epoch on stderr with running loss and ETA (in
+    a notebook tqdm.auto's widget); at the epoch end it shows the epoch's loss, metrics
+    and validation results."""
 
     def __init__(self, stream: Any = None) -> None:
         from tqdm.auto import tqdm  # imported here: tqdm is only needed for verbose=1

@@ -140,10 +140,10 @@ def _streamed(data: Path, blocks: Any, prep: Preprocessing, target: str, validat
 
 
 def _loss_figure(history: Any, out: Path, regression: bool) -> Path | None:
-    try:
-        from ..plots import loss_curves
-    except ImportError:
-        return None
+    from ..plots import available, loss_curves
+
+    if not available():
+        return None  # (the core install: no figure, and train says so)
     path = out.with_name(out.stem + "_loss.png")
     fig = loss_curves(
         history,
@@ -367,7 +367,8 @@ def train(data: Path, target: str, out: Path | None, hidden: str, activation: st
         click.echo(
             f"epoch {best + 1}{units}: " + ", ".join(f"{k} {v:.4g}" for k, v in shown.items())
         )
-        click.echo(f"saved {out}" + (f" and {figure}" if figure else ""))
+        drawn = f" and {figure}" if figure else " (a loss figure needs pip install 'mlpkit[plots]')"
+        click.echo(f"saved {out}{drawn}")
         click.echo(_why_it_stopped(stopper, ran, epochs))
 
 

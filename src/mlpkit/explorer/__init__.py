@@ -36,7 +36,7 @@ from ..layers import ActivationLayer, Dense
 if TYPE_CHECKING:
     from ..autoencoder import Autoencoder
 
-__all__ = ["page_data", "sample_rows", "write_html"]
+__all__ = ["Inline", "page_data", "page_html", "sample_rows", "show", "write_html"]
 
 #: the share of codes at each end the latent map's limits may leave out (drawn on the edge)
 MAP_TAIL = 0.01
@@ -229,11 +229,37 @@ def write_html(
     the latent map leaves out the outermost 1% of codes at each end (see ``_map_limits``).
     Choose the samples with :func:`sample_rows` (a seeded, stratified draw).
     """
-    data = page_data(
+    page = page_html(
         autoencoder, samples, labels, image_shape, value_range, title, units, feature_names
     )
+    return write_text(path, page, "explorer page")
+
+
+def page_html(autoencoder: Autoencoder, *args: Any, **kwargs: Any) -> str:
+    """The explorer page as one HTML string (the arguments of :func:`write_html` after
+    its path)."""
+    data = page_data(autoencoder, *args, **kwargs)
+    title = data["title"]
     blob = json.dumps(data, separators=(",", ":"), allow_nan=False)
     blob = blob.replace("<", "\\u003c")  # nothing in the data can close the <script> tag
     template = resources.files(__name__).joinpath("page.html").read_text(encoding="utf-8")
-    page = template.replace("__TITLE__", html.escape(title)).replace("__DATA__", blob)
-    return write_text(path, page, "explorer page")
+    return template.replace("__TITLE__", html.escape(title)).replace("__DATA__", blob)
+
+
+class Inline:
+    """An HTML page shown inside a notebook's output, in an ``<iframe>`` of its own (its
+    scripts run apart from the notebook's); ``html`` is the page."""
+
+    def __init__(self, page: str, height: int = 620) -> None:
+        self.html, self.height = page, int(height)
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" style="width:100%;'
+                f'height:{self.height}px;border:1px solid #ddd" sandbox="allow-scripts"></iframe>')  # fmt: skip
+
+
+def show(autoencoder: Autoencoder, *args: Any, height: int = 620, **kwargs: Any) -> Inline:
+    """The explorer inside a notebook: ``mlpkit.explorer.show(ae, samples=x[:300],
+    labels=y[:300], image_shape=(8, 8))`` as the last line of a cell draws it there (the
+    arguments of :func:`write_html` after its path)."""
+    return Inline(page_html(autoencoder, *args, **kwargs), height)

@@ -12,7 +12,7 @@ from .. import optimizers as optim
 from .._validation import keyword_only
 from ..callbacks.base import Callback, CallbackList, History
 from ..callbacks.guards import TerminateOnNaN
-from ..callbacks.progress import EpochLogger, ProgressBar
+from ..callbacks.progress import EpochLogger, ProgressBar, in_notebook
 from .arguments import FitArguments, check_args, make_source, note, prepare
 from .choose import STEPS, FitFacts, select
 from .loop import Epochs, run
@@ -64,7 +64,8 @@ def fit(
     class_weight : {class: weight} or "balanced"; sample_weight : (N,). The loss becomes
         (1/n) Σ_i w_i l_i, w_i = sample_weight_i · class_weight[y_i].
     verbose : 0 silent, 1 progress bar, 2 one line per epoch (stderr); "auto" (default)
-        is 1 when stderr is a terminal and 2 otherwise (logs get lines, not redrawn bars).
+        is 1 on a terminal or in a notebook (a widget there) and 2 otherwise (logs get
+        lines, not redrawn bars).
         A verbose fit says first which step it runs (with the timings at 2).
     strategy : ``mlpkit.distributed.DataParallel()`` to train in step across the processes
         of ``mpiexec -n P`` (``batch_size`` is then the global batch); see that module.
@@ -86,7 +87,7 @@ def fit(
     if dist is not None and not dist.is_chief:
         verbose = 0  # rank 0 alone prints
     if verbose == "auto":
-        verbose = 1 if sys.stderr.isatty() else 2
+        verbose = 1 if sys.stderr.isatty() or in_notebook() else 2
     if dist is not None:
         dist.start(model)  # rank 0's parameters, optimizer state and generator everywhere
     args = FitArguments(x, y, loss, optimizer, metrics, validation_data, validation_split,
