@@ -25,6 +25,8 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .
+	# the package's types, strictly (settings in pyproject.toml's [tool.mypy])
+	$(BIN)/mypy
 	# SCIPY_ARRAY_API=1 lets scikit-learn's array-API estimator check run instead of skipping.
 	# A missing peer (torch, onnx, Chromium, mpiexec, Dask) fails the run with what to
 	# install; MLPKIT_SKIP_MISSING=1 turns those failures into skips.
@@ -33,6 +35,7 @@ test: $(STAMP) browser
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # JAX (CPU) joins the benchmark as a peer; it is installed for it alone
 bench: $(STAMP)

@@ -11,6 +11,7 @@ import itertools
 import subprocess
 import sys
 import textwrap
+import typing
 from types import SimpleNamespace
 
 import numpy as np
@@ -408,6 +409,16 @@ def test_settings_are_checked_and_restored():
     with pytest.raises(TypeError, match="must be True or False"):
         mlpkit.fast_paths.enabled = 1
     assert "sign_mask" in repr(mlpkit.fast_paths)
+
+
+def test_every_setting_has_a_declared_type_its_default_fits():
+    from mlpkit.fast import DEFAULTS, FastPaths
+
+    declared = typing.get_type_hints(FastPaths)
+    assert set(declared) == set(DEFAULTS)
+    for name, (default, _) in DEFAULTS.items():
+        kinds = typing.get_args(declared[name]) or (declared[name],)
+        assert isinstance(default, kinds), (name, default, declared[name])
 
 
 def test_a_cache_file_that_is_not_ours_is_ignored(tmp_path):

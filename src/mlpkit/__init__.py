@@ -12,6 +12,8 @@ in NumPy, layer by layer, as the lecture notes derive it.
 ``import mlpkit`` needs NumPy only.
 """
 
+from typing import Any
+
 from . import activations, callbacks, initializers, losses, optimizers, regularizers
 from .callbacks import (
     Callback,
@@ -84,7 +86,7 @@ _LAZY_NAMES = {
 }
 
 
-def __getattr__(name: str):  # type: ignore[no-untyped-def]
+def __getattr__(name: str) -> Any:
     import importlib
 
     if name in _LAZY_MODULES:

@@ -15,11 +15,12 @@ load, the trace table and plots go through the host; a training step never does.
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 
 __all__ = [
+    "Array",
     "asarray",
     "astype",
     "device_of",
@@ -31,6 +32,11 @@ __all__ = [
     "on_device_of",
     "to_numpy",
 ]
+
+#: an array of any library mlpkit computes on — NumPy, or through the array API
+#: PyTorch, CuPy, array-api-strict — in the signatures of the code written once for all
+#: of them (its shapes are in the docstrings)
+Array: TypeAlias = Any
 
 #: the array libraries computed with through array-api-compat
 _FOREIGN = frozenset({"torch", "cupy", "array_api_strict", "jax", "dpctl", "ndonnx"})
@@ -63,7 +69,7 @@ def namespace_of(*arrays: Any) -> ModuleType:
         if isinstance(a, np.ndarray | np.generic | int | float | list | tuple):
             continue
         if type(a).__module__.split(".")[0] in _FOREIGN or hasattr(a, "__array_namespace__"):
-            return _compat().array_namespace(a)
+            return cast("ModuleType", _compat().array_namespace(a))
     return np
 
 
@@ -72,7 +78,7 @@ def name_of(xp: Any) -> str:
     if xp is np:
         return "numpy"
     name = xp.__name__.removeprefix("array_api_compat.")
-    return name.split(".")[0]
+    return cast("str", name.split(".")[0])
 
 
 def namespace(name_or_module: Any) -> ModuleType:
@@ -96,7 +102,7 @@ def namespace(name_or_module: Any) -> ModuleType:
         probe = name_or_module.asarray([0.0]) if hasattr(name_or_module, "asarray") else None
         if probe is None:
             raise ValueError(f"{base} is not an array library mlpkit can use")
-        return _compat().array_namespace(probe)
+        return cast("ModuleType", _compat().array_namespace(probe))
     return namespace_of(name_or_module)
 
 
@@ -113,9 +119,9 @@ def to_numpy(a: Any) -> np.ndarray:
         return a
     module = type(a).__module__.split(".")[0]
     if module == "torch":
-        return a.detach().cpu().numpy()
+        return cast("np.ndarray", a.detach().cpu().numpy())
     if module == "cupy":
-        return a.get()
+        return cast("np.ndarray", a.get())
     if module == "array_api_strict":
         import array_api_strict
 
@@ -151,7 +157,7 @@ def dtype_of(xp: Any, dtype: Any) -> Any:
 def numpy_dtype(a: Any) -> np.dtype:
     """The NumPy dtype of the same name as ``a``'s dtype."""
     if isinstance(a, np.ndarray):
-        return a.dtype
+        return cast("np.dtype[Any]", a.dtype)
     return np.dtype(str(a.dtype).rsplit(".", 1)[-1])
 
 

@@ -5,7 +5,7 @@ pyplot, and whether matplotlib is there at all. Imports nothing else of mlpkit."
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -38,7 +38,7 @@ def _show_in_notebooks(figure_class: Any) -> None:
     import sys
 
     ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
+    shell = ipython.get_ipython() if ipython is not None else None
     if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
         return
     png = shell.display_formatter.formatters["image/png"]
@@ -56,7 +56,9 @@ def _show_in_notebooks(figure_class: Any) -> None:
 
 
 def _as_dict(history: Any) -> Mapping[str, Sequence[float]]:
-    return history.history if hasattr(history, "history") else history  # type: ignore[return-value]
+    return cast(
+        "Mapping[str, Sequence[float]]", history.history if hasattr(history, "history") else history
+    )
 
 
 def training_curves(

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -89,12 +89,12 @@ _ZEROS: dict[tuple[Any, ...], np.ndarray] = {}
 
 def relu(z: np.ndarray) -> np.ndarray:
     """max(z, 0) as a new array. z: any shape."""
-    return np.maximum(z, zeros_of(z))
+    return cast("np.ndarray", np.maximum(z, zeros_of(z)))
 
 
 def relu_(z: np.ndarray) -> np.ndarray:
     """max(z, 0) written into z. z: any shape."""
-    return np.maximum(z, zeros_of(z), out=z)
+    return cast("np.ndarray", np.maximum(z, zeros_of(z), out=z))
 
 
 def bias_relu_(z: np.ndarray, b: np.ndarray, zero: Any) -> np.ndarray:
@@ -102,14 +102,14 @@ def bias_relu_(z: np.ndarray, b: np.ndarray, zero: Any) -> np.ndarray:
     array, or an array like z: ``zeros_of``): Dense's ``z += b`` and ReLU's maximum, as
     ``training.steps.UnrolledStep`` runs them without Numba."""
     z += b
-    return np.maximum(z, zero, out=z)
+    return cast("np.ndarray", np.maximum(z, zero, out=z))
 
 
 def relu_backward_(a: np.ndarray, dz: np.ndarray, db: np.ndarray, zero: np.ndarray) -> None:
     """dz ← dz ⊙ 1[a > 0] in place (``relu_vjp``) and db ← Σ_rows dz (Dense's bias
     gradient), a, dz (N, k), db (k,): ``training.steps.UnrolledStep``'s backward without Numba."""
     np.multiply(dz, relu_mask(a), dz)
-    np.add.reduce(dz, 0, None, db)
+    np.add.reduce(dz, 0, None, db)  # type: ignore[call-overload]  # (positional out: fewer instructions)
 
 
 def relu_mask(a: np.ndarray) -> np.ndarray:
@@ -120,13 +120,13 @@ def relu_mask(a: np.ndarray) -> np.ndarray:
     the booleans: dA · 0); in backpropagation that never happens: a NaN in a row of a
     makes the whole row of dA NaN. The switch: ``fast_paths.sign_mask`` entries."""
     if a.size <= _settings.sign_mask and _settings.enabled:
-        return np.sign(a)
+        return cast("np.ndarray", np.sign(a))
     return a > _ZERO.get(a.dtype, 0.0)
 
 
 def relu_vjp(a: np.ndarray, da: np.ndarray) -> np.ndarray:
     """dA ⊙ 1[z > 0], read off the ReLU's output a (a > 0 exactly where z > 0)."""
-    return da * relu_mask(a)
+    return cast("np.ndarray", da * relu_mask(a))
 
 
 def row_max(z: np.ndarray) -> np.ndarray:
@@ -135,7 +135,7 @@ def row_max(z: np.ndarray) -> np.ndarray:
     once. A maximum is exact, so the values are the same either way. The switch:
     ``fast_paths.narrow`` columns."""
     if z.ndim == 2 and 1 < z.shape[0] and z.shape[1] <= _settings.narrow and _settings.enabled:
-        return np.maximum.reduce(np.ascontiguousarray(z.T), axis=0)[:, None]
+        return cast("np.ndarray", np.maximum.reduce(np.ascontiguousarray(z.T), axis=0)[:, None])
     return np.maximum.reduce(z, axis=-1, keepdims=True)
 
 
@@ -147,7 +147,7 @@ def softmax_(z: np.ndarray) -> np.ndarray:
     # ufunc reductions directly: the ndarray.max/.sum wrappers cost microseconds
     if z.size <= _settings.small_softmax:  # softmax(z) = exp(z − log Σ e^z)
         z -= np.logaddexp.reduce(z, axis=-1, keepdims=True)
-        return np.exp(z, out=z)
+        return cast("np.ndarray", np.exp(z, out=z))
     z -= row_max(z)
     np.exp(z, out=z)
     z /= np.add.reduce(z, axis=-1, keepdims=True)
@@ -159,10 +159,10 @@ def mean(per_sample: np.ndarray, weights: np.ndarray | None = None) -> float:
     ``fast_paths.small_batch`` rows summed exactly in Python (a formula, every path)."""
     n = per_sample.shape[0]
     if weights is not None:
-        return float(np.dot(per_sample, weights)) / n
+        return cast("float", float(np.dot(per_sample, weights)) / n)
     if n <= _settings.small_batch:
-        return math.fsum(per_sample.tolist()) / n
-    return float(np.add.reduce(per_sample)) / n
+        return cast("float", math.fsum(per_sample.tolist()) / n)
+    return cast("float", float(np.add.reduce(per_sample)) / n)
 
 
 @functools.lru_cache(maxsize=64)

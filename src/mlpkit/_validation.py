@@ -8,7 +8,7 @@ import json
 import math
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -23,7 +23,7 @@ def check_dtype(dtype: object) -> np.dtype:
         dt = None
     if dt is None or dt.name not in FLOAT_DTYPES:
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-    return dt
+    return cast("np.dtype[Any]", dt)
 
 
 def _all_finite(a: np.ndarray) -> bool:
@@ -169,12 +169,12 @@ def as_2d_float(x: object, dtype: np.dtype, what: str = "X") -> np.ndarray:
     """Numeric, non-empty, finite, 2-D; converted to ``dtype`` (copied only if needed).
     A SciPy sparse matrix or array comes back as CSR (see ``as_sparse_rows``)."""
     if is_sparse(x):
-        return as_sparse_rows(x, dtype, what)
+        return cast("np.ndarray", as_sparse_rows(x, dtype, what))
     if isinstance(x, np.ndarray) and x.dtype == dtype and x.ndim == 2:
         a = x
     else:
         if not isinstance(x, np.ndarray) and is_foreign_array(x):
-            return _as_2d_float_xp(x, dtype, what)
+            return cast("np.ndarray", _as_2d_float_xp(x, dtype, what))
         try:
             a = np.asarray(x)
         except (TypeError, ValueError) as exc:

@@ -23,7 +23,7 @@ from typing import ClassVar
 import numpy as np
 
 from . import _kernels
-from ._backend import astype, namespace_of, numpy_dtype
+from ._backend import Array, astype, namespace_of, numpy_dtype
 from ._registry import Registry
 
 __all__ = [
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 
-def sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: Array) -> Array:
     """Logistic function 1 / (1 + e^-z) without overflow: exp is only taken of -|z|."""
     xp = namespace_of(z)
     e = xp.exp(-xp.abs(z))
@@ -74,18 +74,18 @@ class Activation:
     name: ClassVar[str] = ""
     symbol: ClassVar[str] = ""  # short name used in trace tables, e.g. "σ" for sigmoid
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: Array) -> Array:
         raise NotImplementedError
 
-    def forward_inplace(self, z: np.ndarray) -> np.ndarray:
+    def forward_inplace(self, z: Array) -> Array:
         """f(z), allowed to overwrite z (inference, where z is a temporary)."""
         return self.forward(z)
 
-    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    def vjp(self, z: Array, a: Array, da: Array) -> Array:
         """dL/dZ from dL/dA. Z, A, dA: (N, d) -> (N, d)."""
         return da * self.derivative(z, a)
 
-    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, z: Array, a: Array | None = None) -> Array:
         """Element-wise f'(z), shape of z. ``a = f(z)`` may be passed to avoid recomputing it."""
         raise NotImplementedError
 
@@ -98,7 +98,11 @@ class Activation:
         return f"{type(self).__name__}({settings})"
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.get_config() == other.get_config()  # type: ignore[attr-defined]
+        return (
+            isinstance(other, Activation)
+            and type(self) is type(other)
+            and (self.get_config() == other.get_config())
+        )
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))
@@ -110,13 +114,13 @@ class Identity(Activation):
     name = "identity"
     symbol = "id"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: Array) -> Array:
         return z
 
-    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    def vjp(self, z: Array, a: Array, da: Array) -> Array:
         return da
 
-    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, z: Array, a: Array | None = None) -> Array:
         return namespace_of(z).ones_like(z)
 
 
@@ -126,13 +130,13 @@ class Sigmoid(Activation):
     name = "sigmoid"
     symbol = "σ"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: Array) -> Array:
         return sigmoid(z)
 
-    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    def vjp(self, z: Array, a: Array, da: Array) -> Array:
         return da * a * (1.0 - a)
 
-    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, z: Array, a: Array | None = None) -> Array:
         a = sigmoid(z) if a is None else a
         return a * (1.0 - a)
 
@@ -143,16 +147,16 @@ class Tanh(Activation):
     name = "tanh"
     symbol = "tanh"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: Array) -> Array:
         return namespace_of(z).tanh(z)
 
-    def forward_inplace(self, z: np.ndarray) -> np.ndarray:
+    def forward_inplace(self, z: Array) -> Array:
         return np.tanh(z, out=z) if type(z) is np.ndarray else self.forward(z)
 
-    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    def vjp(self, z: Array, a: Array, da: Array) -> Array:
         return da * (1.0 - a * a)
 
-    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, z: Array, a: Array | None = None) -> Array:
         a = self.forward(z) if a is None else a
         return 1.0 - a * a
 
@@ -167,19 +171,19 @@ class ReLU(Activation):
     name = "relu"
     symbol = "r"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: Array) -> Array:
         return _kernels.relu(z) if type(z) is np.ndarray else namespace_of(z).maximum(z, 0.0)
 
-    def forward_inplace(self, z: np.ndarray) -> np.ndarray:
+    def forward_inplace(self, z: Array) -> Array:
         return _kernels.relu_(z) if type(z) is np.ndarray else self.forward(z)
 
-    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    def vjp(self, z: Array, a: Array, da: Array) -> Array:
         # da ⊙ 1[z > 0], read off a (> 0 exactly where z is)
         if type(a) is np.ndarray:
             return _kernels.relu_vjp(a, da)
         return namespace_of(a).where(a > 0.0, da, 0.0)
 
-    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, z: Array, a: Array | None = None) -> Array:
         return astype(z > 0.0, z.dtype)
 
 
@@ -192,15 +196,15 @@ class LeakyReLU(Activation):
     def __init__(self, negative_slope: float = 0.01) -> None:
         self.negative_slope = float(negative_slope)
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: Array) -> Array:
         xp = namespace_of(z)
         return astype(xp.where(z > 0.0, z, self.negative_slope * z), z.dtype)
 
-    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    def vjp(self, z: Array, a: Array, da: Array) -> Array:
         xp = namespace_of(da)
         return astype(xp.where(z > 0.0, da, self.negative_slope * da), da.dtype)
 
-    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, z: Array, a: Array | None = None) -> Array:
         xp = namespace_of(z)
         return astype(xp.where(z > 0.0, 1.0, self.negative_slope * xp.ones_like(z)), z.dtype)
 
@@ -217,16 +221,16 @@ class ELU(Activation):
     def __init__(self, alpha: float = 1.0) -> None:
         self.alpha = float(alpha)
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: Array) -> Array:
         # expm1 of min(z, 0) never overflows and is exact near 0.
         xp = namespace_of(z)
         return astype(xp.where(z > 0.0, z, self.alpha * xp.expm1(xp.minimum(z, 0.0))), z.dtype)
 
-    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    def vjp(self, z: Array, a: Array, da: Array) -> Array:
         xp = namespace_of(da)
         return astype(xp.where(z > 0.0, da, da * (a + self.alpha)), da.dtype)
 
-    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, z: Array, a: Array | None = None) -> Array:
         a = self.forward(z) if a is None else a
         xp = namespace_of(z)
         return astype(xp.where(z > 0.0, 1.0, a + self.alpha), z.dtype)
@@ -243,17 +247,17 @@ class SELU(Activation):
     alpha = 1.6732632423543772
     scale = 1.0507009873554805
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: Array) -> Array:
         xp = namespace_of(z)
         neg = self.alpha * xp.expm1(xp.minimum(z, 0.0))
         return astype(self.scale * xp.where(z > 0.0, z, neg), z.dtype)
 
-    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    def vjp(self, z: Array, a: Array, da: Array) -> Array:
         xp = namespace_of(da)
         slope = xp.where(z > 0.0, self.scale, a + self.scale * self.alpha)
         return astype(da * slope, da.dtype)
 
-    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, z: Array, a: Array | None = None) -> Array:
         a = self.forward(z) if a is None else a
         xp = namespace_of(z)
         return astype(xp.where(z > 0.0, self.scale, a + self.scale * self.alpha), z.dtype)
@@ -265,11 +269,11 @@ class Softplus(Activation):
     name = "softplus"
     symbol = "softplus"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: Array) -> Array:
         xp = namespace_of(z)
         return astype(xp.logaddexp(0.0, z), z.dtype)
 
-    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, z: Array, a: Array | None = None) -> Array:
         # sigmoid(z) = 1 - exp(-softplus(z)); from the cached output this costs one exp.
         return sigmoid(z) if a is None else -namespace_of(a).expm1(-a)
 
@@ -289,20 +293,20 @@ class Exp(Activation):
         dt = np.dtype(dtype).type
         return float(np.nextafter(dt(np.log(np.finfo(dt).max)), dt(0)))
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: Array) -> Array:
         xp = namespace_of(z)
         return xp.exp(xp.minimum(z, _EXP_CAP[numpy_dtype(z).char]))
 
-    def forward_inplace(self, z: np.ndarray) -> np.ndarray:
+    def forward_inplace(self, z: Array) -> Array:
         if type(z) is not np.ndarray:
             return self.forward(z)
         np.minimum(z, _EXP_CAP[z.dtype.char], out=z)
         return np.exp(z, out=z)
 
-    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    def vjp(self, z: Array, a: Array, da: Array) -> Array:
         return da * a
 
-    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, z: Array, a: Array | None = None) -> Array:
         return self.forward(z) if a is None else a
 
 
@@ -318,10 +322,10 @@ class SiLU(Activation):
     name = "silu"
     symbol = "silu"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: Array) -> Array:
         return z * sigmoid(z)
 
-    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, z: Array, a: Array | None = None) -> Array:
         s = sigmoid(z)
         return s * (1.0 + z * (1.0 - s))
 
@@ -342,16 +346,16 @@ class GELU(Activation):
     name = "gelu"
     symbol = "gelu"
 
-    def _tanh_u(self, z: np.ndarray) -> np.ndarray:
+    def _tanh_u(self, z: Array) -> Array:
         # Clamp before cubing so float32 never overflows; tanh saturates long before.
         xp = namespace_of(z)
         zc = xp.clip(z, -100.0, 100.0)
         return xp.tanh(_GELU_C * (zc + _GELU_K * zc * zc * zc))
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: Array) -> Array:
         return 0.5 * z * (1.0 + self._tanh_u(z))
 
-    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, z: Array, a: Array | None = None) -> Array:
         t = self._tanh_u(z)
         zc = namespace_of(z).clip(z, -100.0, 100.0)
         return 0.5 * (1.0 + t) + 0.5 * zc * (1.0 - t * t) * _GELU_C * (
@@ -370,21 +374,21 @@ class Softmax(Activation):
     name = "softmax"
     symbol = "softmax"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
+    def forward(self, z: Array) -> Array:
         xp = namespace_of(z)
         e = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
         return e / xp.sum(e, axis=-1, keepdims=True)
 
-    def forward_inplace(self, z: np.ndarray) -> np.ndarray:
+    def forward_inplace(self, z: Array) -> Array:
         return _kernels.softmax_(z) if type(z) is np.ndarray else self.forward(z)
 
-    def vjp(self, z: np.ndarray, a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    def vjp(self, z: Array, a: Array, da: Array) -> Array:
         return a * (da - namespace_of(da).sum(da * a, axis=-1, keepdims=True))
 
-    def derivative(self, z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
+    def derivative(self, z: Array, a: Array | None = None) -> Array:
         raise TypeError("softmax has a full Jacobian, not an element-wise derivative; use vjp()")
 
-    def jacobian(self, z: np.ndarray) -> np.ndarray:
+    def jacobian(self, z: Array) -> Array:
         """The Jacobian diag(a) - a aᵀ for each row. z: (N, C) -> (N, C, C)."""
         a = self.forward(z)
         return np.einsum("nk,kj->nkj", a, np.eye(a.shape[-1], dtype=a.dtype)) - np.einsum(

@@ -8,7 +8,7 @@ input-shaped vector, which is what the latent-space explorer page moves around.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -99,8 +99,9 @@ class Autoencoder:
         layers, dtype = network.layers, network.dtype
         self.encoder = Sequential(layers[:n_encoder_layers], seed=network.seed, dtype=dtype)
         self.decoder = Sequential(layers[n_encoder_layers:], seed=network.seed, dtype=dtype)
-        self.latent_dim = self.encoder.n_outputs
-        self.input_dim = network.n_features_in
+        #: the bottleneck's width k and the inputs' d
+        self.latent_dim: int = self.encoder.output_width()
+        self.input_dim: int = int(cast(int, network.n_features_in))
         self.latent_range: tuple[np.ndarray, np.ndarray] | None = None
 
     def get_config(self) -> dict[str, Any]:
@@ -133,7 +134,7 @@ class Autoencoder:
         if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise < 1e6:
             raise ValueError(f"an autoencoder's noise must be a number >= 0, got {noise!r}")
         ae = cls.__new__(cls)
-        ae.activation, ae.latent_activation, ae.output_activation = names
+        ae.activation, ae.latent_activation, ae.output_activation = (str(n) for n in names)
         ae.noise = float(noise)
         ae.batch_norm = bool(config.get("batch_norm", False))
         ae._attach(network, n)
@@ -227,7 +228,7 @@ class Autoencoder:
         """Per-sample mean squared error between X and its reconstruction: (N,)."""
         xa = as_2d_float(x, self.network.dtype)
         diff = self.reconstruct(xa) - xa
-        return namespace_of(diff).mean(diff * diff, axis=1)
+        return cast("np.ndarray", namespace_of(diff).mean(diff * diff, axis=1))
 
     def summary(self, print_fn: Any = print) -> None:
         """Print the network's layer table (``str(autoencoder.network)`` is its text)."""

@@ -15,6 +15,7 @@ import struct
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -176,7 +177,8 @@ def regression_1d(
     """Samples of a 1-D function on [low, high] (default [−π, π]) for universal
     approximation: X (n, 1), y (n, 1). fn: "sin", "abs", "step", or any vectorised
     function of x; ``noise`` adds N(0, noise²) to y."""
-    funcs = {"sin": np.sin, "abs": np.abs, "step": lambda v: (v > 0).astype(float)}
+    funcs: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+        "sin": np.sin, "abs": np.abs, "step": lambda v: (v > 0).astype(float)}  # fmt: skip
     if isinstance(fn, str):
         if fn not in funcs:
             raise ValueError(f"fn must be one of {sorted(funcs)} or a function, got {fn!r}")
@@ -209,7 +211,7 @@ def from_one_hot(y: np.ndarray) -> np.ndarray:
     a = np.asarray(y)
     if a.ndim != 2:
         raise ValueError(f"from_one_hot needs an (N, C) array, got shape {a.shape}")
-    return np.argmax(a, axis=1)
+    return np.asarray(np.argmax(a, axis=1))
 
 
 def train_test_split(
@@ -223,7 +225,7 @@ def train_test_split(
     rng = np.random.default_rng(seed)
     n = len(x)
     if stratify and np.asarray(y).ndim == 1 and np.asarray(y).dtype.kind in "iu":
-        test = []
+        test: list[int] = []
         for c in np.unique(y):
             idx = rng.permutation(np.flatnonzero(y == c))
             test.extend(idx[: round(len(idx) * test_size)])
@@ -243,7 +245,7 @@ MNIST_FILES = {  # the published files and their MD5 checksums
     ("test", "images"): ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
     ("test", "labels"): ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
 }
-_IDX_TYPES = {
+_IDX_TYPES: dict[int, Any] = {
     0x08: np.uint8,
     0x09: np.int8,
     0x0B: np.dtype(">i2"),

@@ -12,9 +12,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from . import Dense, Sequential, optimizers, trace
 from ._files import write_atomic
@@ -47,7 +50,7 @@ def run_xor(seed: int = 0, epochs: int = 5000) -> Sequential:
 
 def run_digits(
     seed: int = 0, epochs: int = 50, verbose: int | str = "auto", out: Path | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Train the digits classifier; return test accuracy and loss (and write its figures
     to ``out`` when given)."""
     x, y = load_digits()
@@ -91,7 +94,11 @@ def run_digits(
     return result
 
 
-def _save_figures(out: Path, figures: dict) -> list[Path]:
+def _png(figure: Any, f: Any) -> None:
+    figure.savefig(f, format="png", dpi=110)
+
+
+def _save_figures(out: Path, figures: dict[str, Callable[[Any], Any]]) -> list[Path]:
     """Write each figure if matplotlib is installed; returns the paths written."""
     from . import plots
 
@@ -103,16 +110,14 @@ def _save_figures(out: Path, figures: dict) -> list[Path]:
     written = []
     for name, make in figures.items():
         figure = make(plots)
-        write_atomic(
-            out / name, lambda f, fig=figure: fig.savefig(f, format="png", dpi=110), "figure"
-        )
+        write_atomic(out / name, functools.partial(_png, figure), "figure")
         written.append(out / name)
     return written
 
 
 def run_autoencoder(
     out: Path, seed: int = 0, epochs: int = 60, verbose: int | str = "auto"
-) -> dict:
+) -> dict[str, Any]:
     from .autoencoder import Autoencoder
     from .explorer import write_html
     from .reduction import compare_with_pca

@@ -40,7 +40,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ._files import write_atomic
 
@@ -79,6 +79,22 @@ class FastPaths:
     """
 
     __slots__ = tuple(DEFAULTS)
+    # (the settings' types; tests/test_exactness.py checks they name every one)
+    enabled: bool
+    step: str
+    update: str
+    unrolled: bool
+    numba: bool | None
+    measure: bool
+    cache_dir: str | None
+    numba_start: float
+    shuffle_whole_bytes: int
+    stack_max: int
+    sign_mask: int
+    relu_zeros: int
+    narrow: int
+    small_softmax: int
+    small_batch: int
 
     def __init__(self) -> None:
         for name, (value, _) in DEFAULTS.items():
@@ -124,7 +140,7 @@ class FastPaths:
 
     def load_cache(self) -> dict[str, Any]:
         """This machine's cached entries: {"numba_start": s, "choices": {key: entry}}."""
-        return _read(self.cache_path()).get(machine_key(), {})
+        return cast("dict[str, Any]", _read(self.cache_path()).get(machine_key(), {}))
 
     def remember(self, key: str | None = None, entry: Any = None, **fields: Any) -> None:
         """Store ``entry`` under ``key`` (and any machine-wide ``fields``) for this machine.
@@ -233,7 +249,7 @@ def machine_key() -> str:
                 cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
         blas = "?"
         with contextlib.suppress(Exception):
-            info = np.__config__.CONFIG["Build Dependencies"]["blas"]  # type: ignore[attr-defined]
+            info = np.__config__.CONFIG["Build Dependencies"]["blas"]
             blas = f"{info['name']} {info['version']}"
         numba = "no numba"
         with contextlib.suppress(Exception):

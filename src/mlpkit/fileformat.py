@@ -41,7 +41,7 @@ import os
 import stat
 import struct
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -58,7 +58,7 @@ _READABLE = (1, 2)
 MAX_HEADER = 16 * 1024 * 1024
 ALIGN = 64
 _PREFIX = struct.Struct("<8sIQ")
-_DTYPES = {"<f4": np.dtype("<f4"), "<f8": np.dtype("<f8")}
+_DTYPES: dict[str, np.dtype[Any]] = {"<f4": np.dtype("<f4"), "<f8": np.dtype("<f8")}
 _DIGEST = 32  # bytes of the trailing SHA-256
 
 
@@ -145,7 +145,8 @@ def write(
     """Write ``header`` (JSON values) and named ``arrays`` as one file, atomically.
     Arrays of another library (a model trained on a GPU) are read back to the host."""
     arrays = [(name, to_numpy(arr)) for name, arr in arrays]
-    table, offset = [], 0
+    table: list[dict[str, Any]] = []
+    offset = 0
     for name, arr in arrays:
         a = np.ascontiguousarray(arr)
         le = a.dtype.newbyteorder("<")
@@ -244,7 +245,7 @@ def _check_prefix(path: Path, prefix: bytes, size: int) -> int:
     return int(hlen)
 
 
-def _is_int(v: Any) -> bool:
+def _is_int(v: Any) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
@@ -316,7 +317,7 @@ def _open_regular(path: Path) -> tuple[int, int]:
 
 
 def _read_exactly(f: Any, n: int, path: Path) -> bytes:
-    data = f.read(n)
+    data: bytes = f.read(n)
     if len(data) != n:
         raise _fail(path, f"truncated while reading: wanted {n} bytes, got {len(data)}")
     return data

@@ -17,7 +17,7 @@ meaningful when single entries are zero (dead ReLUs, saturated units).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -133,7 +133,7 @@ def gradcheck(
     xa = m.check_input(x)
     xa = np.array(xa if isinstance(xa, np.ndarray) else xa.toarray(), order="C", copy=True)
     head = m.head(loss, fused=fused)
-    t = head.prepare_targets(y, m.n_outputs, m.dtype, xa.shape[0])
+    t = head.prepare_targets(y, m.output_width(), m.dtype, xa.shape[0])
 
     def value(inputs: np.ndarray) -> float:
         if training:  # the same forward the analytic pass takes (fills gradients too)
@@ -141,7 +141,7 @@ def gradcheck(
         return head.value(m.logits(inputs), t) + m.penalty()
 
     _, _, dx = m.loss_and_gradients(xa, t, head, training=training, need_input_grad=True)
-    analytic = [g.copy() for g in m.gradients()] + [dx]
+    analytic = [g.copy() for g in m.gradients()] + [cast(np.ndarray, dx)]
     targets = [*m.parameters(), xa]
     names = [*m.parameter_names(), "input X"]
     layers = [repr(layer) for layer in m.layers for _ in layer.param_names]

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import _kernels
 from . import losses as losses_mod
-from ._backend import namespace_of
+from ._backend import Array, namespace_of
 from .activations import BUILT_IN, Activation
 
 __all__ = ["OutputHead", "default_loss"]
@@ -81,31 +81,27 @@ class OutputHead:
         if self.fused:
             self._on_logits = type(self.loss)(**{**self.loss.get_config(), "from_logits": True})
 
-    def prepare_targets(
-        self, y: object, n_outputs: int, dtype: np.dtype, n_samples: int
-    ) -> np.ndarray:
+    def prepare_targets(self, y: object, n_outputs: int, dtype: np.dtype, n_samples: int) -> Array:
         """Targets validated and brought to the loss's form (see ``Loss.prepare_targets``)."""
         return self.loss.prepare_targets(y, n_outputs, dtype, n_samples=n_samples)
 
-    def outputs(self, z: np.ndarray) -> np.ndarray:
+    def outputs(self, z: Array) -> Array:
         """ŷ = f(z): (N, d) -> (N, d)."""
         return self.activation.forward(z)
 
-    def per_sample(self, z: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def per_sample(self, z: Array, t: Array) -> Array:
         """l_i for each row, from the pre-activation z (N, d): (N,)."""
         if self._on_logits is not None:
             return self._on_logits.sample_losses(z, t)
         return self.loss.sample_losses(self.activation.forward(z), t)
 
-    def value(self, z: np.ndarray, t: np.ndarray, w: np.ndarray | None = None) -> float:
+    def value(self, z: Array, t: Array, w: Array | None = None) -> float:
         """L = (1/N) Σ_i w_i l_i from the pre-activation z (N, d)."""
         if self._on_logits is not None:
             return self._on_logits._value(z, t, w)
         return self.loss._value(self.activation.forward(z), t, w)
 
-    def value_and_grad(
-        self, z: np.ndarray, t: np.ndarray, w: np.ndarray | None = None
-    ) -> tuple[float, np.ndarray]:
+    def value_and_grad(self, z: Array, t: Array, w: Array | None = None) -> tuple[float, Array]:
         """(L, dL/dz) from z (N, d), prepared targets t and sample weights w (N,)."""
         if not self.fused:
             y_hat = self.activation.forward(z)
@@ -116,8 +112,8 @@ class OutputHead:
         return self.fused_value_and_grad(z, t, w)
 
     def fused_value_and_grad(
-        self, z: np.ndarray, t: np.ndarray, w: np.ndarray | None = None
-    ) -> tuple[float, np.ndarray]:
+        self, z: Array, t: Array, w: Array | None = None
+    ) -> tuple[float, Array]:
         """The fused rule as written above; ``value_and_grad`` equals it for every pair."""
         g = self.activation.forward(z)  # ŷ
         if t.ndim == 1:  # class labels: t is the one-hot row

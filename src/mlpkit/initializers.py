@@ -77,7 +77,9 @@ class Constant(Initializer):
     def __init__(self, value: float = 0.0) -> None:
         self.value = float(value)
 
-    def __call__(self, shape, rng, dtype="float32"):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], rng: np.random.Generator, dtype: Any = "float32"
+    ) -> np.ndarray:
         return np.full(shape, self.value, dtype=dtype)
 
     def get_config(self) -> dict[str, float]:
@@ -104,7 +106,9 @@ class Normal(Initializer):
     def __init__(self, std: float = 0.05, mean: float = 0.0) -> None:
         self.std, self.mean = float(std), float(mean)
 
-    def __call__(self, shape, rng, dtype="float32"):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], rng: np.random.Generator, dtype: Any = "float32"
+    ) -> np.ndarray:
         return rng.normal(self.mean, self.std, size=shape).astype(dtype)
 
     def get_config(self) -> dict[str, float]:
@@ -120,7 +124,9 @@ class Uniform(Initializer):
         self.high = float(limit)
         self.low = -self.high if low is None else float(low)
 
-    def __call__(self, shape, rng, dtype="float32"):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], rng: np.random.Generator, dtype: Any = "float32"
+    ) -> np.ndarray:
         return rng.uniform(self.low, self.high, size=shape).astype(dtype)
 
     def get_config(self) -> dict[str, float]:
@@ -134,7 +140,9 @@ class _VarianceScaling(Initializer):
     fan = "in"  # "in" or "avg"
     distribution = "uniform"
 
-    def __call__(self, shape, rng, dtype="float32"):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], rng: np.random.Generator, dtype: Any = "float32"
+    ) -> np.ndarray:
         fan_in, fan_out = _fans(tuple(shape))
         fan = fan_in if self.fan == "in" else (fan_in + fan_out) / 2.0
         variance = self.scale / max(1.0, fan)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -67,7 +67,9 @@ class _Unfilled(Initializer):
 
     name = "unfilled"
 
-    def __call__(self, shape, rng, dtype="float32"):  # type: ignore[no-untyped-def]
+    def __call__(
+        self, shape: tuple[int, ...], rng: np.random.Generator, dtype: Any = "float32"
+    ) -> np.ndarray:
         return np.empty(shape, dtype=dtype)
 
 
@@ -75,7 +77,10 @@ def _parameter_shapes(layer: Any) -> dict[str, tuple[int, ...]]:
     """The arrays a layer of a saved model builds (parameters and buffers), by name."""
     if isinstance(layer, Dense):
         shapes = {"W": (layer.in_features, layer.out_features)}
-        return shapes | ({"b": (layer.out_features,)} if layer.bias else {})
+        return cast(
+            "dict[str, tuple[int, ...]]",
+            shapes | ({"b": (layer.out_features,)} if layer.bias else {}),
+        )
     width = getattr(layer, "num_features", None)
     if width is None:
         return {}

@@ -29,11 +29,11 @@ term: it is −Σ_k y_k log ŷ_k, which is what is implemented.)
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
-from ._backend import asarray, device_of, namespace_of, to_numpy
+from ._backend import Array, asarray, device_of, namespace_of, to_numpy
 from ._registry import Registry, config_repr
 from .activations import Exp, sigmoid
 
@@ -54,9 +54,7 @@ __all__ = [
 ]
 
 
-def as_sample_weights(
-    sample_weight: np.ndarray | None, n: int, dtype: np.dtype
-) -> np.ndarray | None:
+def as_sample_weights(sample_weight: Array | None, n: int, dtype: np.dtype) -> Array | None:
     """Validated sample weights (n,) in ``dtype``, or None for unweighted."""
     if sample_weight is None:
         return None
@@ -91,14 +89,12 @@ class Loss:
     from_logits = False
 
     # -- public API -------------------------------------------------------------------
-    def __call__(
-        self, y_pred: np.ndarray, y_true: np.ndarray, sample_weight: np.ndarray | None = None
-    ) -> float:
+    def __call__(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
         """L = (1/N) Σ_i w_i l_i. y_pred: (N, d); y_true: (N, d), (N,) or labels (N,)."""
         p, t, w = self._checked(y_pred, y_true, sample_weight)
         return float(self._value(p, t, w))
 
-    def _checked(self, y_pred: object, y_true: object, sample_weight: object = None) -> tuple:
+    def _checked(self, y_pred: Any, y_true: Any, sample_weight: Any = None) -> tuple[Any, Any, Any]:
         """Predictions, prepared targets and weights, in y_pred's namespace and device
         (they are checked on the host)."""
         xp = namespace_of(y_pred)
@@ -119,28 +115,24 @@ class Loss:
             w = None if w is None else asarray(w, xp, device)
         return p, t, w
 
-    def loss(
-        self, y_pred: np.ndarray, y_true: np.ndarray, sample_weight: np.ndarray | None = None
-    ) -> float:
+    def loss(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
         """Same as calling the loss."""
         return self(y_pred, y_true, sample_weight)
 
-    def per_sample(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    def per_sample(self, y_pred: Array, y_true: Array) -> Array:
         """l_i for each sample: (N,)."""
         p, t, _ = self._checked(y_pred, y_true)
         return self.sample_losses(p, t)
 
-    def gradient(
-        self, y_pred: np.ndarray, y_true: np.ndarray, sample_weight: np.ndarray | None = None
-    ) -> np.ndarray:
+    def gradient(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> Array:
         """dL/dy_pred: (N, d), including the 1/N of the mean."""
         p, t, w = self._checked(y_pred, y_true, sample_weight)
         return self._grad(p, t, w)
 
     # -- targets ----------------------------------------------------------------------
     def prepare_targets(
-        self, y: np.ndarray, n_outputs: int, dtype: np.dtype, n_samples: int | None = None
-    ) -> np.ndarray:
+        self, y: Array, n_outputs: int, dtype: np.dtype, n_samples: int | None = None
+    ) -> Array:
         """Validate targets and bring them to (N, n_outputs) in ``dtype``."""
         t = _numeric(y, "targets")
         if t.ndim == 1 and n_outputs == 1:
@@ -151,25 +143,25 @@ class Loss:
         )
 
     # -- internals used by the training loop (targets already prepared) ---------------
-    def _value(self, p: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> float:
+    def _value(self, p: Array, t: Array, w: Array | None) -> float:
         return self._mean(self.sample_losses(p, t), w)
 
-    def _grad(self, p: np.ndarray, t: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    def _grad(self, p: Array, t: Array, w: Array | None) -> Array:
         return self._scale(self.sample_gradients(p, t), w)
 
     @staticmethod
-    def _mean(per: np.ndarray, w: np.ndarray | None) -> float:
+    def _mean(per: Array, w: Array | None) -> float:
         """(1/N) Σ_i w_i l_i from the per-sample losses (N,): a float on NumPy, else a
         0-d array on the device."""
         if type(per) is not np.ndarray:
             xp = namespace_of(per)
-            return xp.mean(per) if w is None else xp.vecdot(per, w) / per.shape[0]  # type: ignore[return-value]
+            return cast("float", xp.mean(per) if w is None else xp.vecdot(per, w) / per.shape[0])
         if w is not None:
-            return float(np.dot(per, w)) / per.shape[0]
+            return cast("float", float(np.dot(per, w)) / per.shape[0])
         return float(np.mean(per))
 
     @staticmethod
-    def _scale(g: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    def _scale(g: Array, w: Array | None) -> Array:
         """Per-sample gradients (N, d) -> dL/dp, in place: row i times w_i / N."""
         if w is not None:
             g *= (w / g.shape[0])[:, None]
@@ -177,21 +169,19 @@ class Loss:
             g *= 1.0 / g.shape[0]
         return g
 
-    def value_and_grad(
-        self, p: np.ndarray, t: np.ndarray, w: np.ndarray | None = None
-    ) -> tuple[float, np.ndarray]:
+    def value_and_grad(self, p: Array, t: Array, w: Array | None = None) -> tuple[float, Array]:
         """(L, dL/dp) with prepared targets; subclasses may share work between the two."""
         return self._value(p, t, w), self._grad(p, t, w)
 
-    def sample_losses(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def sample_losses(self, p: Array, t: Array) -> Array:
         """l_i for each sample: p (N, d), prepared targets t -> (N,)."""
         raise NotImplementedError
 
-    def sample_gradients(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def sample_gradients(self, p: Array, t: Array) -> Array:
         """dl_i/dp_i (N, d), a fresh array the caller may scale in place."""
         raise NotImplementedError
 
-    def _check_pred(self, y_pred: np.ndarray) -> np.ndarray:
+    def _check_pred(self, y_pred: Array) -> Array:
         p = _numeric(y_pred, "y_pred")
         if p.dtype.kind != "f":
             p = p.astype(np.float64)
@@ -207,7 +197,7 @@ class Loss:
     __repr__ = config_repr
 
 
-def _numeric(y: object, what: str) -> np.ndarray:
+def _numeric(y: object, what: str) -> Array:
     try:
         a = np.asarray(y)
     except (TypeError, ValueError) as exc:  # ragged nested lists
@@ -220,8 +210,8 @@ def _numeric(y: object, what: str) -> np.ndarray:
 
 
 def _target_rows(
-    t: np.ndarray, n_outputs: int, dtype: np.dtype, n_samples: int | None, wrong_shape: str
-) -> np.ndarray:
+    t: Array, n_outputs: int, dtype: np.dtype, n_samples: int | None, wrong_shape: str
+) -> Array:
     """t as finite (N, n_outputs) rows of ``dtype``; ``wrong_shape`` starts the error."""
     if t.ndim != 2 or t.shape[1] != n_outputs:
         raise ValueError(f"{wrong_shape} {t.shape}")
@@ -230,25 +220,25 @@ def _target_rows(
     return t.astype(dtype, copy=False)
 
 
-def _check_rows(t: np.ndarray, n_samples: int | None) -> None:
+def _check_rows(t: Array, n_samples: int | None) -> None:
     if n_samples is not None and t.shape[0] != n_samples:
         raise ValueError(f"targets have {t.shape[0]} rows but there are {n_samples} samples")
 
 
-def _check_finite(a: np.ndarray, what: str) -> None:
+def _check_finite(a: Array, what: str) -> None:
     if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])  # plain ints: "(1, 0)"
         raise ValueError(f"{what} contain a non-finite value {a[bad]} at index {bad}")
 
 
-def _row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _row_dot(a: Array, b: Array) -> Array:
     """Σ_k a_ik b_ik per row: (N, d), (N, d) -> (N,)."""
     if type(a) is np.ndarray:
         return np.einsum("ij,ij->i", a, b)
     return namespace_of(a).vecdot(a, b, axis=-1)
 
 
-def one_hot_like(labels: np.ndarray, like: np.ndarray) -> np.ndarray:
+def one_hot_like(labels: Array, like: Array) -> Array:
     """Labels (N,) as one-hot rows (N, C) of ``like``'s shape, dtype and device, made by
     comparison (the array API has no fancy-index assignment)."""
     xp = namespace_of(like)
@@ -262,11 +252,11 @@ class SquaredLoss(Loss):
 
     name = "squared"
 
-    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p: Array, t: Array) -> Array:
         e = p - t
         return 0.5 * _row_dot(e, e)
 
-    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p: Array, t: Array) -> Array:
         return p - t
 
 
@@ -275,11 +265,11 @@ class MeanSquaredError(Loss):
 
     name = "mse"
 
-    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p: Array, t: Array) -> Array:
         e = p - t
         return _row_dot(e, e) / p.shape[1]
 
-    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p: Array, t: Array) -> Array:
         g = p - t
         g *= 2.0 / p.shape[1]
         return g
@@ -290,10 +280,10 @@ class HalfSquaredError(MeanSquaredError):
 
     name = "half_squared_error"
 
-    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p: Array, t: Array) -> Array:
         return 0.5 * super().sample_losses(p, t)
 
-    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p: Array, t: Array) -> Array:
         g = super().sample_gradients(p, t)
         g *= 0.5
         return g
@@ -304,11 +294,11 @@ class MeanAbsoluteError(Loss):
 
     name = "mae"
 
-    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p: Array, t: Array) -> Array:
         xp = namespace_of(p)
         return xp.mean(xp.abs(p - t), axis=1)
 
-    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p: Array, t: Array) -> Array:
         g = namespace_of(p).sign(p - t)
         g *= 1.0 / p.shape[1]
         return g
@@ -324,13 +314,13 @@ class Huber(Loss):
             raise ValueError(f"Huber delta must be > 0, got {delta}")
         self.delta = float(delta)
 
-    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p: Array, t: Array) -> Array:
         xp = namespace_of(p)
         a = xp.abs(p - t)
         quad = xp.minimum(a, self.delta)
         return xp.mean(0.5 * quad * quad + self.delta * (a - quad), axis=1)
 
-    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p: Array, t: Array) -> Array:
         g = namespace_of(p).clip(p - t, -self.delta, self.delta)
         g *= 1.0 / p.shape[1]
         return g
@@ -362,21 +352,21 @@ class PoissonDeviance(Loss):
         return t
 
     @staticmethod
-    def _t_log_t(t: np.ndarray) -> np.ndarray:
+    def _t_log_t(t: Array) -> Array:
         xp = namespace_of(t)
         return t * xp.log(xp.where(t > 0, t, 1.0))
 
-    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p: Array, t: Array) -> Array:
         if self.from_logits:
             return self._sample_losses_from_rate(_EXP.forward(p), p, t)
         xp = namespace_of(p)
         q = xp.maximum(p, float(xp.finfo(p.dtype).smallest_normal))
         return self._sample_losses_from_rate(q, xp.log(q), t)
 
-    def _sample_losses_from_rate(self, rate, log_rate, t):  # type: ignore[no-untyped-def]
+    def _sample_losses_from_rate(self, rate: Array, log_rate: Array, t: Array) -> Array:
         return namespace_of(t).sum(self._t_log_t(t) - t * log_rate - t + rate, axis=1)
 
-    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p: Array, t: Array) -> Array:
         if self.from_logits:
             return _EXP.forward(p) - t
         xp = namespace_of(p)
@@ -412,7 +402,7 @@ class BinaryCrossEntropy(Loss):
             raise ValueError("binary_cross_entropy targets must lie in [0, 1] (use 0/1 labels)")
         return t
 
-    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p: Array, t: Array) -> Array:
         xp = namespace_of(p)
         if self.from_logits:
             per = xp.maximum(p, 0.0) - p * t + xp.log1p(xp.exp(-xp.abs(p)))
@@ -422,7 +412,7 @@ class BinaryCrossEntropy(Loss):
             per = -(t * xp.log(q) + (1.0 - t) * xp.log1p(-q))
         return xp.sum(per, axis=1) if self.sum_outputs else xp.mean(per, axis=1)
 
-    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p: Array, t: Array) -> Array:
         if self.from_logits:
             g = sigmoid(p) - t
         else:
@@ -470,7 +460,7 @@ class CrossEntropy(Loss):
         wrong = f"cross_entropy targets must be labels (N,) or one-hot rows (N, {n_outputs}); "
         return _target_rows(t, n_outputs, dtype, n_samples, wrong + "got shape")
 
-    def _log_probs(self, p: np.ndarray) -> np.ndarray:
+    def _log_probs(self, p: Array) -> Array:
         xp = namespace_of(p)
         if self.from_logits:
             shifted = p - xp.max(p, axis=1, keepdims=True)
@@ -479,17 +469,17 @@ class CrossEntropy(Loss):
         return xp.log(xp.clip(p, eps, 1.0))
 
     @staticmethod
-    def _pick(logp: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def _pick(logp: Array, t: Array) -> Array:
         if t.ndim == 1:
             if type(logp) is np.ndarray:
                 return -logp[np.arange(t.shape[0]), t]
             return -namespace_of(logp).take_along_axis(logp, t[:, None], axis=1)[:, 0]
         return -_row_dot(t, logp)
 
-    def sample_losses(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_losses(self, p: Array, t: Array) -> Array:
         return self._pick(self._log_probs(p), t)
 
-    def sample_gradients(self, p, t):  # type: ignore[no-untyped-def]
+    def sample_gradients(self, p: Array, t: Array) -> Array:
         if self.from_logits:
             xp = namespace_of(p)
             g = xp.exp(p - xp.max(p, axis=1, keepdims=True))
@@ -508,7 +498,7 @@ class CrossEntropy(Loss):
         return -t / q
 
     @staticmethod
-    def _minus_targets(g: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def _minus_targets(g: Array, t: Array) -> Array:
         if t.ndim == 1:
             if type(g) is not np.ndarray:
                 return g - one_hot_like(t, g)

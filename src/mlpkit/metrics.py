@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -44,7 +45,7 @@ def _per_class_counts(y_true: np.ndarray, y_pred: np.ndarray):  # type: ignore[n
 
 
 def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.divide(a, b, out=np.zeros_like(a), where=b > 0)
+    return cast("np.ndarray", np.divide(a, b, out=np.zeros_like(a), where=b > 0))
 
 
 def precision_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -98,7 +99,7 @@ def labels_from_outputs(outputs: np.ndarray, output_activation: str) -> np.ndarr
     if outputs.shape[1] == 1:
         threshold = 0.5 if output_activation == "sigmoid" else 0.0
         return (outputs[:, 0] >= threshold).astype(np.int64)
-    return np.argmax(outputs, axis=1)
+    return cast("np.ndarray", np.argmax(outputs, axis=1))
 
 
 def labels_from_targets(targets: np.ndarray) -> np.ndarray:
@@ -107,7 +108,7 @@ def labels_from_targets(targets: np.ndarray) -> np.ndarray:
         return targets
     if targets.shape[1] == 1:
         return (targets[:, 0] >= 0.5).astype(np.int64)
-    return np.argmax(targets, axis=1)
+    return cast("np.ndarray", np.argmax(targets, axis=1))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -40,10 +40,8 @@ PREDICT_BATCH = 4096
 def _declared_width(layer: Layer) -> int | None:
     """The input width a layer states itself (Dense's in_features, a normalisation
     layer's or InputFeatures' num_features), or None for layers that take any width."""
-    if layer.built:
-        return int(layer.in_features)  # type: ignore[arg-type]
-    if isinstance(layer, Dense):
-        return int(layer.in_features)  # type: ignore[arg-type]
+    if layer.built or isinstance(layer, Dense):
+        return int(cast(int, layer.in_features))
     width = getattr(layer, "num_features", None)
     return None if width is None else int(width)
 
@@ -156,6 +154,7 @@ class Sequential:
                 raise ValueError(f"layer {i} is {layer.dtype.name}, the network {self.dtype.name}")
             self.n_outputs = layer.out_features
             return
+        assert width is not None  # (the caller built the layers that declare it first)
         try:
             self.n_outputs = int(layer.build(width, self.rng, self.dtype))
         except ValueError as exc:
@@ -382,6 +381,11 @@ class Sequential:
             return to_numpy(x)
         return asarray(x, self.xp, self.device) if hasattr(x, "shape") else x
 
+    def output_width(self) -> int:
+        """n_outputs of a model that can run (a ValueError naming the fix if it cannot)."""
+        self._check_complete()
+        return cast(int, self.n_outputs)
+
     def _check_complete(self) -> None:
         if self.n_features_in is None:
             raise ValueError(
@@ -414,7 +418,7 @@ class Sequential:
         if d.shape != expected:
             raise ValueError(f"backward: dY has shape {d.shape}, expected {expected}")
         for layer in reversed(self.layers):
-            d = layer.backward(d, True)
+            d = cast(np.ndarray, layer.backward(d, True))  # (need_input_grad: never None)
         return d
 
     # -- the output head and the loss ---------------------------------------------------
@@ -498,11 +502,11 @@ class Sequential:
         X gives a Dask array, computed block by block when asked (lazy).
         """
         if is_dask(x):
-            return self._predict_dask(x)
+            return cast("np.ndarray", self._predict_dask(x))
         if self.xp is not np or type(x) is not np.ndarray:
             kind = namespace_of(x)
             if kind is not self.xp or self.xp is not np:
-                return self._predict_elsewhere(x, kind, batch_size, out)
+                return cast("np.ndarray", self._predict_elsewhere(x, kind, batch_size, out))
         a = self.check_input(x)
         step = PREDICT_BATCH if batch_size is None else int(batch_size)
         if step < 1:
@@ -518,7 +522,7 @@ class Sequential:
         if out is None and a.shape[0] <= step:
             return self._call(a)
         if out is None:
-            out = np.empty((a.shape[0], self.n_outputs), dtype=self.dtype)
+            out = np.empty((a.shape[0], self.output_width()), dtype=self.dtype)
         for start in range(0, a.shape[0], step):
             out[start : start + step] = self._call(a[start : start + step])
         return out
@@ -598,7 +602,7 @@ class Sequential:
         if y.shape[1] == 1:
             threshold = 0.0 if self.output_activation == "identity" else 0.5
             return (y[:, 0] >= threshold).astype(np.int64)
-        return np.argmax(y, axis=1)
+        return cast("np.ndarray", np.argmax(y, axis=1))
 
     def clear_cache(self) -> None:
         """Drop the arrays layers keep for backward (e.g. after training a large set)."""

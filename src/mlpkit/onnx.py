@@ -67,7 +67,7 @@ class _Graph:
         self.count += 1
         return f"{stem}_{self.count}"
 
-    def constant(self, stem: str, value: np.ndarray) -> str:
+    def constant(self, stem: str, value: np.ndarray | float) -> str:
         name = self.name(stem)
         self.initializers.append(
             self.onnx.numpy_helper.from_array(np.asarray(value, dtype=self.dtype), name)

@@ -49,8 +49,7 @@ def loss_curves(
         are dashed. x : "epoch" or "time" (cumulative wall-clock seconds).
     """
     single = hasattr(histories, "history") or all(
-        isinstance(v, list | tuple | np.ndarray)
-        for v in histories.values()  # type: ignore[union-attr]
+        isinstance(v, list | tuple | np.ndarray) for v in histories.values()
     )
     if single:
         histories = {"": histories}  # type: ignore[dict-item]
@@ -271,7 +270,7 @@ def network_diagram(model: Sequential, max_units: int = 10, title: str | None = 
 
     model = model.on_host()
     dense = [layer for layer in model.layers if isinstance(layer, Dense)]
-    widths = [model.n_features_in] + [layer.out_features for layer in dense]
+    widths = [model.n_features_in or 0] + [layer.out_features for layer in dense]
     names = ["input"] + [layer.activation.name for layer in dense]
     fig = _figure(figsize=(2.2 * len(widths) + 1, 5.0), layout="constrained")
     ax = fig.add_subplot()

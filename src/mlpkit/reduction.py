@@ -16,7 +16,7 @@ N×N distance matrices: meant for N up to a few thousand (subsample beyond that)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -32,7 +32,7 @@ def _sq_distances(x: np.ndarray) -> np.ndarray:
     d = sq[:, None] + sq[None, :] - 2.0 * (x @ x.T)
     np.maximum(d, 0.0, out=d)
     np.fill_diagonal(d, np.inf)  # a point is not its own neighbour
-    return d
+    return cast("np.ndarray", d)
 
 
 def _check(x: np.ndarray, z: np.ndarray, k: int) -> None:
@@ -104,19 +104,21 @@ class PCA:
         return self
 
     def transform(self, x: np.ndarray) -> np.ndarray:
-        return (np.asarray(x, dtype=np.float64) - self.mean_) @ self.components_.T
+        return cast(
+            "np.ndarray", (np.asarray(x, dtype=np.float64) - self.mean_) @ self.components_.T
+        )
 
     def fit_transform(self, x: np.ndarray) -> np.ndarray:
         return self.fit(x).transform(x)
 
     def inverse_transform(self, z: np.ndarray) -> np.ndarray:
-        return np.asarray(z, dtype=np.float64) @ self.components_ + self.mean_
+        return cast("np.ndarray", np.asarray(z, dtype=np.float64) @ self.components_ + self.mean_)
 
     def reconstruction_error(self, x: np.ndarray) -> np.ndarray:
         """Per-sample mean squared error of the rank-k reconstruction: (N,)."""
         xa = np.asarray(x, dtype=np.float64)
         diff = self.inverse_transform(self.transform(xa)) - xa
-        return np.mean(diff * diff, axis=1)
+        return cast("np.ndarray", np.mean(diff * diff, axis=1))
 
 
 def compare_with_pca(
@@ -125,7 +127,7 @@ def compare_with_pca(
     n_neighbors: int = 10,
     max_points: int = 2000,
     seed: int = 0,
-    scale: np.ndarray | None = None,
+    scale: np.ndarray | float | None = None,
 ) -> dict[str, dict[str, float]]:
     """Reconstruction MSE, trustworthiness and kNN preservation of the autoencoder and
     of PCA with as many components as the bottleneck, on X (PCA is fitted on X).
@@ -145,7 +147,7 @@ def compare_with_pca(
 
     def error(reconstruction: np.ndarray) -> np.ndarray:
         diff = (np.asarray(reconstruction, dtype=np.float64) - xa) * units
-        return np.mean(diff * diff, axis=1)
+        return cast("np.ndarray", np.mean(diff * diff, axis=1))
 
     result = {}
     for name, codes, err in (

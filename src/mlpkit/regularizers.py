@@ -10,11 +10,11 @@ Keras's l2 equals our alpha / 2; scikit-learn's ``alpha`` divides by the sample 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from ._backend import namespace_of
+from ._backend import Array, namespace_of
 from ._registry import Registry, config_repr
 
 __all__ = ["L1", "L1L2", "L2", "Regularizer", "from_config", "get", "to_config"]
@@ -25,10 +25,10 @@ class Regularizer:
 
     name = ""
 
-    def penalty(self, w: np.ndarray) -> float:
+    def penalty(self, w: Array) -> float:
         raise NotImplementedError
 
-    def gradient(self, w: np.ndarray) -> np.ndarray:
+    def gradient(self, w: Array) -> Array:
         raise NotImplementedError
 
     def get_config(self) -> dict[str, float]:
@@ -54,13 +54,13 @@ class L2(_Scaled):
 
     name = "l2"
 
-    def penalty(self, w: np.ndarray) -> float:
+    def penalty(self, w: Array) -> float:
         if type(w) is not np.ndarray:  # a 0-d array on w's device
-            return 0.5 * self.alpha * namespace_of(w).sum(w * w)  # type: ignore[return-value]
+            return cast("float", 0.5 * self.alpha * namespace_of(w).sum(w * w))
         flat = w.ravel()
         return 0.5 * self.alpha * float(np.dot(flat, flat))
 
-    def gradient(self, w: np.ndarray) -> np.ndarray:
+    def gradient(self, w: Array) -> Array:
         return self.alpha * w
 
 
@@ -69,13 +69,13 @@ class L1(_Scaled):
 
     name = "l1"
 
-    def penalty(self, w: np.ndarray) -> float:
+    def penalty(self, w: Array) -> float:
         if type(w) is not np.ndarray:  # a 0-d array on w's device
             xp = namespace_of(w)
-            return self.alpha * xp.sum(xp.abs(w))  # type: ignore[return-value]
+            return cast("float", self.alpha * xp.sum(xp.abs(w)))
         return self.alpha * float(np.abs(w).sum())
 
-    def gradient(self, w: np.ndarray) -> np.ndarray:
+    def gradient(self, w: Array) -> Array:
         return self.alpha * namespace_of(w).sign(w)
 
 
@@ -87,10 +87,10 @@ class L1L2(Regularizer):
     def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
         self._l1, self._l2 = L1(l1), L2(l2)
 
-    def penalty(self, w: np.ndarray) -> float:
+    def penalty(self, w: Array) -> float:
         return self._l1.penalty(w) + self._l2.penalty(w)
 
-    def gradient(self, w: np.ndarray) -> np.ndarray:
+    def gradient(self, w: Array) -> Array:
         return self._l1.gradient(w) + self._l2.gradient(w)
 
     def get_config(self) -> dict[str, float]:

@@ -278,7 +278,7 @@ def trace(
         )
     xa = model.check_input(xa)
     head = model.head(loss)
-    t = head.prepare_targets(y, model.n_outputs, model.dtype, xa.shape[0])
+    t = head.prepare_targets(y, model.output_width(), model.dtype, xa.shape[0])
     n = xa.shape[0]
 
     # Forward: record s and h for every layer (pass-through layers: h only).

@@ -53,7 +53,7 @@ class CSVLogger(Callback):
         if not self.chief:
             return
         logs = logs or {}
-        rows = []
+        rows: list[list[Any]] = []
         if self.keys is None:
             self.keys = sorted(logs)
             rows.append(["epoch", *self.keys])

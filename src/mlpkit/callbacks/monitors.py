@@ -4,6 +4,8 @@ test of "better" they share with ModelCheckpoint."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._validation import keyword_only
 from .base import Callback, Logs
 
@@ -70,6 +72,8 @@ class EarlyStopping(Callback):
         self.start_from_epoch = int(start_from_epoch)
         self.stopped_epoch: int | None = None
         self.best_epoch: int | None = None
+        self.best: float | None = None
+        self.best_weights: Any = None
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self.wait, self.best, self.best_weights = 0, None, None
@@ -95,7 +99,7 @@ class EarlyStopping(Callback):
         restoring = self.restore_best_weights and self.best_weights is not None
         if restoring:
             self.model.restore(self.best_weights)
-        if self.verbose and self.stopped_epoch is not None:
+        if self.verbose and self.stopped_epoch is not None and self.best_epoch is not None:
             self.say(
                 f"EarlyStopping: stopped after epoch {self.stopped_epoch + 1}: {self.monitor} "
                 f"has not improved on {self.best:.6g} (epoch {self.best_epoch + 1}) for "

@@ -49,7 +49,7 @@ class ProgressBar(Callback):
 
         self._tqdm = tqdm
         self.stream = stream
-        self.bar = None
+        self.bar: Any = None  # the epoch's tqdm bar
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         total = self.params.get("final_epoch")

@@ -7,7 +7,7 @@ import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import click
 
@@ -57,6 +57,15 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 500 else text[:497] + "..."
 
 
+CommandT = TypeVar("CommandT", bound=Callable[..., Any])
+
+
+@overload
+def training_options(command: CommandT) -> CommandT: ...
+@overload
+def training_options(
+    command: None = None, *, epochs_help: str | None = None
+) -> Callable[[CommandT], CommandT]: ...
 def training_options(
     command: Callable[..., Any] | None = None, *, epochs_help: str | None = None
 ) -> Any:

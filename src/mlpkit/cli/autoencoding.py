@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import numpy as np
@@ -97,7 +97,7 @@ class Scaling:
 
     def to_units(self, x: np.ndarray) -> np.ndarray:
         """Scaled values (n, d) back in the data's own units."""
-        return np.asarray(x, dtype=np.float64) * self.scale + self.offset
+        return cast("np.ndarray", np.asarray(x, dtype=np.float64) * self.scale + self.offset)
 
     def describe(self) -> str:
         if self.divisor is not None:

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import numpy as np
@@ -107,7 +107,7 @@ def _streamed(data: Path, blocks: Any, prep: Preprocessing, target: str, validat
     folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.encoded-", dir=out.parent.resolve()))
     try:
 
-        def memmap(name: str, rows: int, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        def memmap(name: str, rows: int, shape: tuple[int, ...], dtype: Any) -> np.memmap[Any, Any]:
             return np.lib.format.open_memmap(folder / name, "w+", dtype, (rows, *shape))
 
         y_shape, y_dtype = ((), np.int64) if prep.task == "classification" else ((1,), np.float32)
@@ -121,6 +121,7 @@ def _streamed(data: Path, blocks: Any, prep: Preprocessing, target: str, validat
         tally, done = Tally(), 0
         for table in blocks.blocks():
             xb, yb, _ = prep.encode(table, tally=tally)
+            assert yb is not None  # (encoded with the target)
             for held in (False, True):
                 pick = is_val[done : done + len(xb)] == held
                 k = int(pick.sum())
@@ -176,7 +177,7 @@ def _why_it_stopped(stopper: EarlyStopping | None, ran: int, epochs: int) -> str
     if stopper is not None and stopper.stopped_epoch is not None:
         return (
             f"ran {ran} of {epochs} epochs: stopped early, {stopper.monitor} had not improved "
-            f"for {stopper.patience} epochs; kept the weights of epoch {stopper.best_epoch + 1}"
+            f"for {stopper.patience} epochs; kept the weights of epoch {(stopper.best_epoch or 0) + 1}"
         )
     kept = ""
     if stopper is not None and stopper.best_epoch is not None:
@@ -275,23 +276,18 @@ def train(data: Path, target: str, out: Path | None, hidden: str, activation: st
                 size = STREAM_ROWS
                 say(f"{data} is {length / 2**30:.1f} GiB, over a quarter of the {available / 2**30:.1f} "
                     f"GiB available: streaming it in blocks of {size:,} rows (--chunksize)")  # fmt: skip
-        options = {
-            "drop": column_list(drop),
-            "id": id_column,
-            "missing": missing,
-            "sep": separator(sep),
-            "keep": column_list(keep),
-        }
+        dropped, kept = column_list(drop), column_list(keep)
         validation, streamed, blocks = None, None, None
         if size is not None:  # the file in blocks: learnt now, encoded once the net is made
             from ..tabular import scan_csv
 
-            blocks, prep = scan_csv(data, size, target, task, note=say, **options)
+            blocks, prep = scan_csv(data, size, target, task, note=say, drop=dropped, id=id_column,
+                                    missing=missing, sep=separator(sep), keep=kept)  # fmt: skip
             rows = sum(blocks.kept)
         else:
             table = read_table(data, sep)
-            prep, x, y = Preprocessing.fit(table, target, task, drop=options["drop"], id=id_column,
-                                           missing=missing, keep=options["keep"], note=say)  # fmt: skip
+            prep, x, y = Preprocessing.fit(table, target, task, drop=dropped, id=id_column,
+                                           missing=missing, keep=kept, note=say)  # fmt: skip
             rows = len(x)
         classify = prep.task == "classification"
         layers = dense_stack(
@@ -403,7 +399,8 @@ def evaluate(model: Path, data: Path, sep: str | None) -> None:
     F1 is macro-averaged over the classes (each class's F1, then their mean). A label
     the model never saw in training counts as a wrong answer (and is said)."""
     net, prep = load_tabular(model)
-    x, y, _ = prep.encode(read_table(data, sep), note=note, unknown_labels="count")
+    x, encoded, _ = prep.encode(read_table(data, sep), note=note, unknown_labels="count")
+    y = cast(np.ndarray, encoded)  # (with the target: evaluate needs it)
     if prep.task == "classification":
         unseen = int(np.sum(y == len(prep.classes)))
         if unseen:
@@ -527,7 +524,8 @@ def trace(
     if row >= len(table.rows):
         raise ValueError(f"{data}: --row {row} is past the last data row ({len(table.rows) - 1})")
     one = table.take([row])
-    x, y, _ = prep.encode(one)
+    x, encoded, _ = prep.encode(one)
+    y = cast(np.ndarray, encoded)
     k = prep.width if shown == "all" else min(int(shown), prep.width)
     label = None
     if prep.target is not None and prep.target in table.columns:

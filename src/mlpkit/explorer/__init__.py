@@ -23,9 +23,10 @@ import html
 import json
 import math
 import os
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -128,7 +129,7 @@ def _decoder_layers(autoencoder: Autoencoder) -> list[dict[str, Any]]:
 def page_data(
     autoencoder: Autoencoder,
     samples: np.ndarray | None = None,
-    labels: np.ndarray | None = None,
+    labels: np.ndarray | Sequence[Any] | None = None,
     image_shape: tuple[int, int] | None = None,
     value_range: tuple[float, float] | None = None,
     title: str = "mlpkit latent-space explorer",
@@ -155,7 +156,8 @@ def page_data(
         lo, hi = autoencoder.latent_range
     else:
         lo, hi = np.full(k, -3.0), np.full(k, 3.0)
-    offset = scale = None
+    offset: np.ndarray | None = None
+    scale: np.ndarray | None = None
     if units is not None:
         offset = np.broadcast_to(np.asarray(units[0], dtype=np.float64), (d,))
         scale = np.broadcast_to(np.asarray(units[1], dtype=np.float64), (d,))
@@ -166,7 +168,7 @@ def page_data(
     if value_range is None:
         if image_shape is not None:
             value_range = (0.0, 1.0)
-            if scale is not None:  # [0, 1] in the data's units
+            if scale is not None and offset is not None:  # [0, 1] in the data's units
                 ends = np.array([offset, offset + scale])
                 value_range = (float(ends.min()), float(ends.max()))
         elif autoencoder.network.output_activation == "sigmoid":
@@ -188,7 +190,9 @@ def page_data(
         "layers": _decoder_layers(autoencoder),
         "samples": None,
         # decoded values are shown as value * scale + offset: the data's own units
-        "units": None if units is None else {"offset": offset.tolist(), "scale": scale.tolist()},
+        "units": None
+        if offset is None or scale is None
+        else {"offset": offset.tolist(), "scale": scale.tolist()},
         "feature_names": None if feature_names is None else [str(f) for f in feature_names],
     }
     if codes is not None:
@@ -197,7 +201,7 @@ def page_data(
             "labels": None
             if labels is None
             else [v.item() if hasattr(v, "item") else v for v in labels],
-            "inputs": _b64(samples),  # the thumbnails: images, or a table row's bars
+            "inputs": _b64(cast(np.ndarray, samples)),  # the thumbnails: images, or a row's bars
         }
     return data
 
@@ -206,7 +210,7 @@ def write_html(
     autoencoder: Autoencoder,
     path: str | os.PathLike[str],
     samples: np.ndarray | None = None,
-    labels: np.ndarray | None = None,
+    labels: np.ndarray | Sequence[Any] | None = None,
     image_shape: tuple[int, int] | None = None,
     value_range: tuple[float, float] | None = None,
     title: str = "mlpkit latent-space explorer",

@@ -15,7 +15,6 @@ from typing import Any
 
 from .. import activations as act
 from .. import regularizers as regs
-from . import activation as _activation
 from .activation import (
     ELU,
     GELU,
@@ -38,15 +37,28 @@ from .features import InputFeatures
 from .noise import Dropout, GaussianNoise
 from .normalization import BatchNorm, LayerNorm
 
-__all__ = [  # the activation layers' names come from their module
-    *_activation.__all__,
+__all__ = [
+    "ELU",
+    "GELU",
+    "SELU",
+    "ActivationLayer",
     "BatchNorm",
     "Dense",
     "Dropout",
+    "Exp",
     "GaussianNoise",
+    "Identity",
     "InputFeatures",
     "Layer",
     "LayerNorm",
+    "LeakyReLU",
+    "ReLU",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+    "activation_layer",
     "dense_stack",
     "from_config",
 ]

@@ -3,7 +3,7 @@ classes ``ReLU()``, ``Tanh()``, ..., each the same with its activation fixed."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -36,15 +36,15 @@ class ActivationLayer(Layer):
         """X: (N, d) -> f(X): (N, d); caches X and f(X)."""
         a = self.activation.forward(x)
         self._z, self._a = x, a
-        return a
+        return cast("np.ndarray", a)
 
     def call(self, x: np.ndarray) -> np.ndarray:
-        return self.activation.forward(x)
+        return cast("np.ndarray", self.activation.forward(x))
 
     def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         if self._a is None:
             raise RuntimeError(f"{self!r}: backward() called before forward()")
-        return self.activation.vjp(self._z, self._a, dy)
+        return cast("np.ndarray | None", self.activation.vjp(self._z, self._a, dy))
 
     def clear_cache(self) -> None:
         self._z = self._a = None

@@ -17,14 +17,14 @@ gradients here are those of the mean loss, as in Chapter 1's batch update.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from .. import activations as act
 from .. import initializers as inits
 from .. import regularizers as regs
-from .._backend import namespace_of
+from .._backend import Array, namespace_of
 from .activation import ActivationLayer
 from .base import Layer
 
@@ -69,7 +69,8 @@ class Dense(Layer):
                 raise TypeError(f"Dense {label} must be a positive integer, got {value!r}")
             if value < 1:
                 raise ValueError(f"Dense {label} must be a positive integer, got {value!r}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features: int = int(in_features)
+        self.out_features: int = int(out_features)
         if isinstance(activation, ActivationLayer):
             activation = activation.activation
         self.activation = act.get(activation)
@@ -80,11 +81,13 @@ class Dense(Layer):
         self.regularizer = regs.get(regularizer)
         self.bias_regularizer = regs.get(bias_regularizer)
         self.param_names = ("W", "b") if self.bias else ("W",)
-        self.W: np.ndarray | None = None
-        self.b: np.ndarray | None = None
-        self._x: np.ndarray | None = None
-        self._z: np.ndarray | None = None
-        self._a: np.ndarray | None = None
+        # W (in, out) and b (out,) once built — NumPy arrays, or another library's after
+        # ``Sequential.to`` — and what forward keeps for backward
+        self.W: Array = None
+        self.b: Array = None
+        self._x: Array = None
+        self._z: Array = None
+        self._a: Array = None
 
     def build(self, in_features: int, rng: np.random.Generator, dtype: np.dtype) -> int:
         if in_features != self.in_features:
@@ -114,14 +117,14 @@ class Dense(Layer):
             z = x @ self.W
         if self.bias:
             z += self.b
-        return z
+        return cast("np.ndarray", z)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """X: (N, k1) -> A = f(X W + b): (N, k2). Caches X, Z and A for backward."""
         z = self.forward_affine(x)
         a = self.activation.forward(z)
         self._a = a
-        return a
+        return cast("np.ndarray", a)
 
     def forward_affine(self, x: np.ndarray) -> np.ndarray:
         """X: (N, k1) -> Z = X W + b: (N, k2), caching X and Z for ``backward_affine``."""
@@ -130,7 +133,7 @@ class Dense(Layer):
         return z
 
     def call(self, x: np.ndarray) -> np.ndarray:
-        return self.activation.forward_inplace(self._affine(x))
+        return cast("np.ndarray", self.activation.forward_inplace(self._affine(x)))
 
     def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """dA: (N, k2) -> dX: (N, k1); fills dW (k1, k2) and db (k2,)."""
@@ -162,7 +165,10 @@ class Dense(Layer):
                 self.db += self.bias_regularizer.gradient(self.b)
         if not need_input_grad:
             return None
-        return np.dot(dz, self.W.T) if numpy else dz @ self.W.T
+        return cast(
+            "np.ndarray | None",
+            np.dot(dz, self.W.T) if numpy else dz @ self.W.T,
+        )
 
     def penalty(self) -> float:
         total = 0.0

@@ -34,6 +34,7 @@ def parse_term(term: str) -> tuple[str, tuple[int, ...]]:
         raise ValueError(
             f"a feature term is x1, x1^2, x1*x2 or sin(x1) (inputs from x1), got {term!r}"
         )
+    inputs: tuple[int, ...]
     if m.group(1) is not None:
         op, inputs = ("square" if m.group(2) else "input"), (int(m.group(1)),)
     elif m.group(3) is not None:

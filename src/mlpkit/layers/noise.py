@@ -3,7 +3,7 @@ GaussianNoise, drawing from the network's random generator."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -25,7 +25,7 @@ class Dropout(Layer):
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")
         self.rate = float(rate)
-        self._rng: np.random.Generator | None = None
+        self._rng: Any = None  # the network's generator, once built
         self._mask: np.ndarray | None = None
 
     def build(self, in_features: int, rng: np.random.Generator, dtype: np.dtype) -> int:
@@ -43,7 +43,7 @@ class Dropout(Layer):
         dtype = numpy_dtype(x)
         mask = (self._rng.random(x.shape, dtype=dtype) < keep).astype(dtype) * (1.0 / keep)
         self._mask = mask if type(x) is np.ndarray else on_device_of(mask, x)
-        return x * self._mask
+        return cast(np.ndarray, x * self._mask)
 
     def call(self, x: np.ndarray) -> np.ndarray:
         return x
@@ -69,7 +69,7 @@ class GaussianNoise(Layer):
         if not std >= 0.0:
             raise ValueError(f"GaussianNoise std must be >= 0, got {std}")
         self.std = float(std)
-        self._rng: np.random.Generator | None = None
+        self._rng: Any = None  # the network's generator, once built
 
     def build(self, in_features: int, rng: np.random.Generator, dtype: np.dtype) -> int:
         self._rng = rng
@@ -82,9 +82,9 @@ class GaussianNoise(Layer):
         noise = self._rng.standard_normal(x.shape, dtype=numpy_dtype(x))
         noise *= self.std
         if type(x) is not np.ndarray:  # drawn on the host, as Dropout's masks
-            return x + on_device_of(noise, x)
+            return cast("np.ndarray", x + on_device_of(noise, x))
         noise += x
-        return noise
+        return cast("np.ndarray", noise)
 
     def call(self, x: np.ndarray) -> np.ndarray:
         return x

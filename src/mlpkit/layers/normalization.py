@@ -19,11 +19,11 @@ summed over that axis; and dL/dγ = Σ_rows dY ⊙ x̂, dL/dβ = Σ_rows dY.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from .._backend import namespace_of
+from .._backend import Array, namespace_of
 from .base import Layer
 
 __all__ = ["BatchNorm", "LayerNorm"]
@@ -47,8 +47,8 @@ class _Normalization(Layer):
         self.num_features, self.eps, self.affine = int(num_features), float(eps), bool(affine)
         self.param_names = ("gamma", "beta") if self.affine else ()
         self._training = False
-        self._x_hat: np.ndarray | None = None
-        self._inv_std: np.ndarray | None = None
+        self._x_hat: Array = None  # what forward keeps for backward (None before)
+        self._inv_std: Array = None
 
     def build(self, in_features: int, rng: np.random.Generator, dtype: np.dtype) -> int:
         if in_features != self.num_features:
@@ -90,7 +90,7 @@ class _Normalization(Layer):
         xp = namespace_of(g)
         total = xp.sum(g, axis=axis, keepdims=True)
         along = xp.sum(g * x_hat, axis=axis, keepdims=True)
-        return (inv_std / m) * (m * g - total - x_hat * along)
+        return cast("np.ndarray", (inv_std / m) * (m * g - total - x_hat * along))
 
     def clear_cache(self) -> None:
         self._x_hat = self._inv_std = None
@@ -167,7 +167,10 @@ class BatchNorm(_Normalization):
         return self._scale_shift(self._x_hat)
 
     def _normalize_running(self, x: np.ndarray) -> np.ndarray:
-        return (x - self.running_mean) * (1.0 / namespace_of(x).sqrt(self.running_var + self.eps))
+        return cast(
+            "np.ndarray",
+            (x - self.running_mean) * (1.0 / namespace_of(x).sqrt(self.running_var + self.eps)),
+        )
 
     def call(self, x: np.ndarray) -> np.ndarray:
         return self._scale_shift(self._normalize_running(x))
@@ -178,7 +181,10 @@ class BatchNorm(_Normalization):
         if not need_input_grad:
             return None
         if not self._training:  # running statistics are constants
-            return g * (1.0 / namespace_of(g).sqrt(self.running_var + self.eps))
+            return cast(
+                "np.ndarray | None",
+                g * (1.0 / namespace_of(g).sqrt(self.running_var + self.eps)),
+            )
         return self._through_statistics(g, self._x_hat, self._inv_std, axis=0)
 
     def get_config(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import tempfile
 import threading
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -31,7 +31,8 @@ from .settings import SettingsError, _choice, _number, shown
 __all__ = ["AE_LIMITS", "AutoencoderSession", "AutoencoderSettings", "validate_autoencoder"]
 
 #: bounds of the autoencoder mode (the digits hold 1,797 images of 64 pixels)
-AE_LIMITS = {"points": (100, 1797), "hidden_layers": 3, "width": 64, "epochs_per_tick": (1, 20)}
+AE_LIMITS: dict[str, Any] = {"points": (100, 1797), "hidden_layers": 3, "width": 64,
+                             "epochs_per_tick": (1, 20)}  # fmt: skip
 AE_ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "silu")
 
 
@@ -76,7 +77,9 @@ def validate_autoencoder(raw: Any, base: AutoencoderSettings | None = None) -> A
         raise SettingsError(f"hidden must be a list of at most {AE_LIMITS['hidden_layers']} "
                             f"widths, got {shown(hidden)}")  # fmt: skip
     return AutoencoderSettings(
-        points=_number("points", m["points"], *AE_LIMITS["points"], integer=True),
+        points=_number(
+            "points", m["points"], AE_LIMITS["points"][0], AE_LIMITS["points"][1], integer=True
+        ),
         data_seed=_number("data_seed", m["data_seed"], 0, 2**31 - 1, integer=True),
         hidden=tuple(
             _number(f"hidden layer {i + 1}'s width", w, 2, AE_LIMITS["width"], integer=True)
@@ -87,7 +90,11 @@ def validate_autoencoder(raw: Any, base: AutoencoderSettings | None = None) -> A
         lr=_number("lr", m["lr"], 1e-6, 1.0),
         batch_size=_number("batch_size", m["batch_size"], 1, AE_LIMITS["points"][1], integer=True),
         epochs_per_tick=_number(
-            "epochs_per_tick", m["epochs_per_tick"], *AE_LIMITS["epochs_per_tick"], integer=True
+            "epochs_per_tick",
+            m["epochs_per_tick"],
+            AE_LIMITS["epochs_per_tick"][0],
+            AE_LIMITS["epochs_per_tick"][1],
+            integer=True,
         ),
     )
 
@@ -190,7 +197,7 @@ class AutoencoderSession(LiveTraining):
                 or not all(isinstance(v, int | float) and not isinstance(v, bool)
                            and math.isfinite(v) and abs(v) <= 1e3 for v in code)):  # fmt: skip
             raise SessionError(f"a code here is two finite numbers, got {shown(code)}")
-        z = np.float32([code])
+        z = np.array([code], dtype=np.float32)
         with self.lock:
             image = self.model.decode(z) if via == "autoencoder" else self.pca.inverse_transform(z)
         return {"type": "decoded", "via": via, "code": [float(v) for v in code],
@@ -236,7 +243,7 @@ class AutoencoderSession(LiveTraining):
         return "\n".join(lines)
 
     # -- what the network mode has and this one has not -----------------------------
-    def _not_here(self, *args: Any) -> None:
+    def _not_here(self, *args: Any) -> NoReturn:
         raise SessionError("the autoencoder mode has no points to add or trace: click its maps "
                            "to decode a code")  # fmt: skip
 

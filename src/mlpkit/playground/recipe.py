@@ -9,6 +9,7 @@ script cannot drift from what the page trained.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -64,7 +65,7 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
-_RESOLVE = {
+_RESOLVE: dict[str, Callable[..., Any]] = {
     "datasets.xor": datasets.xor,
     "datasets.circles": datasets.circles,
     "datasets.moons": datasets.moons,
@@ -103,12 +104,12 @@ def data_call(s: Settings) -> Call:
     if s.dataset == "xor":
         return Call("datasets.xor", kwargs=(("repeat", s.points // 4), ("noise", s.noise), seed))
     if s.dataset == "spirals":  # (TensorFlow Playground's kind: the lesson that needs depth)
-        kwargs = (("n_samples", s.points), ("n_classes", s.classes), ("noise", s.noise), seed,
-                  ("angle", 9.0), ("radius", 3.0))  # fmt: skip
-        return Call("datasets.spirals", kwargs=kwargs)
+        arms = (("n_samples", s.points), ("n_classes", s.classes), ("noise", s.noise), seed,
+                ("angle", 9.0), ("radius", 3.0))  # fmt: skip
+        return Call("datasets.spirals", kwargs=arms)
     if s.dataset == "function":
-        kwargs = (("fn", s.function), ("n_samples", s.points), ("noise", s.noise), seed)
-        return Call("datasets.regression_1d", kwargs=kwargs)
+        curve = (("fn", s.function), ("n_samples", s.points), ("noise", s.noise), seed)
+        return Call("datasets.regression_1d", kwargs=curve)
     return Call(f"datasets.{s.dataset}", kwargs=(("n_samples", s.points), ("noise", s.noise), seed))
 
 
@@ -180,7 +181,8 @@ def optimizer_call(s: Settings) -> Call:
 
 
 def build_optimizer(s: Settings) -> optimizers.Optimizer:
-    return optimizer_call(s).make()
+    made: optimizers.Optimizer = optimizer_call(s).make()
+    return made
 
 
 def script_head(what: str, data: str) -> list[str]:

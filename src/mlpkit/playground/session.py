@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -56,14 +56,19 @@ def json_ready(value: Any) -> Any:
     return value
 
 
+def _message(message: dict[str, Any]) -> dict[str, Any]:
+    """A message for the page, JSON-ready (``json_ready``)."""
+    return cast(dict[str, Any], json_ready(message))
+
+
 class _Curves:
     """Values over epochs, thinned to at most CURVE_POINTS so a long run stays small."""
 
     def __init__(self, names: list[str]) -> None:
         self.epoch: list[float] = []
-        self.values: dict[str, list[float]] = {n: [] for n in names}
+        self.values: dict[str, list[float | None]] = {n: [] for n in names}
 
-    def add(self, epoch: float, **values: float) -> None:
+    def add(self, epoch: float, **values: float | None) -> None:
         self.epoch.append(epoch)
         for name, v in values.items():
             self.values[name].append(v)
@@ -115,7 +120,7 @@ class LiveTraining:
         restarted. Raises SettingsError."""
         with self.lock:
             new = self._validate(raw, self.settings)
-            restart = self.settings.needs_restart(new)
+            restart: bool = self.settings.needs_restart(new)
             if restart:
                 self.restart(new)
             else:
@@ -223,11 +228,11 @@ class Session(LiveTraining):
             point = self._point(x, d)
             if s.task == "regression":
                 value = self._finite(target, "the point's target")
-                self.extra_y = np.concatenate([self.extra_y, np.float32([[value]])])
+                self.extra_y = np.concatenate([self.extra_y, np.array([[value]], dtype=np.float32)])
             else:
                 if isinstance(target, bool) or target not in range(s.n_classes):
                     raise SessionError(f"class must be 0–{s.n_classes - 1}, got {shown(target)}")
-                self.extra_y = np.concatenate([self.extra_y, np.int64([target])])
+                self.extra_y = np.concatenate([self.extra_y, np.array([target], dtype=np.int64)])
             self.extra_x = np.concatenate([self.extra_x, point[None, :]])
             self.restart()
 
@@ -248,13 +253,13 @@ class Session(LiveTraining):
     def _point(self, x: Any, d: int) -> np.ndarray:
         if not isinstance(x, list) or len(x) != d:
             raise SessionError(f"a point here has {d} coordinate(s), got {shown(x)}")
-        return np.float32([self._finite(v, "a coordinate") for v in x])
+        return np.array([self._finite(v, "a coordinate") for v in x], dtype=np.float32)
 
     # -- training -------------------------------------------------------------------
     def _train_epoch(self) -> tuple[bool, int | None]:
         bs = self.settings.effective_batch_size
         self._fit(self.data.x_train, self.data.y_train, 1, bs, shuffle=True)
-        return self._guard.diverged is None, bs
+        return self._guard is not None and self._guard.diverged is None, bs
 
     def _check_trainable(self) -> None:
         if self.diverged:
@@ -396,7 +401,8 @@ class Session(LiveTraining):
         """Where the view asks the network: 200 x values (200, 1), or the grid's points
         (grid², 2) row-major from the bottom-left. Fixed until the data change."""
         if self.settings.input_dim == 1:
-            return np.linspace(*self._bounds[:2], 200, dtype=np.float32).reshape(-1, 1)
+            x0, x1 = self._bounds[:2]
+            return np.linspace(x0, x1, 200, dtype=np.float32).reshape(-1, 1)
         return self.grid(LIMITS["grid"])
 
     def grid(self, size: int) -> np.ndarray:
@@ -406,7 +412,7 @@ class Session(LiveTraining):
         if self.settings.input_dim == 1:
             return np.linspace(x0, x1, size, dtype=np.float32).reshape(-1, 1)
         gx, gy = np.meshgrid(np.linspace(x0, x1, size), np.linspace(y0, y1, size))
-        return np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
+        return np.asarray(np.c_[gx.ravel(), gy.ravel()], dtype=np.float32)
 
     def unit_pictures(self) -> list[dict[str, Any]]:
         """What every unit computes over the view: per diagram column (the inputs or
@@ -441,7 +447,7 @@ class Session(LiveTraining):
         """Everything the page redraws after training (JSON-ready: a diverged network's
         NaN and inf are None)."""
         with self.lock, np.errstate(over="ignore", invalid="ignore"):
-            return json_ready(
+            return _message(
                 {
                     "type": "state",
                     "epoch": self.epoch_position,
@@ -471,14 +477,14 @@ class Session(LiveTraining):
             if s.task == "regression":
                 if isinstance(target, list) and len(target) == 1:
                     target = target[0]  # ([y] as the page sends it, or y)
-                t = np.float32([[self._finite(target, "target")]])
+                t = np.array([[self._finite(target, "target")]], dtype=np.float32)
             else:
                 if isinstance(target, bool) or target not in range(s.n_classes):
                     raise SessionError(f"class must be 0–{s.n_classes - 1}, got {shown(target)}")
-                t = np.int64([target])
+                t = np.array([target], dtype=np.int64)
             with np.errstate(over="ignore", invalid="ignore"):
                 tr = trace_model(self.model, point[None, :], t, loss=s.loss)
-            return json_ready(
+            return _message(
                 {
                     "type": "trace",
                     "x": _floats(point),

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: bounds on everything a session can be made to compute or hold
-LIMITS = {
+LIMITS: dict[str, Any] = {
     "points": (4, 1000),  # generated points
     "user_points": 300,  # points added by clicking
     "hidden_layers": 6,
@@ -223,7 +223,11 @@ def validate(raw: Any, base: Settings | None = None) -> Settings:
         "l2": _number("l2", merged["l2"], 0.0, 1.0),
         "dropout": _number("dropout", merged["dropout"], 0.0, 0.9),
         "epochs_per_tick": _number(
-            "epochs_per_tick", merged["epochs_per_tick"], *LIMITS["epochs_per_tick"], integer=True
+            "epochs_per_tick",
+            merged["epochs_per_tick"],
+            LIMITS["epochs_per_tick"][0],
+            LIMITS["epochs_per_tick"][1],
+            integer=True,
         ),
     }
     hidden = merged["hidden"]

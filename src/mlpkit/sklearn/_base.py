@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -45,7 +45,7 @@ class BaseMLP(BaseEstimator):
         tags.array_api_support = True
         return tags
 
-    _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's convention
+    _parameter_constraints: dict[str, Any] = {  # noqa: RUF012 - scikit-learn's convention
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(ACTIVATIONS)],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
@@ -108,7 +108,7 @@ class BaseMLP(BaseEstimator):
         return [int(s) for s in sizes]
 
     def _build(self, n_features: int, n_outputs: int, dtype: np.dtype) -> Sequential:
-        activation = ACTIVATION_ALIASES.get(self.activation, self.activation)
+        activation = str(ACTIVATION_ALIASES.get(self.activation, self.activation))
         out_activation, _ = self._output()
         # scikit-learn's initialisation: W and b uniform in ±√(f / (fan_in + fan_out)),
         # f = 2 for logistic hidden units and 6 otherwise
@@ -202,11 +202,12 @@ class BaseMLP(BaseEstimator):
             if by_hand is not None:
                 self._start_from(by_hand)
             self.n_iter_, self.t_ = 0, 0
-            self.loss_curve_, self.validation_loss_curve_ = [], []
+            self.loss_curve_: list[float] = []
+            self.validation_loss_curve_: list[float] = []
             self._no_improvement_count = 0
             early = self.early_stopping  # scikit-learn's attributes for each mode
             self.best_loss_ = None if early else math.inf
-            self.validation_scores_ = [] if early else None
+            self.validation_scores_: list[float] | None = [] if early else None
             self.best_validation_score_ = -math.inf if early else None
         elif dtype != self.network_.dtype:
             x = astype(x, self.network_.dtype)
@@ -278,17 +279,17 @@ class BaseMLP(BaseEstimator):
         dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
         return x.astype(dtype), y
 
-    def _checked_input(self, x: Any, method: str = "predict") -> np.ndarray:
+    def _checked_input(self, x: Any, method: str = "predict") -> Any:
         check_is_fitted(self, "network_")
         if is_dask(x):  # predictions stay lazy, block by block
             if x.ndim != 2 or x.shape[1] != self.n_features_in_:
                 raise ValueError(
                     f"X has shape {x.shape}; the estimator expects (n, {self.n_features_in_})"
                 )
-            return x.astype(self.network_.dtype)
+            return cast("np.ndarray", x.astype(self.network_.dtype))
         x = validate_data(self, x, accept_sparse=("csr", "csc"), dtype=float_dtypes(x), reset=False)
         self._same_namespace(x, method)
-        return astype(x, self.network_.dtype)
+        return cast("np.ndarray", astype(x, self.network_.dtype))
 
     def _same_namespace(self, x: Any, method: str) -> None:
         """With array API dispatch on, X must come from the library and device the

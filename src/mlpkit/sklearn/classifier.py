@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sklearn.base import ClassifierMixin
@@ -34,7 +34,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     "balanced"), ``callbacks`` (mlpkit callbacks, e.g. ``EarlyStopping``).
     """
 
-    _parameter_constraints: dict = {  # noqa: RUF012
+    _parameter_constraints: dict[str, Any] = {  # noqa: RUF012
         **BaseMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
@@ -67,7 +67,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         max_fun: int = 15000,
         dropout: float = 0.0,
         batch_norm: bool = False,
-        class_weight: dict | str | None = None,
+        class_weight: dict[Any, float] | str | None = None,
         callbacks: list[Callback] | None = None,
         strategy: Any = None,
     ) -> None:
@@ -113,7 +113,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 else ("binary" if len(classes) == 2 else "multiclass")
             )
         else:
-            unseen = np.setdiff1d(np.unique(y), self.classes_) if self._kind != "multilabel" else []
+            unseen: Any = (
+                np.setdiff1d(np.unique(y), self.classes_) if self._kind != "multilabel" else []
+            )
             if len(unseen):
                 raise ValueError(
                     f"y has classes {list(unseen)} not seen in the first fit: {list(self.classes_)}"
@@ -122,7 +124,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             return np.searchsorted(self.classes_, y)
         if self._kind == "binary":
             positive = self.classes_[1] if len(self.classes_) > 1 else None
-            return (y == positive).astype(np.float64).reshape(-1, 1)
+            return cast("np.ndarray", (y == positive).astype(np.float64).reshape(-1, 1))
         return np.asarray(y, dtype=np.float64)
 
     def _combine_weights(self, y: np.ndarray, sw: np.ndarray | None) -> np.ndarray | None:
@@ -155,7 +157,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
         """Fit to X (n_samples, n_features) and labels y (n_samples,) or a (n, k) indicator."""
         self._validate_params()
-        return self._fit(X, y, sample_weight, incremental=False)  # type: ignore[return-value]
+        return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(
@@ -177,7 +179,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                     f"`classes={np.unique(classes)!r}` is not the same as on the first call "
                     f"to partial_fit, was: {self.classes_!r}"
                 )
-        return self._fit(X, y, sample_weight, incremental=True)  # type: ignore[return-value]
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (n_samples, n_classes); for multilabel (n_samples, n_labels).
@@ -190,21 +192,23 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         p = self.network_.predict_proba(x)
         xp = namespace_of(p)
         with np.errstate(divide="ignore"):
-            return xp.log(p)
+            return cast("np.ndarray", xp.log(p))
 
     def predict(self, X: Any) -> np.ndarray:
         """Labels (n_samples,): ``classes_[network_.predict_classes(X)]``; a 0/1 indicator
         matrix for multilabel targets."""
         x = self._checked_input(X)
         if is_dask(x):  # lazy: each block's labels from its own predictions
-            return x.map_blocks(self.predict, drop_axis=1, dtype=self.classes_.dtype)
+            return cast(
+                "np.ndarray", x.map_blocks(self.predict, drop_axis=1, dtype=self.classes_.dtype)
+            )
         if namespace_of(x) is not np:  # the labels come back to X's device when numeric
-            return self._labels_on_device(x)
+            return cast("np.ndarray", self._labels_on_device(x))
         if self._kind == "multilabel":
             return (self.network_.predict(x) >= 0.5).astype(np.int64)
         if len(self.classes_) == 1:  # trained on one class: it is the only answer
             return np.full(x.shape[0], self.classes_[0])
-        return self.classes_[self.network_.predict_classes(x)]
+        return cast("np.ndarray", self.classes_[self.network_.predict_classes(x)])
 
     def _labels_on_device(self, x: Any) -> Any:
         xp, device = namespace_of(x), device_of(x)

@@ -27,7 +27,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     mean_i Σ_k [y log(y/ŷ) − y + ŷ]; y must be ≥ 0.
     """
 
-    _parameter_constraints: dict = {  # noqa: RUF012
+    _parameter_constraints: dict[str, Any] = {  # noqa: RUF012
         **BaseMLP._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
     }
@@ -83,14 +83,14 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """Fit to X (n_samples, n_features) and y (n_samples,) or (n_samples, n_outputs)."""
         self._validate_params()
-        return self._fit(X, y, sample_weight, incremental=False)  # type: ignore[return-value]
+        return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """One epoch over (X, y), continuing from the current weights and optimizer state."""
         if not hasattr(self, "network_"):
             self._validate_params()
-        return self._fit(X, y, sample_weight, incremental=True)  # type: ignore[return-value]
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions (n_samples,) for one output, (n_samples, n_outputs) otherwise."""

@@ -24,7 +24,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     decoder mirrors it; the output and loss follow the data (sigmoid + cross-entropy for
     values in [0, 1], identity + mse otherwise) unless ``output_activation`` is given."""
 
-    _parameter_constraints: dict = {  # noqa: RUF012
+    _parameter_constraints: dict[str, Any] = {  # noqa: RUF012
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(ACTIVATIONS)],
@@ -61,8 +61,11 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self._validate_params()
         x = validate_data(self, X, dtype=(np.float64, np.float32))
         sizes = self.hidden_layer_sizes
-        hidden = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        act = lambda name: ACTIVATION_ALIASES.get(name, name)  # noqa: E731
+        hidden = [int(sizes)] if isinstance(sizes, Integral) else [int(s) for s in sizes]
+
+        def act(name: str) -> str:
+            return str(ACTIVATION_ALIASES.get(name, name))
+
         self.autoencoder_ = Autoencoder(
             [x.shape[1], *hidden, self.n_components],
             activation=act(self.activation),

@@ -77,7 +77,8 @@ class ColumnSummary:
         self.counts: dict[str, int] = {}  # present cells by value (at most MAX_CATEGORIES + 1)
         self.repeats = False  # a present value seen twice
         # numbers: sums of (x - shift) for a stable mean and variance, a sample for the median
-        self.numbers, self.shift, self.total, self.squares = 0, None, 0.0, 0.0
+        self.numbers, self.total, self.squares = 0, 0.0, 0.0
+        self.shift: float | None = None
         self.integral = True
         self.low, self.high = math.inf, -math.inf
         self._keys = np.empty(0)
@@ -214,7 +215,8 @@ class DateSummary:
     """A date column's statistics, in days since 1970: first date, mean, spread, median."""
 
     def __init__(self, seed: int = 0) -> None:
-        self.count, self.shift, self.total, self.squares = 0, None, 0.0, 0.0
+        self.count, self.total, self.squares = 0, 0.0, 0.0
+        self.shift: float | None = None
         self.first = math.inf
         self._keys = np.empty(0)
         self._sample = np.empty(0)

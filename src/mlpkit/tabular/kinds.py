@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -113,7 +113,7 @@ def file_units(spec: dict[str, Any], block: np.ndarray) -> np.ndarray:
     """The column's inputs (n, width) back in the file's units: a number unstandardised,
     a date's days since 1970 (its first input; the cycle stays as it is)."""
     if spec["kind"] == "numeric":
-        return block * spec["scale"] + spec["mean"]
+        return cast("np.ndarray", block * spec["scale"] + spec["mean"])
     if spec["kind"] == "date":
         out = block.copy()
         out[:, 0] = block[:, 0] * spec["scale"] + spec["mean"] + spec["origin"]

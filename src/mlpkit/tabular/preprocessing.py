@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -305,7 +305,7 @@ class Preprocessing:
                 else (outputs[:, 0] >= 0.5).astype(int)
             )
             return [self.classes[i] for i in idx]
-        return self.unscale(outputs).tolist()
+        return cast("list[Any]", self.unscale(outputs).tolist())
 
     def file_units(self, x: np.ndarray) -> np.ndarray:
         """Inputs (n, width) back in the file's units: numeric columns unstandardised, a

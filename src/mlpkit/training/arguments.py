@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -103,7 +103,7 @@ def sample_weights(
                 raise ValueError(f"class_weight has class {label!r} outside 0..{n_classes - 1}")
             table[k] = float(weight)
     cw = table[labels].astype(dtype)
-    return cw if w is None else w * cw
+    return cast("np.ndarray | None", cw if w is None else w * cw)
 
 
 def host(a: Any) -> Any:
@@ -122,7 +122,9 @@ def dask_source(model: Any, head: Any, x: Any, y: Any, w: Any, what: str,
     """A Dask X and its targets as a streamed source of the model's dtype."""
 
     def prepare(yb: Any, rows: int) -> np.ndarray:
-        return head.prepare_targets(np.asarray(yb), model.n_outputs, model.dtype, rows)
+        return cast(
+            "np.ndarray", head.prepare_targets(np.asarray(yb), model.n_outputs, model.dtype, rows)
+        )
 
     return DaskSource(x, y, w, model.n_features_in, model.dtype, prepare, what, shuffle_buffer)
 
@@ -132,7 +134,8 @@ def validation(model: Any, head: Any, validation_data: Any) -> tuple[Any, ...]:
         raise ValueError("validation_data must be (X_val, y_val) or (X_val, y_val, sample_weight)")
     if is_dask(validation_data[0]):  # read block by block at each evaluation
         wv = validation_data[2] if len(validation_data) == 3 else None
-        return dask_source(model, head, *validation_data[:2], wv, "X_val"), None, None
+        xv, yv = validation_data[0], validation_data[1]
+        return dask_source(model, head, xv, yv, wv, "X_val"), None, None
     xv = model.check_input(validation_data[0], "X_val")
     tv = head.prepare_targets(host(validation_data[1]), model.n_outputs, model.dtype, xv.shape[0])
     wv = host(validation_data[2]) if len(validation_data) == 3 else None

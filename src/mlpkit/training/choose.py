@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -166,7 +166,7 @@ def select(model: Any, head: Any, opt: Any, pack: Any, source: Any, facts: FitFa
     kept = model.train_state.plan
     if kept is not None and kept.key == key() and not _now_pays(kept, model, facts):
         kept.step.head = head
-        return kept
+        return cast("Plan", kept)
     if request == "fused":
         plan = _fused(model, head, opt, pack, source, facts)
     elif request != "auto":
@@ -407,7 +407,7 @@ class _Chooser:
         if self.settings.numba is True or _numba.loaded():
             return True
         start = assumed_start(self.cached.get("numba_starts"), self.settings.numba_start)
-        pieces = []  # (the best NumPy seconds a call, the compiled one's cached, or None)
+        pieces: list[tuple[float, float | None]] = []  # (NumPy's best a call, compiled's cached)
         if "compiled" in steps:
             best = min(step_t.values()) if step_t else 0.0
             pieces.append((best, self._cached_seconds("step").get("compiled")))
@@ -417,7 +417,7 @@ class _Chooser:
         if any(compiled is None for _, compiled in pieces):
             per_step = sum(best for best, _ in pieces)
         else:
-            per_step = sum(max(0.0, best - compiled) for best, compiled in pieces)
+            per_step = sum(max(0.0, best - (compiled or 0.0)) for best, compiled in pieces)
         if self.horizon * per_step >= start:
             return True
         # not yet: a later fit of this model may (a loop of short fits is one training)

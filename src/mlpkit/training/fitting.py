@@ -88,6 +88,7 @@ def fit(
         verbose = 0  # rank 0 alone prints
     if verbose == "auto":
         verbose = 1 if sys.stderr.isatty() or in_notebook() else 2
+    verbose = int(verbose)  # (check_args refused any other)
     if dist is not None:
         dist.start(model)  # rank 0's parameters, optimizer state and generator everywhere
     args = FitArguments(x, y, loss, optimizer, metrics, validation_data, validation_split,

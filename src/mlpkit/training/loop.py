@@ -42,7 +42,7 @@ class Epochs:
     #: the plan's step and update, wrapped for data-parallel training where it applies
     step: Any
     update: Any
-    validation: tuple[Any, ...] | None
+    validation: tuple[Any, Any, Any] | None  # (X, prepared targets, weights)
     #: the shuffling generator (the model's, or under sharded MPI a per-rank stream)
     rng: np.random.Generator | None
     #: a DataParallel strategy of more than one process, else None
@@ -77,7 +77,8 @@ def run(e: Epochs, cbs: CallbackList, epochs: int) -> None:
             began = time.perf_counter()
             logs = _epoch(e, cbs, preds, has_penalty)
             if e.validation is not None:
-                vlogs = evaluate_prepared(model, e.head, *e.validation, e.metric_objs, e.dist)
+                xv, tv, wv = e.validation
+                vlogs = evaluate_prepared(model, e.head, xv, tv, wv, e.metric_objs, e.dist)
                 logs.update({f"val_{k}": v for k, v in vlogs.items()})
             logs["lr"] = e.optimizer.lr
             logs.update({f"grad_norm.layer{i}": v for i, v in model.gradient_norms().items()})

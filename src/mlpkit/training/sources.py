@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -292,7 +292,7 @@ class DaskSource(Source):
     def buffer_rows(self, batch_size: int) -> int:
         """Rows the shuffle buffer holds: its bytes' worth, at least a batch, at most N."""
         row = self.x.shape[1] * np.dtype(self.dtype).itemsize
-        return min(self.n, max(batch_size, self.buffer_bytes // max(1, row)))
+        return cast("int", min(self.n, max(batch_size, self.buffer_bytes // max(1, row))))
 
     def block(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Block i computed and checked: (X rows, targets, weights or None)."""
@@ -385,7 +385,9 @@ class DaskSource(Source):
     def evaluated(self, model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """The model's output pre-activation Z (N, n_out), the targets and the weights,
         block by block (only Z, t and w, a few numbers per row, are kept)."""
-        z, t, w = [], [], []
+        z: list[np.ndarray] = []
+        t: list[np.ndarray] = []
+        w: list[Any] = []
         for i in range(self.n_blocks):
             xb, tb, wb = self.block(i)
             z.append(model.logits(xb))
@@ -401,7 +403,7 @@ def _mapped_file(x: Any) -> tuple[str, int] | None:
         base = getattr(base, "base", None)
     if base is None or getattr(base, "filename", None) is None:
         return None
-    return base.filename, int(base.offset) + base.nbytes
+    return str(base.filename), int(base.offset) + base.nbytes
 
 
 def _check_mapped(path: str, needed: int) -> None:

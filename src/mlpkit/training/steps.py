@@ -251,7 +251,8 @@ class _StackedKernel(_PassesKernel):
         if opt.weight_decay:
             g = opt._decay(p, g)
         shift, scale = opt.step_constants()
-        stacked(p, g, *opt.betas, shift, scale, state.get("max_exp_avg_sq"))
+        beta1, beta2 = opt.betas
+        stacked(p, g, beta1, beta2, shift, scale, state.get("max_exp_avg_sq"))
 
 
 class _CompiledKernel(_AdamKernel):
