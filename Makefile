@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean browser mutants
+.PHONY: demo test lint docs bench clean browser mutants
 
 $(STAMP): pyproject.toml requirements/dev.lock requirements/torch.lock
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ test: $(STAMP) browser
 	# install; MLPKIT_SKIP_MISSING=1 turns those failures into skips.
 	SCIPY_ARRAY_API=1 $(BIN)/python -m pytest
 
+# The documentation site into docs/_build/html (open index.html; no server needed):
+# warnings are errors, the course notebooks run (cached in docs/_build/.jupyter_cache
+# until their text changes). tests/test_site.py runs the same build in `make test`.
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -53,4 +59,4 @@ mutants: $(STAMP)
 	$(BIN)/python tools/mutants.py report
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache .mutants
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache .mutants docs/_build docs/reference/api

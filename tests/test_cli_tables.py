@@ -337,13 +337,13 @@ def test_autoencode_scales_tables_and_images_and_beats_pca(tmp_path):
     assert '"units":{"offset":[0.0' in page and '"feature_names":["p0","p1"' in page
 
 
-def test_the_readme_command_line_session_runs_as_shown(tmp_path):
-    """The README's one-command session, command by command: the same notes about the
+def test_the_guides_command_line_session_runs_as_shown(tmp_path):
+    """The user guide's one-command session, command by command: the same notes about the
     data (they depend on the file alone), the model saved under the data's name, a last
     line saying why training stopped, and an honest test score."""
     root = Path(__file__).resolve().parents[1]
-    readme = (root / "README.md").read_text()
-    session = readme.split("## The command line", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    guide = (root / "docs" / "guide" / "tables-and-cli.md").read_text()
+    session = guide.split("```text", 1)[1].split("```", 1)[0]
     (tmp_path / "examples" / "data").mkdir(parents=True)
     for name in ("sales.csv", "sales_test.csv"):
         shutil.copy(root / "examples" / "data" / name, tmp_path / "examples" / "data")

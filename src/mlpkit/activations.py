@@ -6,7 +6,7 @@ vector-Jacobian product ``dZ = vjp(Z, A, dA)``: given ``dA = dL/dA`` it returns
 ``dL/dZ``. For element-wise functions that is ``dA * f'(Z)`` (the backpropagation handout:
 ``dh/dz = diag(f'(z))``); for softmax it is ``dA @ (diag(a) - a aᵀ)`` per row.
 
-All functions are numerically stable for |z| up to 1e4 (and far beyond) in float32 and
+All functions are numerically stable for ``|z|`` up to 1e4 (and far beyond) in float32 and
 float64: no overflow warnings, no NaN, finite derivatives, and the input dtype is kept
 (constants are Python floats so NumPy never upcasts float32 to float64).
 
@@ -47,7 +47,7 @@ __all__ = [
 
 
 def sigmoid(z: Array) -> Array:
-    """Logistic function 1 / (1 + e^-z) without overflow: exp is only taken of -|z|."""
+    """Logistic function 1 / (1 + e^-z) without overflow: exp is only taken of ``-|z|``."""
     xp = namespace_of(z)
     e = xp.exp(-xp.abs(z))
     return astype(xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)), z.dtype)

@@ -10,7 +10,7 @@ name                              per-sample l_i                          dl_i/d
 ================================  ======================================  ==============
 squared (Chapter 1, the handout)  ½ Σ_k (ŷ_k − t_k)²                      ŷ − t
 mse (PyTorch/Keras)               (1/d) Σ_k (ŷ_k − t_k)²                  2(ŷ − t)/d
-mae                               (1/d) Σ_k |ŷ_k − t_k|                   sign(ŷ − t)/d
+mae                               (1/d) Σ_k abs(ŷ_k − t_k)                sign(ŷ − t)/d
 huber(δ)                          (1/d) Σ_k ρ_δ(ŷ_k − t_k)                clip(ŷ − t, ±δ)/d
 binary_cross_entropy              −(1/d) Σ_k t log ŷ + (1−t) log(1−ŷ)     (ŷ − t)/(ŷ(1−ŷ)d)
 cross_entropy                     −Σ_k t_k log ŷ_k                        −t/ŷ
@@ -290,7 +290,7 @@ class HalfSquaredError(MeanSquaredError):
 
 
 class MeanAbsoluteError(Loss):
-    """Mean over all elements of |ŷ − t|; sub-gradient sign(ŷ − t) (0 at a tie)."""
+    """Mean over all elements of ``|ŷ − t|``; sub-gradient sign(ŷ − t) (0 at a tie)."""
 
     name = "mae"
 
@@ -305,7 +305,7 @@ class MeanAbsoluteError(Loss):
 
 
 class Huber(Loss):
-    """Mean over elements of ρ(e): ½e² for |e| ≤ δ, δ(|e| − ½δ) beyond (PyTorch HuberLoss)."""
+    """Mean over elements of ρ(e): ½e² for ``|e| ≤ δ``, ``δ(|e| − ½δ)`` beyond (PyTorch HuberLoss)."""
 
     name = "huber"
 
@@ -378,7 +378,7 @@ class BinaryCrossEntropy(Loss):
 
     On probabilities ŷ is clipped to [ε, 1 − ε] (ε = machine epsilon of the dtype), so
     the value and gradient stay finite. With ``from_logits=True`` y_pred is z and
-    l = max(z, 0) − z t + log(1 + e^{−|z|}), gradient (sigmoid(z) − t)/d: exact and
+    l = max(z, 0) − z t + log(1 + e^{−abs(z)}), gradient (sigmoid(z) − t)/d: exact and
     finite for any z.
 
     ``sum_outputs=True`` sums over the d outputs instead of averaging (scikit-learn's

@@ -78,7 +78,7 @@ def mean_squared_error(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def mean_absolute_error(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Mean over all elements of |y − ŷ|."""
+    """Mean over all elements of ``|y − ŷ|``."""
     return float(np.mean(np.abs(_2d(y_true) - _2d(y_pred))))
 
 

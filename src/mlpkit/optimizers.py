@@ -242,7 +242,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent with optional momentum (PyTorch's ``SGD``).
+    """Stochastic gradient descent with optional momentum (PyTorch's ``SGD``)::
 
         g ← g + weight_decay · p
         if momentum ≠ 0:

@@ -65,7 +65,7 @@ def trustworthiness(x: np.ndarray, z: np.ndarray, n_neighbors: int = 5) -> float
 
 
 def knn_preservation(x: np.ndarray, z: np.ndarray, n_neighbors: int = 10) -> float:
-    """Mean over points of |kNN_x(i) ∩ kNN_z(i)| / k. X: (N, d), Z: (N, k)."""
+    """Mean over points of ``|kNN_x(i) ∩ kNN_z(i)| / k``. X: (N, d), Z: (N, k)."""
     _check(x, z, n_neighbors)
     nx = _neighbours(_sq_distances(x), n_neighbors)
     nz = _neighbours(_sq_distances(z), n_neighbors)

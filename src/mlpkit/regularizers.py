@@ -2,10 +2,10 @@
 
 The backpropagation handout regularises with R(W) = ½‖W‖²_F, whose gradient is W, giving the update
 W ← W − η(∇_W l + α W). ``L2(alpha)`` is exactly that: penalty α·½Σw², gradient α·W.
-(The backpropagation handout also writes ½‖W‖²_F = (Σ|w|²)^½; the square root is a slip — the stated
+(The backpropagation handout also writes ½‖W‖²_F = ``(Σ|w|²)^½``; the square root is a slip — the stated
 gradient W is the gradient of the squared norm.) Keras's ``L2(l2)`` has no ½, so
 Keras's l2 equals our alpha / 2; scikit-learn's ``alpha`` divides by the sample count.
-``L1(alpha)`` is α·Σ|w| with sub-gradient α·sign(w).
+``L1(alpha)`` is ``α·Σ|w|`` with sub-gradient α·sign(w).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class L2(_Scaled):
 
 
 class L1(_Scaled):
-    """R(W) = α Σ |w|;  ∇R = α sign(w) (0 at w = 0)."""
+    """``R(W) = α Σ |w|``;  ∇R = α sign(w) (0 at w = 0)."""
 
     name = "l1"
 
@@ -80,7 +80,7 @@ class L1(_Scaled):
 
 
 class L1L2(Regularizer):
-    """R(W) = l1 Σ|w| + l2 · ½ Σ w² (elastic net)."""
+    """``R(W) = l1 Σ|w|`` + l2 · ½ Σ w² (elastic net)."""
 
     name = "l1l2"
 

@@ -23,6 +23,8 @@ from typing import Any, ClassVar
 
 __all__ = ["Callback", "CallbackList", "History", "Logs"]
 
+#: what a callback's ``logs`` argument holds: the quantities of the epoch or batch by
+#: name (``"loss"``, ``"val_loss"``, a metric's name, ``"lr"``) and their values
 Logs = dict[str, Any]
 
 

@@ -217,21 +217,40 @@ def write_html(
     units: tuple[np.ndarray, np.ndarray] | None = None,
     feature_names: list[str] | None = None,
 ) -> Path:
-    """Write the explorer page for ``autoencoder`` to ``path``; returns the path.
+    """Write the explorer page for ``autoencoder`` to ``path``: one file, no server.
 
-    samples : (n, input_dim) inputs for the gallery and the latent map (keep n to a few
-        hundred: they are embedded in the page). labels : (n,) for colours and captions.
-    image_shape : (height, width) to draw outputs as greyscale images; None draws bars.
-    value_range : an image's values mapped to black..white (default (0, 1), in the data's
-        units when ``units`` is given); the bars' axis, in the scaled units, for a table
-        (default: 0 and the samples' values between their 1% and 99% quantiles).
-    units : (offset, scale), each (input_dim,) or a number — the autoencoder's inputs were
-        (data − offset) / scale: decoded values are shown as value · scale + offset (an
-        image's pixels; a bar's value on hover, the bar itself in the scaled units).
-    feature_names : (input_dim,) labels for the bars.
-    Sliders span the codes of ``samples`` (else the last training data's codes) plus 5%;
-    the latent map leaves out the outermost 1% of codes at each end (see ``_map_limits``).
-    Choose the samples with :func:`sample_rows` (a seeded, stratified draw).
+    Sliders span the codes of ``samples`` (else the last training data's codes) plus
+    5%; the latent map leaves out the outermost 1% of codes at each end.
+
+    Parameters
+    ----------
+    autoencoder : Autoencoder
+        A fitted autoencoder; its decoder is copied into the page as JavaScript.
+    path : str or PathLike
+        Where the page is written (atomically).
+    samples : array of shape (n, input_dim), optional
+        Inputs for the gallery and the latent map; keep n to a few hundred, they are
+        embedded in the page. :func:`sample_rows` draws them, seeded and stratified.
+    labels : array of shape (n,), optional
+        Colours and captions of the samples.
+    image_shape : (height, width), optional
+        Draw outputs as greyscale images of this shape; None draws one bar per input.
+    value_range : (low, high), optional
+        An image's values mapped to black..white (default (0, 1), in the data's units
+        when ``units`` is given); for a table, the bars' axis in the scaled units
+        (default: the samples' 1% and 99% quantiles, and 0).
+    title : str
+        The page's title.
+    units : (offset, scale), optional
+        Each of shape (input_dim,) or a number: the inputs were (data − offset) / scale,
+        so decoded values are shown as value · scale + offset.
+    feature_names : list of str, optional
+        Labels of the bars, one per input.
+
+    Returns
+    -------
+    Path
+        The path written.
     """
     page = page_html(
         autoencoder, samples, labels, image_shape, value_range, title, units, feature_names

@@ -47,38 +47,92 @@ def fit(
     step: str | None = None,
     shuffle_buffer: int | str | None = None,
 ) -> History:
-    """Train on X (N, n_features_in) and targets y; return the History.
+    """Train the model on ``x`` and ``y`` and return the History of this call.
 
-    loss : name or Loss; default: the model's previous loss, else by output layer
-        (softmax → cross_entropy, sigmoid → binary_cross_entropy, exp → poisson,
-        otherwise mse).
-    optimizer : name or Optimizer; default: the model's previous optimizer (with its
-        state, so training resumes), else Adam(lr=0.001).
-    epochs : passes over the data in this call. batch_size : 1 stochastic, None full batch.
-    shuffle : reshuffle the rows every epoch (from the model's generator).
-    validation_data : (X_val, y_val) or (X_val, y_val, w_val), evaluated each epoch;
-        validation_split : else this fraction of rows, drawn at random once per call.
-    metrics : names ("accuracy", "precision", "recall", "f1", "mse", "mae", "r2") or
-        callables fn(targets, outputs); train values are computed on the epoch's
-        predictions as they were made (Keras's convention), validation on the end weights.
-    class_weight : {class: weight} or "balanced"; sample_weight : (N,). The loss becomes
-        (1/n) Σ_i w_i l_i, w_i = sample_weight_i · class_weight[y_i].
-    verbose : 0 silent, 1 progress bar, 2 one line per epoch (stderr); "auto" (default)
-        is 1 on a terminal or in a notebook (a widget there) and 2 otherwise (logs get
-        lines, not redrawn bars).
-        A verbose fit says first which step it runs (with the timings at 2).
-    strategy : ``mlpkit.distributed.DataParallel()`` to train in step across the processes
-        of ``mpiexec -n P`` (``batch_size`` is then the global batch); see that module.
-    step : which training step runs (``mlpkit.training.steps``): "auto" (the fastest of
-        the exact ones on this machine: every one gives the bits of the layer-by-layer
-        code), "layers", "unrolled", "compiled", or "fused" — the whole step of a small
-        ReLU/softmax network compiled (Numba), faster, its sums in another order (not
-        bit-identical; ``steps.FUSED_RTOL``). None: what the model was last asked for
-        (kept across fits and saves), else "auto". ``model.train_state.step`` names what ran.
-    shuffle_buffer : a Dask X only: the bytes of rows held and mixed at a time (an int,
-        or a size such as "256MiB"; default 64 MiB) — see ``mlpkit.training.sources``.
+    Calling ``fit`` again resumes: the optimizer's state, the generator and the epoch
+    count carry over, and ``fit(epochs=90)`` gives the same bits as ninety
+    ``fit(epochs=1)``. Arguments after ``x`` and ``y`` are keyword-only.
 
-    Arguments after x and y are keyword-only (``fit(x, y, batch_size=32, epochs=10)``).
+    Parameters
+    ----------
+    x : array of shape (N, n_features_in)
+        Inputs: NumPy (float32 unless the model is float64), a PyTorch tensor, a CuPy
+        or other array-API array (the model moves there), a NumPy memmap or a Dask
+        array (read in blocks), or a SciPy sparse matrix.
+    y : array of shape (N,) or (N, n_outputs)
+        Targets: class labels (integers or strings) or one-hot rows for a softmax
+        output, 0/1 for a sigmoid, numbers for a regression.
+    loss : str or Loss, optional
+        Default: the model's previous loss, else chosen by the output layer (softmax:
+        ``cross_entropy``, sigmoid: ``binary_cross_entropy``, exp: ``poisson``,
+        otherwise ``mse``).
+    optimizer : str or Optimizer, optional
+        Default: the model's previous optimizer with its state, else ``Adam(lr=0.001)``.
+    epochs : int, default 1
+        Passes over the data in this call.
+    batch_size : int or None, default 32
+        1 is stochastic gradient descent, None the full batch, n mini-batches of n.
+    shuffle : bool, default True
+        Reshuffle the rows every epoch (from the model's generator).
+    validation_data : tuple, optional
+        ``(x_val, y_val)`` or ``(x_val, y_val, w_val)``, evaluated after each epoch.
+    validation_split : float, default 0.0
+        Without ``validation_data``: this fraction of the rows, drawn at random once
+        per call, is held out and evaluated after each epoch.
+    callbacks : list of Callback, optional
+        Called at the start and end of training, of each epoch and of each batch.
+    metrics : list of str or callable, optional
+        Names (``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``, ``"mse"``,
+        ``"mae"``, ``"r2"``) or functions ``fn(targets, outputs) -> float``. Training
+        values come from the epoch's predictions as they were made (Keras's
+        convention), validation values from the weights at the epoch's end.
+    class_weight : dict or "balanced", optional
+        ``{class: weight}``; the loss becomes (1/N) Σ_i w_i l_i with
+        w_i = sample_weight_i · class_weight[y_i].
+    sample_weight : array of shape (N,), optional
+        A weight per row, in the same sum.
+    verbose : int or "auto", default "auto"
+        0 silent, 1 a progress bar, 2 one line per epoch (on stderr). "auto" is 1 on a
+        terminal or in a notebook (a widget there) and 2 otherwise. A verbose fit says
+        first which step it runs (with the timings at 2).
+    strategy : DataParallel, optional
+        ``mlpkit.distributed.DataParallel()`` trains in step across the processes of
+        ``mpiexec -n P``; ``batch_size`` is then the global batch.
+    step : str, optional
+        Which training step runs: "auto" (the fastest of the exact ones on this
+        machine; each gives the bits of the layer-by-layer code), "layers",
+        "unrolled", "compiled", or "fused" (a small ReLU/softmax network's whole step
+        compiled with Numba: faster, its sums in another order, not bit-identical).
+        None: what the model was last asked for, else "auto".
+        ``model.train_state.step`` names what ran.
+    shuffle_buffer : int or str, optional
+        A Dask ``x`` only: the bytes of rows held and mixed at a time (an int or a
+        size such as ``"256MiB"``; default 64 MiB).
+
+    Returns
+    -------
+    History
+        The losses, metrics, learning rate, wall time and gradient norms of each
+        epoch of this call (``model.history`` holds every call's).
+
+    Raises
+    ------
+    ValueError
+        A bad argument, shape, label or value in the data, named in one line.
+    NonFiniteLossError
+        A batch's loss was NaN or infinite (the default ``TerminateOnNaN``): training
+        stops inside that batch, before its update, keeping the weights from before
+        it; the message says what to try. ``TerminateOnNaN(raise_error=False)`` ends
+        quietly instead.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.xor()
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 4, "tanh"), mlpkit.Dense(4, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=3, batch_size=None, verbose=0)
+    >>> len(history.history["loss"])
+    3
     """
     check_args(epochs, batch_size, verbose, validation_split)
     if step is not None and step not in STEPS:
