@@ -196,3 +196,28 @@ def test_mnist_example_on_tiny_idx_files(tmp_path):
         cwd=ROOT / "examples",
     )
     assert "MNIST not available" in missing
+
+
+def test_the_demos_autoencoder_rows_are_its_own_autoencoders_numbers(tmp_path, capsys):
+    """Every autoencoder and PCA number the demo prints is the measure of that model:
+    the same autoencoder trained again (the same seed gives the same bits) and PCA,
+    measured here, give the printed rows."""
+    import mlpkit
+    from mlpkit import demo
+    from mlpkit.reduction import compare_with_pca
+
+    demo.run_autoencoder(tmp_path, seed=0, epochs=2, verbose=0)
+    printed = {
+        line[:16].strip(): [float(v) for v in line[16:].split()]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith(("autoencoder ", "PCA, 2 comps"))
+    }
+    x, _ = mlpkit.datasets.load_digits()
+    again = mlpkit.Autoencoder([64, 128, 32, 2], activation="relu", seed=0)
+    again.fit(x, epochs=2, batch_size=32, optimizer=mlpkit.optimizers.Adam(lr=2e-3), verbose=0)
+    measured = compare_with_pca(again, x, n_neighbors=10)
+    for label, name in (("autoencoder", "autoencoder"), ("PCA, 2 comps", "pca")):
+        r = measured[name]
+        expect = [r["reconstruction_mse"], r["trustworthiness"], r["knn_preservation"]]
+        assert printed[label] == pytest.approx(expect, abs=6e-4), label
+    assert (tmp_path / "explorer.html").is_file()

@@ -49,6 +49,14 @@ def test_one_hot_is_seed_004_encoding_and_inverts():
         datasets.one_hot(y, 2)
 
 
+def test_one_hot_without_a_class_count_has_one_column_per_class_up_to_the_largest():
+    assert datasets.one_hot(np.array([2, 0])).tolist() == [[0, 0, 1], [1, 0, 0]]
+    assert datasets.one_hot(np.array([0, 0])).shape == (2, 1)
+    assert datasets.one_hot(np.array([1.0, 3.0]), dtype="float64").dtype == np.float64
+    with pytest.raises(ValueError, match="integer class labels"):
+        datasets.one_hot(np.array([0.5, 1.0]))
+
+
 @pytest.mark.parametrize("maker", [datasets.spirals, datasets.moons, datasets.circles])
 def test_toy_sets_are_seeded(maker):
     a, b = maker(seed=1), maker(seed=1)

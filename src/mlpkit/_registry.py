@@ -49,24 +49,49 @@ class Registry(Generic[T]):
         for cls in classes:
             self.register(cls)
 
-    def register(self, cls: type[T], name: str | None = None) -> type[T]:
-        """Add ``cls`` under ``name`` (default: its ``name`` attribute); returns ``cls``,
-        so it also works as a class decorator."""
-        if not (isinstance(cls, type) and issubclass(cls, self.base)):
+    def register(self, new_class: type[T], name: str | None = None) -> type[T]:
+        """Register a class under a name, so layers, files and the CLI find it by name.
+
+        Works as a class decorator too (``@mlpkit.register_activation``).
+
+        Parameters
+        ----------
+        new_class : type
+            A subclass of the registry's base class (``Activation``, ``Loss`` or
+            ``Initializer``).
+        name : str, optional
+            The name it is known, saved and loaded by (default: its ``name`` attribute,
+            lower-cased).
+
+        Returns
+        -------
+        type
+            ``new_class`` itself.
+
+        Raises
+        ------
+        TypeError
+            ``new_class`` is not a subclass of the base class.
+        ValueError
+            It has no name, or the name is taken by another class.
+        """
+        if not (isinstance(new_class, type) and issubclass(new_class, self.base)):
             raise TypeError(
-                f"register a subclass of {self.base.__module__}.{self.base.__name__}, got {cls!r}"
+                f"register a subclass of {self.base.__module__}.{self.base.__name__}, got {new_class!r}"
             )
-        key = (name or getattr(cls, "name", "") or "").lower()
+        key = (name or getattr(new_class, "name", "") or "").lower()
         if not key:
-            raise ValueError(f"{cls.__name__} needs a class attribute `name` to be registered")
+            raise ValueError(
+                f"{new_class.__name__} needs a class attribute `name` to be registered"
+            )
         taken = self.lookup(key)
-        if taken is not None and taken.__qualname__ != cls.__qualname__:
+        if taken is not None and taken.__qualname__ != new_class.__qualname__:
             raise ValueError(
                 f"{self.kind} name {key!r} is taken by {taken.__module__}.{taken.__qualname__}; "
                 "give the new class another `name`"
             )
-        self._classes[key] = cls
-        return cls
+        self._classes[key] = new_class
+        return new_class
 
     def names(self) -> list[str]:
         """The registered names, aliases excluded, in registration order."""

@@ -124,7 +124,32 @@ def _collect(model: Any) -> tuple[dict[str, Any], list[tuple[str, np.ndarray]]]:
 
 
 def save(model: Any, path: str | os.PathLike[str]) -> Path:
-    """Write a Sequential or an Autoencoder to ``path`` atomically; returns the path."""
+    """Write a Sequential or an Autoencoder to ``path``, atomically.
+
+    The file holds the architecture, the loss, the optimizer and its state, the random
+    generator's state and the History: training resumed after :func:`mlpkit.load` is
+    bit-identical to training straight through. Under data-parallel training only rank 0
+    writes.
+
+    Parameters
+    ----------
+    model : Sequential or Autoencoder
+        The model to write.
+    path : str or PathLike
+        The file; a temporary file beside it is renamed over it, so a crash leaves the
+        old file or the new one.
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Raises
+    ------
+    TypeError
+        ``model`` is neither a Sequential nor an Autoencoder, or holds a layer that
+        cannot be saved.
+    """
     network, extra = model, None
     if hasattr(model, "network") and hasattr(model, "from_network"):  # an Autoencoder
         network, extra = model.network, model.get_config()

@@ -30,7 +30,25 @@ __all__ = ["GradcheckReport", "gradcheck"]
 
 @dataclass
 class GradcheckReport:
-    """Per-array errors and the verdict. ``bool(report)`` is ``report.passed``."""
+    """What :func:`mlpkit.gradcheck` found: per-array errors and the verdict.
+
+    ``bool(report)`` is ``report.passed``; ``print`` it for the table.
+
+    Parameters
+    ----------
+    names : list of str
+        The checked arrays, e.g. ``"layer0.W"``.
+    max_rel_error : list of float
+        The worst relative error in each.
+    max_abs_error : list of float
+        The worst absolute error in each.
+    tolerance : float
+        The relative error below which an array passes.
+    checked : list of int
+        How many entries of each were checked.
+    layers : list of str
+        The layer each array belongs to.
+    """
 
     names: list[str]
     max_rel_error: list[float]
@@ -49,10 +67,12 @@ class GradcheckReport:
 
     @property
     def passed(self) -> bool:
+        """Whether every array's worst relative error is below the tolerance."""
         return all(e < self.tolerance for e in self.max_rel_error)
 
     @property
     def worst(self) -> float:
+        """The worst relative error over all the arrays."""
         return max(self.max_rel_error)
 
     def __bool__(self) -> bool:
@@ -113,16 +133,42 @@ def gradcheck(
     fused: bool = True,
     training: bool = False,
 ) -> GradcheckReport:
-    """Check ``model``'s backward against central differences of L = loss + penalty.
+    """Check ``model``'s backward pass against central differences of L = loss + penalty.
 
-    x : (N, n_features_in); y : targets as fit takes them; loss defaults to the model's
-    (else the output layer's default). ``fused`` uses the output head's fused gradient
-    where the pair allows it, as training does; ``fused=False`` checks the plain chain
-    rule (the output activation's backward composed with the loss gradient).
-    ``max_entries`` checks a random subset of each array (all entries by default).
-    ``training=True`` checks the training-mode backward (BatchNorm through its batch
-    statistics); the model must then have no random layer (dropout, noise) switched on.
-    Otherwise dropout and noise are off and BatchNorm uses its running statistics.
+    Runs in float64 on a copy of the model; each parameter entry is moved by ±eps and
+    the change in L compared with the hand-written gradient.
+
+    Parameters
+    ----------
+    model : Sequential
+        The network to check.
+    x : array of shape (N, n_features_in)
+        A few examples.
+    y : array
+        Their targets, as ``fit`` takes them.
+    loss : str or Loss, optional
+        Defaults to the model's loss, else the output layer's default.
+    eps : float, default 1e-4
+        The central differences' step.
+    tolerance : float, default 1e-6
+        The largest relative error that passes.
+    max_entries : int, optional
+        Check a random subset of this many entries of each array (all by default).
+    seed : int, default 0
+        Draws that subset.
+    fused : bool, default True
+        Use the output head's fused gradient where the pair allows it, as training does;
+        False checks the plain chain rule (the output activation's backward composed with
+        the loss gradient).
+    training : bool, default False
+        Check the training-mode backward (BatchNorm through its batch statistics); the
+        model must then have no random layer switched on. Otherwise dropout and noise are
+        off and BatchNorm uses its running statistics.
+
+    Returns
+    -------
+    GradcheckReport
+        The worst relative error per parameter array and ``passed``.
     """
     m = model.on_host().astype("float64")  # a model trained elsewhere: checked on the host
     if training and any(getattr(ly, "rate", 0) or getattr(ly, "std", 0) for ly in m.layers):

@@ -205,8 +205,28 @@ def _history(path: Path, saved: Any, epochs: int) -> History:
 
 
 def load(path: str | os.PathLike[str]) -> Sequential | Autoencoder:
-    """Read a model written by :func:`save` (a Sequential, or an Autoencoder if one was
-    saved). Raises LoadError for any malformed file."""
+    """Read a model written by :func:`mlpkit.save`.
+
+    Nothing the file names is run: layers, activations, losses and optimizers are looked
+    up among the registered classes, and every size is checked before anything is
+    allocated.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The ``.mlpk`` file.
+
+    Returns
+    -------
+    Sequential or Autoencoder
+        The model as saved, ready to predict or to resume training.
+
+    Raises
+    ------
+    LoadError
+        The file is not an mlpkit model, is truncated or corrupted, declares more than
+        it holds, or names a class that is not registered here.
+    """
     p = Path(path)
     header, arrays, version = read(p)
     try:

@@ -60,16 +60,26 @@ class _TrainingAttribute:
 
 
 class Sequential:
-    """A feed-forward network.
+    """A feed-forward network: layers applied in order, trained by hand-written backprop.
 
     Parameters
     ----------
-    layers : the layers in order, e.g. ``[Dense(2, 8, "relu"), Dense(8, 1, "sigmoid")]``.
-    seed : seeds the network's ``numpy.random.Generator``, the only source of
-        randomness (initial weights, shuffling, dropout, validation split). The same
-        seed gives bit-identical results across runs and processes.
-    dtype : "float32" (default) or "float64". Inputs are converted to it once; nothing
-        is upcast in forward or backward.
+    layers : iterable of Layer, optional
+        The layers in order, e.g. ``[Dense(2, 8, "relu"), Dense(8, 1, "sigmoid")]``;
+        more can be appended with :meth:`add`.
+    seed : int, optional
+        Seeds the network's ``numpy.random.Generator``, the only source of randomness
+        (initial weights, shuffling, dropout, validation splits). The same seed gives
+        bit-identical results across runs and processes.
+    dtype : {"float32", "float64"}, default "float32"
+        Inputs are converted to it once; nothing is upcast in forward or backward.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "relu"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> net.predict([[0.0, 1.0]]).shape
+    (1, 2)
     """
 
     def __init__(
@@ -111,11 +121,22 @@ class Sequential:
             self._append(layer)
 
     def add(self, layer: Layer) -> Sequential:
-        """Append ``layer`` (built against the current output width); returns the model.
+        """Append a layer and return the model, so calls chain.
 
         Layers before the first one that declares its input width (Dense, BatchNorm,
-        LayerNorm) are built when it arrives. A trained model keeps its trained layers,
-        and the optimizer starts fresh state for the new parameters."""
+        LayerNorm) are built when it arrives. A trained model keeps its trained layers, and
+        the optimizer starts fresh state for the new parameters.
+
+        Parameters
+        ----------
+        layer : Layer
+            Built against the current output width.
+
+        Returns
+        -------
+        Sequential
+            The model itself.
+        """
         self._append(layer)
         return self
 
@@ -164,11 +185,24 @@ class Sequential:
 
     # -- where the parameters live ------------------------------------------------------
     def to(self, namespace_or_name: Any, device: Any = None) -> Sequential:
-        """Move parameters, buffers and optimizer state to an array library — "numpy",
-        "torch", "cupy", "array_api_strict", the module, or an array of it — on
-        ``device`` (its default when None); returns the model, as PyTorch's ``.to``.
+        """Move the parameters, buffers and optimizer state to an array library.
+
         Initial weights are always drawn on the host, so a seed gives the same model
-        everywhere; ``fit`` on another library's arrays moves the model itself."""
+        everywhere; ``fit`` on another library's arrays moves the model itself.
+
+        Parameters
+        ----------
+        namespace_or_name : str, module or array
+            "numpy", "torch", "cupy", "array_api_strict", the module itself, or an array of
+            it.
+        device : object, optional
+            The device there (the library's default when None), as PyTorch's ``.to``.
+
+        Returns
+        -------
+        Sequential
+            The model itself.
+        """
         xp = namespace(namespace_or_name)
         if name_of(xp) == "jax":
             raise ValueError(
@@ -227,13 +261,32 @@ class Sequential:
         return name_of(self.xp)
 
     def train(self, mode: bool = True) -> Sequential:
-        """Run ``forward`` in training mode (dropout, noise, batch statistics) when it is
-        not told otherwise, as PyTorch's ``module.train()``; returns the model."""
+        """Run ``forward`` in training mode when it is not told otherwise.
+
+        Training mode turns dropout, noise and BatchNorm's batch statistics on, as PyTorch's
+        ``module.train()``.
+
+        Parameters
+        ----------
+        mode : bool, default True
+            False is :meth:`eval`.
+
+        Returns
+        -------
+        Sequential
+            The model itself.
+        """
         self.training = bool(mode)
         return self
 
     def eval(self) -> Sequential:
-        """Run ``forward`` in inference mode when not told otherwise (the default)."""
+        """Run ``forward`` in inference mode when not told otherwise (the default).
+
+        Returns
+        -------
+        Sequential
+            The model itself.
+        """
         return self.train(False)
 
     loss = _TrainingAttribute("loss", "The loss of the last fit (None before).")
@@ -313,12 +366,28 @@ class Sequential:
         }
 
     def get_weights(self) -> list[np.ndarray]:
-        """Copies of the parameters as host NumPy arrays: [W1 (in, out), b1 (out,), W2,
-        b2, ...]."""
+        """Copies of the parameters as host NumPy arrays.
+
+        Returns
+        -------
+        list of ndarray
+            ``[W1 (in, out), b1 (out,), W2, b2, ...]``, BatchNorm's gamma and beta in place.
+        """
         return [np.array(to_numpy(p), copy=True) for p in self.parameters()]
 
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
-        """Copy ``weights`` (same order and shapes as ``get_weights()``) into the network."""
+        """Copy arrays into the network's parameters.
+
+        Parameters
+        ----------
+        weights : sequence of ndarray
+            The same order and shapes as :meth:`get_weights` returns.
+
+        Raises
+        ------
+        ValueError
+            A count or a shape that does not match, naming the parameter.
+        """
         params = self.parameters()
         names = self.parameter_names()
         weights = list(weights)
@@ -394,10 +463,20 @@ class Sequential:
             )
 
     def forward(self, x: np.ndarray, training: bool | None = None) -> np.ndarray:
-        """X: (N, n_features_in) -> output (N, n_outputs), caching for ``backward``.
+        """The output for a batch, caching what :meth:`backward` needs.
 
-        ``training=True`` turns dropout, noise and batch statistics on; None follows the
-        model's mode (``model.train()`` / ``model.eval()``, inference by default).
+        Parameters
+        ----------
+        x : ndarray of shape (N, n_features_in)
+            The batch.
+        training : bool, optional
+            True turns dropout, noise and batch statistics on; None follows the model's mode
+            (:meth:`train` / :meth:`eval`, inference by default).
+
+        Returns
+        -------
+        ndarray of shape (N, n_outputs)
+            The output layer's activations.
         """
         training = self.training if training is None else training
         h = self.check_input(x)
@@ -407,9 +486,17 @@ class Sequential:
         return h
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
-        """dY = dL/d(output): (N, n_outputs) -> dL/dX: (N, n_features_in).
+        """Backpropagate ``dL/d(output)`` through every layer, filling their gradients.
 
-        Fills every layer's gradients (``gradients()``), including regularisation.
+        Parameters
+        ----------
+        dy : ndarray of shape (N, n_outputs)
+            The loss's gradient with respect to the last :meth:`forward`'s output.
+
+        Returns
+        -------
+        ndarray of shape (N, n_features_in)
+            dL/dX. The layers' gradients (:meth:`gradients`) include regularisation.
         """
         if self._rows_forward is None:
             raise RuntimeError("backward() needs a forward() first")
@@ -494,12 +581,25 @@ class Sequential:
     def predict(
         self, x: np.ndarray, batch_size: int | None = None, out: np.ndarray | None = None
     ) -> np.ndarray:
-        """Outputs for X: (N, n_features_in) -> (N, n_outputs).
+        """The network's outputs for ``x``, in inference mode.
 
-        Runs in chunks of ``batch_size`` rows (default 4096) so memory stays bounded
-        for any N; caches nothing and leaves dropout off. ``out``: an (N, n_outputs)
-        array (a writable memmap, say) the chunks are written into, and returned. A Dask
-        X gives a Dask array, computed block by block when asked (lazy).
+        Runs in chunks of ``batch_size`` rows so memory stays bounded for any N; caches
+        nothing and leaves dropout off.
+
+        Parameters
+        ----------
+        x : array of shape (N, n_features_in)
+            NumPy, a memmap, another array library's array (the answer is of its kind) or a
+            Dask array (the answer is a lazy Dask array).
+        batch_size : int, optional
+            Rows computed at a time (default 4096): bounds memory, not the result.
+        out : ndarray of shape (N, n_outputs), optional
+            An array (a writable memmap, say) the chunks are written into.
+
+        Returns
+        -------
+        array of shape (N, n_outputs)
+            ``out`` when given.
         """
         if is_dask(x):
             return cast("np.ndarray", self._predict_dask(x))
@@ -573,9 +673,21 @@ class Sequential:
     __call__ = predict
 
     def predict_proba(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
-        """Class probabilities, as scikit-learn's ``predict_proba``: a softmax output's
-        (N, C); one sigmoid unit's [1 − p, p] (N, 2); several sigmoid units' per-label
-        p (N, L) (multilabel)."""
+        """Class probabilities, as scikit-learn's ``predict_proba``.
+
+        Parameters
+        ----------
+        x : array of shape (N, n_features_in)
+            The inputs.
+        batch_size : int, optional
+            Rows computed at a time (default 4096).
+
+        Returns
+        -------
+        ndarray
+            A softmax output's (N, C); one sigmoid unit's [1 − p, p] as (N, 2); several
+            sigmoid units' per-label p as (N, L) (multilabel).
+        """
         name = self.output_activation
         if name not in ("softmax", "sigmoid"):
             raise ValueError(
@@ -591,7 +703,20 @@ class Sequential:
         return p
 
     def predict_classes(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
-        """Class labels (N,): argmax for several outputs, output ≥ 0.5 for one sigmoid unit."""
+        """Class indices: the argmax of several outputs, output ≥ 0.5 for one sigmoid unit.
+
+        Parameters
+        ----------
+        x : array of shape (N, n_features_in)
+            The inputs.
+        batch_size : int, optional
+            Rows computed at a time (default 4096).
+
+        Returns
+        -------
+        ndarray of shape (N,)
+            Integer class indices.
+        """
         y = self.predict(x, batch_size)
         if not isinstance(y, np.ndarray):
             xp = namespace_of(y)
@@ -615,18 +740,45 @@ class Sequential:
     evaluate = training.evaluate
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the model (weights, training state) to ``path`` atomically, as
-        ``mlpkit.save``; ``mlpkit.load`` reads it back. Returns the path."""
+        """Write the model and its training state to ``path``, as :func:`mlpkit.save`.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The file written, atomically; :func:`mlpkit.load` reads it back.
+
+        Returns
+        -------
+        Path
+            The path written.
+        """
         return fileformat.save(self, path)
 
     # -- copies and description ---------------------------------------------------------
     def copy(self) -> Sequential:
-        """An independent deep copy (weights, optimizer state and generator included)."""
+        """An independent deep copy: weights, optimizer state and generator included.
+
+        Returns
+        -------
+        Sequential
+            The copy.
+        """
         self.clear_cache()
         return copy.deepcopy(self)
 
     def astype(self, dtype: str | np.dtype) -> Sequential:
-        """A copy whose parameters and computations use ``dtype`` ("float32"/"float64")."""
+        """A copy whose parameters and computations use another dtype.
+
+        Parameters
+        ----------
+        dtype : {"float32", "float64"}
+            The copy's dtype.
+
+        Returns
+        -------
+        Sequential
+            The copy.
+        """
         dt = check_dtype(dtype)
         new = self.copy()
         new.dtype = dt
@@ -665,8 +817,15 @@ class Sequential:
         return rows
 
     def summary(self, print_fn: Callable[[str], None] = print) -> None:
-        """Print every layer's input, weight, bias and output shapes and the parameter
-        count (Keras's contract: returns None; the text is ``str(model)``)."""
+        """Print every layer's input, weight, bias and output shapes and the parameter count.
+
+        Keras's contract: it returns None; the text is ``str(model)``.
+
+        Parameters
+        ----------
+        print_fn : callable, default print
+            Called once with the whole table.
+        """
         print_fn(self._summary_text())
 
     def __str__(self) -> str:

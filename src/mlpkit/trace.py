@@ -63,7 +63,30 @@ class LayerTrace:
 
 @dataclass
 class Trace:
-    """Everything that happens to a few examples in one forward and backward pass."""
+    """Everything that happens to a few examples in one forward and backward pass.
+
+    Made by :func:`mlpkit.trace`; ``print`` it for the tables, or use its arrays.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, k)
+        The traced examples.
+    layers : list of LayerTrace
+        Per layer: pre-activations ``s``, activations ``h``, ``delta`` = ∂l/∂s per
+        example, and ``dW``, ``db`` of the mean loss.
+    output : ndarray of shape (n, n_outputs)
+        The network's outputs.
+    target : ndarray
+        The targets as the loss reads them.
+    losses : ndarray of shape (n,)
+        Each example's loss.
+    loss_name : str
+        The loss's name.
+    target_labels : list of str, optional
+        How to show each example's target (a class name, say).
+    penalty : float, default 0.0
+        The regularisation penalty Σ R(W), part of L and of ∂L/∂W.
+    """
 
     x: np.ndarray
     layers: list[LayerTrace]
@@ -91,7 +114,13 @@ class Trace:
         )
 
     def gradients(self) -> list[np.ndarray]:
-        """∂L/∂θ aligned with ``model.get_weights()`` (dense layers' dW, db)."""
+        """∂L/∂θ aligned with ``model.get_weights()``.
+
+        Returns
+        -------
+        list of ndarray
+            The dense layers' dW and db, in order.
+        """
         out: list[np.ndarray] = []
         for lt in self.layers:
             if lt.dW is not None:
@@ -176,8 +205,22 @@ class Trace:
         return lines
 
     def to_text(self, digits: int = 3, max_units: int = 8, max_inputs: int | None = None) -> str:
-        """Aligned plain-text tables: forward, backward δ, then the gradients. At most
-        ``max_units`` units per layer and ``max_inputs`` inputs (None: all) are shown."""
+        """Aligned plain-text tables: forward, backward δ, then the gradients.
+
+        Parameters
+        ----------
+        digits : int, default 3
+            Decimals shown.
+        max_units : int, default 8
+            Units shown per layer.
+        max_inputs : int, optional
+            Inputs shown per example (all when None).
+
+        Returns
+        -------
+        str
+            The tables.
+        """
         parts = []
         for title, (header, rows) in (
             ("forward", self._forward_rows(digits, max_units, max_inputs)),
@@ -191,7 +234,22 @@ class Trace:
     def to_markdown(
         self, digits: int = 3, max_units: int = 8, max_inputs: int | None = None
     ) -> str:
-        """GitHub-flavoured Markdown tables (forward and backward) plus the gradients."""
+        """GitHub-flavoured Markdown tables (forward and backward), then the gradients.
+
+        Parameters
+        ----------
+        digits : int, default 3
+            Decimals shown.
+        max_units : int, default 8
+            Units shown per layer.
+        max_inputs : int, optional
+            Inputs shown per example (all when None).
+
+        Returns
+        -------
+        str
+            The Markdown.
+        """
         parts = []
         for header, rows in (
             self._forward_rows(digits, max_units, max_inputs),
@@ -206,10 +264,25 @@ class Trace:
         return "\n\n".join(parts)
 
     def to_lines(self, digits: int = 3, max_units: int = 8, max_inputs: int | None = None) -> str:
-        """One line per quantity instead of one column per unit: readable for wide
-        networks. Each example: x, then s and h of every layer, the output, target and
-        loss; then δ of every layer (last first, as backpropagation computes them); then
-        the gradients of the mean loss."""
+        """One line per quantity instead of one column per unit: readable for wide networks.
+
+        Each example: x, then s and h of every layer, the output, target and loss; then δ of
+        every layer (last first, as backpropagation computes them); then the gradients.
+
+        Parameters
+        ----------
+        digits : int, default 3
+            Decimals shown.
+        max_units : int, default 8
+            Values shown per vector.
+        max_inputs : int, optional
+            Inputs shown per example (all when None).
+
+        Returns
+        -------
+        str
+            The lines.
+        """
 
         def vector(v: np.ndarray, limit: int | None) -> str:
             shown = v if limit is None else v[:limit]
@@ -261,10 +334,24 @@ class Trace:
 def trace(
     model: Sequential, x: np.ndarray, y: np.ndarray, loss: str | losses_mod.Loss | None = None
 ) -> Trace:
-    """Trace one example (x of shape (k,)) or a few (x of shape (n, k)) through ``model``.
+    """The forward and backward pass of a few examples, as the lecture notes tabulate it.
 
-    y : their targets, as fit takes them. loss : defaults to the model's loss, else the
-    output layer's default. Dropout is off. Returns a :class:`Trace`; ``print`` it.
+    Parameters
+    ----------
+    model : Sequential
+        The network (one on another device is traced from a host copy).
+    x : array of shape (k,) or (n, k)
+        One example or a few.
+    y : array
+        Their targets, as ``fit`` takes them.
+    loss : str or Loss, optional
+        Defaults to the model's loss, else the output layer's default.
+
+    Returns
+    -------
+    Trace
+        Every layer's pre-activations s, activations h and δ = ∂l/∂s per example, the
+        losses and ∂L/∂W; ``print`` it, or ``.to_markdown()``.
     """
     model = model.on_host()  # a model trained elsewhere (a GPU) is traced on the host
     xa = np.asarray(to_numpy(x), dtype=model.dtype)

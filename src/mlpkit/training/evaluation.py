@@ -65,11 +65,30 @@ def evaluate(
     batch_size: int | None = None,
     sample_weight: Any = None,
 ) -> dict[str, float]:
-    """{"loss": L + penalty, metric: value, ...} on X (N, n_features_in) and y, dropout off.
+    """The loss (with the penalty) and metrics of the model on ``x`` and ``y``, dropout off.
 
-    The loss defaults to the one the model was trained with (else the output layer's
-    default), metrics to those given to the last fit. ``batch_size``: rows computed at a
-    time (default 4096, as ``predict``): bounds memory, not the result.
+    Parameters
+    ----------
+    model : Sequential
+        The model (``self`` when called as ``model.evaluate(x, y)``).
+    x : array of shape (N, n_features_in)
+        Inputs, of any kind ``fit`` takes.
+    y : array
+        Targets, as ``fit`` takes them.
+    loss : str or Loss, optional
+        Defaults to the loss the model was trained with, else the output layer's default.
+    metrics : list of str or callable, optional
+        Defaults to those given to the last ``fit``.
+    batch_size : int, optional
+        Rows computed at a time (default 4096, as ``predict``): bounds memory, not the
+        result.
+    sample_weight : array of shape (N,), optional
+        Weights of the rows in the loss and the metrics.
+
+    Returns
+    -------
+    dict of str to float
+        ``{"loss": L + penalty, metric: value, ...}``.
     """
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer)

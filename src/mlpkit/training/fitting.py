@@ -55,6 +55,8 @@ def fit(
 
     Parameters
     ----------
+    model : Sequential
+        The model (``self`` when called as ``model.fit(x, y)``).
     x : array of shape (N, n_features_in)
         Inputs: NumPy (float32 unless the model is float64), a PyTorch tensor, a CuPy
         or other array-API array (the model moves there), a NumPy memmap or a Dask
