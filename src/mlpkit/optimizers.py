@@ -54,7 +54,17 @@ def _shaped(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 class Optimizer:
-    """Base class: ``step(params, grads)`` applies one update to every parameter in place."""
+    """Base class: ``step(params, grads)`` applies one update to every parameter in place.
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate η.
+    clip_norm : float, optional
+        Scale the gradients so their global L2 norm is at most this, before the update.
+    clip_value : float, optional
+        Clip each gradient entry to [−clip_value, clip_value], before the update.
+    """
 
     name: ClassVar[str] = ""
     #: names of the per-parameter state arrays, in creation order
@@ -84,7 +94,12 @@ class Optimizer:
     def step(self, params: Arrays, grads: Arrays) -> None:
         """Update each parameter in place from its gradient.
 
-        params, grads : {name: array} with the same names and shapes (or two lists).
+        Parameters
+        ----------
+        params : dict of str to array, or list of arrays
+            The parameters, updated in place.
+        grads : dict of str to array, or list of arrays
+            Their gradients: the same names (or order) and shapes.
         """
         params, grads = _named(params), _named(grads)
         self._clip(list(grads.values()))
@@ -96,12 +111,20 @@ class Optimizer:
             self._update(p, grads[key], state)
 
     def step_packed(self, pack: Any, kernel: Any = None) -> None:
-        """The same update for every parameter at once. ``pack`` holds ``params`` and
-        ``grads`` (one vector each, the parameters end to end), ``grad_views`` (each
-        parameter's gradient, a view of ``grads``) and ``layout``: (name, start, stop,
-        shape) per parameter. ``kernel(p, g, state)``: a faster form of ``_update`` on
-        the packed vectors (it may lay out the state with ``make_state(p)``); None runs
-        the rule itself. Clipping and the step count are the same either way."""
+        """The same update for every parameter at once, on the packed vectors.
+
+        Clipping and the step count are the same as :meth:`step`'s.
+
+        Parameters
+        ----------
+        pack : ParameterPack
+            Holds ``params`` and ``grads`` (one vector each, the parameters end to end),
+            ``grad_views`` (each parameter's gradient, a view of ``grads``) and ``layout``:
+            (name, start, stop, shape) per parameter.
+        kernel : callable, optional
+            ``kernel(p, g, state)``: a faster form of the rule on the packed vectors (it may lay
+            out the state with ``make_state(p)``); None runs the rule itself.
+        """
         if self.clip_norm is not None or self.clip_value is not None:
             self._clip(list(pack.grad_views))  # the global norm summed as step() sums it
         self.t += 1
@@ -134,7 +157,20 @@ class Optimizer:
                 g *= scale
 
     def to(self, xp: Any, device: Any = None) -> Optimizer:
-        """Move the state to namespace ``xp`` on ``device`` (as ``Sequential.to``)."""
+        """Move the state to another array library and device (as ``Sequential.to``).
+
+        Parameters
+        ----------
+        xp : module
+            The array namespace.
+        device : object, optional
+            The device there (its default when None).
+
+        Returns
+        -------
+        Optimizer
+            The optimizer itself.
+        """
         self.state = {
             key: {k: asarray(v, xp, device) for k, v in s.items()} for key, s in self.state.items()
         }
@@ -174,7 +210,13 @@ class Optimizer:
 
     # -- settings and state ----------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
-        """Constructor settings (enough to rebuild an identical fresh optimizer)."""
+        """The constructor's settings: enough to rebuild an identical fresh optimizer.
+
+        Returns
+        -------
+        dict
+            JSON values by argument name.
+        """
         config: dict[str, Any] = {"lr": self.lr}
         if self.clip_norm is not None:
             config["clip_norm"] = self.clip_norm
@@ -183,8 +225,14 @@ class Optimizer:
         return config | {key: getattr(self, key) for key in self.settings}
 
     def state_dict(self) -> dict[str, Any]:
-        """Settings, step count and per-parameter state by name (arrays are host NumPy
-        copies, whatever the parameters' library)."""
+        """The settings, the step count and the state of each parameter, by name.
+
+        Returns
+        -------
+        dict
+            PyTorch's layout; the arrays are host NumPy copies, whatever the parameters'
+            library.
+        """
         return {
             "name": self.name,
             "config": self.get_config(),
@@ -196,7 +244,18 @@ class Optimizer:
         }
 
     def load_state_dict(self, sd: dict[str, Any]) -> None:
-        """Restore what ``state_dict()`` produced (validated: names and array shapes)."""
+        """Restore what :meth:`state_dict` produced.
+
+        Parameters
+        ----------
+        sd : dict
+            A state dict; its names and array shapes are checked against this optimizer's.
+
+        Raises
+        ------
+        ValueError
+            A name or a shape that does not match.
+        """
         if str(sd.get("name", "")).lower() != self.name.lower():  # names are looked up so too
             raise ValueError(f"state_dict is for {sd.get('name')!r}, not {self.name!r}")
         state: dict[Key, dict[str, np.ndarray]] = {}
@@ -214,8 +273,18 @@ class Optimizer:
         self._packed = None
 
     def check_state(self, params: Mapping[Key, np.ndarray]) -> None:
-        """Raise if the held state does not fit ``params`` ({name: array}, e.g. another
-        network's); state of another dtype is converted."""
+        """Raise if the held state does not fit ``params``; state of another dtype is converted.
+
+        Parameters
+        ----------
+        params : dict of str to ndarray
+            The parameters by name (another network's, say).
+
+        Raises
+        ------
+        ValueError
+            State held for a parameter ``params`` does not have, or of another shape.
+        """
         for key, s in self.state.items():
             p = params.get(key)
             if p is None or any(v.shape != p.shape for v in s.values()):
@@ -255,6 +324,22 @@ class SGD(Optimizer):
     m ← βm + (1−β)g (the optimisation slides) is ``SGD(momentum=β, dampening=β)`` from the second step
     on; PyTorch starts the buffer at g instead of (1−β)g, so the very first step differs.
     :class:`Momentum` follows the seed exactly, first step included.
+
+    Parameters
+    ----------
+    lr : float, default 0.01
+        The learning rate.
+    momentum : float, default 0.0
+        The momentum factor (0: plain gradient descent).
+    dampening : float, default 0.0
+        Dampening of the momentum buffer's new gradient.
+    nesterov : bool, default False
+        Nesterov's momentum.
+    weight_decay : float, default 0.0
+        L2 penalty added to the gradient, g ← g + weight_decay · p.
+    **clipping : float, optional
+        ``clip_norm`` (the global L2 norm of all gradients) or ``clip_value`` (each entry),
+        applied before the update.
     """
 
     name = "SGD"
@@ -293,10 +378,22 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """The lecture notes' momentum (the optimisation slides), an exponential moving average of gradients:
+    """The lecture notes' momentum (the optimisation slides).
 
-    m ← β m + (1 − β) g      (m starts at 0)
-    p ← p − lr · m
+    An exponential moving average of the gradients::
+
+        m ← β m + (1 − β) g      (m starts at 0)
+        p ← p − lr · m
+
+    Parameters
+    ----------
+    lr : float, default 0.01
+        The learning rate η.
+    beta : float, default 0.9
+        The average's decay β.
+    **clipping : float, optional
+        ``clip_norm`` (the global L2 norm of all gradients) or ``clip_value`` (each entry),
+        applied before the update.
     """
 
     name = "Momentum"
@@ -317,11 +414,29 @@ class Momentum(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """Adagrad (PyTorch's ``Adagrad``):
+    """Adagrad (PyTorch's ``Adagrad``).
 
-    g ← g + weight_decay · p
-    s ← s + g²                          (s starts at initial_accumulator_value)
-    p ← p − lr / (1 + (t − 1) lr_decay) · g / (√s + eps)
+    The update::
+
+        g ← g + weight_decay · p
+        s ← s + g²                          (s starts at initial_accumulator_value)
+        p ← p − lr / (1 + (t − 1) lr_decay) · g / (√s + eps)
+
+    Parameters
+    ----------
+    lr : float, default 0.01
+        The learning rate.
+    lr_decay : float, default 0.0
+        The step size falls as lr / (1 + (t − 1) lr_decay).
+    weight_decay : float, default 0.0
+        L2 penalty added to the gradient, g ← g + weight_decay · p.
+    initial_accumulator_value : float, default 0.0
+        The sum of squares' start.
+    eps : float, default 1e-10
+        Added to the root.
+    **clipping : float, optional
+        ``clip_norm`` (the global L2 norm of all gradients) or ``clip_value`` (each entry),
+        applied before the update.
     """
 
     name = "Adagrad"
@@ -356,7 +471,7 @@ class Adagrad(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop (PyTorch's ``RMSprop``):
+    """RMSprop (PyTorch's ``RMSprop``)::
 
         g ← g + weight_decay · p
         v ← α v + (1 − α) g²                       (the running E[g²] of the optimisation slides)
@@ -366,6 +481,26 @@ class RMSprop(Optimizer):
     The optimisation slides puts ε under the root, η / √(E[g²] + ε); PyTorch and Keras add it after.
     ``eps_inside_sqrt=True`` gives the optimisation slides' form, d = √(v + eps). The two differ only
     while √v is comparable to eps.
+
+    Parameters
+    ----------
+    lr : float, default 0.01
+        The learning rate.
+    alpha : float, default 0.99
+        The decay α of the running E[g²].
+    eps : float, default 1e-8
+        Added to the root (or under it, with ``eps_inside_sqrt``).
+    weight_decay : float, default 0.0
+        L2 penalty added to the gradient, g ← g + weight_decay · p.
+    momentum : float, default 0.0
+        A momentum buffer on the scaled step.
+    centered : bool, default False
+        Divide by the running variance instead of the second moment.
+    eps_inside_sqrt : bool, default False
+        The optimisation slides' form √(E[g²] + ε).
+    **clipping : float, optional
+        ``clip_norm`` (the global L2 norm of all gradients) or ``clip_value`` (each entry),
+        applied before the update.
     """
 
     name = "RMSprop"
@@ -431,7 +566,7 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, https://arxiv.org/abs/1412.6980, Algorithm 1; PyTorch's ``Adam``):
+    """Adam (Kingma & Ba, https://arxiv.org/abs/1412.6980, Algorithm 1; PyTorch's ``Adam``)::
 
         g ← g + weight_decay · p                    (L2 penalty form)
         m ← β1 m + (1 − β1) g                       (first moment, ``exp_avg``)
@@ -442,12 +577,28 @@ class Adam(Optimizer):
 
     Momentum on g plus RMSprop's scaling, with bias correction (the optimisation slides'
     "combine both ideas"). ``_update`` computes it in the order of the paper's own
-    efficient form (its Section 2: the corrections folded into the step size and eps),
+    efficient form (its Section 2: the corrections folded into the step size and eps)::
 
         m ← g + β1 (m − g),   v ← g² + β2 (v − g²),
         p ← p + (m / (√v + eps √c2)) · (−lr √c2 / c1),   c1 = 1 − β1^t, c2 = 1 − β2^t,
 
     the same numbers up to rounding, and the order the packed kernels follow to the bit.
+
+    Parameters
+    ----------
+    lr : float, default 0.001
+        The learning rate.
+    betas : (float, float), default (0.9, 0.999)
+        β1 and β2, the decays of the first and second moments.
+    eps : float, default 1e-8
+        Added to the root.
+    weight_decay : float, optional
+        L2 penalty added to the gradient (default 0).
+    amsgrad : bool, default False
+        Use the running maximum of v (AMSGrad).
+    **clipping : float, optional
+        ``clip_norm`` (the global L2 norm of all gradients) or ``clip_value`` (each entry),
+        applied before the update.
     """
 
     name = "Adam"
@@ -480,8 +631,15 @@ class Adam(Optimizer):
         )
 
     def step_constants(self) -> tuple[float, float]:
-        """(shift, scale) of step t: (eps √c2, −lr √c2 / c1), c1 = 1 − β1^t, c2 = 1 − β2^t,
-        so that p ← p + (m / (√v + shift)) · scale is the bias-corrected step."""
+        """The two constants of step t's bias-corrected update.
+
+        With c1 = 1 − β1^t and c2 = 1 − β2^t, p ← p + (m / (√v + shift)) · scale.
+
+        Returns
+        -------
+        (float, float)
+            ``(shift, scale)`` = (eps √c2, −lr √c2 / c1).
+        """
         b1, b2 = self.betas
         root_c2 = math.sqrt(1.0 - b2**self.t)
         return self.eps * root_c2, -self.lr * root_c2 / (1.0 - b1**self.t)
@@ -518,10 +676,27 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """AdamW (Loshchilov & Hutter, https://arxiv.org/abs/1711.05101; PyTorch's ``AdamW``):
-    Adam whose weight decay is decoupled from the gradient (default weight_decay 0.01),
+    """AdamW (Loshchilov & Hutter, https://arxiv.org/abs/1711.05101; PyTorch's ``AdamW``).
+
+    Adam whose weight decay is decoupled from the gradient (default weight_decay 0.01)::
 
         p ← p · (1 − lr · weight_decay),   then the Adam step with g unchanged.
+
+    Parameters
+    ----------
+    lr : float, default 0.001
+        The learning rate.
+    betas : (float, float), default (0.9, 0.999)
+        β1 and β2.
+    eps : float, default 1e-8
+        Added to the root.
+    weight_decay : float, optional
+        The decoupled decay (default 0.01).
+    amsgrad : bool, default False
+        Use the running maximum of v (AMSGrad).
+    **clipping : float, optional
+        ``clip_norm`` (the global L2 norm of all gradients) or ``clip_value`` (each entry),
+        applied before the update.
     """
 
     name = "AdamW"
@@ -538,7 +713,26 @@ REGISTRY: Registry[Optimizer] = Registry(
 
 
 def get(optimizer: str | Optimizer, **config: Any) -> Optimizer:
-    """An optimizer from a name ("sgd", "momentum", "rmsprop", "adam", ...) or an instance."""
+    """An optimizer from its name or an instance.
+
+    Parameters
+    ----------
+    optimizer : str or Optimizer
+        "sgd", "momentum", "rmsprop", "adagrad", "adam", "adamw", or an instance (returned
+        as it is).
+    **config
+        The constructor's arguments, for a name.
+
+    Returns
+    -------
+    Optimizer
+        The optimizer.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, naming the known ones.
+    """
     return REGISTRY.create(optimizer, **config)
 
 

@@ -71,7 +71,25 @@ BUILT_IN = frozenset(
 
 
 def from_config(config_type: str, config: dict[str, Any]) -> Layer:
-    """Rebuild a layer from its ``config_type`` and ``get_config()`` (the file format)."""
+    """Rebuild a layer from what the file format stores for it.
+
+    Parameters
+    ----------
+    config_type : str
+        The registered layer type ("Dense", "BatchNorm", ...).
+    config : dict
+        Its ``get_config()``.
+
+    Returns
+    -------
+    Layer
+        The layer, not yet built.
+
+    Raises
+    ------
+    ValueError
+        An unknown type. (The file reader checks a config before it gets here.)
+    """
     settings = dict(config)
     if config_type == "Dense":
         settings["activation"] = act.get(
@@ -99,14 +117,32 @@ def dense_stack(
     layer_kwargs: Any = None,
     batch_norm: bool = False,
 ) -> list[Layer]:
-    """Dense layers from a list of widths [k0, k1, ..., kL]: ``activation`` on every hidden
-    layer, ``output_activation`` on the last, and Dropout(dropout) after each hidden one.
-    ``batch_norm`` puts a BatchNorm between each hidden layer's affine map and its
-    activation (Dense without bias, BatchNorm, activation layer: the usual order; β
-    takes the bias's place).
+    """Dense layers from a list of widths [k0, k1, ..., kL].
 
-    ``layer_kwargs``: a dict of further Dense arguments for every layer, or a function
-    (fan_in, fan_out) -> dict for arguments that depend on the layer's size.
+    ``batch_norm`` puts a BatchNorm between each hidden layer's affine map and its
+    activation (Dense without bias, BatchNorm, activation layer: the usual order; β takes
+    the bias's place).
+
+    Parameters
+    ----------
+    widths : list of int
+        The input width, each hidden width, and the output width.
+    activation : str or Activation
+        On every hidden layer.
+    output_activation : str or Activation, optional
+        On the last layer (None: the identity).
+    dropout : float, default 0.0
+        A Dropout of this rate after each hidden layer (none at 0).
+    layer_kwargs : dict or callable, optional
+        Further Dense arguments for every layer, or a function ``(fan_in, fan_out) ->
+        dict`` for arguments that depend on the layer's size.
+    batch_norm : bool, default False
+        BatchNorm in each hidden layer.
+
+    Returns
+    -------
+    list of Layer
+        The layers, ready for ``Sequential``.
     """
     widths = [int(w) for w in widths]
     if len(widths) < 2:

@@ -19,6 +19,14 @@ class ActivationLayer(Layer):
 
     ``ActivationLayer("tanh")`` takes any activation by name or instance; the named
     subclasses (``ReLU()``, ``Tanh()``, ...) are the same with their activation fixed.
+
+    Parameters
+    ----------
+    activation : str or Activation, optional
+        For ``ActivationLayer``: the activation by name or instance. The named layers
+        (``ReLU()``, ``Tanh()``, ...) have theirs fixed; leave it out.
+    **config : float
+        The activation's own settings (``negative_slope``, ``alpha``), if it has any.
     """
 
     activation_cls: type[act.Activation] = act.Identity
@@ -33,7 +41,20 @@ class ActivationLayer(Layer):
         self._a: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """X: (N, d) -> f(X): (N, d); caches X and f(X)."""
+        """f(X), element-wise (softmax: row-wise); caches X and f(X).
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, d)
+            The batch.
+        training : bool, default False
+            Training mode (dropout, noise and batch statistics on).
+
+        Returns
+        -------
+        ndarray of shape (N, d)
+            The layer's output.
+        """
         a = self.activation.forward(x)
         self._z, self._a = x, a
         return cast("np.ndarray", a)
@@ -60,9 +81,32 @@ class ActivationLayer(Layer):
         return f"{type(self).__name__}({settings})"
 
 
+#: the Parameters section of the named activation layers' docstrings
+_NAMED_PARAMETERS = """Parameters
+----------
+activation : str, optional
+    Fixed by the class; leave it out.
+**config : float
+    The activation's own settings, if it has any (none for most)."""
+
+
 def _activation_layer(activation_cls: type[act.Activation], doc: str) -> type[ActivationLayer]:
-    """The activation layer class with ``activation_cls`` fixed, e.g. ``ReLU``."""
+    """The activation layer class with ``activation_cls`` fixed, e.g. ``ReLU``.
+
+    Parameters
+    ----------
+    activation_cls : type
+        The Activation subclass.
+    doc : str
+        The one-line summary; the parameters are added to it.
+
+    Returns
+    -------
+    type
+        The ActivationLayer subclass.
+    """
     name = activation_cls.__name__
+    doc += "\n\n" + _NAMED_PARAMETERS
     return type(name, (ActivationLayer,), {"activation_cls": activation_cls, "__doc__": doc,
                                            "__module__": __name__, "__qualname__": name})  # fmt: skip
 
@@ -80,7 +124,13 @@ Softmax = _activation_layer(act.Softmax, "Activation layer: row-wise softmax.")
 
 
 class LeakyReLU(ActivationLayer):
-    """Activation layer: x if x > 0 else negative_slope·x."""
+    """Activation layer: x if x > 0 else negative_slope·x.
+
+    Parameters
+    ----------
+    negative_slope : float, default 0.01
+        The slope for x ≤ 0.
+    """
 
     activation_cls = act.LeakyReLU
 
@@ -89,7 +139,13 @@ class LeakyReLU(ActivationLayer):
 
 
 class ELU(ActivationLayer):
-    """Activation layer: x if x > 0 else alpha·(e^x − 1)."""
+    """Activation layer: x if x > 0 else alpha·(e^x − 1).
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        The negative part's scale.
+    """
 
     activation_cls = act.ELU
 
@@ -98,8 +154,21 @@ class ELU(ActivationLayer):
 
 
 def activation_layer(activation: str | act.Activation, **config: float) -> ActivationLayer:
-    """A layer for ``activation``: the named class when there is one (``ReLU()`` for
-    "relu"), else a plain ActivationLayer (a user's registered activation)."""
+    """A layer for an activation: the named class when there is one (``ReLU()`` for "relu").
+
+    Parameters
+    ----------
+    activation : str or Activation
+        The activation; one without a named layer class (a user's registered one) gets a
+        plain ActivationLayer.
+    **config : float
+        The activation's settings.
+
+    Returns
+    -------
+    ActivationLayer
+        The layer.
+    """
     f = act.get(activation, **config) if isinstance(activation, str) else activation
     for cls in ActivationLayer.__subclasses__():
         if cls.activation_cls is type(f):

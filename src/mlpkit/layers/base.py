@@ -31,7 +31,22 @@ class Layer:
 
     # -- building ---------------------------------------------------------------------
     def build(self, in_features: int, rng: np.random.Generator, dtype: np.dtype) -> int:
-        """Create parameters for inputs of width ``in_features``; return the output width."""
+        """Create the parameters for inputs of width ``in_features``.
+
+        Parameters
+        ----------
+        in_features : int
+            The input width.
+        rng : numpy.random.Generator
+            The network's generator (initial weights are drawn from it).
+        dtype : numpy.dtype
+            The network's dtype.
+
+        Returns
+        -------
+        int
+            The output width.
+        """
         self.in_features = self.out_features = in_features
         self.dtype = np.dtype(dtype)
         return in_features
@@ -43,42 +58,114 @@ class Layer:
 
     # -- computation ------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """X: (N, in) -> Y: (N, out), caching what backward needs."""
+        """Compute the output of a batch, caching what :meth:`backward` needs.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, in)
+            The batch.
+        training : bool, default False
+            Training mode (dropout, noise and batch statistics on).
+
+        Returns
+        -------
+        ndarray of shape (N, out)
+            The layer's output.
+        """
         raise NotImplementedError
 
     def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        """dY = dL/dY: (N, out) -> dX = dL/dX: (N, in); fills this layer's gradients."""
+        """Backpropagate through the layer, filling its parameters' gradients.
+
+        Parameters
+        ----------
+        dy : ndarray of shape (N, out)
+            dL/dY, the gradient of the loss with respect to the last forward's output.
+        need_input_grad : bool, default True
+            False skips dL/dX (the first layer's, which nothing reads).
+
+        Returns
+        -------
+        ndarray of shape (N, in) or None
+            dL/dX, or None when not needed. The layer's own gradients are in :meth:`gradients`.
+        """
         raise NotImplementedError
 
     def call(self, x: np.ndarray) -> np.ndarray:
-        """Inference: like ``forward(x, training=False)`` but caches nothing."""
+        """Inference: like ``forward(x, training=False)`` but caches nothing.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, in)
+            The batch.
+
+        Returns
+        -------
+        ndarray of shape (N, out)
+            The output, as ``forward(x, training=False)`` gives it.
+        """
         return self.forward(x, training=False)
 
     # -- parameters -------------------------------------------------------------------
     def parameters(self) -> list[np.ndarray]:
-        """The live trainable arrays (not copies), in ``param_names`` order."""
+        """The live trainable arrays (not copies), in ``param_names`` order.
+
+        Returns
+        -------
+        list of ndarray
+            W, b, gamma, beta, ... as the layer has them (empty for none).
+        """
         return [getattr(self, n) for n in self.param_names]
 
     def gradients(self) -> list[np.ndarray]:
-        """dL/dparam for each array of ``parameters()``, from the last backward."""
+        """dL/dparameter for each array of :meth:`parameters`, from the last backward.
+
+        Returns
+        -------
+        list of ndarray
+            The same shapes and order as :meth:`parameters`.
+        """
         return [getattr(self, "d" + n) for n in self.param_names]
 
     def buffers(self) -> list[np.ndarray]:
-        """The live non-trained state arrays, in ``buffer_names`` order."""
+        """The live state arrays that are not trained (BatchNorm's running statistics).
+
+        Returns
+        -------
+        list of ndarray
+            In ``buffer_names`` order (empty for none).
+        """
         return [getattr(self, n) for n in self.buffer_names]
 
     def use_buffers(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        """Keep the parameters and gradients in the given arrays from now on (one per
-        name of ``param_names``, same shapes; e.g. views of one packed vector). The
-        parameters' values are copied in."""
+        """Keep the parameters and gradients in the given arrays from now on.
+
+        The parameters' values are copied in (e.g. into views of one packed vector).
+
+        Parameters
+        ----------
+        params : list of ndarray
+            One per name of ``param_names``, of the parameters' shapes.
+        grads : list of ndarray
+            The same for the gradients.
+        """
         for name, p, g in zip(self.param_names, params, grads, strict=True):
             p[...] = getattr(self, name)
             setattr(self, name, p)
             setattr(self, "d" + name, g)
 
     def to(self, xp: Any, device: Any = None) -> None:
-        """Move parameters, gradients and buffers to namespace ``xp`` on ``device``
-        (through the host; see ``Sequential.to``). Cached forward values are dropped."""
+        """Move parameters, gradients and buffers to another array library, through the host.
+
+        Cached forward values are dropped (see ``Sequential.to``).
+
+        Parameters
+        ----------
+        xp : module
+            The array namespace.
+        device : object, optional
+            The device there (its default when None).
+        """
         from .._backend import asarray
 
         for name in self.param_names:
@@ -89,7 +176,13 @@ class Layer:
         self.clear_cache()
 
     def cast(self, dtype: np.dtype) -> None:
-        """Convert parameters and gradients to ``dtype`` (new arrays)."""
+        """Convert the parameters and gradients to ``dtype`` (new arrays).
+
+        Parameters
+        ----------
+        dtype : numpy.dtype
+            float32 or float64.
+        """
         from .._backend import astype
 
         self.dtype = np.dtype(dtype)
@@ -104,14 +197,26 @@ class Layer:
             setattr(self, name, cast(getattr(self, name)))
 
     def penalty(self) -> float:
-        """Regularisation added to the loss (0 for layers without a regulariser)."""
+        """The regularisation added to the loss.
+
+        Returns
+        -------
+        float
+            0 for a layer without a regulariser.
+        """
         return 0.0
 
     def clear_cache(self) -> None:
         """Drop the arrays kept for backward (frees memory after training)."""
 
     def get_config(self) -> dict[str, Any]:
-        """JSON values that rebuild this layer with :func:`from_config` (the file format)."""
+        """The constructor's arguments as JSON values: :func:`from_config` rebuilds the layer.
+
+        Returns
+        -------
+        dict
+            What the file format stores for this layer.
+        """
         return {}
 
     @property

@@ -32,22 +32,41 @@ __all__ = ["Dense"]
 
 
 class Dense(Layer):
-    """Fully connected layer ``Y = f(X @ W + b)``: the affine map Z = XW + b, then the
-    activation f. The two halves are methods of their own (``forward_affine`` and
-    ``backward_affine``) because the output layer's activation belongs to the output
-    head (heads.py) while the network trains: it runs the affine half only.
+    """Fully connected layer ``Y = f(X @ W + b)``: the affine map Z = XW + b, then f.
+
+    The two halves are methods of their own (:meth:`forward_affine` and
+    :meth:`backward_affine`) because while the network trains the output layer's
+    activation belongs to the output head: it runs the affine half only.
 
     Parameters
     ----------
-    in_features, out_features : k1 and k2 of the worksheet's Problem 1.
-    activation : name ("relu", "sigmoid", ...), an Activation, an activation layer, or
-        None for identity (a purely linear layer).
-    init : weight initialiser name or instance; default picked by the activation
-        (He for the ReLU family, LeCun for SELU, Glorot otherwise).
-    bias : whether the layer has a bias b (k2,).
-    regularizer, bias_regularizer : penalties on W and on b (none on b by default).
+    in_features : int
+        k1 of the worksheet's Problem 1: the input width.
+    out_features : int
+        k2: the number of units.
+    activation : str, Activation or ActivationLayer, optional
+        "relu", "sigmoid", ... or an instance; None is the identity (a purely linear
+        layer).
+    init : str or Initializer, optional
+        The weights' initialiser; by default He for the ReLU family, LeCun for SELU,
+        Glorot otherwise.
+    bias : bool, default True
+        Whether the layer has a bias b of shape (k2,).
+    regularizer : Regularizer or str, optional
+        A penalty on W (``mlpkit.L2(1e-4)``, say).
+    bias_regularizer : Regularizer or str, optional
+        A penalty on b (none by default).
+    bias_init : str or Initializer, default "zeros"
+        The bias's initialiser.
 
-    Attributes: ``W`` (k1, k2), ``b`` (k2,), gradients ``dW``, ``db`` of the same shapes.
+    Attributes
+    ----------
+    W : ndarray of shape (k1, k2)
+        The weights.
+    b : ndarray of shape (k2,)
+        The bias.
+    dW, db : ndarray
+        Their gradients from the last backward, of the same shapes.
     """
 
     config_type = "Dense"
@@ -120,14 +139,38 @@ class Dense(Layer):
         return cast("np.ndarray", z)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """X: (N, k1) -> A = f(X W + b): (N, k2). Caches X, Z and A for backward."""
+        """A = f(X W + b), caching X, Z and A for :meth:`backward`.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, k1)
+            The batch.
+        training : bool, default False
+            Training mode (dropout, noise and batch statistics on).
+
+        Returns
+        -------
+        ndarray of shape (N, k2)
+            The layer's output.
+        """
         z = self.forward_affine(x)
         a = self.activation.forward(z)
         self._a = a
         return cast("np.ndarray", a)
 
     def forward_affine(self, x: np.ndarray) -> np.ndarray:
-        """X: (N, k1) -> Z = X W + b: (N, k2), caching X and Z for ``backward_affine``."""
+        """Z = X W + b, caching X and Z for :meth:`backward_affine`.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, k1)
+            The batch.
+
+        Returns
+        -------
+        ndarray of shape (N, k2)
+            The pre-activations Z.
+        """
         z = self._affine(x)
         self._x, self._z, self._a = x, z, None
         return z
@@ -136,15 +179,42 @@ class Dense(Layer):
         return cast("np.ndarray", self.activation.forward_inplace(self._affine(x)))
 
     def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        """dA: (N, k2) -> dX: (N, k1); fills dW (k1, k2) and db (k2,)."""
+        """Backpropagate dA through f, then the affine map.
+
+        Parameters
+        ----------
+        dy : ndarray of shape (N, k2)
+            dL/dY, the gradient of the loss with respect to the last forward's output.
+        need_input_grad : bool, default True
+            False skips dL/dX (the first layer's, which nothing reads).
+
+        Returns
+        -------
+        ndarray of shape (N, k1) or None
+            dL/dX, or None when not needed. Fills dW (k1, k2) and db (k2,).
+        """
         if self._a is None:
             raise RuntimeError(f"{self!r}: backward() called before forward()")
         dz = self.activation.vjp(self._z, self._a, dy)
         return self.backward_affine(dz, need_input_grad)
 
     def backward_affine(self, dz: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        """dZ = dL/dZ: (N, k2) -> dX = dZ Wᵀ: (N, k1); fills dW = Xᵀ dZ and db = Σ_rows dZ
-        (plus the regularisers' gradients)."""
+        """Backpropagate dZ through the affine map: dX = dZ Wᵀ, dW = Xᵀ dZ, db = Σ_rows dZ.
+
+        The regularisers' gradients are added to dW and db.
+
+        Parameters
+        ----------
+        dz : ndarray of shape (N, k2)
+            dL/dZ.
+        need_input_grad : bool, default True
+            False skips dX.
+
+        Returns
+        -------
+        ndarray of shape (N, k1) or None
+            dL/dX, or None when not needed.
+        """
         if self._x is None:
             raise RuntimeError(f"{self!r}: backward() called before forward()")
         numpy = isinstance(self._x, np.ndarray) and type(dz) is np.ndarray

@@ -106,18 +106,54 @@ class InputFeatures(Layer):
         return xp.sin(a)
 
     def call(self, x: Any) -> Any:
-        """X (N, k) -> F (N, len(terms)) (one row (k,) -> (len(terms),)); caches nothing."""
+        """The features of X, caching nothing.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, k)
+            The batch.
+
+        Returns
+        -------
+        ndarray of shape (N, len(terms))
+            The output, as ``forward(x, training=False)`` gives it.
+        """
         xp = namespace_of(x)
         return xp.stack([self._column(xp, x, op, inputs) for op, inputs in self._ops], axis=-1)
 
     def forward(self, x: Any, training: bool = False) -> Any:
-        """X (N, k) -> F (N, len(terms)), keeping X for backward."""
+        """The features of X, caching X for :meth:`backward`.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, k)
+            The batch.
+        training : bool, default False
+            Training mode (dropout, noise and batch statistics on).
+
+        Returns
+        -------
+        ndarray of shape (N, len(terms))
+            The layer's output.
+        """
         self._x = x
         return self.call(x)
 
     def backward(self, dy: Any, need_input_grad: bool = True) -> Any:
-        """dF (N, len(terms)) -> dX (N, k): each term's derivative times its column of
-        dF, summed per input (d x² = 2x, d x_a x_b = x_b and x_a, d sin x = cos x)."""
+        """dL/dX through each term's derivative.
+
+        Parameters
+        ----------
+        dy : ndarray of shape (N, len(terms))
+            dL/dY, the gradient of the loss with respect to the last forward's output.
+        need_input_grad : bool, default True
+            False skips dL/dX (the first layer's, which nothing reads).
+
+        Returns
+        -------
+        ndarray of shape (N, k) or None
+            dL/dX, or None when not needed. The layer has no parameters.
+        """
         if not need_input_grad:
             return None
         x = self._x

@@ -16,7 +16,13 @@ __all__ = ["Dropout", "GaussianNoise"]
 class Dropout(Layer):
     """Inverted dropout: in training, zero each input with probability ``rate`` and
     scale the survivors by 1/(1 − rate), so nothing changes at inference, where the
-    layer is the identity. The mask comes from the network's random generator."""
+    layer is the identity. The mask comes from the network's random generator.
+
+    Parameters
+    ----------
+    rate : float
+        The probability of zeroing each input, in [0, 1).
+    """
 
     config_type = "Dropout"
 
@@ -33,7 +39,20 @@ class Dropout(Layer):
         return super().build(in_features, rng, dtype)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """X: (N, d) -> X ⊙ mask / (1 − rate) in training, X otherwise."""
+        """In training, X times a mask of 0 and 1/(1 − rate); else X.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, d)
+            The batch.
+        training : bool, default False
+            Training mode (dropout, noise and batch statistics on).
+
+        Returns
+        -------
+        ndarray of shape (N, d)
+            The layer's output.
+        """
         if not training or self.rate == 0.0:
             self._mask = None
             return x
@@ -60,7 +79,13 @@ class Dropout(Layer):
 
 class GaussianNoise(Layer):
     """Adds N(0, std²) noise to its input in training only (denoising autoencoders);
-    the identity at inference. The noise comes from the network's random generator."""
+    the identity at inference. The noise comes from the network's random generator.
+
+    Parameters
+    ----------
+    std : float
+        The noise's standard deviation.
+    """
 
     config_type = "GaussianNoise"
 
@@ -76,7 +101,20 @@ class GaussianNoise(Layer):
         return super().build(in_features, rng, dtype)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """X: (N, d) -> X + noise in training, X otherwise."""
+        """In training, X plus N(0, std²) noise; else X.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, d)
+            The batch.
+        training : bool, default False
+            Training mode (dropout, noise and batch statistics on).
+
+        Returns
+        -------
+        ndarray of shape (N, d)
+            The layer's output.
+        """
         if not training or self.std == 0.0:
             return x
         noise = self._rng.standard_normal(x.shape, dtype=numpy_dtype(x))

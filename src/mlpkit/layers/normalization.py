@@ -115,6 +115,17 @@ class BatchNorm(_Normalization):
     estimates are used instead, so one row can be normalised. They are not trained
     (no gradient), but saved with the model. A batch of one row cannot be normalised in
     training: its variance is 0 and the unbiased estimate divides by N − 1 = 0.
+
+    Parameters
+    ----------
+    num_features : int
+        d, the width normalised.
+    momentum : float, default 0.1
+        The running estimates' update weight (PyTorch's convention).
+    eps : float, default 1e-5
+        Added to the variance under the root.
+    affine : bool, default True
+        Learn a scale γ and shift β (d,) after normalising.
     """
 
     config_type = "BatchNorm"
@@ -141,7 +152,20 @@ class BatchNorm(_Normalization):
         return width
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """X: (N, d) -> γ x̂ + β: (N, d); in training also updates the running estimates."""
+        """γ x̂ + β; in training also updates the running estimates.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, d)
+            The batch.
+        training : bool, default False
+            Training mode (dropout, noise and batch statistics on).
+
+        Returns
+        -------
+        ndarray of shape (N, d)
+            The layer's output.
+        """
         if not training:
             self._x_hat, self._inv_std, self._training = self._normalize_running(x), None, False
             return self._scale_shift(self._x_hat)
@@ -176,7 +200,20 @@ class BatchNorm(_Normalization):
         return self._scale_shift(self._normalize_running(x))
 
     def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        """dY: (N, d) -> dX: (N, d); fills dγ, dβ (d,)."""
+        """Backpropagate through the normalisation (through the batch statistics in training).
+
+        Parameters
+        ----------
+        dy : ndarray of shape (N, d)
+            dL/dY, the gradient of the loss with respect to the last forward's output.
+        need_input_grad : bool, default True
+            False skips dL/dX (the first layer's, which nothing reads).
+
+        Returns
+        -------
+        ndarray of shape (N, d) or None
+            dL/dX, or None when not needed. Fills dγ and dβ (d,).
+        """
         g = self._affine_backward(dy)
         if not need_input_grad:
             return None
@@ -195,12 +232,35 @@ class BatchNorm(_Normalization):
 class LayerNorm(_Normalization):
     """Layer normalisation (Ba et al., https://arxiv.org/abs/1607.06450), PyTorch's
     ``LayerNorm`` over the last axis: each row of X (N, d) is normalised by its own mean
-    and biased variance over its d features, the same in training and inference."""
+    and biased variance over its d features, the same in training and inference.
+
+    Parameters
+    ----------
+    num_features : int
+        d, the width of each row.
+    eps : float, default 1e-5
+        Added to the variance under the root.
+    affine : bool, default True
+        Learn a scale γ and shift β (d,) after normalising.
+    """
 
     config_type = "LayerNorm"
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """X: (N, d) -> γ x̂ + β: (N, d)."""
+        """Each row normalised by its own mean and variance, then γ x̂ + β.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, d)
+            The batch.
+        training : bool, default False
+            Training mode (dropout, noise and batch statistics on).
+
+        Returns
+        -------
+        ndarray of shape (N, d)
+            The layer's output.
+        """
         xp = namespace_of(x)
         mean = xp.mean(x, axis=-1, keepdims=True)
         centered = x - mean
@@ -215,7 +275,20 @@ class LayerNorm(_Normalization):
         return out
 
     def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
-        """dY: (N, d) -> dX: (N, d); fills dγ, dβ (d,)."""
+        """Backpropagate through each row's normalisation.
+
+        Parameters
+        ----------
+        dy : ndarray of shape (N, d)
+            dL/dY, the gradient of the loss with respect to the last forward's output.
+        need_input_grad : bool, default True
+            False skips dL/dX (the first layer's, which nothing reads).
+
+        Returns
+        -------
+        ndarray of shape (N, d) or None
+            dL/dX, or None when not needed. Fills dγ and dβ (d,).
+        """
         g = self._affine_backward(dy)
         if not need_input_grad:
             return None
