@@ -331,3 +331,25 @@ def test_a_newer_format_says_to_upgrade(saved, tmp_path):
     bad.write_bytes(struct.pack("<8sIQ", mio.MAGIC, 3, 10) + data[20:])
     with pytest.raises(mlpkit.LoadError, match="reads versions 1 to 2; a newer mlpkit wrote it"):
         mlpkit.load(bad)
+
+
+@pytest.mark.parametrize(
+    "init",
+    [
+        mlpkit.initializers.Constant(0.3),
+        mlpkit.initializers.Normal(std=0.2, mean=0.1),
+        mlpkit.initializers.Uniform(0.2, low=-0.1),
+    ],
+    ids=lambda i: type(i).__name__,
+)
+def test_a_model_whose_initializer_has_settings_loads(init, tmp_path):
+    """An initializer's settings are saved by name ("value" among them, which once
+    collided with the registry's own argument, so such a model saved but never loaded)."""
+    net = mlpkit.Sequential([mlpkit.Dense(2, 3, init=init)], seed=0)
+    loaded = mlpkit.load(mlpkit.save(net, tmp_path / "m.mlpk"))
+    assert loaded.layers[0].init.get_config() == init.get_config()
+    assert (
+        mlpkit.initializers.get(mlpkit.initializers.to_config(init)).get_config()
+        == init.get_config()
+    )
+    np.testing.assert_array_equal(loaded.get_weights()[0], net.get_weights()[0])

@@ -16,8 +16,21 @@ __all__ = ["available", "training_curves"]
 
 
 def available() -> bool:
-    """Whether matplotlib is installed (the ``plots`` extra): this module imports without
-    it, and each figure says it needs it."""
+    """Whether matplotlib is installed (the ``plots`` extra).
+
+    This module imports without it, and each figure says it needs it.
+
+    Returns
+    -------
+    bool
+        True when figures can be drawn.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.plots.available()
+    True
+    """
     import importlib.util
 
     return importlib.util.find_spec("matplotlib") is not None
@@ -66,10 +79,32 @@ def training_curves(
     keys: Sequence[str] | None = None,
     title: str | None = None,
 ) -> Figure:
-    """One panel per quantity of a History — the loss and each metric — its training
-    curve solid and its validation curve (``val_``) dashed beside it; ``History.plot``.
+    """One panel per quantity of a History, its validation curve dashed beside it.
 
-    keys : the quantities to draw (default: all but time, lr and the gradient norms).
+    ``History.plot`` draws this.
+
+    Parameters
+    ----------
+    history : History or mapping
+        A History or its ``history`` dict.
+    keys : sequence of str, optional
+        The quantities (default: all but time, lr and the gradient norms).
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (no pyplot state).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=3, metrics=["accuracy"], verbose=0)
+    >>> len(mlpkit.plots.training_curves(history).axes)
+    2
     """
     h = _as_dict(history)
     names = [

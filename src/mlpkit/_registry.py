@@ -102,7 +102,7 @@ class Registry(Generic[T]):
         key = name.lower()
         return self._classes.get(self._aliases.get(key, key))
 
-    def create(self, value: str | T, **config: Any) -> T:
+    def create(self, value: str | T, /, **config: Any) -> T:
         """An instance from a name (built with ``config``) or ``value`` itself if it is one."""
         if isinstance(value, self.base):
             return value

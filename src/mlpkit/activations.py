@@ -47,7 +47,25 @@ __all__ = [
 
 
 def sigmoid(z: Array) -> Array:
-    """Logistic function 1 / (1 + e^-z) without overflow: exp is only taken of ``-|z|``."""
+    """The logistic function 1 / (1 + e^-z), without overflow: exp is only taken of ``-|z|``.
+
+    Parameters
+    ----------
+    z : array
+        The pre-activations, any shape (N, d).
+
+    Returns
+    -------
+    array
+        σ(z), of z's shape and dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.activations import sigmoid
+    >>> sigmoid(np.array([-1e4, 0.0, 1e4])).tolist()
+    [0.0, 0.5, 1.0]
+    """
     xp = namespace_of(z)
     e = xp.exp(-xp.abs(z))
     return astype(xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)), z.dtype)
@@ -69,6 +87,19 @@ class Activation:
 
     Then ``mlpkit.register_activation(MyActivation)`` (or use it as a class decorator).
     ``mlpkit.gradcheck`` checks the derivative against finite differences.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mlpkit
+    >>> class Cube(mlpkit.activations.Activation):
+    ...     name = "cube_example"
+    ...     def forward(self, z):
+    ...         return z**3
+    ...     def derivative(self, z, a=None):
+    ...         return 3 * z**2
+    >>> Cube().derivative(np.array([2.0]))
+    array([12.])
     """
 
     name: ClassVar[str] = ""
@@ -78,19 +109,64 @@ class Activation:
         raise NotImplementedError
 
     def forward_inplace(self, z: Array) -> Array:
-        """f(z), allowed to overwrite z (inference, where z is a temporary)."""
+        """f(z), allowed to overwrite z (inference, where z is a temporary).
+
+        Parameters
+        ----------
+        z : array
+            The pre-activations, any shape (N, d).
+
+        Returns
+        -------
+        array
+            f(z), possibly in z's memory.
+        """
         return self.forward(z)
 
     def vjp(self, z: Array, a: Array, da: Array) -> Array:
-        """dL/dZ from dL/dA. Z, A, dA: (N, d) -> (N, d)."""
+        """dL/dZ from dL/dA: the activation's vector-Jacobian product.
+
+        Parameters
+        ----------
+        z : array of shape (N, d)
+            The pre-activations.
+        a : array of shape (N, d)
+            f(z), as forward returned it.
+        da : array of shape (N, d)
+            dL/dA.
+
+        Returns
+        -------
+        array of shape (N, d)
+            dL/dZ; element-wise f'(z) ⊙ dA, the softmax's row by row.
+        """
         return da * self.derivative(z, a)
 
     def derivative(self, z: Array, a: Array | None = None) -> Array:
-        """Element-wise f'(z), shape of z. ``a = f(z)`` may be passed to avoid recomputing it."""
+        """Element-wise f'(z), the shape of z.
+
+        Parameters
+        ----------
+        z : array
+            The pre-activations, any shape (N, d).
+        a : array, optional
+            f(z), passed to avoid recomputing it.
+
+        Returns
+        -------
+        array
+            f'(z).
+        """
         raise NotImplementedError
 
     def get_config(self) -> dict[str, float]:
-        """Settings needed to rebuild this activation (empty for parameter-free ones)."""
+        """The settings needed to rebuild this activation.
+
+        Returns
+        -------
+        dict
+            Empty for the parameter-free ones.
+        """
         return {}
 
     def __repr__(self) -> str:
@@ -109,7 +185,17 @@ class Activation:
 
 
 class Identity(Activation):
-    """f(z) = z;  f'(z) = 1."""
+    """f(z) = z;  f'(z) = 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.activations import Identity
+    >>> f = Identity()
+    >>> z = np.array([-1.0, 2.0])
+    >>> f.forward(z).round(4).tolist(), f.derivative(z).round(4).tolist()
+    ([-1.0, 2.0], [1.0, 1.0])
+    """
 
     name = "identity"
     symbol = "id"
@@ -125,7 +211,17 @@ class Identity(Activation):
 
 
 class Sigmoid(Activation):
-    """f(z) = 1 / (1 + e^-z);  f'(z) = f(z) (1 - f(z))  (the backpropagation handout)."""
+    """f(z) = 1 / (1 + e^-z);  f'(z) = f(z) (1 - f(z))  (the backpropagation handout).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.activations import Sigmoid
+    >>> f = Sigmoid()
+    >>> z = np.array([0.0])
+    >>> f.forward(z).round(4).tolist(), f.derivative(z).round(4).tolist()
+    ([0.5], [0.25])
+    """
 
     name = "sigmoid"
     symbol = "σ"
@@ -142,7 +238,17 @@ class Sigmoid(Activation):
 
 
 class Tanh(Activation):
-    """f(z) = tanh z;  f'(z) = 1 - tanh² z."""
+    """f(z) = tanh z;  f'(z) = 1 - tanh² z.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.activations import Tanh
+    >>> f = Tanh()
+    >>> z = np.array([0.0, 1.0])
+    >>> f.forward(z).round(4).tolist(), f.derivative(z).round(4).tolist()
+    ([0.0, 0.7616], [1.0, 0.42])
+    """
 
     name = "tanh"
     symbol = "tanh"
@@ -166,6 +272,15 @@ class ReLU(Activation):
 
     The backpropagation handout writes the derivative as f(z) ⊘ f(z), which is 0/0 for every z ≤ 0; the
     indicator 1[z > 0] is what it means.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.activations import ReLU
+    >>> f = ReLU()
+    >>> z = np.array([-1.0, 2.0])
+    >>> f.forward(z).round(4).tolist(), f.derivative(z).round(4).tolist()
+    ([0.0, 2.0], [0.0, 1.0])
     """
 
     name = "relu"
@@ -188,7 +303,22 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    """f(z) = z if z > 0 else slope·z;  f'(z) = 1 if z > 0 else slope."""
+    """f(z) = z if z > 0 else slope·z;  f'(z) = 1 if z > 0 else slope.
+
+    Parameters
+    ----------
+    negative_slope : float, default 0.01
+        The slope for z ≤ 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.activations import LeakyReLU
+    >>> f = LeakyReLU()
+    >>> z = np.array([-1.0, 2.0])
+    >>> f.forward(z).round(4).tolist(), f.derivative(z).round(4).tolist()
+    ([-0.01, 2.0], [0.01, 1.0])
+    """
 
     name = "leaky_relu"
     symbol = "lrelu"
@@ -213,7 +343,22 @@ class LeakyReLU(Activation):
 
 
 class ELU(Activation):
-    """f(z) = z if z > 0 else α(e^z - 1)  (the optimisation slides with α = 1);  f'(z) = 1 or f(z) + α."""
+    """f(z) = z if z > 0 else α(e^z - 1)  (the optimisation slides with α = 1);  f'(z) = 1 or f(z) + α.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        The negative part's scale α.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.activations import ELU
+    >>> f = ELU()
+    >>> z = np.array([-1.0, 2.0])
+    >>> f.forward(z).round(4).tolist(), f.derivative(z).round(4).tolist()
+    ([-0.6321, 2.0], [0.3679, 1.0])
+    """
 
     name = "elu"
     symbol = "elu"
@@ -240,7 +385,17 @@ class ELU(Activation):
 
 
 class SELU(Activation):
-    """f(z) = λ·elu_α(z) with Klambauer et al.'s α ≈ 1.6733, λ ≈ 1.0507;  f'(z) = λ or f(z) + λα."""
+    """f(z) = λ·elu_α(z) with Klambauer et al.'s α ≈ 1.6733, λ ≈ 1.0507;  f'(z) = λ or f(z) + λα.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.activations import SELU
+    >>> f = SELU()
+    >>> z = np.array([-1.0, 1.0])
+    >>> f.forward(z).round(4).tolist(), f.derivative(z).round(4).tolist()
+    ([-1.1113, 1.0507], [0.6468, 1.0507])
+    """
 
     name = "selu"
     symbol = "selu"
@@ -264,7 +419,17 @@ class SELU(Activation):
 
 
 class Softplus(Activation):
-    """f(z) = log(1 + e^z) computed as logaddexp(0, z);  f'(z) = sigmoid(z)."""
+    """f(z) = log(1 + e^z) computed as logaddexp(0, z);  f'(z) = sigmoid(z).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.activations import Softplus
+    >>> f = Softplus()
+    >>> z = np.array([0.0])
+    >>> f.forward(z).round(4).tolist(), f.derivative(z).round(4).tolist()
+    ([0.6931], [0.5])
+    """
 
     name = "softplus"
     symbol = "softplus"
@@ -282,14 +447,35 @@ class Exp(Activation):
     """f(z) = e^z;  f'(z) = e^z. The log link of Poisson regression: an "exp" output with
     the ``poisson`` loss predicts a positive rate (scikit-learn's MLPRegressor with
     loss="poisson"). z is capped where e^z would overflow (88.7 in float32), so the
-    output stays finite (within 1e-5 of the dtype's largest number) instead of inf."""
+    output stays finite (within 1e-5 of the dtype's largest number) instead of inf.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.activations import Exp
+    >>> f = Exp()
+    >>> z = np.array([0.0, 1.0])
+    >>> f.forward(z).round(4).tolist(), f.derivative(z).round(4).tolist()
+    ([1.0, 2.7183], [1.0, 2.7183])
+    """
 
     name = "exp"
     symbol = "exp"
 
     @staticmethod
     def max_input(dtype: np.dtype | str) -> float:
-        """The largest z whose e^z is finite in ``dtype`` (float32: 88.72283)."""
+        """The largest z whose e^z is finite in ``dtype`` (float32: 88.72283).
+
+        Parameters
+        ----------
+        dtype : numpy.dtype or str
+            float32 or float64.
+
+        Returns
+        -------
+        float
+            The bound.
+        """
         dt = np.dtype(dtype).type
         return float(np.nextafter(dt(np.log(np.finfo(dt).max)), dt(0)))
 
@@ -317,6 +503,15 @@ class SiLU(Activation):
     """SiLU / swish: f(z) = z·sigmoid(z);  f'(z) = s(1 + z(1 - s)) with s = sigmoid(z).
 
     Backward recomputes sigmoid(z) rather than keeping a second (N, d) cache.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.activations import SiLU
+    >>> f = SiLU()
+    >>> z = np.array([0.0, 1.0])
+    >>> f.forward(z).round(4).tolist(), f.derivative(z).round(4).tolist()
+    ([0.0, 0.7311], [0.5, 0.9277])
     """
 
     name = "silu"
@@ -341,6 +536,15 @@ class GELU(Activation):
     f'(z) = ½ (1 + t) + ½ z (1 - t²) c (1 + 3 k z²),  t = tanh u.
     NumPy has no vectorised erf, so the exact-erf GELU is not offered; the two differ by
     less than 5e-4 everywhere. Backward recomputes t rather than caching it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.activations import GELU
+    >>> f = GELU()
+    >>> z = np.array([0.0, 1.0])
+    >>> f.forward(z).round(4).tolist(), f.derivative(z).round(4).tolist()
+    ([0.0, 0.8412], [0.5, 1.083])
     """
 
     name = "gelu"
@@ -369,6 +573,15 @@ class Softmax(Activation):
     Jacobian per row (the backpropagation handout): ∂a_k/∂z_j = a_k (δ_kj - a_j) = (diag(a) - a aᵀ)_kj,
     so the vector-Jacobian product is  dZ = a ⊙ (dA - Σ_j dA_j a_j).
     The backpropagation handout prints the denominator as Σ_k z_i(k); it is Σ_k e^{z_i(k)}.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.activations import Softmax
+    >>> Softmax().forward(np.array([[1.0, 2.0, 3.0]])).round(4).tolist()
+    [[0.09, 0.2447, 0.6652]]
+    >>> Softmax().jacobian(np.array([[0.0, 0.0]])).tolist()
+    [[[0.25, -0.25], [-0.25, 0.25]]]
     """
 
     name = "softmax"
@@ -389,7 +602,18 @@ class Softmax(Activation):
         raise TypeError("softmax has a full Jacobian, not an element-wise derivative; use vjp()")
 
     def jacobian(self, z: Array) -> Array:
-        """The Jacobian diag(a) - a aᵀ for each row. z: (N, C) -> (N, C, C)."""
+        """The Jacobian diag(a) − a aᵀ of each row.
+
+        Parameters
+        ----------
+        z : array of shape (N, C)
+            The pre-activations.
+
+        Returns
+        -------
+        array of shape (N, C, C)
+            One Jacobian per row.
+        """
         a = self.forward(z)
         return np.einsum("nk,kj->nkj", a, np.eye(a.shape[-1], dtype=a.dtype)) - np.einsum(
             "nk,nj->nkj", a, a
@@ -413,12 +637,48 @@ BUILT_IN = frozenset(REGISTRY.lookup(name) for name in REGISTRY.names())
 
 
 def names() -> list[str]:
-    """All activation names accepted by :func:`get` (aliases excluded)."""
+    """All activation names :func:`get` accepts (aliases excluded).
+
+    Returns
+    -------
+    list of str
+        In registration order.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.activations.names()[:4]
+    ['identity', 'sigmoid', 'tanh', 'relu']
+    """
     return REGISTRY.names()
 
 
 def get(activation: str | Activation | None, **config: float) -> Activation:
-    """An Activation from a name ("relu", "sigmoid", ...), an instance, or None (identity)."""
+    """An Activation from a name ("relu", "sigmoid", ...), an instance, or None (identity).
+
+    Parameters
+    ----------
+    activation : str, Activation or None
+        A registered name, or an instance (returned as it is).
+    **config : float
+        Settings for a name (``negative_slope``, ``alpha``).
+
+    Returns
+    -------
+    Activation
+        The activation.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, naming the known ones.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.activations.get("leaky_relu", negative_slope=0.2)
+    LeakyReLU(negative_slope=0.2)
+    """
     if activation is None:
         return Identity()
     return REGISTRY.create(activation, **config)

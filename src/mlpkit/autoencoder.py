@@ -31,25 +31,48 @@ class Autoencoder:
 
     Parameters
     ----------
-    encoder : layer widths from the input to the bottleneck, e.g. ``[784, 128, 32, 2]``,
-        or a Sequential whose output is the bottleneck.
-    decoder : widths from the bottleneck to the output (default: the encoder mirrored,
+    encoder : list of int or Sequential
+        Layer widths from the input to the bottleneck, e.g. ``[784, 128, 32, 2]``, or a
+        Sequential whose output is the bottleneck.
+    decoder : list of int or Sequential, optional
+        Widths from the bottleneck to the output (default: the encoder mirrored,
         ``[2, 32, 128, 784]``), or a Sequential.
-    activation : hidden activation of the layers built from widths.
-    latent_activation : activation of the bottleneck layer (default identity, so the
-        codes are unconstrained real numbers).
-    output_activation : "auto" (default) picks at the first ``fit``: sigmoid with
-        binary cross-entropy when every training value lies in [0, 1] (pixels),
-        identity with mean squared error otherwise. Or name one explicitly.
-    noise : standard deviation of Gaussian noise added to the inputs during training
-        only — a denoising autoencoder. The targets stay clean.
-    batch_norm : a BatchNorm between each hidden layer's affine map and its activation
-        (not on the bottleneck or the output), in the layers built from widths.
-    seed, dtype : as for Sequential.
+    activation : str, default "relu"
+        The hidden activation of the layers built from widths.
+    latent_activation : str, default "identity"
+        The bottleneck's activation (the codes are then unconstrained real numbers).
+    output_activation : str, default "auto"
+        "auto" picks at the first ``fit``: sigmoid with binary cross-entropy when every
+        training value lies in [0, 1] (pixels), identity with mean squared error
+        otherwise. Or name one.
+    noise : float, default 0.0
+        The standard deviation of Gaussian noise added to the inputs in training only — a
+        denoising autoencoder. The targets stay clean.
+    seed : int, optional
+        As for Sequential.
+    dtype : str, default "float32"
+        As for Sequential.
+    batch_norm : bool, default False
+        A BatchNorm between each hidden layer's affine map and its activation (not on
+        the bottleneck or the output), in the layers built from widths.
 
-    Attributes: ``network`` (the full Sequential that is trained), ``encoder`` and
-    ``decoder`` (Sequentials sharing its layers), ``latent_range`` ((k,), (k,) min and
-    max of the codes of the last training data, used by the explorer page).
+    Attributes
+    ----------
+    network : Sequential
+        The full network that is trained.
+    encoder, decoder : Sequential
+        Sequentials sharing its layers.
+    latent_range : (ndarray of shape (k,), ndarray of shape (k,))
+        The min and max of the codes of the last training data (the explorer's sliders).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.load_digits()
+    >>> ae = mlpkit.Autoencoder([64, 16, 2], seed=0)
+    >>> history = ae.fit(X[:200], epochs=2, verbose=0)
+    >>> ae.encode(X[:5]).shape, ae.reconstruct(X[:5]).shape, ae.latent_dim
+    ((5, 2), (5, 64), 2)
     """
 
     def __init__(
@@ -105,7 +128,13 @@ class Autoencoder:
         self.latent_range: tuple[np.ndarray, np.ndarray] | None = None
 
     def get_config(self) -> dict[str, Any]:
-        """What, besides the network, makes this autoencoder (saved by mlpkit.save)."""
+        """What, besides the network, makes this autoencoder (saved by mlpkit.save).
+
+        Returns
+        -------
+        dict
+            JSON values.
+        """
         return {
             "n_encoder_layers": self.n_encoder_layers,
             "activation": self.activation,
@@ -120,7 +149,20 @@ class Autoencoder:
 
     @classmethod
     def from_network(cls, network: Sequential, config: dict[str, Any]) -> Autoencoder:
-        """Rebuild from a trained network and ``get_config()`` (used by mlpkit.load)."""
+        """Rebuild from a trained network and its :meth:`get_config` (used by mlpkit.load).
+
+        Parameters
+        ----------
+        network : Sequential
+            The encoder's and decoder's layers in one network.
+        config : dict
+            What :meth:`get_config` returned.
+
+        Returns
+        -------
+        Autoencoder
+            The autoencoder.
+        """
         n = config.get("n_encoder_layers")
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n < len(network.layers):
             raise ValueError(
@@ -170,8 +212,36 @@ class Autoencoder:
         verbose: int | str = "auto",
         shuffle: bool = True,
     ) -> History:
-        """Train on X (N, input_dim) → X; returns the History. Everything fit offers
-        (optimizers, callbacks, validation, progress) is available."""
+        """Train on X to reconstruct X; everything ``Sequential.fit`` offers is available.
+
+        Parameters
+        ----------
+        x : array of shape (N, input_dim)
+            The data (inputs and targets at once).
+        epochs : int, default 10
+            Passes over the data.
+        batch_size : int or None, default 32
+            As for ``Sequential.fit``.
+        validation_data : array of shape (M, input_dim), optional
+            Data to reconstruct after each epoch.
+        validation_split : float, default 0.0
+            Else this fraction of X, held out.
+        callbacks : list of Callback, optional
+            As for ``Sequential.fit``.
+        loss : str or Loss, optional
+            Default: chosen with the output activation.
+        optimizer : str or Optimizer, optional
+            Default: Adam.
+        verbose : int or "auto", default "auto"
+            As for ``Sequential.fit``.
+        shuffle : bool, default True
+            Reshuffle the rows every epoch.
+
+        Returns
+        -------
+        History
+            This call's epochs.
+        """
         xa = as_2d_float(x, self.network.dtype)
         self._settle_output(xa)
         if loss is None and self.network.loss is None:  # by output layer, as fit, unannounced
@@ -199,8 +269,20 @@ class Autoencoder:
         return history
 
     def to(self, namespace_or_name: Any, device: Any = None) -> Autoencoder:
-        """Move the network (encoder and decoder with it) to an array library and device,
-        as ``Sequential.to``; returns the autoencoder."""
+        """Move the network (encoder and decoder with it) to an array library and device.
+
+        Parameters
+        ----------
+        namespace_or_name : str, module or array
+            As for ``Sequential.to``.
+        device : object, optional
+            The device there.
+
+        Returns
+        -------
+        Autoencoder
+            The autoencoder itself.
+        """
         self.network.to(namespace_or_name, device)
         self._follow_network()
         return self
@@ -213,25 +295,75 @@ class Autoencoder:
 
     # -- using it -----------------------------------------------------------------------
     def encode(self, x: np.ndarray) -> np.ndarray:
-        """X (N, input_dim) -> bottleneck codes Z (N, latent_dim)."""
+        """The bottleneck codes of X.
+
+        Parameters
+        ----------
+        x : array of shape (N, input_dim)
+            The data.
+
+        Returns
+        -------
+        ndarray of shape (N, latent_dim)
+            Z.
+        """
         return self.encoder.predict(x)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        """Codes Z (N, latent_dim) -> reconstructions X̂ (N, input_dim)."""
+        """Reconstructions from codes.
+
+        Parameters
+        ----------
+        z : array of shape (N, latent_dim)
+            The codes.
+
+        Returns
+        -------
+        ndarray of shape (N, input_dim)
+            X̂.
+        """
         return self.decoder.predict(z)
 
     def reconstruct(self, x: np.ndarray) -> np.ndarray:
-        """decode(encode(X)): (N, input_dim) -> (N, input_dim)."""
+        """decode(encode(X)).
+
+        Parameters
+        ----------
+        x : array of shape (N, input_dim)
+            The data.
+
+        Returns
+        -------
+        ndarray of shape (N, input_dim)
+            X̂.
+        """
         return self.network.predict(x)
 
     def reconstruction_error(self, x: np.ndarray) -> np.ndarray:
-        """Per-sample mean squared error between X and its reconstruction: (N,)."""
+        """Each sample's mean squared error between X and its reconstruction.
+
+        Parameters
+        ----------
+        x : array of shape (N, input_dim)
+            The data.
+
+        Returns
+        -------
+        ndarray of shape (N,)
+            The errors.
+        """
         xa = as_2d_float(x, self.network.dtype)
         diff = self.reconstruct(xa) - xa
         return cast("np.ndarray", namespace_of(diff).mean(diff * diff, axis=1))
 
     def summary(self, print_fn: Any = print) -> None:
-        """Print the network's layer table (``str(autoencoder.network)`` is its text)."""
+        """Print the network's layer table (``str(autoencoder.network)`` is its text).
+
+        Parameters
+        ----------
+        print_fn : callable, default print
+            Called once with the table.
+        """
         self.network.summary(print_fn)
 
     def __repr__(self) -> str:

@@ -44,6 +44,29 @@ def xor(
 
     (1,0)→1, (0,0)→0, (0,1)→1, (1,1)→0. ``noise`` > 0 adds N(0, noise²) to every
     coordinate (drawn from ``seed``): clouds around the four corners.
+
+    Parameters
+    ----------
+    repeat : int, default 1
+        Copies of the four rows.
+    dtype : str, default "float32"
+        X's dtype.
+    noise : float, default 0.0
+        Added to every coordinate.
+    seed : int or None, default 0
+        Seeds the draw (None: fresh randomness).
+
+    Returns
+    -------
+    (ndarray of shape (4·repeat, 2), ndarray of shape (4·repeat,))
+        X and y.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.xor()
+    >>> X.tolist(), y.tolist()
+    ([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [1, 0, 1, 0])
     """
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
@@ -57,6 +80,25 @@ def load_digits(dtype: str = "float32", scale: bool = True) -> tuple[np.ndarray,
     """The bundled 8×8 digits: X (1797, 64), y (1797,) with labels 0–9.
 
     ``scale=True`` divides pixels by 16 so they lie in [0, 1].
+
+    Parameters
+    ----------
+    dtype : str, default "float32"
+        X's dtype.
+    scale : bool, default True
+        Divide the pixels (0–16) by 16.
+
+    Returns
+    -------
+    (ndarray of shape (1797, 64), ndarray of shape (1797,))
+        The images as rows and their labels.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.load_digits()
+    >>> X.shape, float(X.max()), sorted(set(y.tolist()))[:3]
+    ((1797, 64), 1.0, [0, 1, 2])
     """
     raw = resources.files("mlpkit").joinpath("data", "digits.csv.gz").read_bytes()
     table = np.loadtxt(gzip.decompress(raw).decode("ascii").splitlines(), delimiter=",")
@@ -77,7 +119,35 @@ def spirals(
     """Interleaved spiral arms, one class each: X (n, 2), y (n,). Each arm turns through
     ``angle`` radians from the centre out to ``radius`` (4.0 and 1 by default; 9 and 3,
     nearly one and a half turns over TensorFlow Playground's scale, is a spiral a single
-    small hidden layer cannot separate and two layers of 8 can)."""
+    small hidden layer cannot separate and two layers of 8 can).
+
+    Parameters
+    ----------
+    n_samples : int, default 600
+        The number of points.
+    n_classes : int, default 3
+        The number of arms.
+    noise : float, default 0.2
+        Gaussian noise's standard deviation.
+    seed : int or None, default 0
+        Seeds the draw (None: fresh randomness).
+    angle : float, default 4.0
+        The radians each arm turns.
+    radius : float, default 1.0
+        Its outer radius.
+
+    Returns
+    -------
+    (ndarray of shape (n, 2), ndarray of shape (n,))
+        X and the class labels y.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.spirals(100, seed=0)
+    >>> X.shape, y.shape, X.dtype
+    ((99, 2), (99,), dtype('float32'))
+    """
     rng = np.random.default_rng(seed)
     per = n_samples // n_classes
     xs, ys = [], []
@@ -94,7 +164,29 @@ def spirals(
 def moons(
     n_samples: int = 400, noise: float = 0.1, seed: int | None = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles: X (n, 2), y (n,) in {0, 1}."""
+    """Two interleaving half circles.
+
+    Parameters
+    ----------
+    n_samples : int, default 400
+        The number of points.
+    noise : float, default 0.1
+        Gaussian noise's standard deviation.
+    seed : int or None, default 0
+        Seeds the draw (None: fresh randomness).
+
+    Returns
+    -------
+    (ndarray of shape (n, 2), ndarray of shape (n,))
+        X and the class labels y.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(100, seed=0)
+    >>> X.shape, y.shape, X.dtype
+    ((100, 2), (100,), dtype('float32'))
+    """
     rng = np.random.default_rng(seed)
     n1 = n_samples // 2
     n2 = n_samples - n1
@@ -107,7 +199,31 @@ def moons(
 def circles(
     n_samples: int = 400, noise: float = 0.05, factor: float = 0.5, seed: int | None = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A small circle inside a large one: X (n, 2), y (n,) (1 = inner)."""
+    """A small circle inside a large one (1 = inner).
+
+    Parameters
+    ----------
+    n_samples : int, default 400
+        The number of points.
+    noise : float, default 0.05
+        Gaussian noise's standard deviation.
+    factor : float, default 0.5
+        The inner circle's radius relative to the outer's.
+    seed : int or None, default 0
+        Seeds the draw (None: fresh randomness).
+
+    Returns
+    -------
+    (ndarray of shape (n, 2), ndarray of shape (n,))
+        X and the class labels y.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.circles(100, seed=0)
+    >>> X.shape, y.shape, X.dtype
+    ((100, 2), (100,), dtype('float32'))
+    """
     rng = np.random.default_rng(seed)
     n1 = n_samples // 2
     n2 = n_samples - n1
@@ -122,7 +238,29 @@ def gaussians(
     n_samples: int = 400, noise: float = 0.1, seed: int | None = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two Gaussian clouds, at (−1, −1) (class 0) and (1, 1) (class 1), each of
-    standard deviation 0.3 + noise (they overlap as noise grows): X (n, 2), y (n,)."""
+    standard deviation 0.3 + noise (they overlap as noise grows): X (n, 2), y (n,).
+
+    Parameters
+    ----------
+    n_samples : int, default 400
+        The number of points.
+    noise : float, default 0.1
+        Added to each cloud's standard deviation of 0.3.
+    seed : int or None, default 0
+        Seeds the draw (None: fresh randomness).
+
+    Returns
+    -------
+    (ndarray of shape (n, 2), ndarray of shape (n,))
+        X and the class labels y.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.gaussians(100, seed=0)
+    >>> X.shape, y.shape, X.dtype
+    ((100, 2), (100,), dtype('float32'))
+    """
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
     rng = np.random.default_rng(seed)
@@ -137,7 +275,29 @@ def plane(
     n_samples: int = 400, noise: float = 0.0, seed: int | None = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """A tilted plane to regress: X uniform on [−1, 1]² (n, 2), y = (x₁ + 2x₂)/3 plus
-    N(0, noise²) (n, 1) — a linear model's task, the first of the regression lessons."""
+    N(0, noise²) (n, 1) — a linear model's task, the first of the regression lessons.
+
+    Parameters
+    ----------
+    n_samples : int, default 400
+        The number of points.
+    noise : float, default 0.0
+        The targets' noise.
+    seed : int or None, default 0
+        Seeds the draw (None: fresh randomness).
+
+    Returns
+    -------
+    (ndarray of shape (n, 2), ndarray of shape (n, 1))
+        X and the targets y.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.plane(100, seed=0)
+    >>> X.shape, y.shape, X.dtype
+    ((100, 2), (100, 1), dtype('float32'))
+    """
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
     rng = np.random.default_rng(seed)
@@ -155,7 +315,29 @@ def gaussian_surface(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A surface of four Gaussian bumps on [−1, 1]², two up and two down
     (``SURFACE_BUMPS``, width 0.3): X uniform (n, 2), y (n, 1) plus N(0, noise²) —
-    a regression that needs hidden units."""
+    a regression that needs hidden units.
+
+    Parameters
+    ----------
+    n_samples : int, default 400
+        The number of points.
+    noise : float, default 0.0
+        The targets' noise.
+    seed : int or None, default 0
+        Seeds the draw (None: fresh randomness).
+
+    Returns
+    -------
+    (ndarray of shape (n, 2), ndarray of shape (n, 1))
+        X and the targets y.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.gaussian_surface(100, seed=0)
+    >>> X.shape, y.shape, X.dtype
+    ((100, 2), (100, 1), dtype('float32'))
+    """
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
     rng = np.random.default_rng(seed)
@@ -176,7 +358,35 @@ def regression_1d(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Samples of a 1-D function on [low, high] (default [−π, π]) for universal
     approximation: X (n, 1), y (n, 1). fn: "sin", "abs", "step", or any vectorised
-    function of x; ``noise`` adds N(0, noise²) to y."""
+    function of x; ``noise`` adds N(0, noise²) to y.
+
+    Parameters
+    ----------
+    fn : str or callable, default "sin"
+        "sin", "abs", "step", or a vectorised function of x.
+    n_samples : int, default 256
+        The number of points.
+    noise : float, default 0.0
+        The targets' noise.
+    seed : int or None, default 0
+        Seeds the draw (None: fresh randomness).
+    low : float, default −π
+        The interval's start.
+    high : float, default π
+        Its end.
+
+    Returns
+    -------
+    (ndarray of shape (n, 1), ndarray of shape (n, 1))
+        x evenly spaced, and fn(x).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.regression_1d("abs", n_samples=5, low=-1.0, high=1.0)
+    >>> X[:, 0].tolist(), y[:, 0].tolist()
+    ([-1.0, -0.5, 0.0, 0.5, 1.0], [1.0, 0.5, 0.0, 0.5, 1.0])
+    """
     funcs: dict[str, Callable[[np.ndarray], np.ndarray]] = {
         "sin": np.sin, "abs": np.abs, "step": lambda v: (v > 0).astype(float)}  # fmt: skip
     if isinstance(fn, str):
@@ -190,7 +400,34 @@ def regression_1d(
 
 
 def one_hot(y: np.ndarray, n_classes: int | None = None, dtype: str = "float32") -> np.ndarray:
-    """Integer labels (N,) -> one-hot rows (N, C) (the backpropagation handout's output encoding)."""
+    """Integer labels to one-hot rows (the backpropagation handout's output encoding).
+
+    Parameters
+    ----------
+    y : array of shape (N,)
+        Integer class labels (whole floats too).
+    n_classes : int, optional
+        C (default: the largest label + 1).
+    dtype : str, default "float32"
+        The rows' dtype.
+
+    Returns
+    -------
+    ndarray of shape (N, C)
+        A 1 in each row's label column.
+
+    Raises
+    ------
+    ValueError
+        Labels that are not whole numbers, or outside 0..C − 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.datasets import one_hot
+    >>> one_hot(np.array([0, 2, 1])).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    """
     labels = np.asarray(y)
     if labels.ndim != 1 or (
         labels.dtype.kind not in "iu"
@@ -207,7 +444,30 @@ def one_hot(y: np.ndarray, n_classes: int | None = None, dtype: str = "float32")
 
 
 def from_one_hot(y: np.ndarray) -> np.ndarray:
-    """One-hot (or probability) rows (N, C) -> labels (N,), the inverse of one_hot."""
+    """One-hot (or probability) rows to labels: the inverse of :func:`one_hot`.
+
+    Parameters
+    ----------
+    y : ndarray of shape (N, C)
+        The rows.
+
+    Returns
+    -------
+    ndarray of shape (N,)
+        The argmax of each row.
+
+    Raises
+    ------
+    ValueError
+        y is not 2-D.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.datasets import from_one_hot
+    >>> from_one_hot(np.array([[0.1, 0.9], [0.8, 0.2]])).tolist()
+    [1, 0]
+    """
     a = np.asarray(y)
     if a.ndim != 2:
         raise ValueError(f"from_one_hot needs an (N, C) array, got shape {a.shape}")
@@ -221,7 +481,34 @@ def train_test_split(
     seed: int | None = 0,
     stratify: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Random split (stratified by label when y holds class labels): X_train, X_test, y_train, y_test."""
+    """A random split: stratified by label when y holds class labels.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, d)
+        Inputs.
+    y : ndarray of shape (N,) or (N, k)
+        Targets.
+    test_size : float, default 0.25
+        The test fraction.
+    seed : int or None, default 0
+        Seeds the draw (None: fresh randomness).
+    stratify : bool, default True
+        Keep each class's share in both parts.
+
+    Returns
+    -------
+    (ndarray, ndarray, ndarray, ndarray)
+        X_train, X_test, y_train, y_test.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(100, seed=0)
+    >>> X_train, X_test, y_train, y_test = mlpkit.datasets.train_test_split(X, y, test_size=0.2)
+    >>> X_train.shape, X_test.shape, int(y_test.sum())
+    ((80, 2), (20, 2), 10)
+    """
     rng = np.random.default_rng(seed)
     n = len(x)
     if stratify and np.asarray(y).ndim == 1 and np.asarray(y).dtype.kind in "iu":

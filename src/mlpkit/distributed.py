@@ -93,8 +93,21 @@ def _cores() -> int:
 
 
 def world_size() -> int:
-    """How many processes the MPI launcher started (1 when not under ``mpiexec``), read
-    from the launcher's environment without importing MPI."""
+    """How many processes the MPI launcher started, read from its environment.
+
+    MPI is not imported.
+
+    Returns
+    -------
+    int
+        1 when not under ``mpiexec``.
+
+    Examples
+    --------
+    >>> from mlpkit.distributed import world_size
+    >>> world_size()
+    1
+    """
     for name in _SIZE_VARIABLES:
         value = os.environ.get(name, "")
         if value.isdigit():
@@ -117,6 +130,14 @@ class DataParallel:
         without mpi4py, none is needed).
     blas_threads : BLAS threads per rank: "auto" (cores ÷ ranks on this machine, unless
         an ``*_NUM_THREADS`` variable is set; see the module docstring) or a number.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> from mlpkit.distributed import DataParallel
+    >>> X, y = mlpkit.datasets.load_digits()
+    >>> net = mlpkit.Sequential([mlpkit.Dense(64, 32, "relu"), mlpkit.Dense(32, 10, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=1, batch_size=256, strategy=DataParallel(), verbose=0)  # doctest: +SKIP
     """
 
     def __init__(self, sharded: bool = False, comm: Any = None,
@@ -169,8 +190,25 @@ class DataParallel:
 
     # -- agreeing before training ------------------------------------------------------
     def agree(self, prepare: Callable[[], Any]) -> Any:
-        """Run ``prepare`` on every rank; if it raises on any, raise the same ValueError
-        (naming the rank) on all of them, so none is left waiting."""
+        """Run ``prepare`` on every rank; if it raises on any, raise the same error on all.
+
+        No rank is left waiting; the error names the rank.
+
+        Parameters
+        ----------
+        prepare : callable
+            A function of no arguments.
+
+        Returns
+        -------
+        object
+            What ``prepare`` returned on this rank.
+
+        Raises
+        ------
+        ValueError
+            What ``prepare`` raised on some rank.
+        """
         error = None
         try:
             result = prepare()
@@ -183,8 +221,22 @@ class DataParallel:
         return result
 
     def check_same(self, value: Any, what: str, shown: str = "") -> None:
-        """Raise the same ValueError on every rank unless every rank computed the same
-        ``value`` (``what`` names it; ``shown``: this rank's value in a few words)."""
+        """Raise the same ValueError on every rank unless every rank computed the same value.
+
+        Parameters
+        ----------
+        value : object
+            This rank's value.
+        what : str
+            What it is, for the message.
+        shown : str, optional
+            This rank's value in a few words.
+
+        Raises
+        ------
+        ValueError
+            The ranks disagree.
+        """
         values = self.comm.allgather((value, shown))
         first = values[0][0]
         for rank, (other, words) in enumerate(values):
@@ -195,7 +247,13 @@ class DataParallel:
                 )
 
     def start(self, model: Any) -> None:
-        """Broadcast rank 0's parameters, buffers, optimizer state and generator."""
+        """Broadcast rank 0's parameters, buffers, optimizer state and generator.
+
+        Parameters
+        ----------
+        model : Sequential
+            The model, on every rank.
+        """
         for array in (*model.parameters(), *model.named_buffers().values()):
             self.comm.Bcast(array, root=0)
         state = self.comm.bcast(
@@ -210,19 +268,57 @@ class DataParallel:
             model.optimizer.load_state_dict(state[1])
 
     def count_rows(self, n_local: int) -> int:
-        """The global row count (sharded: the sum over ranks; else every rank's n)."""
+        """The global row count.
+
+        Parameters
+        ----------
+        n_local : int
+            This rank's rows.
+
+        Returns
+        -------
+        int
+            Sharded: the sum over ranks; else every rank's n.
+        """
         self._counts = [int(c) for c in self.comm.allgather(int(n_local))] if self.sharded else []
         self.n_global = sum(self._counts) if self.sharded else int(n_local)
         return self.n_global
 
     def local_rng(self, model: Any) -> np.random.Generator:
-        """A per-rank stream drawn from the model's (shared) generator."""
+        """A per-rank stream drawn from the model's shared generator.
+
+        Parameters
+        ----------
+        model : Sequential
+            The model.
+
+        Returns
+        -------
+        numpy.random.Generator
+            This rank's generator.
+        """
         return np.random.default_rng([int(model.rng.integers(2**62)), self.rank])
 
     # -- one step ------------------------------------------------------------------------
     def shares(self, lo: int, hi: int, n_global: int, shuffled: bool) -> list[tuple[int, int]]:
-        """Each rank's rows of the global batch [lo, hi), as (start, stop) positions in
-        that rank's (shuffled) row order."""
+        """Each rank's rows of the global batch [lo, hi), in its (shuffled) row order.
+
+        Parameters
+        ----------
+        lo : int
+            The batch's first global position.
+        hi : int
+            Its end.
+        n_global : int
+            The global row count.
+        shuffled : bool
+            Whether the order is shuffled.
+
+        Returns
+        -------
+        list of (int, int)
+            (start, stop) per rank.
+        """
         if not self.sharded:  # a contiguous split of the batch, remainders spread
             base, extra = divmod(hi - lo, self.size)
             starts = [lo + r * base + min(r, extra) for r in range(self.size + 1)]
@@ -238,9 +334,23 @@ class DataParallel:
         return out
 
     def batches(self, source: Any, batch_size: int) -> Iterator[tuple[Any, ...]]:
-        """One epoch's global batches of ``batch_size`` rows, each as this rank's share:
-        (its rows, targets, weights, their first position in its order, the global
-        batch's rows). The step this fit runs (``reduced``) averages over the global rows."""
+        """One epoch's global batches of ``batch_size`` rows, each as this rank's share.
+
+        The step this fit runs (:meth:`reduced`) averages over the global rows.
+
+        Parameters
+        ----------
+        source : BatchSource
+            This rank's rows.
+        batch_size : int
+            The global batch size.
+
+        Yields
+        ------
+        tuple
+            This rank's rows, targets, weights, their first position in its order, and the
+            global batch's row count.
+        """
         if not source.positional:
             raise ValueError("data-parallel training needs the rows in memory on each rank")
         n = self.n_global
@@ -253,11 +363,24 @@ class DataParallel:
             yield (*source.rows(a, c), a, size)
 
     def reduced(self, step: Any, pack: Any) -> Callable[[Any, Any, Any], tuple[float, Any]]:
-        """``step`` in step with the other ranks: this rank's rows' loss and gradient,
-        each scaled by its share of the global batch, go into one Allreduce of the packed
-        gradient (and its loss slot), so every rank gets the global batch's mean loss and
-        gradient. A rank with no rows of a batch adds nothing. The global batch's rows:
-        ``self.global_rows`` (set by ``batches``, or by the caller)."""
+        """``step`` in step with the other ranks, through one Allreduce of the packed gradient.
+
+        Each rank's loss and gradient, scaled by its share of the global batch, are summed,
+        so every rank gets the global batch's mean loss and gradient; a rank with no rows of
+        a batch adds nothing.
+
+        Parameters
+        ----------
+        step : callable
+            The training step, ``step(x, t, w) -> (loss, gradient)``.
+        pack : ParameterPack
+            The packed parameters and gradients.
+
+        Returns
+        -------
+        callable
+            The step every rank runs.
+        """
 
         def run(x: Any, t: Any, w: Any) -> tuple[float, Any]:
             rows, size = x.shape[0], self._size
@@ -283,9 +406,20 @@ class DataParallel:
         self._size = int(rows)
 
     def epoch_outputs(self, preds: Any, targets: Any) -> tuple[Any, Any]:
-        """The epoch's predictions (and their targets) of all ranks, for the train metrics:
-        every rank has its rows of the shared order (the others 0) and the rows are summed
-        — or, sharded, each rank's own rows are gathered in rank order."""
+        """The epoch's predictions and their targets, of all ranks (for the train metrics).
+
+        Parameters
+        ----------
+        preds : ndarray
+            This rank's predictions.
+        targets : ndarray
+            Their targets.
+
+        Returns
+        -------
+        (ndarray, ndarray)
+            Every rank's rows, in order.
+        """
         if self.sharded:
             preds, targets = self.gather(preds, targets)
             return preds, targets
@@ -293,16 +427,39 @@ class DataParallel:
         return preds, targets
 
     def reduce_(self, buffer: np.ndarray) -> None:
-        """Sum ``buffer`` over the ranks, in place (the one Allreduce of a step)."""
+        """Sum ``buffer`` over the ranks, in place (the one Allreduce of a step).
+
+        Parameters
+        ----------
+        buffer : ndarray
+            The packed gradient and loss slot.
+        """
         self.comm.Allreduce(_mpi().IN_PLACE, buffer, op=_mpi().SUM)
 
     def gather(self, *arrays: np.ndarray) -> list[np.ndarray]:
-        """Every rank's arrays concatenated in rank order, on every rank."""
+        """Every rank's arrays concatenated in rank order, on every rank.
+
+        Parameters
+        ----------
+        *arrays : ndarray
+            This rank's arrays.
+
+        Returns
+        -------
+        list of ndarray
+            One concatenation per array.
+        """
         pieces = self.comm.allgather(arrays)
         return [np.concatenate([p[i] for p in pieces]) for i in range(len(arrays))]
 
     def abort(self, exc: BaseException) -> None:
-        """Say what went wrong on this rank and end every rank (MPI_Abort)."""
+        """Say what went wrong on this rank and end every rank (MPI_Abort).
+
+        Parameters
+        ----------
+        exc : BaseException
+            The error.
+        """
         print(f"mlpkit: rank {self.rank} of {self.size}: {type(exc).__name__}: {exc}",
               file=sys.stderr, flush=True)  # fmt: skip
         # mpiexec forwards each rank's stderr through its proxy; an immediate Abort can
@@ -312,7 +469,18 @@ class DataParallel:
         self.comm.Abort(1)
 
     def validation_share(self, n: int) -> slice:
-        """This rank's contiguous part of n validation rows (non-sharded mode)."""
+        """This rank's contiguous part of n validation rows (non-sharded mode).
+
+        Parameters
+        ----------
+        n : int
+            The validation rows.
+
+        Returns
+        -------
+        slice
+            This rank's part.
+        """
         base, extra = divmod(n, self.size)
         start = self.rank * base + min(self.rank, extra)
         return slice(start, start + base + (self.rank < extra))

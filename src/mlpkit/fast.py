@@ -76,6 +76,17 @@ class FastPaths:
     Attributes (defaults and meaning in ``DEFAULTS``): enabled, step, update, unrolled,
     numba, measure, cache_dir, numba_start, shuffle_whole_bytes, stack_max, sign_mask,
     relu_zeros, narrow, small_softmax, small_batch.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.fast_paths.enabled
+    True
+    >>> with mlpkit.fast_paths(False):
+    ...     print(mlpkit.fast_paths.enabled)
+    False
+    >>> mlpkit.fast_paths.enabled
+    True
     """
 
     __slots__ = tuple(DEFAULTS)
@@ -109,7 +120,20 @@ class FastPaths:
 
     @contextlib.contextmanager
     def __call__(self, enabled: bool | None = None, **changes: Any) -> Iterator[FastPaths]:
-        """Set ``enabled`` and any other settings for the block, then restore them."""
+        """Set ``enabled`` and any other settings for a ``with`` block, then restore them.
+
+        Parameters
+        ----------
+        enabled : bool, optional
+            False: the plain layer-by-layer step and the optimizer's own rule.
+        **changes : object
+            Other settings by name (``numba=True``, ``cache_dir=""``, ...).
+
+        Yields
+        ------
+        FastPaths
+            The settings object.
+        """
         if enabled is not None:
             changes["enabled"] = enabled
         saved = {name: getattr(self, name) for name in changes}
@@ -129,7 +153,13 @@ class FastPaths:
 
     # -- the timing cache ---------------------------------------------------------------
     def cache_path(self) -> Path | None:
-        """The JSON file timings are kept in, or None when caching is off (cache_dir="")."""
+        """The JSON file timings are kept in.
+
+        Returns
+        -------
+        Path or None
+            None when caching is off (``cache_dir=""``).
+        """
         where = self.cache_dir
         if where is None:
             where = os.environ.get("MLPKIT_CACHE_DIR")
@@ -139,12 +169,29 @@ class FastPaths:
         return None if where == "" else Path(where) / "fast_paths.json"
 
     def load_cache(self) -> dict[str, Any]:
-        """This machine's cached entries: {"numba_start": s, "choices": {key: entry}}."""
+        """This machine's cached entries.
+
+        Returns
+        -------
+        dict
+            ``{"numba_start": seconds, "choices": {key: entry}}``.
+        """
         return cast("dict[str, Any]", _read(self.cache_path()).get(machine_key(), {}))
 
     def remember(self, key: str | None = None, entry: Any = None, **fields: Any) -> None:
-        """Store ``entry`` under ``key`` (and any machine-wide ``fields``) for this machine.
-        A cache that cannot be written is skipped: timings are an optimisation."""
+        """Store an entry (and machine-wide fields) for this machine.
+
+        A cache that cannot be written is skipped: timings are an optimisation.
+
+        Parameters
+        ----------
+        key : str, optional
+            The choice's key (model, shapes).
+        entry : object, optional
+            The choice and its timings.
+        **fields : object
+            Machine-wide values (``numba_start``).
+        """
         path = self.cache_path()
         if path is None:
             return
@@ -160,7 +207,13 @@ class FastPaths:
         _write(path, data)
 
     def show_cache(self, file: Any = None) -> None:
-        """Print what is cached for this machine: the choices and the timings behind them."""
+        """Print what is cached for this machine: the choices and the timings behind them.
+
+        Parameters
+        ----------
+        file : file, optional
+            Where to print (default: stdout).
+        """
         out = file or sys.stdout
         path = self.cache_path()
         mine = self.load_cache()
@@ -237,8 +290,19 @@ _MACHINE: str | None = None
 
 
 def machine_key() -> str:
-    """What a timing depends on besides the model: the CPU, the core count, Python,
-    NumPy and its BLAS, and Numba's version when it is installed."""
+    """What a timing depends on besides the model.
+
+    Returns
+    -------
+    str
+        The CPU, the core count, Python, NumPy and its BLAS, and Numba's version when installed.
+
+    Examples
+    --------
+    >>> from mlpkit.fast import machine_key
+    >>> "numpy" in machine_key()
+    False
+    """
     global _MACHINE
     if _MACHINE is None:
         import numpy as np

@@ -63,7 +63,19 @@ _DIGEST = 32  # bytes of the trailing SHA-256
 
 
 class LoadError(ValueError):
-    """A model file is malformed, corrupted, truncated or not an mlpkit model."""
+    """A model file is malformed, corrupted, truncated or not an mlpkit model.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> open("not-a-model.mlpk", "wb").write(b"hello")
+    5
+    >>> try:
+    ...     mlpkit.load("not-a-model.mlpk")
+    ... except mlpkit.LoadError as error:
+    ...     print("refused")
+    refused
+    """
 
 
 def _pad(n: int) -> int:
@@ -149,6 +161,15 @@ def save(model: Any, path: str | os.PathLike[str]) -> Path:
     TypeError
         ``model`` is neither a Sequential nor an Autoencoder, or holds a layer that
         cannot be saved.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> path = mlpkit.save(net, "moons.mlpk")
+    >>> path.name, mlpkit.load(path).layers[1].W.shape
+    ('moons.mlpk', (8, 2))
     """
     network, extra = model, None
     if hasattr(model, "network") and hasattr(model, "from_network"):  # an Autoencoder

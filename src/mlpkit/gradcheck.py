@@ -48,6 +48,14 @@ class GradcheckReport:
         How many entries of each were checked.
     layers : list of str
         The layer each array belongs to.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(8, seed=0)
+    >>> report = mlpkit.gradcheck(mlpkit.Sequential([mlpkit.Dense(2, 2, "softmax")], seed=0), X, y)
+    >>> bool(report), report.worst < report.tolerance
+    (True, True)
     """
 
     names: list[str]
@@ -169,6 +177,15 @@ def gradcheck(
     -------
     GradcheckReport
         The worst relative error per parameter array and ``passed``.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(8, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 4, "tanh"), mlpkit.Dense(4, 2, "softmax")], seed=0)
+    >>> report = mlpkit.gradcheck(net, X, y)
+    >>> report.passed, report.names
+    (True, ['layer0.W', 'layer0.b', 'layer1.W', 'layer1.b', 'input X'])
     """
     m = model.on_host().astype("float64")  # a model trained elsewhere: checked on the host
     if training and any(getattr(ly, "rate", 0) or getattr(ly, "std", 0) for ly in m.layers):

@@ -54,7 +54,19 @@ class Initializer:
     """Base class. Subclasses set ``name`` and implement ``__call__(shape, rng, dtype)``,
     returning an array of ``shape`` (W: (k1, k2), b: (k2,)) drawn from ``rng``, the
     network's ``numpy.random.Generator``. ``mlpkit.register_initializer(cls)`` makes it
-    usable by name (``Dense(..., init=name)``)."""
+    usable by name (``Dense(..., init=name)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mlpkit
+    >>> class Ones(mlpkit.initializers.Initializer):
+    ...     name = "ones_example"
+    ...     def __call__(self, shape, rng, dtype="float32"):
+    ...         return np.ones(shape, dtype)
+    >>> Ones()((2, 2), np.random.default_rng(0)).tolist()
+    [[1.0, 1.0], [1.0, 1.0]]
+    """
 
     name = ""
 
@@ -70,7 +82,21 @@ class Initializer:
 
 
 class Constant(Initializer):
-    """Every entry equal to ``value``."""
+    """Every entry equal to ``value``.
+
+    Parameters
+    ----------
+    value : float, default 0.0
+        The value of every entry.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.initializers import Constant
+    >>> W = Constant(0.5)((64, 32), np.random.default_rng(0))
+    >>> W.shape, W.dtype, round(float(W.std()), 2)
+    ((64, 32), dtype('float32'), 0.0)
+    """
 
     name = "constant"
 
@@ -87,7 +113,16 @@ class Constant(Initializer):
 
 
 class Zeros(Constant):
-    """All zeros: fine for biases; for weights it leaves every unit of a layer identical."""
+    """All zeros: fine for biases; for weights it leaves every unit of a layer identical.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.initializers import Zeros
+    >>> W = Zeros()((64, 32), np.random.default_rng(0))
+    >>> W.shape, W.dtype, round(float(W.std()), 2)
+    ((64, 32), dtype('float32'), 0.0)
+    """
 
     name = "zeros"
 
@@ -99,7 +134,23 @@ class Zeros(Constant):
 
 
 class Normal(Initializer):
-    """N(mean, std²) entries."""
+    """N(mean, std²) entries.
+
+    Parameters
+    ----------
+    std : float, default 0.05
+        The standard deviation.
+    mean : float, default 0.0
+        The mean.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.initializers import Normal
+    >>> W = Normal(std=0.1)((64, 32), np.random.default_rng(0))
+    >>> W.shape, W.dtype, round(float(W.std()), 2)
+    ((64, 32), dtype('float32'), 0.1)
+    """
 
     name = "normal"
 
@@ -116,7 +167,23 @@ class Normal(Initializer):
 
 
 class Uniform(Initializer):
-    """U(low, high) entries; ``Uniform(limit)`` means U(-limit, limit)."""
+    """U(low, high) entries; ``Uniform(limit)`` means U(-limit, limit).
+
+    Parameters
+    ----------
+    limit : float, default 0.05
+        The upper bound (and −limit the lower, without ``low``).
+    low : float, optional
+        The lower bound.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.initializers import Uniform
+    >>> W = Uniform(0.1)((64, 32), np.random.default_rng(0))
+    >>> W.shape, W.dtype, round(float(W.std()), 2)
+    ((64, 32), dtype('float32'), 0.06)
+    """
 
     name = "uniform"
 
@@ -157,7 +224,10 @@ def _variance_scaling(
 ) -> type[_VarianceScaling]:
     attrs = {"name": name, "scale": scale, "fan": fan, "distribution": distribution,
              "__module__": __name__, "__qualname__": cls_name,
-             "__doc__": f"{distribution.title()} entries of variance {scale:g} / fan_{fan}."}  # fmt: skip
+             "__doc__": f"{distribution.title()} entries of variance {scale:g} / fan_{fan}.\n\n"
+                        f"Examples\n--------\n>>> import numpy as np\n"
+                        f">>> from mlpkit.initializers import {cls_name}\n"
+                        f">>> {cls_name}()((64, 32), np.random.default_rng(0)).shape\n(64, 32)\n"}  # fmt: skip
     return type(cls_name, (_VarianceScaling,), attrs)
 
 
@@ -191,8 +261,30 @@ REGISTRY: Registry[Initializer] = Registry(
 
 
 def get(init: str | Initializer | dict[str, Any]) -> Initializer:
-    """Return an Initializer from a name ("he_normal", ...), an instance, or the
-    ``to_config`` form {"name": ..., "config": {...}} (the file format's)."""
+    """An Initializer from a name, an instance, or its :func:`to_config` form.
+
+    Parameters
+    ----------
+    init : str, Initializer or dict
+        "he_normal", ..., an instance, or ``{"name": ..., "config": {...}}``.
+
+    Returns
+    -------
+    Initializer
+        The initialiser.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, naming the known ones.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> (mlpkit.initializers.get("he_normal"),
+    ...  mlpkit.initializers.get({"name": "constant", "config": {"value": 0.1}}))
+    (HeNormal(), Constant(value=0.1))
+    """
     if isinstance(init, dict):
         if set(init) - {"name", "config"} or not isinstance(init.get("name"), str):
             raise ValueError(
@@ -206,12 +298,46 @@ def get(init: str | Initializer | dict[str, Any]) -> Initializer:
 
 
 def to_config(init: Initializer) -> dict[str, Any]:
-    """{"name": ..., "config": {...}}: what ``get`` rebuilds the initializer from."""
+    """What :func:`get` rebuilds an initialiser from (the file format's form).
+
+    Parameters
+    ----------
+    init : Initializer
+        The initialiser.
+
+    Returns
+    -------
+    dict
+        ``{"name": ..., "config": {...}}``.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.initializers.to_config(mlpkit.initializers.Normal(std=0.2))
+    {'name': 'normal', 'config': {'std': 0.2, 'mean': 0.0}}
+    """
     return {"name": init.name, "config": init.get_config()}
 
 
 def default_for(activation_name: str) -> Initializer:
-    """He for the ReLU family, LeCun normal for SELU, Glorot uniform for everything else."""
+    """The default initialiser of an activation.
+
+    Parameters
+    ----------
+    activation_name : str
+        The activation's name.
+
+    Returns
+    -------
+    Initializer
+        He for the ReLU family, LeCun normal for SELU, Glorot uniform for everything else.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.initializers.default_for("relu"), mlpkit.initializers.default_for("tanh")
+    (HeUniform(), GlorotUniform())
+    """
     if activation_name in ("relu", "leaky_relu", "elu", "gelu", "silu"):
         return HeUniform()
     if activation_name == "selu":

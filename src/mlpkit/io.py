@@ -226,6 +226,16 @@ def load(path: str | os.PathLike[str]) -> Sequential | Autoencoder:
     LoadError
         The file is not an mlpkit model, is truncated or corrupted, declares more than
         it holds, or names a class that is not registered here.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=2, verbose=0)
+    >>> again = mlpkit.load(mlpkit.save(net, "moons.mlpk"))
+    >>> bool((again.predict(X) == net.predict(X)).all()), again.epochs_trained
+    (True, 2)
     """
     p = Path(path)
     header, arrays, version = read(p)

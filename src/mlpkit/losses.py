@@ -55,7 +55,34 @@ __all__ = [
 
 
 def as_sample_weights(sample_weight: Array | None, n: int, dtype: np.dtype) -> Array | None:
-    """Validated sample weights (n,) in ``dtype``, or None for unweighted."""
+    """Checked sample weights, or None for unweighted.
+
+    Parameters
+    ----------
+    sample_weight : array of shape (n,) or None
+        The weights.
+    n : int
+        The number of samples.
+    dtype : numpy.dtype
+        Their dtype.
+
+    Returns
+    -------
+    array of shape (n,) or None
+        The weights, in ``dtype``.
+
+    Raises
+    ------
+    ValueError
+        A wrong length, or a negative or non-finite weight.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.losses import as_sample_weights
+    >>> as_sample_weights([1, 2], 2, np.dtype("float32")).tolist()
+    [1.0, 2.0]
+    """
     if sample_weight is None:
         return None
     w = np.asarray(sample_weight, dtype=dtype).reshape(-1)
@@ -80,6 +107,19 @@ class Loss:
     Then ``mlpkit.register_loss(MyLoss)`` (or ``@mlpkit.register_loss``) lets
     ``fit(loss="my_loss")``, ``mlpkit.save`` and ``mlpkit.load`` use it; ``gradcheck``
     checks its gradient like the built-ins'.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mlpkit
+    >>> class LogCoshExample(mlpkit.losses.Loss):
+    ...     name = "log_cosh_example"
+    ...     def sample_losses(self, p, t):
+    ...         return np.log(np.cosh(p - t)).mean(axis=1)
+    ...     def sample_gradients(self, p, t):
+    ...         return np.tanh(p - t) / p.shape[1]
+    >>> round(LogCoshExample()(np.array([[1.0]]), np.array([[0.0]])), 4)
+    0.4338
     """
 
     name: ClassVar[str] = ""
@@ -116,16 +156,59 @@ class Loss:
         return p, t, w
 
     def loss(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
-        """Same as calling the loss."""
+        """The mean loss L = (1/N) Σ_i w_i l_i (the same as calling the loss).
+
+        Parameters
+        ----------
+        y_pred : array of shape (N, d)
+            The predictions (or logits, with ``from_logits``).
+        y_true : array
+            The targets: (N, d), or class labels (N,) for the cross-entropies.
+        sample_weight : array of shape (N,), optional
+            A weight per sample.
+
+        Returns
+        -------
+        float
+            L.
+        """
         return self(y_pred, y_true, sample_weight)
 
     def per_sample(self, y_pred: Array, y_true: Array) -> Array:
-        """l_i for each sample: (N,)."""
+        """Each sample's loss l_i.
+
+        Parameters
+        ----------
+        y_pred : array of shape (N, d)
+            The predictions (or logits, with ``from_logits``).
+        y_true : array
+            The targets: (N, d), or class labels (N,) for the cross-entropies.
+
+        Returns
+        -------
+        array of shape (N,)
+            l_i.
+        """
         p, t, _ = self._checked(y_pred, y_true)
         return self.sample_losses(p, t)
 
     def gradient(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> Array:
-        """dL/dy_pred: (N, d), including the 1/N of the mean."""
+        """dL/dy_pred, including the mean's 1/N and the sample weights.
+
+        Parameters
+        ----------
+        y_pred : array of shape (N, d)
+            The predictions (or logits, with ``from_logits``).
+        y_true : array
+            The targets: (N, d), or class labels (N,) for the cross-entropies.
+        sample_weight : array of shape (N,), optional
+            A weight per sample.
+
+        Returns
+        -------
+        array of shape (N, d)
+            The gradient.
+        """
         p, t, w = self._checked(y_pred, y_true, sample_weight)
         return self._grad(p, t, w)
 
@@ -133,7 +216,29 @@ class Loss:
     def prepare_targets(
         self, y: Array, n_outputs: int, dtype: np.dtype, n_samples: int | None = None
     ) -> Array:
-        """Validate targets and bring them to (N, n_outputs) in ``dtype``."""
+        """Check targets and bring them to the loss's form, in ``dtype``.
+
+        Parameters
+        ----------
+        y : array
+            Targets as the user gives them.
+        n_outputs : int
+            d, the network's output width.
+        dtype : numpy.dtype
+            The predictions' dtype.
+        n_samples : int, optional
+            N, checked when given.
+
+        Returns
+        -------
+        array
+            (N, d), or labels (N,) for the cross-entropies.
+
+        Raises
+        ------
+        ValueError
+            Targets of the wrong shape, kind or range, named.
+        """
         t = _numeric(y, "targets")
         if t.ndim == 1 and n_outputs == 1:
             t = t.reshape(-1, 1)
@@ -170,15 +275,56 @@ class Loss:
         return g
 
     def value_and_grad(self, p: Array, t: Array, w: Array | None = None) -> tuple[float, Array]:
-        """(L, dL/dp) with prepared targets; subclasses may share work between the two."""
+        """L and dL/dp together, on prepared targets (subclasses may share work).
+
+        Parameters
+        ----------
+        p : array of shape (N, d)
+            The predictions.
+        t : array
+            The prepared targets (:meth:`prepare_targets`).
+        w : array of shape (N,), optional
+            Sample weights.
+
+        Returns
+        -------
+        (float, array of shape (N, d))
+            L and dL/dp.
+        """
         return self._value(p, t, w), self._grad(p, t, w)
 
     def sample_losses(self, p: Array, t: Array) -> Array:
-        """l_i for each sample: p (N, d), prepared targets t -> (N,)."""
+        """The per-sample losses l_i: what a subclass writes.
+
+        Parameters
+        ----------
+        p : array of shape (N, d)
+            The predictions.
+        t : array
+            The prepared targets (:meth:`prepare_targets`).
+
+        Returns
+        -------
+        array of shape (N,)
+            l_i.
+        """
         raise NotImplementedError
 
     def sample_gradients(self, p: Array, t: Array) -> Array:
-        """dl_i/dp_i (N, d), a fresh array the caller may scale in place."""
+        """dl_i/dp_i: what a subclass writes, beside :meth:`sample_losses`.
+
+        Parameters
+        ----------
+        p : array of shape (N, d)
+            The predictions.
+        t : array
+            The prepared targets (:meth:`prepare_targets`).
+
+        Returns
+        -------
+        array of shape (N, d)
+            A fresh array the caller may scale in place.
+        """
         raise NotImplementedError
 
     def _check_pred(self, y_pred: Array) -> Array:
@@ -239,8 +385,29 @@ def _row_dot(a: Array, b: Array) -> Array:
 
 
 def one_hot_like(labels: Array, like: Array) -> Array:
-    """Labels (N,) as one-hot rows (N, C) of ``like``'s shape, dtype and device, made by
-    comparison (the array API has no fancy-index assignment)."""
+    """Labels as one-hot rows of ``like``'s shape, dtype and device.
+
+    Made by comparison: the array API has no fancy-index assignment.
+
+    Parameters
+    ----------
+    labels : array of shape (N,)
+        Integer labels.
+    like : array of shape (N, C)
+        The array whose kind the rows take.
+
+    Returns
+    -------
+    array of shape (N, C)
+        The one-hot rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.losses import one_hot_like
+    >>> one_hot_like(np.array([2, 0]), np.zeros((2, 3))).tolist()
+    [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    """
     xp = namespace_of(like)
     classes = xp.arange(like.shape[1], device=device_of(like))
     return xp.astype(labels[:, None] == classes[None, :], like.dtype)
@@ -248,7 +415,17 @@ def one_hot_like(labels: Array, like: Array) -> Array:
 
 class SquaredLoss(Loss):
     """The squared loss of Chapter 1 and the backpropagation handout: l_i = ½‖ŷ_i − t_i‖²,
-    averaged over samples."""
+    averaged over samples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.losses import SquaredLoss
+    >>> loss = SquaredLoss()
+    >>> p, t = np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]])
+    >>> round(loss(p, t), 4), loss.gradient(p, t).round(4).tolist()
+    (2.5, [[1.0, 2.0]])
+    """
 
     name = "squared"
 
@@ -261,7 +438,17 @@ class SquaredLoss(Loss):
 
 
 class MeanSquaredError(Loss):
-    """Mean over all elements of (ŷ − t)² (PyTorch's MSELoss, Keras's mse)."""
+    """Mean over all elements of (ŷ − t)² (PyTorch's MSELoss, Keras's mse).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.losses import MeanSquaredError
+    >>> loss = MeanSquaredError()
+    >>> p, t = np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]])
+    >>> round(loss(p, t), 4), loss.gradient(p, t).round(4).tolist()
+    (2.5, [[1.0, 2.0]])
+    """
 
     name = "mse"
 
@@ -276,7 +463,17 @@ class MeanSquaredError(Loss):
 
 
 class HalfSquaredError(MeanSquaredError):
-    """Half the mean over all elements of (ŷ − t)² — scikit-learn's MLPRegressor loss."""
+    """Half the mean over all elements of (ŷ − t)² — scikit-learn's MLPRegressor loss.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.losses import HalfSquaredError
+    >>> loss = HalfSquaredError()
+    >>> p, t = np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]])
+    >>> round(loss(p, t), 4), loss.gradient(p, t).round(4).tolist()
+    (1.25, [[0.5, 1.0]])
+    """
 
     name = "half_squared_error"
 
@@ -290,7 +487,17 @@ class HalfSquaredError(MeanSquaredError):
 
 
 class MeanAbsoluteError(Loss):
-    """Mean over all elements of ``|ŷ − t|``; sub-gradient sign(ŷ − t) (0 at a tie)."""
+    """Mean over all elements of ``|ŷ − t|``; sub-gradient sign(ŷ − t) (0 at a tie).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.losses import MeanAbsoluteError
+    >>> loss = MeanAbsoluteError()
+    >>> p, t = np.array([[1.0, -2.0]]), np.array([[0.0, 0.0]])
+    >>> round(loss(p, t), 4), loss.gradient(p, t).round(4).tolist()
+    (1.5, [[0.5, -0.5]])
+    """
 
     name = "mae"
 
@@ -305,7 +512,22 @@ class MeanAbsoluteError(Loss):
 
 
 class Huber(Loss):
-    """Mean over elements of ρ(e): ½e² for ``|e| ≤ δ``, ``δ(|e| − ½δ)`` beyond (PyTorch HuberLoss)."""
+    """Mean over elements of ρ(e): ½e² for ``|e| ≤ δ``, ``δ(|e| − ½δ)`` beyond (PyTorch HuberLoss).
+
+    Parameters
+    ----------
+    delta : float, default 1.0
+        δ, where the quadratic part ends.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.losses import Huber
+    >>> loss = Huber()
+    >>> p, t = np.array([[0.5, 3.0]]), np.array([[0.0, 0.0]])
+    >>> round(loss(p, t), 4), loss.gradient(p, t).round(4).tolist()
+    (1.3125, [[0.25, 0.5]])
+    """
 
     name = "huber"
 
@@ -338,7 +560,22 @@ class PoissonDeviance(Loss):
     zero exactly where ŷ = t. ∂l/∂ŷ = 1 − t / ŷ, with ŷ kept above the dtype's smallest
     normal number. Pair it with an "exp" output (the log link): with ``from_logits=True``
     y_pred is the log-rate z, l = Σ [t log t − t z − t + e^z] and ∂l/∂z = e^z − t, which
-    stays exact where e^z underflows to 0 (the probability form would lose the −t)."""
+    stays exact where e^z underflows to 0 (the probability form would lose the −t).
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+        y_pred is the log-rate z.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.losses import PoissonDeviance
+    >>> loss = PoissonDeviance()
+    >>> p, t = np.array([[2.0]]), np.array([[1.0]])
+    >>> round(loss(p, t), 4), loss.gradient(p, t).round(4).tolist()
+    (0.3069, [[0.5]])
+    """
 
     name = "poisson"
 
@@ -384,6 +621,22 @@ class BinaryCrossEntropy(Loss):
     ``sum_outputs=True`` sums over the d outputs instead of averaging (scikit-learn's
     multilabel log loss: each label a binary problem of its own weight); gradient
     sigmoid(z) − t.
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+        y_pred is the logit z, and the loss applies log-sigmoid itself.
+    sum_outputs : bool, default False
+        Sum over the d outputs instead of averaging them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.losses import BinaryCrossEntropy
+    >>> loss = BinaryCrossEntropy()
+    >>> p, t = np.array([[0.9], [0.2]]), np.array([[1.0], [0.0]])
+    >>> round(loss(p, t), 4), loss.gradient(p, t).round(4).tolist()
+    (0.1643, [[-0.5556], [0.625]])
     """
 
     name = "binary_cross_entropy"
@@ -431,6 +684,21 @@ class CrossEntropy(Loss):
 
     ``from_logits=True``: y_pred is z and log ŷ = log_softmax(z) = z − max z −
     log Σ e^{z − max z}; the gradient is softmax(z) − t, finite for any z.
+
+    Parameters
+    ----------
+    from_logits : bool, default False
+        y_pred is the logit z, and the loss applies log-softmax itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.losses import CrossEntropy
+    >>> p = np.array([[0.7, 0.2, 0.1]])
+    >>> round(CrossEntropy()(p, np.array([0])), 4)
+    0.3567
+    >>> round(CrossEntropy(from_logits=True)(np.array([[2.0, 0.0, 0.0]]), np.array([0])), 4)
+    0.2395
     """
 
     name = "cross_entropy"
@@ -548,10 +816,46 @@ REGISTRY: Registry[Loss] = Registry(
 
 
 def names() -> list[str]:
-    """The loss names :func:`get` accepts (aliases excluded)."""
+    """The loss names :func:`get` accepts (aliases excluded).
+
+    Returns
+    -------
+    list of str
+        In registration order.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.losses.names()[:3]
+    ['squared', 'mse', 'half_squared_error']
+    """
     return REGISTRY.names()
 
 
 def get(loss: str | Loss, **config: float | bool) -> Loss:
-    """A Loss from a name ("squared", "mse", "cross_entropy", ...) or an instance."""
+    """A Loss from a name ("squared", "mse", "cross_entropy", ...) or an instance.
+
+    Parameters
+    ----------
+    loss : str or Loss
+        A registered name, or an instance (returned as it is).
+    **config : float or bool
+        Settings for a name (``delta``, ``from_logits``).
+
+    Returns
+    -------
+    Loss
+        The loss.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, naming the known ones.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.losses.get("huber", delta=2.0)
+    Huber(delta=2.0)
+    """
     return REGISTRY.create(loss, **config)

@@ -235,8 +235,15 @@ class Sequential:
         self.__dict__.update(state)
 
     def follow(self, x: Any) -> None:
-        """Move to ``x``'s array library and device if the model is elsewhere (fit's
-        rule: the parameters follow the data)."""
+        """Move to ``x``'s array library and device if the model is elsewhere.
+
+        Fit's rule: the parameters follow the data.
+
+        Parameters
+        ----------
+        x : array
+            The data.
+        """
         if type(x) is np.ndarray and self.xp is np:
             return
         xp = namespace_of(x)
@@ -245,14 +252,32 @@ class Sequential:
             self.to(xp, device)
 
     def on_device(self, a: Any) -> Any:
-        """A host array (or None) moved to the model's library and device."""
+        """A host array (or None) moved to the model's library and device.
+
+        Parameters
+        ----------
+        a : ndarray or None
+            The host array.
+
+        Returns
+        -------
+        array or None
+            The array there.
+        """
         if a is None or self.xp is np:
             return a
         return asarray(a, self.xp, self.device)
 
     def on_host(self) -> Sequential:
-        """The model itself if it is on NumPy, else a NumPy copy (what the trace table,
-        gradcheck, plots and ONNX export read)."""
+        """The model itself if it is on NumPy, else a NumPy copy.
+
+        What the trace table, gradcheck, plots and ONNX export read.
+
+        Returns
+        -------
+        Sequential
+            A model on the host.
+        """
         return self if self.xp is np else self.copy().to("numpy")
 
     @property
@@ -304,24 +329,53 @@ class Sequential:
         return self.output_activation_fn.name
 
     def parameters(self) -> list[np.ndarray]:
-        """The live parameter arrays (not copies): [W1, b1, W2, b2, ...]."""
+        """The live parameter arrays (not copies).
+
+        Returns
+        -------
+        list of array
+            [W1, b1, W2, b2, ...].
+        """
         return [p for layer in self.layers for p in layer.parameters()]
 
     def gradients(self) -> list[np.ndarray]:
-        """Gradients from the last backward, aligned with ``parameters()``/``get_weights()``."""
+        """The gradients from the last backward.
+
+        Returns
+        -------
+        list of array
+            Aligned with :meth:`parameters` and :meth:`get_weights`.
+        """
         return [g for layer in self.layers for g in layer.gradients()]
 
     def parameter_names(self) -> list[str]:
-        """Labels such as "layer0.W", aligned with ``parameters()``."""
+        """Labels such as "layer0.W", aligned with :meth:`parameters`.
+
+        Returns
+        -------
+        list of str
+            The names.
+        """
         return [f"layer{i}.{n}" for i, layer in enumerate(self.layers) for n in layer.param_names]
 
     def named_parameters(self) -> dict[str, np.ndarray]:
-        """{"layer0.W": W1, "layer0.b": b1, ...}: the live arrays by name, in order."""
+        """The live parameter arrays by name, in order.
+
+        Returns
+        -------
+        dict of str to array
+            ``{"layer0.W": W1, "layer0.b": b1, ...}``.
+        """
         return dict(zip(self.parameter_names(), self.parameters(), strict=True))
 
     def named_buffers(self) -> dict[str, np.ndarray]:
-        """{"layer1.running_mean": ..., ...}: the live non-trained state arrays by name
-        (BatchNorm's running statistics), saved with the model."""
+        """The live state arrays that are not trained, by name (saved with the model).
+
+        Returns
+        -------
+        dict of str to array
+            ``{"layer1.running_mean": ..., ...}`` (BatchNorm's running statistics).
+        """
         return {
             f"layer{i}.{n}": b
             for i, layer in enumerate(self.layers)
@@ -329,15 +383,26 @@ class Sequential:
         }
 
     def snapshot(self) -> list[np.ndarray]:
-        """Copies of every parameter and buffer: what ``restore`` puts back (early
-        stopping's best weights)."""
+        """Copies of every parameter and buffer: what :meth:`restore` puts back.
+
+        Returns
+        -------
+        list of array
+            The copies (early stopping's best weights).
+        """
         arrays = (*self.parameters(), *self.named_buffers().values())
         if self.xp is not np:
             return [self.xp.asarray(a, copy=True) for a in arrays]
         return [a.copy() for a in arrays]
 
     def restore(self, snapshot: Sequence[np.ndarray]) -> None:
-        """Put back the arrays of a ``snapshot()`` of this model."""
+        """Put back the arrays of a :meth:`snapshot` of this model.
+
+        Parameters
+        ----------
+        snapshot : list of array
+            What :meth:`snapshot` returned.
+        """
         live = [*self.parameters(), *self.named_buffers().values()]
         if len(live) != len(snapshot) or any(
             a.shape != b.shape for a, b in zip(live, snapshot, strict=True)
@@ -350,8 +415,13 @@ class Sequential:
         return sum(math.prod(p.shape) for p in self.parameters())
 
     def gradient_norms(self) -> dict[int, float]:
-        """{layer index: L2 norm of all its gradients} from the last backward, for every
-        layer with parameters."""
+        """The L2 norm of each layer's gradients from the last backward.
+
+        Returns
+        -------
+        dict of int to float
+            By layer index, for every layer with parameters.
+        """
         if self.xp is not np:
             xp = self.xp
             return {
@@ -417,14 +487,38 @@ class Sequential:
                 p[...] = asarray(a, self.xp, self.device, dtype=self.dtype)
 
     def penalty(self) -> float:
-        """Sum of the layers' regularisation penalties (added to the training loss)."""
+        """The sum of the layers' regularisation penalties (added to the training loss).
+
+        Returns
+        -------
+        float
+            Σ R(W).
+        """
         return sum(layer.penalty() for layer in self.layers)
 
     # -- computation ------------------------------------------------------------------
     def check_input(self, x: object, what: str = "X") -> np.ndarray:
-        """X as a finite (N, n_features_in) array of the model's dtype, on the model's
-        library and device (another library's X is moved there through the host), or a
-        ValueError."""
+        """X as a finite (N, n_features_in) array of the model's dtype, library and device.
+
+        Another library's X is moved there through the host.
+
+        Parameters
+        ----------
+        x : array-like
+            The inputs.
+        what : str, default "X"
+            How the message names it.
+
+        Returns
+        -------
+        array of shape (N, n_features_in)
+            The checked inputs.
+
+        Raises
+        ------
+        ValueError
+            A wrong shape, a non-numeric or non-finite value, named.
+        """
         self._check_complete()
         if self.xp is not np or type(x) is not np.ndarray:
             x = self._on_model_library(x)
@@ -451,7 +545,18 @@ class Sequential:
         return asarray(x, self.xp, self.device) if hasattr(x, "shape") else x
 
     def output_width(self) -> int:
-        """n_outputs of a model that can run (a ValueError naming the fix if it cannot)."""
+        """n_outputs of a model that can run.
+
+        Returns
+        -------
+        int
+            The last layer's width.
+
+        Raises
+        ------
+        ValueError
+            The model cannot run yet, naming the fix.
+        """
         self._check_complete()
         return cast(int, self.n_outputs)
 
@@ -516,8 +621,20 @@ class Sequential:
         return last.activation if isinstance(last, Dense | ActivationLayer) else act.Identity()
 
     def head(self, loss: str | losses_mod.Loss | None = None, fused: bool = True) -> OutputHead:
-        """The output activation with ``loss`` (default: the last fit's loss, else the
-        output activation's default loss) — see heads.py."""
+        """The output activation paired with a loss: the fused gradient's owner.
+
+        Parameters
+        ----------
+        loss : str or Loss, optional
+            Default: the last fit's loss, else the output activation's default.
+        fused : bool, default True
+            Use the pair's fused gradient (ŷ − y)/N where it has one.
+
+        Returns
+        -------
+        OutputHead
+            The head.
+        """
         return OutputHead(self.output_activation_fn, loss if loss is not None else self.loss, fused)
 
     def _output_split(self) -> tuple[list[Layer], Dense | None]:
@@ -539,14 +656,30 @@ class Sequential:
         training: bool = True,
         need_input_grad: bool = False,
     ) -> tuple[float, np.ndarray, np.ndarray | None]:
-        """One forward and backward pass over a batch: fills ``gradients()``.
+        """One forward and backward pass over a batch: fills :meth:`gradients`.
 
-        x : (N, n_features_in), as ``check_input`` returns it; t : targets as
-        ``head.prepare_targets`` returns them; head : ``model.head(loss)``;
-        sample_weight : (N,) or None. ``training`` turns dropout and noise on.
-        Returns (L without the penalty, Z the output pre-activation (N, n_outputs),
-        dL/dX (N, n_features_in) if ``need_input_grad`` else None). Regularisation is
-        in the gradients; add ``penalty()`` to L for the full objective.
+        Regularisation is in the gradients; add :meth:`penalty` to L for the full objective.
+
+        Parameters
+        ----------
+        x : array of shape (N, n_features_in)
+            As :meth:`check_input` returns it.
+        t : array
+            Targets as ``head.prepare_targets`` returns them.
+        head : OutputHead
+            ``model.head(loss)``.
+        sample_weight : array of shape (N,), optional
+            A weight per row.
+        training : bool, default True
+            Dropout and noise on.
+        need_input_grad : bool, default False
+            Also return dL/dX.
+
+        Returns
+        -------
+        tuple
+            (L without the penalty, the output pre-activation Z (N, n_outputs), dL/dX
+            (N, n_features_in) or None).
         """
         body, dense = self._output_split()
         self._rows_forward = x.shape[0]
@@ -562,8 +695,22 @@ class Sequential:
         return value, z, d
 
     def logits(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
-        """The output pre-activation Z for X: (N, n_features_in) -> (N, n_outputs), in
-        chunks like ``predict``; caches nothing. ``head.outputs(Z)`` is ``predict(X)``."""
+        """The output pre-activation Z, in chunks like :meth:`predict`; caches nothing.
+
+        ``head.outputs(Z)`` is ``predict(X)``.
+
+        Parameters
+        ----------
+        x : array of shape (N, n_features_in)
+            The inputs.
+        batch_size : int, optional
+            Rows at a time (default 4096).
+
+        Returns
+        -------
+        array of shape (N, n_outputs)
+            Z.
+        """
         a = self.check_input(x)
         body, dense = self._output_split()
 
@@ -788,7 +935,13 @@ class Sequential:
         return new
 
     def describe_layers(self) -> list[dict[str, Any]]:
-        """One row per layer: kind, activation, input/W/b/output shapes, parameter count."""
+        """One row per layer: kind, activation, input/W/b/output shapes, parameter count.
+
+        Returns
+        -------
+        list of dict
+            What :meth:`summary` prints.
+        """
         rows = []
         width = self.n_features_in
         for i, layer in enumerate(self.layers):

@@ -183,9 +183,39 @@ def export(
     opset: int = DEFAULT_OPSET,
     part: str = "full",
 ) -> Path:
-    """Write ``model`` as an ONNX file with input "input" (N, n_in) and output "output"
-    (N, n_out); returns the path. For an Autoencoder choose ``part``: "full",
-    "encoder" or "decoder". ``opset`` 13 or newer."""
+    """Write a model as an ONNX file with input "input" (N, n_in) and output "output" (N, n_out).
+
+    Parameters
+    ----------
+    model : Sequential or Autoencoder
+        The model; a layer or activation of your own (or a subclass of a built-in) is
+        refused by name.
+    path : str or PathLike
+        The ``.onnx`` file, written atomically.
+    opset : int, default 20
+        The ONNX opset, 13 or newer.
+    part : {"full", "encoder", "decoder"}, default "full"
+        For an Autoencoder, which part.
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        A layer or activation ONNX export does not know, an opset below 13 or an unknown
+        part.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> mlpkit.onnx.export(net, "moons.onnx").name
+    'moons.onnx'
+    """
     onnx = _onnx()
     if opset < 13:
         raise ValueError(f"opset must be 13 or newer (Softmax on the last axis), got {opset}")

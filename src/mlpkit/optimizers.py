@@ -64,6 +64,13 @@ class Optimizer:
         Scale the gradients so their global L2 norm is at most this, before the update.
     clip_value : float, optional
         Clip each gradient entry to [−clip_value, clip_value], before the update.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> opt = mlpkit.optimizers.Adam(lr=0.01, clip_norm=1.0)
+    >>> opt.get_config()["lr"], opt.state_dict()["t"]
+    (0.01, 0)
     """
 
     name: ClassVar[str] = ""
@@ -340,6 +347,16 @@ class SGD(Optimizer):
     **clipping : float, optional
         ``clip_norm`` (the global L2 norm of all gradients) or ``clip_value`` (each entry),
         applied before the update.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.optimizers import SGD
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = SGD(lr=0.1)
+    >>> opt.step([w], [2 * w])  # one step on L = |w|², in place
+    >>> w.round(4).tolist()
+    [0.8, -1.6]
     """
 
     name = "SGD"
@@ -394,6 +411,16 @@ class Momentum(Optimizer):
     **clipping : float, optional
         ``clip_norm`` (the global L2 norm of all gradients) or ``clip_value`` (each entry),
         applied before the update.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.optimizers import Momentum
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = Momentum(lr=0.1, beta=0.9)
+    >>> opt.step([w], [2 * w])  # one step on L = |w|², in place
+    >>> w.round(4).tolist()
+    [0.98, -1.96]
     """
 
     name = "Momentum"
@@ -437,6 +464,16 @@ class Adagrad(Optimizer):
     **clipping : float, optional
         ``clip_norm`` (the global L2 norm of all gradients) or ``clip_value`` (each entry),
         applied before the update.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.optimizers import Adagrad
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = Adagrad(lr=0.1)
+    >>> opt.step([w], [2 * w])  # one step on L = |w|², in place
+    >>> w.round(4).tolist()
+    [0.9, -1.9]
     """
 
     name = "Adagrad"
@@ -501,6 +538,16 @@ class RMSprop(Optimizer):
     **clipping : float, optional
         ``clip_norm`` (the global L2 norm of all gradients) or ``clip_value`` (each entry),
         applied before the update.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.optimizers import RMSprop
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = RMSprop(lr=0.1)
+    >>> opt.step([w], [2 * w])  # one step on L = |w|², in place
+    >>> w.round(4).tolist()
+    [0.0, -1.0]
     """
 
     name = "RMSprop"
@@ -599,6 +646,16 @@ class Adam(Optimizer):
     **clipping : float, optional
         ``clip_norm`` (the global L2 norm of all gradients) or ``clip_value`` (each entry),
         applied before the update.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.optimizers import Adam
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = Adam(lr=0.1)
+    >>> opt.step([w], [2 * w])  # one step on L = |w|², in place
+    >>> w.round(4).tolist()
+    [0.9, -1.9]
     """
 
     name = "Adam"
@@ -697,6 +754,16 @@ class AdamW(Adam):
     **clipping : float, optional
         ``clip_norm`` (the global L2 norm of all gradients) or ``clip_value`` (each entry),
         applied before the update.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.optimizers import AdamW
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = AdamW(lr=0.1)
+    >>> opt.step([w], [2 * w])  # one step on L = |w|², in place
+    >>> w.round(4).tolist()
+    [0.899, -1.898]
     """
 
     name = "AdamW"
@@ -732,6 +799,12 @@ def get(optimizer: str | Optimizer, **config: Any) -> Optimizer:
     ------
     ValueError
         An unknown name, naming the known ones.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.optimizers.get("sgd", lr=0.5, momentum=0.9)
+    SGD(lr=0.5, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0)
     """
     return REGISTRY.create(optimizer, **config)
 

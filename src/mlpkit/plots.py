@@ -43,10 +43,36 @@ def loss_curves(
     log_scale: bool = False,
     title: str | None = None,
 ) -> Figure:
-    """Training curves: one History, or several labelled ones to compare (e.g. optimizers).
+    """Training curves: one History, or several labelled ones to compare (optimizers, say).
 
-    keys : the history entries to draw (missing ones are skipped); validation curves
-        are dashed. x : "epoch" or "time" (cumulative wall-clock seconds).
+    Validation curves are dashed.
+
+    Parameters
+    ----------
+    histories : History or mapping
+        One History, or ``{label: History}``.
+    keys : sequence of str, default ("loss", "val_loss")
+        The entries drawn (missing ones are skipped).
+    x : {"epoch", "time"}, default "epoch"
+        The x axis: epochs, or cumulative wall-clock seconds.
+    log_scale : bool, default False
+        A logarithmic y axis.
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (no pyplot state).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> runs = {"Adam": net.fit(X, y, epochs=3, verbose=0)}
+    >>> mlpkit.plots.loss_curves(runs, keys=("loss",)).axes[0].get_xlabel()
+    'epoch'
     """
     single = hasattr(histories, "history") or all(
         isinstance(v, list | tuple | np.ndarray) for v in histories.values()
@@ -78,7 +104,29 @@ def loss_curves(
 def gradient_norms(
     history: History | Mapping[str, Sequence[float]], log_scale: bool = True
 ) -> Figure:
-    """Per-layer gradient norm over training (the ``grad_norm.layerK`` history entries)."""
+    """Each layer's gradient norm over training (the ``grad_norm.layerK`` entries).
+
+    Parameters
+    ----------
+    history : History or mapping
+        A History or its ``history`` dict.
+    log_scale : bool, default True
+        A logarithmic y axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (no pyplot state).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=2, verbose=0)
+    >>> len(mlpkit.plots.gradient_norms(history).axes)
+    1
+    """
     h = _as_dict(history)
     fig = _figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig.add_subplot()
@@ -96,7 +144,28 @@ def gradient_norms(
 def activation_grid(
     names: Sequence[str] | None = None, lo: float = -4.0, hi: float = 4.0
 ) -> Figure:
-    """Every element-wise activation with its derivative (the worksheet's Problem 2)."""
+    """Every element-wise activation with its derivative (the worksheet's Problem 2).
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        The activations (default: all element-wise ones).
+    lo : float, default -4.0
+        The z axis's start.
+    hi : float, default 4.0
+        Its end.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (no pyplot state).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.plots.activation_grid(["relu", "tanh"]).axes[0].get_title()
+    'relu'
+    """
     names = [n for n in (names or act_mod.names()) if n != "softmax"]
     cols = 4
     rows = -(-len(names) // cols)
@@ -119,7 +188,31 @@ def latent_scatter(
     codes: np.ndarray, labels: np.ndarray | None = None, title: str = "latent space"
 ) -> Figure:
     """Bottleneck codes (N, k) coloured by label. k = 2 is drawn as is; for k > 2 the
-    codes are projected on their first two principal components (k = 1: against index)."""
+    codes are projected on their first two principal components (k = 1: against index).
+
+    Parameters
+    ----------
+    codes : ndarray of shape (N, k)
+        The bottleneck codes.
+    labels : ndarray of shape (N,), optional
+        Colours.
+    title : str, default "latent space"
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (no pyplot state).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.load_digits()
+    >>> ae = mlpkit.Autoencoder([64, 16, 2], seed=0)
+    >>> history = ae.fit(X[:200], epochs=1, verbose=0)
+    >>> mlpkit.plots.latent_scatter(ae.encode(X[:100]), y[:100]).axes[0].get_title()
+    'latent space'
+    """
     z = np.asarray(codes, dtype=np.float64)
     axes_names = ("z0", "z1")
     if z.shape[1] == 1:
@@ -168,7 +261,33 @@ def _image_grid(
 def reconstructions(
     autoencoder: Autoencoder, x: np.ndarray, image_shape: tuple[int, int], n: int = 10
 ) -> Figure:
-    """The first n inputs (top row) over their reconstructions (bottom row)."""
+    """The first n inputs (top row) over their reconstructions (bottom row).
+
+    Parameters
+    ----------
+    autoencoder : Autoencoder
+        A fitted autoencoder.
+    x : ndarray of shape (N, input_dim)
+        The inputs.
+    image_shape : (int, int)
+        The images' (height, width).
+    n : int, default 10
+        How many.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (no pyplot state).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.load_digits()
+    >>> ae = mlpkit.Autoencoder([64, 16, 2], seed=0)
+    >>> history = ae.fit(X[:200], epochs=1, verbose=0)
+    >>> fig = mlpkit.plots.reconstructions(ae, X[:6], (8, 8), n=6)
+    >>> fig.savefig("reconstructions.png")
+    """
     x = np.asarray(x)[:n]
     images = np.concatenate([x, autoencoder.reconstruct(x)])
     return _image_grid(images, image_shape, 2, len(x), title="originals (top) and reconstructions")
@@ -182,7 +301,33 @@ def latent_traversal(
 ) -> Figure:
     """For each bottleneck unit (a row), vary it across its observed range in ``steps``
     steps with the other units fixed at ``base`` (default: the middle of the range) and
-    decode each code."""
+    decode each code.
+
+    Parameters
+    ----------
+    autoencoder : Autoencoder
+        A fitted autoencoder.
+    image_shape : (int, int)
+        The images' (height, width).
+    steps : int, default 9
+        Codes per unit.
+    base : ndarray of shape (k,), optional
+        The code the others stay at.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (no pyplot state).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.load_digits()
+    >>> ae = mlpkit.Autoencoder([64, 16, 2], seed=0)
+    >>> history = ae.fit(X[:200], epochs=1, verbose=0)
+    >>> fig = mlpkit.plots.latent_traversal(ae, (8, 8), steps=5)
+    >>> fig.savefig("traversal.png")
+    """
     k = autoencoder.latent_dim
     if autoencoder.latent_range is not None:
         lo, hi = (np.asarray(r, dtype=np.float64) for r in autoencoder.latent_range)
@@ -204,7 +349,31 @@ def confusion_matrix(
     labels: Sequence[Any] | None = None,
     title: str = "confusion matrix",
 ) -> Figure:
-    """Counts of (true, predicted) label pairs, true labels as rows."""
+    """Counts of (true, predicted) label pairs, true labels as rows.
+
+    Parameters
+    ----------
+    y_true : array of shape (N,)
+        The true labels.
+    y_pred : array of shape (N,)
+        The predicted labels.
+    labels : sequence, optional
+        The classes' names, in order.
+    title : str, default "confusion matrix"
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (no pyplot state).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> fig = mlpkit.plots.confusion_matrix([0, 1, 1], [0, 1, 0])
+    >>> fig.axes[0].get_title()
+    'confusion matrix'
+    """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     labels = list(np.unique(np.concatenate([y_true, y_pred])) if labels is None else labels)
     index = {v: i for i, v in enumerate(labels)}
@@ -237,7 +406,35 @@ def decision_boundary(
     resolution: int = 200,
     title: str = "decision boundary",
 ) -> Figure:
-    """The classes a model assigns over the plane of its two inputs, with the data on top."""
+    """The classes a model assigns over the plane of its two inputs, with the data on top.
+
+    Parameters
+    ----------
+    model : Sequential
+        A classifier of two inputs.
+    x : ndarray of shape (N, 2)
+        The data drawn.
+    y : ndarray of shape (N,)
+        Its labels.
+    resolution : int, default 200
+        Grid points per axis.
+    title : str, default "decision boundary"
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (no pyplot state).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=2, verbose=0)
+    >>> fig = mlpkit.plots.decision_boundary(net, X, y, resolution=50)
+    >>> fig.savefig("boundary.png")
+    """
     x = np.asarray(x, dtype=np.float64)
     if x.shape[1] != 2:
         raise ValueError(f"decision_boundary needs 2 input features, got {x.shape[1]}")
@@ -265,7 +462,29 @@ def decision_boundary(
 def network_diagram(model: Sequential, max_units: int = 10, title: str | None = None) -> Figure:
     """The network drawn with what the worksheet's "bad diagram" leaves out: a bias node
     feeding every layer, and each layer's activation function named under it. Layers
-    wider than ``max_units`` show their first and last units with an ellipsis."""
+    wider than ``max_units`` show their first and last units with an ellipsis.
+
+    Parameters
+    ----------
+    model : Sequential
+        The network.
+    max_units : int, default 10
+        Units drawn per layer.
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (no pyplot state).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> mlpkit.plots.network_diagram(net).savefig("network.png")
+    """
     from .layers import Dense
 
     model = model.on_host()

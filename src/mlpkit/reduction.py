@@ -52,7 +52,30 @@ def _neighbours(d: np.ndarray, k: int) -> np.ndarray:
 def trustworthiness(x: np.ndarray, z: np.ndarray, n_neighbors: int = 5) -> float:
     """T(k) = 1 − 2 / (N k (2N − 3k − 1)) · Σ_i Σ_{j ∈ U_i} (r(i, j) − k), where U_i are
     the k nearest neighbours of i in z that are not among its k nearest in x, and
-    r(i, j) is j's rank among i's neighbours in x (1 = nearest). X: (N, d), Z: (N, k)."""
+    r(i, j) is j's rank among i's neighbours in x (1 = nearest). X: (N, d), Z: (N, k).
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, d)
+        The data.
+    z : ndarray of shape (N, k)
+        Its low-dimensional codes.
+    n_neighbors : int, default 5
+        k.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 1 brings no false neighbours.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.reduction import trustworthiness
+    >>> X = np.random.default_rng(0).normal(size=(50, 5))
+    >>> trustworthiness(X, X[:, :5], n_neighbors=5)
+    1.0
+    """
     _check(x, z, n_neighbors)
     n, k = len(x), n_neighbors
     order_x = np.argsort(_sq_distances(x), axis=1, kind="stable")
@@ -65,7 +88,30 @@ def trustworthiness(x: np.ndarray, z: np.ndarray, n_neighbors: int = 5) -> float
 
 
 def knn_preservation(x: np.ndarray, z: np.ndarray, n_neighbors: int = 10) -> float:
-    """Mean over points of ``|kNN_x(i) ∩ kNN_z(i)| / k``. X: (N, d), Z: (N, k)."""
+    """The mean over points of ``|kNN_x(i) ∩ kNN_z(i)| / k``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, d)
+        The data.
+    z : ndarray of shape (N, k)
+        Its low-dimensional codes.
+    n_neighbors : int, default 10
+        k.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 1 keeps every neighbourhood.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.reduction import knn_preservation
+    >>> X = np.random.default_rng(0).normal(size=(50, 5))
+    >>> knn_preservation(X, X, n_neighbors=5)
+    1.0
+    """
     _check(x, z, n_neighbors)
     nx = _neighbours(_sq_distances(x), n_neighbors)
     nz = _neighbours(_sq_distances(z), n_neighbors)
@@ -79,6 +125,19 @@ class PCA:
     ``fit(X)`` stores ``mean_`` (d,), ``components_`` (k, d) (orthonormal rows, by
     decreasing variance) and ``explained_variance_ratio_`` (k,); ``transform`` maps
     (N, d) -> (N, k), ``inverse_transform`` (N, k) -> (N, d).
+
+    Parameters
+    ----------
+    n_components : int
+        k, the components kept.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, _ = mlpkit.datasets.load_digits()
+    >>> pca = mlpkit.reduction.PCA(2).fit(X)
+    >>> pca.transform(X).shape, pca.components_.shape, pca.inverse_transform(pca.transform(X[:3])).shape
+    ((1797, 2), (2, 64), (3, 64))
     """
 
     def __init__(self, n_components: int) -> None:
@@ -115,7 +174,18 @@ class PCA:
         return cast("np.ndarray", np.asarray(z, dtype=np.float64) @ self.components_ + self.mean_)
 
     def reconstruction_error(self, x: np.ndarray) -> np.ndarray:
-        """Per-sample mean squared error of the rank-k reconstruction: (N,)."""
+        """Each sample's mean squared error of the rank-k reconstruction.
+
+        Parameters
+        ----------
+        x : ndarray of shape (N, d)
+            The data.
+
+        Returns
+        -------
+        ndarray of shape (N,)
+            The errors.
+        """
         xa = np.asarray(x, dtype=np.float64)
         diff = self.inverse_transform(self.transform(xa)) - xa
         return cast("np.ndarray", np.mean(diff * diff, axis=1))
@@ -129,11 +199,43 @@ def compare_with_pca(
     seed: int = 0,
     scale: np.ndarray | float | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Reconstruction MSE, trustworthiness and kNN preservation of the autoencoder and
-    of PCA with as many components as the bottleneck, on X (PCA is fitted on X).
-    Neighbourhood measures use at most ``max_points`` rows (a seeded subsample).
-    scale : (d,) or a number — X's columns were divided by it (standardised, say): the
-    MSE is then reported in the data's own units, ((x̂ − x) · scale)² averaged."""
+    """Reconstruction MSE, trustworthiness and kNN preservation: the autoencoder against PCA.
+
+    PCA has as many components as the bottleneck and is fitted on X. The neighbourhood
+    measures use at most ``max_points`` rows (a seeded subsample).
+
+    Parameters
+    ----------
+    autoencoder : Autoencoder
+        A fitted autoencoder.
+    x : ndarray of shape (N, d)
+        The data.
+    n_neighbors : int, default 10
+        k of the neighbourhood measures.
+    max_points : int, default 2000
+        The subsample's size.
+    seed : int, default 0
+        Draws it.
+    scale : ndarray of shape (d,) or float, optional
+        X's columns were divided by it (standardised, say): the MSE is then reported in
+        the data's own units, ((x̂ − x) · scale)² averaged.
+
+    Returns
+    -------
+    dict
+        ``{"autoencoder": {...}, "pca": {...}}``, each with ``reconstruction_mse``,
+        ``trustworthiness`` and ``knn_preservation``.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, _ = mlpkit.datasets.load_digits()
+    >>> ae = mlpkit.Autoencoder([64, 16, 2], seed=0)
+    >>> history = ae.fit(X[:300], epochs=2, verbose=0)
+    >>> report = mlpkit.reduction.compare_with_pca(ae, X[:300])
+    >>> sorted(report), sorted(report["pca"])
+    (['autoencoder', 'pca'], ['knn_preservation', 'reconstruction_mse', 'trustworthiness'])
+    """
     xa = np.asarray(x, dtype=np.float64)
     pca = PCA(autoencoder.latent_dim).fit(xa)
     rows = np.arange(len(xa))

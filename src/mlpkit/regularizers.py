@@ -21,7 +21,15 @@ __all__ = ["L1", "L1L2", "L2", "Regularizer", "from_config", "get", "to_config"]
 
 
 class Regularizer:
-    """Base class: ``penalty(W) -> float`` and ``gradient(W) -> array like W``."""
+    """Base class: ``penalty(W) -> float`` and ``gradient(W) -> array like W``.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 2, regularizer=mlpkit.L2(0.01))], seed=0)
+    >>> net.penalty() > 0
+    True
+    """
 
     name = ""
 
@@ -50,7 +58,22 @@ class _Scaled(Regularizer):
 
 
 class L2(_Scaled):
-    """R(W) = α · ½ Σ w²;  ∇R = α W  (the backpropagation handout)."""
+    """R(W) = α · ½ Σ w²;  ∇R = α W  (the backpropagation handout).
+
+    Parameters
+    ----------
+    alpha : float, default 1e-4
+        The strength α.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.regularizers import L2
+    >>> W = np.array([[1.0, -2.0]])
+    >>> reg = L2(0.1)
+    >>> round(reg.penalty(W), 4), reg.gradient(W).tolist()
+    (0.25, [[0.1, -0.2]])
+    """
 
     name = "l2"
 
@@ -65,7 +88,22 @@ class L2(_Scaled):
 
 
 class L1(_Scaled):
-    """``R(W) = α Σ |w|``;  ∇R = α sign(w) (0 at w = 0)."""
+    """``R(W) = α Σ |w|``;  ∇R = α sign(w) (0 at w = 0).
+
+    Parameters
+    ----------
+    alpha : float, default 1e-4
+        The strength α.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.regularizers import L1
+    >>> W = np.array([[1.0, -2.0]])
+    >>> reg = L1(0.1)
+    >>> round(reg.penalty(W), 4), reg.gradient(W).tolist()
+    (0.3, [[0.1, -0.1]])
+    """
 
     name = "l1"
 
@@ -80,7 +118,24 @@ class L1(_Scaled):
 
 
 class L1L2(Regularizer):
-    """``R(W) = l1 Σ|w|`` + l2 · ½ Σ w² (elastic net)."""
+    """``R(W) = l1 Σ|w|`` + l2 · ½ Σ w² (elastic net).
+
+    Parameters
+    ----------
+    l1 : float, default 0.0
+        The L1 strength.
+    l2 : float, default 0.0
+        The L2 strength.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.regularizers import L1L2
+    >>> W = np.array([[1.0, -2.0]])
+    >>> reg = L1L2(l1=0.1, l2=0.1)
+    >>> round(reg.penalty(W), 4), reg.gradient(W).tolist()
+    (0.55, [[0.2, -0.30000000000000004]])
+    """
 
     name = "l1l2"
 
@@ -101,15 +156,66 @@ REGISTRY: Registry[Regularizer] = Registry("regularizer", Regularizer, (L1, L2, 
 
 
 def get(reg: Regularizer | str | None) -> Regularizer | None:
-    """None, an instance, or a name with default strength ("l1", "l2")."""
+    """A regulariser from None, an instance, or a name with its default strength.
+
+    Parameters
+    ----------
+    reg : Regularizer, str or None
+        "l1", "l2", "l1l2" or an instance.
+
+    Returns
+    -------
+    Regularizer or None
+        None for None.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.regularizers.get("l2"), mlpkit.regularizers.get(None)
+    (L2(alpha=0.0001), None)
+    """
     return None if reg is None else REGISTRY.create(reg)
 
 
 def to_config(reg: Regularizer | None) -> dict[str, Any] | None:
-    """{"name": ..., "config": {...}} (None for no regulariser): the file format's form."""
+    """The file format's form of a regulariser.
+
+    Parameters
+    ----------
+    reg : Regularizer or None
+        The regulariser.
+
+    Returns
+    -------
+    dict or None
+        ``{"name": ..., "config": {...}}``; None for no regulariser.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.regularizers.to_config(mlpkit.L1(0.5))
+    {'name': 'l1', 'config': {'alpha': 0.5}}
+    """
     return None if reg is None else {"name": reg.name, "config": reg.get_config()}
 
 
 def from_config(spec: dict[str, Any] | None) -> Regularizer | None:
-    """The inverse of :func:`to_config`."""
+    """The regulariser a :func:`to_config` form describes.
+
+    Parameters
+    ----------
+    spec : dict or None
+        The ``{"name": ..., "config": {...}}`` form.
+
+    Returns
+    -------
+    Regularizer or None
+        None for None.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.regularizers.from_config({"name": "l2", "config": {"alpha": 0.5}})
+    L2(alpha=0.5)
+    """
     return None if spec is None else REGISTRY.create(spec["name"], **spec["config"])

@@ -86,6 +86,15 @@ class Trace:
         How to show each example's target (a class name, say).
     penalty : float, default 0.0
         The regularisation penalty Σ R(W), part of L and of ∂L/∂W.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.xor()
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 2, "tanh"), mlpkit.Dense(2, 1, "sigmoid")], seed=0)
+    >>> table = mlpkit.trace(net, X, y, loss="squared")
+    >>> table.layers[0].h.shape, len(table.gradients()), table.loss > 0
+    ((4, 2), 4, True)
     """
 
     x: np.ndarray
@@ -352,6 +361,18 @@ def trace(
     Trace
         Every layer's pre-activations s, activations h and δ = ∂l/∂s per example, the
         losses and ∂L/∂W; ``print`` it, or ``.to_markdown()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.xor()
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 2, "sigmoid"), mlpkit.Dense(2, 1, "sigmoid")], dtype="float64")
+    >>> net.set_weights([np.array([[3.0, 2.0], [4.0, 3.0]]), np.array([-2.0, -4.0]),
+    ...                  np.array([[5.0], [-5.0]]), np.array([-2.0])])
+    >>> table = mlpkit.trace(net, X[:1], y[:1], loss="squared")
+    >>> print(table.to_text().splitlines()[3])
+    (1, 0)  σ(1.000) = 0.731  σ(-2.000) = 0.119  σ(1.059) = 0.743  1       0.033
     """
     model = model.on_host()  # a model trained elsewhere (a GPU) is traced on the host
     xa = np.asarray(to_numpy(x), dtype=model.dtype)

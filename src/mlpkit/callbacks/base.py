@@ -29,7 +29,23 @@ Logs = dict[str, Any]
 
 
 class Callback:
-    """Base class with empty hooks; override the ones you need."""
+    """Base class with empty hooks; override the ones you need.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> class CountEpochs(mlpkit.Callback):
+    ...     def on_train_begin(self, logs=None):
+    ...         self.epochs = 0
+    ...     def on_epoch_end(self, epoch, logs=None):
+    ...         self.epochs += 1
+    >>> counter = CountEpochs()
+    >>> history = net.fit(X, y, epochs=3, callbacks=[counter], verbose=0)
+    >>> counter.epochs
+    3
+    """
 
     model: Any  # the Sequential being trained
     params: dict[str, Any]
@@ -47,7 +63,13 @@ class Callback:
         return bool(getattr(self, "params", {}).get("chief", True))
 
     def say(self, line: str) -> None:
-        """One line on stderr — above a progress bar if one is showing — on rank 0 only."""
+        """One line on stderr — above a progress bar if one is showing — on rank 0 only.
+
+        Parameters
+        ----------
+        line : str
+            The line.
+        """
         if not self.chief:
             return
         tqdm = sys.modules.get("tqdm")
@@ -64,7 +86,15 @@ class Callback:
     def on_batch_end(self, batch: int, logs: Logs | None = None) -> None: ...
 
     def on_batch_loss(self, batch: int, loss: float) -> None:
-        """After forward/backward, before the optimizer step (weights still unchanged)."""
+        """Called after forward and backward, before the optimizer step (the weights unchanged).
+
+        Parameters
+        ----------
+        batch : int
+            The batch's index in the epoch.
+        loss : float
+            The batch's loss.
+        """
 
 
 def _overrides(cb: Callback, hook: str) -> bool:
@@ -74,7 +104,20 @@ def _overrides(cb: Callback, hook: str) -> bool:
 class CallbackList:
     """Dispatches the epoch hooks to every callback; the per-batch hooks are handed to
     the loop (``hooks``) for the callbacks that override them, so the loop calls no
-    hook nobody defined."""
+    hook nobody defined.
+
+    Parameters
+    ----------
+    callbacks : sequence of Callback
+        The callbacks, called in order.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> callbacks = mlpkit.callbacks.CallbackList([mlpkit.callbacks.History()])
+    >>> callbacks.hooks("on_batch_end")
+    []
+    """
 
     def __init__(self, callbacks: Sequence[Callback]) -> None:
         self.callbacks = list(callbacks)
@@ -84,7 +127,18 @@ class CallbackList:
         }
 
     def hooks(self, name: str) -> list[Callable[..., None]]:
-        """The bound per-batch hooks named ``name`` that some callback overrides."""
+        """The bound per-batch hooks named ``name`` that some callback overrides.
+
+        Parameters
+        ----------
+        name : str
+            The hook ("on_batch_end", ...).
+
+        Returns
+        -------
+        list of callable
+            Empty when no callback overrides it.
+        """
         return self._batch[name]
 
     def set_model(self, model: Any, params: dict[str, Any]) -> None:
@@ -112,7 +166,17 @@ class History(Callback):
     """Per-epoch record: ``history.history["loss"]``, ``["val_loss"]``, metrics, ``["lr"]``,
     ``["time"]`` (seconds), ``["grad_norm.layerK"]`` (L2 norm of layer K's gradient at
     the epoch's last batch). ``history.epoch`` holds the epoch indices; ``history.params``
-    the fit's settings (as Keras's), with the step and update that ran."""
+    the fit's settings (as Keras's), with the step and update that ran.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=2, metrics=["accuracy"], verbose=0)
+    >>> sorted(history.history)[:3], len(history.history["loss"])
+    (['accuracy', 'grad_norm.layer0', 'grad_norm.layer1'], 2)
+    """
 
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
@@ -148,9 +212,22 @@ class History(Callback):
                      numeric=[True] * (len(keys) + 1))  # fmt: skip
 
     def plot(self, keys: Sequence[str] | None = None, title: str | None = None) -> Any:
-        """A matplotlib Figure of the curves (default: the loss and every metric, the
-        validation ones beside theirs, one panel each); a notebook draws it. Needs the
-        ``plots`` extra."""
+        """A matplotlib Figure of the curves, one panel a quantity, validation beside it.
+
+        A notebook draws it. Needs the ``plots`` extra.
+
+        Parameters
+        ----------
+        keys : sequence of str, optional
+            The quantities (default: the loss and every metric).
+        title : str, optional
+            The figure's title.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure.
+        """
         from .._figures import training_curves
 
         return training_curves(self, keys=keys, title=title)

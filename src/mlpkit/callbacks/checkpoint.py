@@ -15,7 +15,29 @@ class ModelCheckpoint(Callback):
     ``save_best_only``). Writes are atomic: a temporary file beside the target, fsync,
     then rename, so the file on disk is always a complete model. ``path`` may contain
     ``{epoch}`` (counted from 1, as Keras and the progress bar count) and any log key,
-    e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.mlpk"``."""
+    e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.mlpk"``.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file; may contain ``{epoch}`` and log keys.
+    monitor : str, default "val_loss"
+        The logged quantity watched.
+    save_best_only : bool, default False
+        Save only when ``monitor`` improves.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether lower or higher is better ("auto": higher for accuracy-like names).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> checkpoint = mlpkit.ModelCheckpoint("best.mlpk", monitor="loss", save_best_only=True)
+    >>> history = net.fit(X, y, epochs=2, callbacks=[checkpoint], verbose=0)
+    >>> mlpkit.load("best.mlpk").layers[0].W.shape
+    (2, 8)
+    """
 
     def __init__(
         self,

@@ -15,20 +15,50 @@ __all__ = ["GradientMonitor", "GradientWarning", "NonFiniteLossError", "Terminat
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Training produced a NaN or infinite loss (raised by TerminateOnNaN)."""
+    """Training produced a NaN or infinite loss (raised by TerminateOnNaN).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> issubclass(mlpkit.NonFiniteLossError, FloatingPointError)
+    True
+    """
 
 
 class GradientWarning(UserWarning):
-    """Gradients are vanishing or exploding (issued by GradientMonitor)."""
+    """Gradients are vanishing or exploding (issued by GradientMonitor).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> issubclass(mlpkit.callbacks.GradientWarning, UserWarning)
+    True
+    """
 
 
 class TerminateOnNaN(Callback):
-    """Stop at the first non-finite loss, inside that batch and before its update, so
-    the weights are those from before it. ``fit`` adds one unless you pass your own.
+    """Stop at the first non-finite loss, inside that batch and before its update.
 
-    raise_error : True (default) raises NonFiniteLossError naming the epoch and batch;
-        False ends ``fit`` quietly there (Keras's TerminateOnNaN), the epoch's logged loss
-        being the non-finite one, and sets ``diverged`` (the epoch and batch).
+    The weights are those from before that batch. ``fit`` adds one unless you pass your
+    own.
+
+    Parameters
+    ----------
+    raise_error : bool, default True
+        True raises NonFiniteLossError naming the epoch and batch; False ends ``fit``
+        quietly there (Keras's TerminateOnNaN), the epoch's logged loss being the
+        non-finite one, and sets ``diverged`` (the epoch and batch).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.regression_1d("sin", n_samples=64)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(1, 8, "relu"), mlpkit.Dense(8, 1)], seed=0)
+    >>> guard = mlpkit.TerminateOnNaN(raise_error=False)
+    >>> history = net.fit(X, y * 1e30, loss="mse", optimizer=mlpkit.optimizers.SGD(lr=1e10),
+    ...                   epochs=5, callbacks=[guard], verbose=0)
+    >>> guard.diverged is not None, len(history.history["loss"]) < 5
+    (True, True)
     """
 
     def __init__(self, raise_error: bool = True) -> None:
@@ -67,6 +97,25 @@ class GradientMonitor(Callback):
     smallest layer norm is below ``vanishing_ratio`` times the largest (vanishing, the
     concern of the worksheet and the backpropagation handout's deep sigmoid nets) or any norm exceeds
     ``exploding_norm``. ``self.records`` is a list of dicts, one per check.
+
+    Parameters
+    ----------
+    every : int, default 1
+        Record every this many batches.
+    vanishing_ratio : float, default 1e-4
+        Warn when the smallest layer norm falls below this times the largest.
+    exploding_norm : float, default 1000.0
+        Warn when a layer's norm exceeds this.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> monitor = mlpkit.GradientMonitor(every=5)
+    >>> history = net.fit(X, y, epochs=1, callbacks=[monitor], verbose=0)
+    >>> sorted(monitor.records[0])[:3]
+    ['batch', 'dead_relu', 'epoch']
     """
 
     reads_layers = True  # the activations of the last batch

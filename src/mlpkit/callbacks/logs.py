@@ -28,6 +28,15 @@ class CSVLogger(Callback):
     filename : the CSV file.
     separator : between the cells (default ",").
     append : add to an existing file (its header kept) instead of starting it afresh.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=2, callbacks=[mlpkit.CSVLogger("log.csv")], verbose=0)
+    >>> open("log.csv").readline().split(",")[:2]
+    ['epoch', 'grad_norm.layer0']
     """
 
     def __init__(self, filename: str | os.PathLike[str], separator: str = ",",
@@ -82,6 +91,13 @@ class TensorBoard(Callback):
     ----------
     log_dir : the folder of the runs.
     histogram_freq : every how many epochs the weights are written (0: never).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=1, callbacks=[mlpkit.TensorBoard("runs")], verbose=0)  # doctest: +SKIP
     """
 
     def __init__(self, log_dir: str | os.PathLike[str] = "logs", histogram_freq: int = 0) -> None:

@@ -51,7 +51,35 @@ class EarlyStopping(Callback):
     epochs (Keras's count: patience=3 stops on the third epoch without improvement);
     with ``restore_best_weights`` put back the weights (and BatchNorm statistics) of the
     best epoch. ``start_from_epoch``: epochs to train before watching. ``verbose=1``
-    (default) says in one line when and why it stopped; 0 is silent."""
+    (default) says in one line when and why it stopped; 0 is silent.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        The logged quantity watched.
+    patience : int, default 0
+        Epochs without improvement before it stops.
+    min_delta : float, default 0.0
+        The smallest change that counts as an improvement.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether lower or higher is better ("auto": higher for accuracy-like names).
+    restore_best_weights : bool, default False
+        Put back the best epoch's weights and BatchNorm statistics at the end.
+    start_from_epoch : int, default 0
+        Epochs to train before watching.
+    verbose : int, default 1
+        1 says in one line when it acts; 0 is silent.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> stop = mlpkit.EarlyStopping("val_loss", patience=2, restore_best_weights=True, verbose=0)
+    >>> history = net.fit(X, y, epochs=200, validation_split=0.25, callbacks=[stop], verbose=0)
+    >>> len(history.history["loss"]) < 200
+    False
+    """
 
     @keyword_only(("monitor",), ("patience", "min_delta", "mode", "restore_best_weights"))
     def __init__(
@@ -111,7 +139,37 @@ class EarlyStopping(Callback):
 class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for
     ``patience`` epochs, then wait ``cooldown`` epochs; never below ``min_lr``.
-    ``verbose=1`` (default) says in one line each time it lowers the rate; 0 is silent."""
+    ``verbose=1`` (default) says in one line each time it lowers the rate; 0 is silent.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        The logged quantity watched.
+    factor : float, default 0.1
+        The rate's multiplier.
+    patience : int, default 10
+        Epochs without improvement before it acts.
+    min_delta : float, default 1e-4
+        The smallest change that counts as an improvement.
+    cooldown : int, default 0
+        Epochs to wait after acting.
+    min_lr : float, default 0.0
+        The rate's floor.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether lower or higher is better ("auto": higher for accuracy-like names).
+    verbose : int, default 1
+        1 says in one line when it acts; 0 is silent.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> plateau = mlpkit.callbacks.ReduceLROnPlateau("loss", factor=0.5, patience=1, verbose=0)
+    >>> history = net.fit(X, y, epochs=3, callbacks=[plateau], verbose=0)
+    >>> len(history.history["lr"])
+    3
+    """
 
     @keyword_only(("monitor",), ("factor", "patience", "min_delta", "cooldown", "min_lr"))
     def __init__(

@@ -27,7 +27,20 @@ def _shown_keys(logs: Logs) -> list[str]:
 
 
 class EpochLogger(Callback):
-    """verbose=2: one line per epoch on stderr (Keras's format)."""
+    """verbose=2: one line per epoch on stderr (Keras's format).
+
+    Parameters
+    ----------
+    stream : file, optional
+        Where the lines go (default: stderr).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=1, verbose=2)  # doctest: +SKIP
+    """
 
     def __init__(self, stream: Any = None) -> None:
         self.stream = stream
@@ -42,7 +55,20 @@ class EpochLogger(Callback):
 class ProgressBar(Callback):
     """verbose=1: a tqdm progress bar per epoch on stderr with running loss and ETA (in
     a notebook tqdm.auto's widget); at the epoch end it shows the epoch's loss, metrics
-    and validation results."""
+    and validation results.
+
+    Parameters
+    ----------
+    stream : file, optional
+        Where the bar is drawn (default: stderr).
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=1, verbose=1)  # doctest: +SKIP
+    """
 
     def __init__(self, stream: Any = None) -> None:
         from tqdm.auto import tqdm  # imported here: tqdm is only needed for verbose=1

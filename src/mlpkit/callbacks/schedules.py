@@ -11,7 +11,23 @@ __all__ = ["CosineDecay", "ExponentialDecay", "LearningRateScheduler", "StepDeca
 
 
 class LearningRateScheduler(Callback):
-    """Set the learning rate at each epoch start to ``schedule(epoch, lr)`` (Keras style)."""
+    """Set the learning rate at each epoch start to ``schedule(epoch, lr)`` (Keras style).
+
+    Parameters
+    ----------
+    schedule : callable
+        ``schedule(epoch, lr) -> lr``, epochs counted from 0.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> schedule = mlpkit.callbacks.LearningRateScheduler(lambda epoch, lr: 0.01 / (1 + epoch))
+    >>> history = net.fit(X, y, epochs=3, callbacks=[schedule], verbose=0)
+    >>> [round(lr, 4) for lr in history.history["lr"]]
+    [0.01, 0.005, 0.0033]
+    """
 
     def __init__(self, schedule: Callable[[int, float], float]) -> None:
         self.schedule = schedule
@@ -39,7 +55,25 @@ class _FactorSchedule(Callback):
 
 
 class StepDecay(_FactorSchedule):
-    """lr = base · gamma^⌊epoch / step_size⌋ (PyTorch's StepLR)."""
+    """lr = base · gamma^⌊epoch / step_size⌋ (PyTorch's StepLR).
+
+    Parameters
+    ----------
+    step_size : int
+        Epochs between two decays.
+    gamma : float, default 0.1
+        The factor at each.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=4, optimizer=mlpkit.optimizers.SGD(lr=0.1),
+    ...                   callbacks=[mlpkit.callbacks.StepDecay(2, gamma=0.5)], verbose=0)
+    >>> [round(lr, 4) for lr in history.history["lr"]]
+    [0.1, 0.1, 0.05, 0.05]
+    """
 
     def __init__(self, step_size: int, gamma: float = 0.1) -> None:
         if step_size < 1:
@@ -51,7 +85,23 @@ class StepDecay(_FactorSchedule):
 
 
 class ExponentialDecay(_FactorSchedule):
-    """lr = base · gamma^epoch (PyTorch's ExponentialLR)."""
+    """lr = base · gamma^epoch (PyTorch's ExponentialLR).
+
+    Parameters
+    ----------
+    gamma : float
+        The factor per epoch.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=3, optimizer=mlpkit.optimizers.SGD(lr=0.1),
+    ...                   callbacks=[mlpkit.callbacks.ExponentialDecay(0.5)], verbose=0)
+    >>> [round(lr, 4) for lr in history.history["lr"]]
+    [0.1, 0.05, 0.025]
+    """
 
     def __init__(self, gamma: float) -> None:
         self.gamma = float(gamma)
@@ -62,7 +112,27 @@ class ExponentialDecay(_FactorSchedule):
 
 class CosineDecay(_FactorSchedule):
     """Linear warm-up from base/warmup_epochs to base over ``warmup_epochs``, then
-    cosine annealing to ``min_lr`` at ``total_epochs`` (constant after)."""
+    cosine annealing to ``min_lr`` at ``total_epochs`` (constant after).
+
+    Parameters
+    ----------
+    total_epochs : int
+        The epoch at which the rate reaches ``min_lr``.
+    min_lr : float, default 0.0
+        The last rate.
+    warmup_epochs : int, default 0
+        Epochs of linear warm-up first.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=5, optimizer=mlpkit.optimizers.SGD(lr=0.1),
+    ...                   callbacks=[mlpkit.callbacks.CosineDecay(4)], verbose=0)
+    >>> [round(lr, 4) for lr in history.history["lr"]]
+    [0.1, 0.0854, 0.05, 0.0146, 0.0]
+    """
 
     def __init__(self, total_epochs: int, min_lr: float = 0.0, warmup_epochs: int = 0) -> None:
         if total_epochs < 1 or warmup_epochs < 0 or warmup_epochs >= total_epochs:

@@ -47,7 +47,30 @@ def sample_rows(n: int, limit: int, labels: Any = None, seed: int = 0) -> np.nda
     """Indices (sorted) of at most ``limit`` of ``n`` rows drawn at random from a seeded
     generator — stratified by ``labels`` (n,) when given: each label gets its share of
     the draw, and at least one row while the limit allows, so a label found only at the
-    end of a sorted file is shown too. All rows when n <= limit."""
+    end of a sorted file is shown too. All rows when n <= limit.
+
+    Parameters
+    ----------
+    n : int
+        The number of rows.
+    limit : int
+        The most to draw.
+    labels : array of shape (n,), optional
+        Stratify by these.
+    seed : int, default 0
+        Seeds the draw.
+
+    Returns
+    -------
+    ndarray of int
+        Sorted row indices.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.explorer.sample_rows(10, 4, labels=[0] * 8 + [1] * 2, seed=0).tolist()
+    [4, 5, 7, 8]
+    """
     if n <= limit:
         return np.arange(n)
     rng = np.random.default_rng(seed)
@@ -136,7 +159,41 @@ def page_data(
     units: tuple[np.ndarray, np.ndarray] | None = None,
     feature_names: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Everything the page embeds, as a JSON-ready dict (see :func:`write_html`)."""
+    """Everything the page embeds, as a JSON-ready dict.
+
+    Parameters
+    ----------
+    autoencoder : Autoencoder
+        A fitted autoencoder.
+    samples : ndarray, optional
+        As for :func:`write_html`.
+    labels : array, optional
+        As for :func:`write_html`.
+    image_shape : (int, int), optional
+        As for :func:`write_html`.
+    value_range : (float, float), optional
+        As for :func:`write_html`.
+    title : str
+        As for :func:`write_html`.
+    units : (ndarray, ndarray), optional
+        As for :func:`write_html`.
+    feature_names : list of str, optional
+        As for :func:`write_html`.
+
+    Returns
+    -------
+    dict
+        The decoder's weights, the samples, their codes and the page's settings.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.load_digits()
+    >>> ae = mlpkit.Autoencoder([64, 16, 2], seed=0)
+    >>> history = ae.fit(X[:200], epochs=1, verbose=0)
+    >>> sorted(mlpkit.explorer.page_data(ae, samples=X[:10]))[:4]
+    ['feature_names', 'image_shape', 'input_dim', 'latent_dim']
+    """
     d, k = autoencoder.input_dim, autoencoder.latent_dim
     if image_shape is not None:
         image_shape = tuple(int(s) for s in image_shape)  # type: ignore[assignment]
@@ -251,6 +308,16 @@ def write_html(
     -------
     Path
         The path written.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.load_digits()
+    >>> ae = mlpkit.Autoencoder([64, 16, 2], seed=0)
+    >>> history = ae.fit(X[:200], epochs=1, verbose=0)
+    >>> rows = mlpkit.explorer.sample_rows(len(X), 100, labels=y)
+    >>> mlpkit.explorer.write_html(ae, "explorer.html", samples=X[rows], labels=y[rows], image_shape=(8, 8)).name
+    'explorer.html'
     """
     page = page_html(
         autoencoder, samples, labels, image_shape, value_range, title, units, feature_names
@@ -259,8 +326,30 @@ def write_html(
 
 
 def page_html(autoencoder: Autoencoder, *args: Any, **kwargs: Any) -> str:
-    """The explorer page as one HTML string (the arguments of :func:`write_html` after
-    its path)."""
+    """The explorer page as one HTML string.
+
+    Parameters
+    ----------
+    autoencoder : Autoencoder
+        A fitted autoencoder.
+    *args, **kwargs
+        The arguments of :func:`write_html` after its path (samples, labels, image_shape,
+        ...).
+
+    Returns
+    -------
+    str
+        The page.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.load_digits()
+    >>> ae = mlpkit.Autoencoder([64, 16, 2], seed=0)
+    >>> history = ae.fit(X[:200], epochs=1, verbose=0)
+    >>> mlpkit.explorer.page_html(ae, samples=X[:10], image_shape=(8, 8)).startswith("<!DOCTYPE html>")
+    False
+    """
     data = page_data(autoencoder, *args, **kwargs)
     title = data["title"]
     blob = json.dumps(data, separators=(",", ":"), allow_nan=False)
@@ -271,7 +360,21 @@ def page_html(autoencoder: Autoencoder, *args: Any, **kwargs: Any) -> str:
 
 class Inline:
     """An HTML page shown inside a notebook's output, in an ``<iframe>`` of its own (its
-    scripts run apart from the notebook's); ``html`` is the page."""
+    scripts run apart from the notebook's); ``html`` is the page.
+
+    Parameters
+    ----------
+    page : str
+        The HTML page.
+    height : int, default 620
+        The frame's height in pixels.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.explorer.Inline("<p>hi</p>", height=100)._repr_html_()[:7]
+    '<iframe'
+    """
 
     def __init__(self, page: str, height: int = 620) -> None:
         self.html, self.height = page, int(height)
@@ -284,5 +387,31 @@ class Inline:
 def show(autoencoder: Autoencoder, *args: Any, height: int = 620, **kwargs: Any) -> Inline:
     """The explorer inside a notebook: ``mlpkit.explorer.show(ae, samples=x[:300],
     labels=y[:300], image_shape=(8, 8))`` as the last line of a cell draws it there (the
-    arguments of :func:`write_html` after its path)."""
+    arguments of :func:`write_html` after its path).
+
+    Parameters
+    ----------
+    autoencoder : Autoencoder
+        A fitted autoencoder.
+    *args
+        The arguments of :func:`write_html` after its path (samples, labels, ...).
+    height : int, default 620
+        The frame's height in pixels.
+    **kwargs
+        The same, by name.
+
+    Returns
+    -------
+    Inline
+        Shown by Jupyter as the cell's output.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.load_digits()
+    >>> ae = mlpkit.Autoencoder([64, 16, 2], seed=0)
+    >>> history = ae.fit(X[:200], epochs=1, verbose=0)
+    >>> mlpkit.explorer.show(ae, samples=X[:100], labels=y[:100], image_shape=(8, 8))  # doctest: +SKIP
+    <mlpkit.explorer.Inline object at 0x7ff91231b950>
+    """
     return Inline(page_html(autoencoder, *args, **kwargs), height)

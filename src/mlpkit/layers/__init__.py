@@ -89,6 +89,13 @@ def from_config(config_type: str, config: dict[str, Any]) -> Layer:
     ------
     ValueError
         An unknown type. (The file reader checks a config before it gets here.)
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> layer = mlpkit.Dense(2, 3, "tanh")
+    >>> mlpkit.layers.from_config("Dense", layer.get_config())
+    Dense(in_features=2, out_features=3, activation='tanh')
     """
     settings = dict(config)
     if config_type == "Dense":
@@ -143,6 +150,13 @@ def dense_stack(
     -------
     list of Layer
         The layers, ready for ``Sequential``.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> layers = mlpkit.layers.dense_stack([4, 16, 16, 3], "relu", "softmax", dropout=0.1)
+    >>> [type(layer).__name__ for layer in layers]
+    ['Dense', 'Dropout', 'Dense', 'Dropout', 'Dense']
     """
     widths = [int(w) for w in widths]
     if len(widths) < 2:

@@ -27,6 +27,13 @@ class ActivationLayer(Layer):
         (``ReLU()``, ``Tanh()``, ...) have theirs fixed; leave it out.
     **config : float
         The activation's own settings (``negative_slope``, ``alpha``), if it has any.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.layers import ActivationLayer
+    >>> ActivationLayer("leaky_relu", negative_slope=0.1).forward(np.array([[-1.0, 1.0]])).tolist()
+    [[-0.1, 1.0]]
     """
 
     activation_cls: type[act.Activation] = act.Identity
@@ -90,6 +97,17 @@ activation : str, optional
     The activation's own settings, if it has any (none for most)."""
 
 
+_EXAMPLE = """
+
+Examples
+--------
+>>> import numpy as np
+>>> from mlpkit.layers import {name}
+>>> {name}().forward(np.zeros((1, 2))).shape
+(1, 2)
+"""
+
+
 def _activation_layer(activation_cls: type[act.Activation], doc: str) -> type[ActivationLayer]:
     """The activation layer class with ``activation_cls`` fixed, e.g. ``ReLU``.
 
@@ -106,7 +124,7 @@ def _activation_layer(activation_cls: type[act.Activation], doc: str) -> type[Ac
         The ActivationLayer subclass.
     """
     name = activation_cls.__name__
-    doc += "\n\n" + _NAMED_PARAMETERS
+    doc += "\n\n" + _NAMED_PARAMETERS + _EXAMPLE.format(name=name)
     return type(name, (ActivationLayer,), {"activation_cls": activation_cls, "__doc__": doc,
                                            "__module__": __name__, "__qualname__": name})  # fmt: skip
 
@@ -130,6 +148,13 @@ class LeakyReLU(ActivationLayer):
     ----------
     negative_slope : float, default 0.01
         The slope for x ≤ 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.layers import LeakyReLU
+    >>> LeakyReLU(0.1).forward(np.array([[-1.0, 1.0]])).tolist()
+    [[-0.1, 1.0]]
     """
 
     activation_cls = act.LeakyReLU
@@ -145,6 +170,13 @@ class ELU(ActivationLayer):
     ----------
     alpha : float, default 1.0
         The negative part's scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.layers import ELU
+    >>> ELU(alpha=1.0).forward(np.array([[-1.0, 1.0]])).round(4).tolist()
+    [[-0.6321, 1.0]]
     """
 
     activation_cls = act.ELU
@@ -168,6 +200,12 @@ def activation_layer(activation: str | act.Activation, **config: float) -> Activ
     -------
     ActivationLayer
         The layer.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> mlpkit.layers.activation_layer("relu"), mlpkit.layers.activation_layer("elu", alpha=0.5)
+    (ReLU(), ELU(alpha=0.5))
     """
     f = act.get(activation, **config) if isinstance(activation, str) else activation
     for cls in ActivationLayer.__subclasses__():

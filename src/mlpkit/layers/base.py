@@ -12,7 +12,14 @@ __all__ = ["Layer"]
 
 class Layer:
     """Base class. A layer is built once by its network (which hands it the random
-    generator and dtype), then runs forward/backward any number of times."""
+    generator and dtype), then runs forward/backward any number of times.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> [type(layer).__name__ for layer in mlpkit.layers.dense_stack([2, 8, 1], "relu", "sigmoid")]
+    ['Dense', 'Dense']
+    """
 
     #: names of the trainable arrays, in the order of ``parameters()``
     param_names: tuple[str, ...] = ()

@@ -67,6 +67,15 @@ class Dense(Layer):
         The bias.
     dW, db : ndarray
         Their gradients from the last backward, of the same shapes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mlpkit
+    >>> net = mlpkit.Sequential([mlpkit.Dense(3, 2, "relu")], seed=0)
+    >>> layer = net.layers[0]
+    >>> layer.W.shape, layer.b.shape, net.predict(np.ones((4, 3))).shape
+    ((3, 2), (2,), (4, 2))
     """
 
     config_type = "Dense"

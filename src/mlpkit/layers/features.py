@@ -55,6 +55,14 @@ class InputFeatures(Layer):
     terms : the features in order; each names inputs up to the layer's input width.
     in_features : the input width k it takes (default: the highest input a term names;
         give it when the last inputs are used by no term).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mlpkit
+    >>> net = mlpkit.Sequential([mlpkit.InputFeatures(["x1", "x1^2", "x1*x2"])], dtype="float64")
+    >>> net.predict(np.array([[2.0, 3.0]])).tolist()
+    [[2.0, 4.0, 6.0]]
     """
 
     config_type = "InputFeatures"

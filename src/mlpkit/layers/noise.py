@@ -22,6 +22,15 @@ class Dropout(Layer):
     ----------
     rate : float
         The probability of zeroing each input, in [0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mlpkit
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 100, "relu"), mlpkit.Dropout(0.5)], seed=0)
+    >>> x = np.ones((1, 2))
+    >>> bool((net.forward(x, training=True) == 0).any()), bool((net.predict(x) == net.forward(x)).all())
+    (True, True)
     """
 
     config_type = "Dropout"
@@ -85,6 +94,15 @@ class GaussianNoise(Layer):
     ----------
     std : float
         The noise's standard deviation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mlpkit
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 2), mlpkit.layers.GaussianNoise(0.1)], seed=0)
+    >>> x = np.ones((1, 2))
+    >>> bool((net.predict(x) == net.forward(x, training=False)).all())
+    True
     """
 
     config_type = "GaussianNoise"

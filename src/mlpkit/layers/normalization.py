@@ -126,6 +126,17 @@ class BatchNorm(_Normalization):
         Added to the variance under the root.
     affine : bool, default True
         Learn a scale γ and shift β (d,) after normalising.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mlpkit
+    >>> net = mlpkit.Sequential(
+    ...     [mlpkit.Dense(2, 4, bias=False), mlpkit.BatchNorm(4), mlpkit.ReLU(), mlpkit.Dense(4, 1)], seed=0
+    ... )
+    >>> out = net.forward(np.random.default_rng(0).normal(size=(8, 2)), training=True)
+    >>> net.layers[1].running_mean.shape
+    (4,)
     """
 
     config_type = "BatchNorm"
@@ -242,6 +253,15 @@ class LayerNorm(_Normalization):
         Added to the variance under the root.
     affine : bool, default True
         Learn a scale γ and shift β (d,) after normalising.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit import LayerNorm, Sequential
+    >>> net = Sequential([LayerNorm(3, affine=False)], dtype="float64")
+    >>> out = net.predict(np.array([[1.0, 2.0, 3.0]]))
+    >>> out.mean().round(6), out.std().round(4)
+    (np.float64(0.0), np.float64(1.0))
     """
 
     config_type = "LayerNorm"

@@ -38,13 +38,35 @@ __all__ = [
 
 class Running:
     """A playground server running in this process (a thread): ``url`` (with its token),
-    ``stop()``, and in a notebook the page itself in an ``<iframe>``."""
+    ``stop()``, and in a notebook the page itself in an ``<iframe>``.
+
+    Parameters
+    ----------
+    url : str
+        The page's address, with its token.
+    thread : threading.Thread
+        The server's thread.
+    height : int
+        The frame's height in a notebook.
+
+    Examples
+    --------
+    >>> import mlpkit.playground
+    >>> running = mlpkit.playground.show()  # doctest: +SKIP
+    >>> running.stop()  # doctest: +SKIP
+    """
 
     def __init__(self, url: str, thread: threading.Thread, height: int) -> None:
         self.url, self.thread, self.height = url, thread, height
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the server (its pages' training stops at the next epoch)."""
+        """Stop the server (its pages' training stops at the next epoch).
+
+        Parameters
+        ----------
+        timeout : float, default 10.0
+            Seconds to wait for the thread.
+        """
         from .server import stop_serving
 
         stop_serving()
@@ -63,7 +85,27 @@ class Running:
 def show(port: int = 0, height: int = 900, timeout: float = 30.0) -> Running:
     """Start ``mlpkit playground`` in this process, on 127.0.0.1, and return it: in a
     notebook, as a cell's last line, the page opens inside the output. Needs the
-    ``playground`` extra."""
+    ``playground`` extra.
+
+    Parameters
+    ----------
+    port : int, default 0
+        The port (0: a free one).
+    height : int, default 900
+        The frame's height in a notebook.
+    timeout : float, default 30.0
+        Seconds to wait for the server to start.
+
+    Returns
+    -------
+    Running
+        The server; its page shows as a cell's output.
+
+    Examples
+    --------
+    >>> import mlpkit.playground
+    >>> running = mlpkit.playground.show()  # doctest: +SKIP
+    """
     from .server import serve
 
     urls: queue.Queue[str] = queue.Queue()

@@ -39,7 +39,33 @@ AE_ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "silu")
 @dataclass(frozen=True)
 class AutoencoderSettings:
     """The digits drawn, the encoder's widths (64 → hidden → 2, the decoder mirrors),
-    and the training (Adam, mini-batches)."""
+    and the training (Adam, mini-batches).
+
+    Parameters
+    ----------
+    points : int, default 600
+        The digits drawn.
+    data_seed : int, default 0
+        Seeds the draw.
+    hidden : tuple of int, default (32,)
+        The encoder's hidden widths.
+    activation : str, default "relu"
+        Their activation.
+    seed : int, default 0
+        The network's generator.
+    lr : float, default 0.005
+        Adam's learning rate.
+    batch_size : int, default 32
+        The mini-batches' size.
+    epochs_per_tick : int, default 2
+        Epochs between two redraws.
+
+    Examples
+    --------
+    >>> from mlpkit.playground import AutoencoderSettings
+    >>> AutoencoderSettings().hidden, AutoencoderSettings().points
+    ((32,), 600)
+    """
 
     points: int = 600
     data_seed: int = 0
@@ -62,8 +88,31 @@ class AutoencoderSettings:
 
 
 def validate_autoencoder(raw: Any, base: AutoencoderSettings | None = None) -> AutoencoderSettings:
-    """Settings from the page's JSON object (names not given keep ``base``'s). Raises
-    SettingsError naming the setting and its bounds."""
+    """Autoencoder settings from the page's JSON object.
+
+    Parameters
+    ----------
+    raw : dict
+        The page's object.
+    base : AutoencoderSettings, optional
+        Names not given keep its values.
+
+    Returns
+    -------
+    AutoencoderSettings
+        The checked settings.
+
+    Raises
+    ------
+    SettingsError
+        A setting out of its bounds, named with them.
+
+    Examples
+    --------
+    >>> from mlpkit.playground import validate_autoencoder
+    >>> validate_autoencoder({"hidden": [16]}).hidden
+    (16,)
+    """
     base = base or AutoencoderSettings()
     if not isinstance(raw, dict):
         raise SettingsError(f"settings must be an object, got {type(raw).__name__}")
@@ -112,7 +161,20 @@ def _floats(a: np.ndarray, digits: int = 4) -> Any:
 
 
 class AutoencoderSession(LiveTraining):
-    """One page's autoencoder on the digits (see the module docstring)."""
+    """One page's autoencoder on the digits (see the module docstring).
+
+    Parameters
+    ----------
+    settings : AutoencoderSettings, optional
+        Default: :class:`AutoencoderSettings`'s.
+
+    Examples
+    --------
+    >>> from mlpkit.playground import AutoencoderSession, validate_autoencoder
+    >>> session = AutoencoderSession(validate_autoencoder({"points": 100}))
+    >>> len(session.decode([0.0, 0.0])["pixels"])
+    64
+    """
 
     mode = "autoencoder"
 
@@ -124,7 +186,13 @@ class AutoencoderSession(LiveTraining):
 
     def restart(self, settings: AutoencoderSettings | None = None) -> None:
         """Draw the images, fit PCA once, and build a fresh autoencoder (same seed: the
-        same initial weights)."""
+        same initial weights).
+
+        Parameters
+        ----------
+        settings : AutoencoderSettings, optional
+            New settings (default: the current ones).
+        """
         with self.lock:
             self.settings = s = settings or self.settings
             self.x, self.labels = _digits(s)
@@ -163,7 +231,13 @@ class AutoencoderSession(LiveTraining):
         return not math.isfinite(self.error)
 
     def data_message(self) -> dict[str, Any]:
-        """The images' labels and PCA's map (sent once per data set)."""
+        """The images' labels and PCA's map (sent once per data set).
+
+        Returns
+        -------
+        dict
+            JSON-ready.
+        """
         with self.lock:
             return {
                 "type": "ae_data",
@@ -176,7 +250,13 @@ class AutoencoderSession(LiveTraining):
 
     def state(self) -> dict[str, Any]:
         """The codes of every image now, and the reconstruction errors (mean squared, in
-        pixel values, against PCA's with two components)."""
+        pixel values, against PCA's with two components).
+
+        Returns
+        -------
+        dict
+            JSON-ready.
+        """
         with self.lock:
             return {
                 "type": "ae_state",
@@ -190,7 +270,20 @@ class AutoencoderSession(LiveTraining):
 
     def decode(self, code: Any, via: Any = "autoencoder") -> dict[str, Any]:
         """The image (64 pixels in [0, 1]) that a 2-D code decodes to, through the
-        autoencoder's decoder or PCA's inverse (``via``)."""
+        autoencoder's decoder or PCA's inverse (``via``).
+
+        Parameters
+        ----------
+        code : sequence of float
+            A 2-D code.
+        via : {"autoencoder", "pca"}, default "autoencoder"
+            The autoencoder's decoder or PCA's inverse.
+
+        Returns
+        -------
+        dict
+            The 64 pixels in [0, 1].
+        """
         if via not in ("autoencoder", "pca"):
             raise SessionError(f"via must be autoencoder or pca, got {shown(via)}")
         if (not isinstance(code, list) or len(code) != 2
@@ -216,7 +309,13 @@ class AutoencoderSession(LiveTraining):
 
     def python_code(self) -> str:
         """A script that draws the same images and trains the same autoencoder, the
-        same epochs with the same batch sizes and learning rates."""
+        same epochs with the same batch sizes and learning rates.
+
+        Returns
+        -------
+        str
+            The script.
+        """
         s = self.settings
         lines = [
             *script_head("An autoencoder", "digits"),

@@ -38,7 +38,14 @@ TRAINING_THREADS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
 
 class SessionError(ValueError):
-    """A request the session cannot carry out (the message says why and what to do)."""
+    """A request the session cannot carry out (the message says why and what to do).
+
+    Examples
+    --------
+    >>> from mlpkit.playground import SessionError
+    >>> issubclass(SessionError, ValueError)
+    True
+    """
 
 
 def _floats(a: np.ndarray | None) -> Any:
@@ -169,7 +176,21 @@ class LiveTraining:
 
 
 class Session(LiveTraining):
-    """The data, network and training of one page (see the module docstring)."""
+    """The data, network and training of one page (see the module docstring).
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Default: :class:`Settings`'s.
+
+    Examples
+    --------
+    >>> from mlpkit.playground import Session, validate
+    >>> session = Session(validate({"dataset": "xor", "points": 100}))
+    >>> session.step()
+    >>> sorted(session.state())[:3]
+    ['diverged', 'epoch', 'epochs']
+    """
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.lock = threading.RLock()
@@ -181,7 +202,13 @@ class Session(LiveTraining):
 
     # -- set-up ---------------------------------------------------------------------
     def restart(self, settings: Settings | None = None) -> None:
-        """Draw the data and a fresh network (same seed: the same initial weights)."""
+        """Draw the data and a fresh network (same seed: the same initial weights).
+
+        Parameters
+        ----------
+        settings : Settings, optional
+            New settings (default: the current ones).
+        """
         with self.lock:
             self.settings = settings or self.settings
             s = self.settings
@@ -217,7 +244,15 @@ class Session(LiveTraining):
 
     def add_point(self, x: Any, target: Any) -> None:
         """Add a training point: x [x1, x2] with a class label, or [x] or [x1, x2] with
-        a target value (regression). The network restarts on the new data."""
+        a target value (regression). The network restarts on the new data.
+
+        Parameters
+        ----------
+        x : sequence of float
+            [x1, x2], or [x] for the 1-D regression.
+        target : int or float
+            A class label, or a target value.
+        """
         with self.lock:
             s = self.settings
             d = s.input_dim
@@ -345,7 +380,13 @@ class Session(LiveTraining):
 
     # -- what the page draws --------------------------------------------------------
     def bounds(self) -> list[float]:
-        """The view: [x_min, x_max, y_min, y_max] around every point, 10% margin."""
+        """The view around every point, with a 10% margin.
+
+        Returns
+        -------
+        list of float
+            [x_min, x_max, y_min, y_max].
+        """
         return self._bounds
 
     def _view_bounds(self) -> list[float]:
@@ -376,7 +417,13 @@ class Session(LiveTraining):
     def view(self) -> dict[str, Any]:
         """The decision boundary (probabilities of each class on a grid, row-major from
         the bottom-left, rows = y), the fitted surface (the prediction on that grid) or
-        the fitted curve (200 x values and predictions)."""
+        the fitted curve (200 x values and predictions).
+
+        Returns
+        -------
+        dict
+            JSON-ready.
+        """
         if self.settings.input_dim == 1:
             xs = self._inputs
             return {
@@ -406,8 +453,18 @@ class Session(LiveTraining):
         return self.grid(LIMITS["grid"])
 
     def grid(self, size: int) -> np.ndarray:
-        """size² points (size², 2) over the view, row-major from the bottom-left (rows
-        = x₂), float32; one input: size points (size, 1) along x."""
+        """Points over the view, row-major from the bottom-left (rows = x₂).
+
+        Parameters
+        ----------
+        size : int
+            Points per axis.
+
+        Returns
+        -------
+        ndarray
+            (size², 2) float32; with one input, (size, 1) along x.
+        """
         x0, x1, y0, y1 = self._bounds
         if self.settings.input_dim == 1:
             return np.linspace(x0, x1, size, dtype=np.float32).reshape(-1, 1)
@@ -418,7 +475,13 @@ class Session(LiveTraining):
         """What every unit computes over the view: per diagram column (the inputs or
         their features, then each Dense layer's activations) the values of each unit on
         ``grid(LIMITS["unit_grid"])``, as (units, points) float32 in base64 (little-
-        endian), with each unit's lowest and highest value."""
+        endian), with each unit's lowest and highest value.
+
+        Returns
+        -------
+        list of dict
+            One per diagram column.
+        """
         h = self.grid(LIMITS["unit_grid"])
         columns = [] if isinstance(self.model.layers[0], InputFeatures) else [h]
         with np.errstate(over="ignore", invalid="ignore"):
@@ -445,7 +508,13 @@ class Session(LiveTraining):
 
     def state(self) -> dict[str, Any]:
         """Everything the page redraws after training (JSON-ready: a diverged network's
-        NaN and inf are None)."""
+        NaN and inf are None).
+
+        Returns
+        -------
+        dict
+            JSON-ready.
+        """
         with self.lock, np.errstate(over="ignore", invalid="ignore"):
             return _message(
                 {
@@ -465,8 +534,20 @@ class Session(LiveTraining):
             )
 
     def trace(self, x: Any, target: Any = None) -> dict[str, Any]:
-        """The chain-rule table of one point: x [x1, x2] (or [x]); target: a class (or a
-        value); None takes the class (or target) of the nearest training point."""
+        """The chain-rule table of one point.
+
+        Parameters
+        ----------
+        x : sequence of float
+            [x1, x2] (or [x]).
+        target : int or float, optional
+            A class (or a value); None takes the nearest training point's.
+
+        Returns
+        -------
+        dict
+            The trace's rows, JSON-ready.
+        """
         with self.lock:
             s, d = self.settings, self.data
             point = self._point(x, s.input_dim)
@@ -512,7 +593,13 @@ class Session(LiveTraining):
 
     # -- exports --------------------------------------------------------------------
     def model_bytes(self) -> bytes:
-        """The trained network as an .mlpk file's bytes (``mlpkit.load`` reads them)."""
+        """The trained network as an .mlpk file's bytes (``mlpkit.load`` reads them).
+
+        Returns
+        -------
+        bytes
+            The file.
+        """
         with self.lock, tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "playground.mlpk"
             self.model.metadata["playground"] = self.settings.to_dict()
@@ -520,7 +607,13 @@ class Session(LiveTraining):
             return path.read_bytes()
 
     def python_code(self) -> str:
-        """A script that rebuilds and trains the same network (see ``recipe.python_code``)."""
+        """A script that rebuilds and trains the same network.
+
+        Returns
+        -------
+        str
+            The script.
+        """
         with self.lock:
             return python_code(
                 self.settings, self.extra_x, self.extra_y, self.runs, self.single_steps

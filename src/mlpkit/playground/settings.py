@@ -70,7 +70,14 @@ OPTIMIZERS: dict[str, dict[str, tuple[float, float, float]]] = {
 
 
 class SettingsError(ValueError):
-    """A setting the page sent is unknown, of the wrong type or out of bounds."""
+    """A setting the page sent is unknown, of the wrong type or out of bounds.
+
+    Examples
+    --------
+    >>> from mlpkit.playground import SettingsError
+    >>> issubclass(SettingsError, ValueError)
+    True
+    """
 
 
 def shown(value: Any, width: int = 60) -> str:
@@ -81,7 +88,64 @@ def shown(value: Any, width: int = 60) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """One session's data, network and training settings (all checked)."""
+    """One session's data, network and training settings (all checked).
+
+    Parameters
+    ----------
+    dataset : str, default "xor"
+        ``CLASSIFICATION`` (xor, circles, gaussians, spirals, moons) or ``REGRESSION``
+        (function, plane, gaussian_surface).
+    function : str, default "sin"
+        The 1-D regression's f(x).
+    classes : int, default 3
+        Spirals' arms.
+    points : int, default 200
+        The points drawn.
+    noise : float, default 0.15
+        The data's noise.
+    test_fraction : float, default 0.3
+        The points held out as the test set.
+    data_seed : int, default 0
+        Seeds the data.
+    features : tuple of str, default ("x1", "x2")
+        The network's inputs (``FEATURES``).
+    hidden : tuple of int, default (4,)
+        The hidden layers' widths.
+    activation : str, default "sigmoid"
+        The hidden activation.
+    output : str, default "sigmoid"
+        The output activation.
+    loss : str, default "binary_cross_entropy"
+        The loss.
+    init : str, default "default"
+        The initialiser (default: chosen by the activation, as Dense does).
+    seed : int, default 0
+        The network's generator: initial weights, shuffling, dropout.
+    optimizer : str, default "adam"
+        The optimizer.
+    lr : float, default 0.05
+        Its learning rate.
+    optimizer_settings : dict
+        Its other settings.
+    batch_mode : {"full", "mini-batch", "stochastic"}, default "full"
+        The lecture notes' three modes.
+    batch_size : int, default 16
+        The mini-batches' size.
+    l1 : float, default 0.0
+        L1 strength.
+    l2 : float, default 0.0
+        L2 strength.
+    dropout : float, default 0.0
+        Dropout after each hidden layer.
+    epochs_per_tick : int, default 5
+        Epochs trained between two redraws.
+
+    Examples
+    --------
+    >>> from mlpkit.playground import Settings
+    >>> Settings().dataset, Settings(hidden=(8, 8)).hidden
+    ('xor', (8, 8))
+    """
 
     dataset: str = "xor"
     function: str = "sin"  # the regression data set's f(x)
@@ -148,7 +212,18 @@ class Settings:
         return d
 
     def needs_restart(self, other: Settings) -> bool:
-        """Whether going from ``self`` to ``other`` changes more than the live settings."""
+        """Whether going from these settings to ``other`` changes more than the live settings.
+
+        Parameters
+        ----------
+        other : Settings
+            The new settings.
+
+        Returns
+        -------
+        bool
+            True when the network must start afresh.
+        """
         keep = {k: getattr(self, k) for k in self.LIVE}
         return replace(other, **keep) != self
 
@@ -171,7 +246,19 @@ def _choice(name: str, value: Any, choices: tuple[str, ...] | list[str]) -> str:
 
 
 def options() -> dict[str, Any]:
-    """The choices and limits the page builds its controls from."""
+    """The choices and limits the page builds its controls from.
+
+    Returns
+    -------
+    dict
+        JSON-ready.
+
+    Examples
+    --------
+    >>> from mlpkit.playground import options
+    >>> sorted(options())[:3]
+    ['activations', 'batch_modes', 'datasets']
+    """
     return {
         "datasets": {"classification": list(CLASSIFICATION), "regression": list(REGRESSION)},
         "functions": list(FUNCTIONS),
@@ -191,8 +278,36 @@ def options() -> dict[str, Any]:
 
 
 def validate(raw: Any, base: Settings | None = None) -> Settings:
-    """Settings from the page's JSON object; names not given keep ``base``'s values
-    (default: :class:`Settings`'s). Raises :class:`SettingsError`."""
+    """Settings from the page's JSON object.
+
+    Parameters
+    ----------
+    raw : dict
+        The page's object.
+    base : Settings, optional
+        Names not given keep its values (default: :class:`Settings`'s).
+
+    Returns
+    -------
+    Settings
+        The checked settings.
+
+    Raises
+    ------
+    SettingsError
+        A setting out of its bounds, or unknown, named.
+
+    Examples
+    --------
+    >>> from mlpkit.playground import SettingsError, validate
+    >>> validate({"dataset": "circles", "hidden": [4, 4]}).hidden
+    (4, 4)
+    >>> try:
+    ...     validate({"hidden": [1000]})
+    ... except SettingsError as error:
+    ...     print("SettingsError")
+    SettingsError
+    """
     base = base or Settings()
     if not isinstance(raw, dict):
         raise SettingsError(f"settings must be an object, got {type(raw).__name__}")

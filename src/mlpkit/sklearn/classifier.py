@@ -16,6 +16,7 @@ from .._backend import asarray, device_of, namespace_of, to_numpy
 from .._validation import is_dask
 from ..callbacks import Callback
 from ._base import BaseMLP
+from ._docs import with_parameters
 from ._util import store_params
 
 __all__ = ["MLPClassifier"]
@@ -32,6 +33,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     between each hidden layer's affine map and its activation; adam or sgd; ``coefs_`` and
     ``intercepts_`` then describe the Dense layers, zeros for their absent bias), ``class_weight`` (dict or
     "balanced"), ``callbacks`` (mlpkit callbacks, e.g. ``EarlyStopping``).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from mlpkit.sklearn import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=300, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9, clf.predict_proba(X[:2]).shape, clf.classes_.tolist()
+    (True, (2, 3), [0, 1, 2])
     """
 
     _parameter_constraints: dict[str, Any] = {  # noqa: RUF012
@@ -155,7 +165,22 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return float(np.mean(np.all((p >= 0.5) == (t >= 0.5), axis=1)))
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
-        """Fit to X (n_samples, n_features) and labels y (n_samples,) or a (n, k) indicator."""
+        """Fit the network to X and the labels y.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Labels, or a 0/1 indicator matrix (multilabel).
+        sample_weight : array-like of shape (n_samples,), optional
+            A weight per sample.
+
+        Returns
+        -------
+        MLPClassifier
+            The fitted estimator.
+        """
         self._validate_params()
         return self._fit(X, y, sample_weight, incremental=False)
 
@@ -163,8 +188,25 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
     ) -> MLPClassifier:
-        """One epoch over (X, y). The first call needs ``classes`` (all labels; for a
-        multilabel indicator y, the label indices); later calls may repeat them."""
+        """One epoch over (X, y), continuing from the current weights and optimizer state.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+        y : array-like of shape (n_samples,)
+            Labels, or a 0/1 indicator matrix.
+        classes : array-like, optional
+            All the labels: needed by the first call (for a multilabel y, the label
+            indices); later calls may repeat them.
+        sample_weight : array-like of shape (n_samples,), optional
+            A weight per sample.
+
+        Returns
+        -------
+        MLPClassifier
+            The estimator.
+        """
         if not hasattr(self, "classes_"):
             self._validate_params()
             if classes is None:
@@ -183,7 +225,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (n_samples, n_classes); for multilabel (n_samples, n_labels).
-        The same as ``network_.predict_proba``."""
+        The same as ``network_.predict_proba``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            The probabilities; (n_samples, n_labels) for multilabel.
+        """
         x = self._checked_input(X, "predict_proba")  # first: unfitted raises NotFittedError
         return self.network_.predict_proba(x)
 
@@ -196,7 +249,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def predict(self, X: Any) -> np.ndarray:
         """Labels (n_samples,): ``classes_[network_.predict_classes(X)]``; a 0/1 indicator
-        matrix for multilabel targets."""
+        matrix for multilabel targets.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The labels; a 0/1 indicator matrix for multilabel.
+        """
         x = self._checked_input(X)
         if is_dask(x):  # lazy: each block's labels from its own predictions
             return cast(
@@ -219,3 +283,6 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         else:
             labels = self.classes_[to_numpy(self.network_.predict_classes(x))]
         return asarray(labels, xp, device) if labels.dtype.kind in "iufb" else labels
+
+
+with_parameters(MLPClassifier)

@@ -14,6 +14,7 @@ from .._backend import namespace_of, to_numpy
 from .._validation import is_dask
 from ..callbacks import Callback
 from ._base import BaseMLP
+from ._docs import with_parameters
 from ._util import store_params
 
 __all__ = ["MLPRegressor"]
@@ -25,6 +26,15 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     ``loss="squared_error"``: identity output, loss ½·mean((y − ŷ)²).
     ``loss="poisson"``: exp output (log link, ŷ > 0), half the Poisson deviance
     mean_i Σ_k [y log(y/ŷ) − y + ŷ]; y must be ≥ 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.sklearn import MLPRegressor
+    >>> X = np.linspace(-1, 1, 100).reshape(-1, 1)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(16,), max_iter=500, random_state=0).fit(X, X[:, 0] ** 2)
+    >>> reg.predict(X[:3]).shape, reg.n_iter_ > 0
+    ((3,), True)
     """
 
     _parameter_constraints: dict[str, Any] = {  # noqa: RUF012
@@ -81,22 +91,66 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return r2_score(t, to_numpy(self.network_.predict(x)))
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
-        """Fit to X (n_samples, n_features) and y (n_samples,) or (n_samples, n_outputs)."""
+        """Fit the network to X and y.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            A weight per sample.
+
+        Returns
+        -------
+        MLPRegressor
+            The fitted estimator.
+        """
         self._validate_params()
         return self._fit(X, y, sample_weight, incremental=False)
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
-        """One epoch over (X, y), continuing from the current weights and optimizer state."""
+        """One epoch over (X, y), continuing from the current weights and optimizer state.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            A weight per sample.
+
+        Returns
+        -------
+        MLPRegressor
+            The estimator.
+        """
         if not hasattr(self, "network_"):
             self._validate_params()
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predictions (n_samples,) for one output, (n_samples, n_outputs) otherwise."""
+        """The predictions.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            One column per output, raveled for one.
+        """
         p = self._predict_raw(X)
         if is_dask(p) and self.n_outputs_ == 1:
             return p[:, 0]
         if self.n_outputs_ != 1:
             return p
         return p.ravel() if isinstance(p, np.ndarray) else namespace_of(p).reshape(p, (-1,))
+
+
+with_parameters(MLPRegressor)

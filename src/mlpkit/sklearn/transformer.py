@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import optimizers as optim
 from ..autoencoder import Autoencoder
+from ._docs import with_parameters
 from ._util import ACTIVATION_ALIASES, ACTIVATIONS, seed, store_params
 
 __all__ = ["AutoencoderTransformer"]
@@ -22,7 +23,19 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     codes (n_samples, n_components), ``inverse_transform`` decodes them; usable in a
     Pipeline like PCA. The encoder is ``hidden_layer_sizes`` then ``n_components``, the
     decoder mirrors it; the output and loss follow the data (sigmoid + cross-entropy for
-    values in [0, 1], identity + mse otherwise) unless ``output_activation`` is given."""
+    values in [0, 1], identity + mse otherwise) unless ``output_activation`` is given.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from mlpkit.sklearn import AutoencoderTransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> pipe = make_pipeline(MinMaxScaler(), AutoencoderTransformer(n_components=2, max_iter=5, random_state=0))
+    >>> pipe.fit_transform(X[:200]).shape
+    (200, 2)
+    """
 
     _parameter_constraints: dict[str, Any] = {  # noqa: RUF012
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -57,7 +70,20 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None) -> AutoencoderTransformer:
-        """Train the autoencoder to reconstruct X (n_samples, n_features)."""
+        """Train the autoencoder to reconstruct X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data.
+        y : None
+            Ignored (scikit-learn's convention).
+
+        Returns
+        -------
+        AutoencoderTransformer
+            The fitted transformer.
+        """
         self._validate_params()
         x = validate_data(self, X, dtype=(np.float64, np.float32))
         sizes = self.hidden_layer_sizes
@@ -90,7 +116,18 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """Bottleneck codes: (n_samples, n_features) -> (n_samples, n_components)."""
+        """The bottleneck codes of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            The codes.
+        """
         check_is_fitted(self, "autoencoder_")
         x = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
         return self.autoencoder_.encode(
@@ -98,7 +135,18 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         ).astype(x.dtype)
 
     def inverse_transform(self, X: Any) -> np.ndarray:
-        """Decode codes (n_samples, n_components) back to (n_samples, n_features)."""
+        """Decode codes back to the data's space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            The codes.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            The reconstructions.
+        """
         check_is_fitted(self, "autoencoder_")
         z = np.asarray(X, dtype=self.autoencoder_.network.dtype)
         if z.ndim != 2 or z.shape[1] != self.n_components:
@@ -106,3 +154,6 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 f"inverse_transform expects codes of shape (n, {self.n_components}), got {z.shape}"
             )
         return self.autoencoder_.decode(z)
+
+
+with_parameters(AutoencoderTransformer)

@@ -62,7 +62,23 @@ _EXAMPLES = 3
 
 
 class ColumnSummary:
-    """Statistics of one column, gathered by :meth:`add` over blocks of cells."""
+    """Statistics of one column, gathered by :meth:`add` over blocks of cells.
+
+    Parameters
+    ----------
+    name : str
+        The column's name.
+    seed : int, default 0
+        Seeds the sample kept for the median of a long column.
+
+    Examples
+    --------
+    >>> from mlpkit.tabular import ColumnSummary
+    >>> summary = ColumnSummary("age")
+    >>> missing = summary.add(["3", "5", "", "2"], [2, 3, 4, 5], "pets.csv", decimal_comma=False)
+    >>> missing.tolist(), summary.spec()["kind"]
+    ([False, False, True, False], 'numeric')
+    """
 
     def __init__(self, name: str, seed: int = 0) -> None:
         self.name = name
@@ -90,7 +106,29 @@ class ColumnSummary:
     def add(
         self, cells: list[str], lines: list[int], where: str, decimal_comma: bool
     ) -> np.ndarray:
-        """Count one block of stripped cells; returns the block's missing mask (n,)."""
+        """Count one block of stripped cells.
+
+        Parameters
+        ----------
+        cells : list of str
+            The block's cells of this column.
+        lines : list of int
+            Their line numbers.
+        where : str
+            The file, for messages.
+        decimal_comma : bool
+            Numbers are written with a decimal comma.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            The block's missing mask.
+
+        Raises
+        ------
+        CSVError
+            A number past ±1e100 or not finite, named by line and column.
+        """
         missing = np.zeros(len(cells), dtype=bool)
         values, day_values = [], []
         counts = self.counts
@@ -168,32 +206,60 @@ class ColumnSummary:
         return len(self.counts)
 
     def mean_and_scale(self) -> tuple[float, float]:
-        """Mean and (population) standard deviation of the numbers; a constant column
-        gets scale 1 so it stays centred at 0."""
+        """The mean and (population) standard deviation of the numbers.
+
+        Returns
+        -------
+        (float, float)
+            A constant column gets scale 1, so it stays centred at 0.
+        """
         return _mean_and_scale(self.numbers, self.shift, self.total, self.squares)
 
     def median(self) -> float:
         return float(np.median(self._sample))
 
     def categories(self) -> list[str]:
-        """The text values, sorted."""
+        """The text values, sorted.
+
+        Returns
+        -------
+        list of str
+            The categories.
+        """
         return sorted(self.counts)
 
     def most_frequent(self) -> str:
-        """The most frequent value (ties to the first in sorted order)."""
+        """The most frequent value (ties to the first in sorted order).
+
+        Returns
+        -------
+        str
+            The value.
+        """
         return min(self.counts, key=lambda v: (-self.counts[v], v))
 
     def unique_whole_numbers(self) -> bool:
         return self.numeric and self.integral and not self.repeats and not self.missing
 
     def fills_its_range(self) -> bool:
-        """Unique whole numbers covering at least ``KEY_FILL`` of low..high."""
+        """Whether the column holds unique whole numbers covering most of low..high.
+
+        Returns
+        -------
+        bool
+            True for at least ``KEY_FILL`` of the range (a row number's mark).
+        """
         span = self.high - self.low + 1
         return self.unique_whole_numbers() and span > 0 and self.numbers / span >= KEY_FILL
 
     def spec(self) -> dict[str, Any]:
-        """The column's preprocessing: numeric (median to fill, mean and scale) or
-        categorical (its categories, the most frequent to fill)."""
+        """The column's preprocessing.
+
+        Returns
+        -------
+        dict
+            Numeric: the median to fill, mean and scale; categorical: its categories and the most frequent to fill.
+        """
         if self.numeric:
             mean, scale = self.mean_and_scale()
             return {"name": self.name, "kind": "numeric", "fill": self.median(),

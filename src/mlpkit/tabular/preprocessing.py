@@ -95,11 +95,37 @@ class Tally:
 class Preprocessing:
     """What turns a table's columns into network inputs, and outputs back into answers.
 
-    columns : one dict per feature column, in input order — ``{"name", "kind": ...}``
-    with the fields of its kind (``kinds.FIELDS``: numeric, categorical, date); target,
-    task ("classification" or "regression"), classes; for
-    regression target_mean and target_scale; id : a column copied into predictions;
-    missing : the policy for missing cells; dropped : columns left out."""
+    Saved with the model; ``evaluate``, ``predict`` and ``trace`` apply it exactly.
+
+    Parameters
+    ----------
+    columns : list of dict
+        One per feature column, in input order: ``{"name", "kind": ...}`` with the fields
+        of its kind (numeric, categorical, date).
+    target : str, optional
+        The target column.
+    task : {"classification", "regression"}, default "regression"
+        What the target is.
+    classes : list
+        The class labels, for a classification.
+    target_mean, target_scale : float
+        A regression target's standardisation.
+    id : str, optional
+        A column copied into predictions.
+    missing : {"impute", "drop", "error"}, default "impute"
+        The policy for missing cells.
+    dropped : list of str
+        The columns left out.
+
+    Examples
+    --------
+    >>> open("pets.csv", "w").write("name,age,kind\\nRex,3,dog\\nTom,5,cat\\nFido,2,dog\\nKit,1,cat\\n")
+    55
+    >>> from mlpkit.tabular import Preprocessing, read_csv
+    >>> prep, X, y = Preprocessing.fit(read_csv("pets.csv"), target="kind")
+    >>> prep.task, prep.classes, X.shape, y.tolist()
+    ('classification', ['cat', 'dog'], (4, 5), [1, 0, 1, 0])
+    """
 
     columns: list[dict[str, Any]]
     target: str | None = None
@@ -141,9 +167,33 @@ class Preprocessing:
         keep: Iterable[str] = (),
         note: Note = _quiet,
     ) -> tuple[Preprocessing, np.ndarray, np.ndarray | None]:
-        """Learn the preprocessing of ``table`` and apply it. Returns the preprocessing,
-        X (n, width) float32 and y (n,) class indices or (n, 1) standardised targets
-        (None without a target), for the rows kept."""
+        """Learn the preprocessing of a table and apply it, for the rows kept.
+
+        Parameters
+        ----------
+        table : Table
+            The rows read.
+        target : str or None
+            The target column (None: no target).
+        task : {"auto", "classification", "regression"}, default "auto"
+            What the target is; auto decides and says why.
+        drop : sequence of str, optional
+            Columns left out.
+        id : str, optional
+            A key column kept out of the inputs and copied into predictions.
+        missing : {"impute", "drop", "error"}, default "impute"
+            What missing cells do.
+        keep : sequence of str, optional
+            Columns used as features even where they look like row numbers or free text.
+        note : callable, optional
+            Called with each note (one line about the data); quiet by default.
+
+        Returns
+        -------
+        (Preprocessing, ndarray, ndarray or None)
+            The preprocessing, X (n, width) float32, and y (n,) class indices or (n, 1)
+            standardised targets (None without a target).
+        """
         prep, _ = learn([table], table.path, table.columns, target, task, drop=drop, id=id,
                         missing=missing, keep=keep, note=note, decimal_comma=table.sep == ";")  # fmt: skip
         x, y, _ = prep.encode(table, note=note, with_target=target is not None)
@@ -152,8 +202,24 @@ class Preprocessing:
     # -- applying ------------------------------------------------------------------------
     def check_columns(self, table: Table, with_target: bool, note: Note = _quiet,
                       tally: Tally | None = None) -> None:  # fmt: skip
-        """Every feature column present (else a CSVError naming the missing ones and the
-        fix); a note naming the columns the model does not use."""
+        """Check that every feature column is present; a note names the columns not used.
+
+        Parameters
+        ----------
+        table : Table
+            The rows read.
+        with_target : bool
+            Whether the target column must be there too.
+        note : callable, optional
+            Called with each note (one line about the data); quiet by default.
+        tally : Tally, optional
+            Count what the notes would say instead of saying it (a file read in blocks says it once, at the end).
+
+        Raises
+        ------
+        CSVError
+            Missing columns, named, with the fix.
+        """
         present = set(table.columns)
         absent = [f for f in self.features if f not in present]
         if absent:
@@ -174,9 +240,22 @@ class Preprocessing:
             note(f"{table.path}: ignoring column(s) the model does not use: {', '.join(extra)}")
 
     def transform(self, table: Table, note: Note = _quiet, standardise: bool = True) -> np.ndarray:
-        """Network inputs for every row of ``table``: X (N, width) float32. Missing cells
-        are filled with the training values (unless the policy is ``error``).
-        ``standardise=False`` leaves numeric columns in the file's units."""
+        """Network inputs for every row; missing cells filled with the training values.
+
+        Parameters
+        ----------
+        table : Table
+            The rows read.
+        note : callable, optional
+            Called with each note (one line about the data); quiet by default.
+        standardise : bool, default True
+            False leaves numeric columns in the file's units.
+
+        Returns
+        -------
+        ndarray of shape (N, width)
+            float32 inputs.
+        """
         tally = Tally()
         self.check_columns(table, with_target=False, note=note, tally=tally)
         x, holes = self._inputs(table, tally, standardise)
@@ -188,14 +267,31 @@ class Preprocessing:
         self, table: Table, note: Note = _quiet, with_target: bool = True,
         unknown_labels: str = "error", tally: Tally | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:  # fmt: skip
-        """Inputs and encoded targets of the rows to train or evaluate on: rows with a
-        missing target are left out (with a note), and under ``drop`` rows with a missing
-        feature cell. Returns X (n, width) float32, y (n,) int64 class indices or (n, 1)
-        float32 standardised targets (None when ``with_target`` is False), and the kept
-        rows' positions (n,). ``unknown_labels``: a class label the model was not trained
-        on is an error ("error") or encoded as len(classes), a class it never predicts
-        ("count": evaluation counts it wrong). ``tally``: count what the notes would say
-        there instead of saying it (a file read in blocks says it once, at the end)."""
+        """Inputs and encoded targets of the rows to train or evaluate on.
+
+        Rows with a missing target are left out (with a note), and under ``drop`` rows with a
+        missing feature cell.
+
+        Parameters
+        ----------
+        table : Table
+            The rows read.
+        note : callable, optional
+            Called with each note; quiet by default.
+        with_target : bool, default True
+            Encode the target too.
+        unknown_labels : {"error", "count"}, default "error"
+            A class label the model was not trained on is an error, or encoded as
+            len(classes), a class it never predicts (evaluation counts it wrong).
+        tally : Tally, optional
+            Count what the notes would say instead of saying it.
+
+        Returns
+        -------
+        (ndarray, ndarray or None, ndarray)
+            X (n, width) float32; y (n,) int64 class indices or (n, 1) float32
+            standardised targets (None without the target); the kept rows' positions (n,).
+        """
         own = tally is None
         tally = Tally() if tally is None else tally
         self.check_columns(table, with_target=with_target, note=note, tally=tally)
@@ -292,12 +388,33 @@ class Preprocessing:
 
     # -- answers -------------------------------------------------------------------------
     def unscale(self, outputs: np.ndarray) -> np.ndarray:
-        """Regression outputs (n, 1) or targets in the target's own units (n,)."""
+        """Regression outputs or targets in the target's own units.
+
+        Parameters
+        ----------
+        outputs : ndarray of shape (n, 1) or (n,)
+            Standardised values.
+
+        Returns
+        -------
+        ndarray
+            The same shape, unstandardised.
+        """
         return np.asarray(outputs, dtype=np.float64)[:, 0] * self.target_scale + self.target_mean
 
     def decode(self, outputs: np.ndarray) -> list[Any]:
-        """Network outputs (n, m) -> answers: class labels, or numbers in the target's
-        own units for regression."""
+        """Network outputs to answers: class labels, or numbers in the target's own units.
+
+        Parameters
+        ----------
+        outputs : ndarray of shape (n, m)
+            The network's outputs.
+
+        Returns
+        -------
+        list
+            One answer per row.
+        """
         if self.task == "classification":
             idx = (
                 outputs.argmax(axis=1)
@@ -308,8 +425,20 @@ class Preprocessing:
         return cast("list[Any]", self.unscale(outputs).tolist())
 
     def file_units(self, x: np.ndarray) -> np.ndarray:
-        """Inputs (n, width) back in the file's units: numeric columns unstandardised, a
-        date's first input as days since 1970, one-hot inputs as they are."""
+        """Inputs back in the file's units.
+
+        Numeric columns unstandardised, a date's first input as days since 1970, one-hot inputs as they are.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n, width)
+            Network inputs.
+
+        Returns
+        -------
+        ndarray of shape (n, width)
+            The inputs in the file's units.
+        """
         out = np.array(x, dtype=np.float64)
         col = 0
         for spec in self.columns:
@@ -319,8 +448,22 @@ class Preprocessing:
         return out
 
     def cells_of_inputs(self, table: Table, row: int = 0) -> list[str]:
-        """For each network input, the cell of ``table``'s row it comes from, as the file
-        writes it (a missing one as "(missing)"): what ``trace`` shows beside the input."""
+        """For each network input, the cell of a row it comes from, as the file writes it.
+
+        What ``trace`` shows beside the input (a missing one as "(missing)").
+
+        Parameters
+        ----------
+        table : Table
+            The rows read.
+        row : int, default 0
+            The row.
+
+        Returns
+        -------
+        list of str
+            One cell per input.
+        """
         out = []
         for spec in self.columns:
             cell = table.rows[row][table.column(spec["name"])].strip()
@@ -328,7 +471,13 @@ class Preprocessing:
         return out
 
     def describe(self) -> list[str]:
-        """Lines for ``mlpkit info``: each column's kind and what is done to it."""
+        """Lines for ``mlpkit info``: each column's kind and what is done to it.
+
+        Returns
+        -------
+        list of str
+            The lines.
+        """
         lines = [f"preprocessing (missing cells: {self.missing}):"]
         width = max(len(c) for c in [*self.features, self.target or "", self.id or ""])
         for c in self.columns:
@@ -366,8 +515,23 @@ class Preprocessing:
 
     @classmethod
     def from_dict(cls, d: Any) -> Preprocessing:
-        """The preprocessing a model file saved, checked: a malformed one (a crafted
-        file, or one a newer mlpkit wrote) is a ValueError naming what is wrong."""
+        """The preprocessing a model file saved, checked.
+
+        Parameters
+        ----------
+        d : dict
+            The file's ``metadata`` entry.
+
+        Returns
+        -------
+        Preprocessing
+            The preprocessing.
+
+        Raises
+        ------
+        ValueError
+            A malformed one (a crafted file, or one a newer mlpkit wrote), naming what is wrong.
+        """
         try:
             made = cls._from_dict(d)
             made.check()
@@ -508,12 +672,56 @@ def learn(
     decimal_comma: bool = False,
     numbers_only: str | None = None,
 ) -> tuple[Preprocessing, list[int]]:
-    """One pass over ``tables`` (a whole file, or its blocks in order) choosing each
-    column's kind (``columns.decide``) and statistics. Returns the preprocessing and, per
-    table, how many of its rows training keeps (those with a target, and under ``drop``
-    no missing cell). ``keep``: columns to use as features even where they look like
-    row numbers or free text. ``numbers_only``: if given, text and date columns are left
-    out too, named in one note that ends with this reason."""
+    """Choose each column's kind and statistics in one pass over the tables.
+
+    Parameters
+    ----------
+    tables : iterable of Table
+        A whole file, or its blocks in order.
+    path : str or Path
+        The file, for messages.
+    columns : list of str
+        The header.
+    target : str or None
+        The target column (None: no target).
+    task : {"auto", "classification", "regression"}, default "auto"
+        What the target is; auto decides and says why.
+    drop : sequence of str, optional
+        Columns left out.
+    id : str, optional
+        A key column kept out of the inputs and copied into predictions.
+    missing : {"impute", "drop", "error"}, default "impute"
+        What missing cells do.
+    keep : sequence of str, optional
+        Columns used as features even where they look like row numbers or free text.
+    note : callable, optional
+        Called with each note; quiet by default.
+    decimal_comma : bool, default False
+        Numbers are written with a decimal comma.
+    numbers_only : str, optional
+        If given, text and date columns are left out too, named in one note that ends
+        with this reason.
+
+    Returns
+    -------
+    (Preprocessing, list of int)
+        The preprocessing and, per table, how many of its rows training keeps.
+
+    Raises
+    ------
+    CSVError
+        A problem with the data, in one line naming the file, the column and the fix.
+
+    Examples
+    --------
+    >>> open("pets.csv", "w").write("name,age,kind\\nRex,3,dog\\nTom,5,cat\\nFido,2,dog\\nKit,1,cat\\n")
+    55
+    >>> from mlpkit.tabular import learn, read_csv
+    >>> table = read_csv("pets.csv")
+    >>> prep, kept = learn([table], table.path, table.columns, "kind")
+    >>> [column["name"] for column in prep.columns], kept
+    (['name', 'age'], [4])
+    """
     drop, keep = list(drop), set(keep)
     _check_options(path, columns, target, drop, id, missing)
     unknown = sorted(keep - set(columns))

@@ -29,7 +29,19 @@ SEPARATORS = (",", ";", "\t")
 
 
 class CSVError(ValueError):
-    """A CSV file cannot be used; the message says where and why."""
+    """A CSV file cannot be used; the message says where and why.
+
+    Examples
+    --------
+    >>> from mlpkit.tabular import CSVError, read_csv
+    >>> open("empty.csv", "w").write("")
+    0
+    >>> try:
+    ...     read_csv("empty.csv")
+    ... except CSVError as error:
+    ...     print("CSVError")
+    CSVError
+    """
 
 
 def is_missing(cell: str) -> bool:
@@ -78,8 +90,24 @@ def out_of_range(value: float, cell: str, where: str) -> CSVError | None:
 
 
 def detect_separator(header: str) -> str:
-    """The separator of a CSV file from its header line: whichever of comma, semicolon
-    and tab occurs most outside quotes (a comma when none does)."""
+    """The separator of a CSV file from its header line.
+
+    Parameters
+    ----------
+    header : str
+        The first line.
+
+    Returns
+    -------
+    str
+        Whichever of comma, semicolon and tab occurs most outside quotes (a comma when none does).
+
+    Examples
+    --------
+    >>> from mlpkit.tabular import detect_separator
+    >>> detect_separator("a;b;c"), detect_separator("a,b"), detect_separator("a\\tb")
+    (';', ',', '\\t')
+    """
     counts = dict.fromkeys(SEPARATORS, 0)
     quoted = False
     for ch in header:
@@ -95,8 +123,30 @@ def detect_separator(header: str) -> str:
 class Table:
     """A CSV file's header and its rows as strings, with line numbers for messages.
 
-    rows : one list of cells per record (len(columns) cells each); lines : the line
-    number of each record; sep : the separator the file uses."""
+    Parameters
+    ----------
+    path : Path
+        The file.
+    columns : list of str
+        The header.
+    rows : list of list of str
+        One list of cells per record.
+    lines : list of int
+        The line number of each record.
+    sep : str, default ","
+        The separator the file uses.
+    _positions : dict, optional
+        Column positions by name (made when needed).
+
+    Examples
+    --------
+    >>> open("pets.csv", "w").write("name,age,kind\\nRex,3,dog\\nTom,5,cat\\nFido,2,dog\\nKit,1,cat\\n")
+    55
+    >>> from mlpkit.tabular import read_csv
+    >>> table = read_csv("pets.csv")
+    >>> table.column("age"), table.take([1, 0]).cells("name"), table.lines
+    (1, ['Tom', 'Rex'], [2, 3, 4, 5])
+    """
 
     path: Path
     columns: list[str]
@@ -108,7 +158,23 @@ class Table:
     _positions: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def column(self, name: str) -> int:
-        """The position of a column, or a CSVError listing the columns there are."""
+        """The position of a column.
+
+        Parameters
+        ----------
+        name : str
+            The column.
+
+        Returns
+        -------
+        int
+            Its position.
+
+        Raises
+        ------
+        CSVError
+            No such column, listing those there are.
+        """
         positions = self._positions
         if positions is None or len(positions) != len(self.columns):
             positions = self._positions = {c: j for j, c in enumerate(self.columns)}
@@ -120,12 +186,34 @@ class Table:
         return where
 
     def cells(self, name: str) -> list[str]:
-        """The stripped cells of one column, one per row."""
+        """The stripped cells of one column, one per row.
+
+        Parameters
+        ----------
+        name : str
+            The column.
+
+        Returns
+        -------
+        list of str
+            The cells.
+        """
         j = self.column(name)
         return [row[j].strip() for row in self.rows]
 
     def take(self, rows: list[int]) -> Table:
-        """A table of some of the rows (in the order given)."""
+        """A table of some of the rows, in the order given.
+
+        Parameters
+        ----------
+        rows : list of int
+            Row positions.
+
+        Returns
+        -------
+        Table
+            The smaller table.
+        """
         return Table(
             self.path,
             self.columns,
@@ -170,14 +258,63 @@ def _parse_header(p: Path, first: str, sep: str | None) -> tuple[list[str], str]
 
 
 def read_csv_header(p: Path, sep: str | None = None) -> tuple[list[str], str]:
-    """The column names and separator of a CSV file, checked as ``read_csv`` checks them."""
+    """The column names and separator of a CSV file, checked as :func:`read_csv` checks them.
+
+    Parameters
+    ----------
+    p : Path
+        The file.
+    sep : str, optional
+        The separator (None: found from the header).
+
+    Returns
+    -------
+    (list of str, str)
+        The columns and the separator.
+
+    Examples
+    --------
+    >>> open("pets.csv", "w").write("name,age,kind\\nRex,3,dog\\nTom,5,cat\\nFido,2,dog\\nKit,1,cat\\n")
+    55
+    >>> from pathlib import Path
+    >>> from mlpkit.tabular import read_csv_header
+    >>> read_csv_header(Path("pets.csv"))
+    (['name', 'age', 'kind'], ',')
+    """
     return _header(Path(p), sep)
 
 
 def read_csv(path: str | os.PathLike[str], sep: str | None = None) -> Table:
-    """Read a CSV file with a header row. ``sep`` None finds comma, semicolon or tab from
-    the header. Raises CSVError for an unreadable, empty, header-only or ragged file, or
-    a duplicated column name. Blank lines are skipped; a UTF-8 BOM is ignored."""
+    """Read a CSV file with a header row.
+
+    Blank lines are skipped; a UTF-8 BOM is ignored.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file.
+    sep : str, optional
+        None finds comma, semicolon or tab from the header.
+
+    Returns
+    -------
+    Table
+        The header and rows.
+
+    Raises
+    ------
+    CSVError
+        An unreadable, empty, header-only or ragged file, or a duplicated column name.
+
+    Examples
+    --------
+    >>> open("pets.csv", "w").write("name,age,kind\\nRex,3,dog\\nTom,5,cat\\nFido,2,dog\\nKit,1,cat\\n")
+    55
+    >>> from mlpkit.tabular import read_csv
+    >>> table = read_csv("pets.csv")
+    >>> table.columns, len(table.rows), table.cells("kind")
+    (['name', 'age', 'kind'], 4, ['dog', 'cat', 'dog', 'cat'])
+    """
     p = Path(path)
     rows, lines = [], []
     reader = None

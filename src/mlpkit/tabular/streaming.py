@@ -21,7 +21,34 @@ __all__ = ["CSVBlocks", "scan_csv"]
 @dataclass
 class CSVBlocks:
     """A CSV file cut into blocks of about ``chunksize`` records. ``block(i)`` reads
-    block i; ``kept[i]`` is how many of its rows training uses."""
+    block i; ``kept[i]`` is how many of its rows training uses.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    columns : list of str
+        Its header.
+    sep : str
+        Its separator.
+    offsets : list of int
+        Each block's byte offset.
+    first_lines : list of int
+        Each block's first line number.
+    counts : list of int
+        Each block's records.
+    kept : list of int
+        How many of each block's rows training uses.
+
+    Examples
+    --------
+    >>> open("pets.csv", "w").write("name,age,kind\\nRex,3,dog\\nTom,5,cat\\nFido,2,dog\\nKit,1,cat\\n")
+    55
+    >>> from mlpkit.tabular import scan_csv
+    >>> blocks, _ = scan_csv("pets.csv", chunksize=3, target="kind")
+    >>> [len(block.rows) for block in blocks.blocks()]
+    [3, 1]
+    """
 
     path: Path
     columns: list[str]
@@ -106,8 +133,45 @@ def scan_csv(
     keep: Sequence[str] = (),
     note: Note = _quiet,
 ) -> tuple[CSVBlocks, Preprocessing]:
-    """One streaming pass over a CSV: its blocks and the preprocessing
-    ``Preprocessing.fit`` chooses for the whole file (the same options)."""
+    """One streaming pass over a CSV: its blocks and the preprocessing for the whole file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file (read twice: a pipe is refused).
+    chunksize : int
+        Records per block.
+    target : str or None
+        The target column (None: no target).
+    task : {"auto", "classification", "regression"}, default "auto"
+        What the target is; auto decides and says why.
+    sep : str, optional
+        The separator (None: found from the header).
+    drop : sequence of str, optional
+        Columns left out.
+    id : str, optional
+        A key column kept out of the inputs and copied into predictions.
+    missing : {"impute", "drop", "error"}, default "impute"
+        What missing cells do.
+    keep : sequence of str, optional
+        Columns used as features even where they look like row numbers or free text.
+    note : callable, optional
+        Called with each note; quiet by default.
+
+    Returns
+    -------
+    (CSVBlocks, Preprocessing)
+        The blocks and the preprocessing.
+
+    Examples
+    --------
+    >>> open("pets.csv", "w").write("name,age,kind\\nRex,3,dog\\nTom,5,cat\\nFido,2,dog\\nKit,1,cat\\n")
+    55
+    >>> from mlpkit.tabular import scan_csv
+    >>> blocks, prep = scan_csv("pets.csv", chunksize=2, target="kind")
+    >>> blocks.counts, prep.task
+    ([2, 2], 'classification')
+    """
     p = Path(path)
     if p.exists() and not p.is_file():
         raise CSVError(

@@ -89,6 +89,15 @@ def evaluate(
     -------
     dict of str to float
         ``{"loss": L + penalty, metric: value, ...}``.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(200, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "tanh"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=5, verbose=0)
+    >>> sorted(net.evaluate(X, y, metrics=["accuracy"]))
+    ['accuracy', 'loss']
     """
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer)

@@ -26,6 +26,19 @@ class ParameterPack:
 
     Views of one buffer work the same on NumPy, PyTorch and CuPy (slices and reshapes of
     a contiguous vector share its memory), and on array-api-strict, which wraps NumPy.
+
+    Parameters
+    ----------
+    model : Sequential
+        The model whose parameters are packed.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 3), mlpkit.Dense(3, 1)], seed=0)
+    >>> pack = mlpkit.training.ParameterPack(net)
+    >>> pack.params.shape, [name for name, *_ in pack.layout]
+    ((13,), ['layer0.W', 'layer0.b', 'layer1.W', 'layer1.b'])
     """
 
     def __init__(self, model: Any) -> None:
@@ -65,8 +78,20 @@ class ParameterPack:
         return int(self.params.shape[0])
 
     def holds(self, model: Any) -> bool:
-        """Whether ``model``'s parameters and gradients still live in this pack (a copy
-        of the model, or a parameter array the user replaced, no longer does)."""
+        """Whether ``model``'s parameters and gradients still live in this pack.
+
+        A copy of the model, or a parameter array the user replaced, no longer does.
+
+        Parameters
+        ----------
+        model : Sequential
+            The model.
+
+        Returns
+        -------
+        bool
+            True while the views hold.
+        """
         if type(self.params) is not np.ndarray:
             held = {id(a) for a in (*model.parameters(), *model.gradients())}
             return held == {id(v) for v in self._views}
@@ -85,10 +110,51 @@ def _view(xp: Any, vector: Any, start: int, stop: int, shape: tuple[int, ...]) -
 
 @dataclass
 class TrainingState:
-    """What a model keeps between ``fit`` calls so that training resumes where it
-    stopped: the loss and optimizer (with its state), the metrics, the epoch and step
-    counts, the last History, the parameter pack, and the step that ran. The random
-    generator is the model's own (``model.rng``), shared with its layers."""
+    """What a model keeps between ``fit`` calls so that training resumes where it stopped.
+
+    The random generator is the model's own (``model.rng``), shared with its layers.
+
+    Parameters
+    ----------
+    loss, optimizer : Loss, Optimizer
+        The last fit's (the optimizer with its state).
+    metrics : list of Metric
+        The last fit's metrics.
+    history : History
+        The last fit's History.
+    epochs, steps : int
+        The epochs and steps trained so far.
+    stop : bool
+        Set by a callback to end fit after the epoch.
+    halt : bool
+        Set by a callback during a batch (before its update) to end fit at once.
+    pack : ParameterPack
+        The packed parameters.
+    strategy : DataParallel
+        The last fit's strategy, if any (saving happens on rank 0 only).
+    step : str
+        The step the last fit ran: "layers" (layer by layer, the reference), "unrolled"
+        (the layers unrolled, NumPy), "compiled" (with Numba's element-wise pieces) or
+        "fused" (asked for: the whole step compiled).
+    update : str
+        The optimizer kernel the last fit ran: "rule" (the optimizer's ``_update``),
+        "passes", "stacked" or "compiled" (Adam's kernels, the same bits).
+    step_request : str
+        What fit was asked for (``fit(step=...)``), kept across fits and saves.
+    choice : dict
+        How the last choice was made: ``{"how": ..., "seconds": {candidate: seconds}}``.
+    plan : object
+        The chosen step and update, kept for the next fit of the same kind.
+
+    Examples
+    --------
+    >>> import mlpkit
+    >>> X, y = mlpkit.datasets.moons(100, seed=0)
+    >>> net = mlpkit.Sequential([mlpkit.Dense(2, 8, "relu"), mlpkit.Dense(8, 2, "softmax")], seed=0)
+    >>> history = net.fit(X, y, epochs=2, verbose=0)
+    >>> net.train_state.epochs, net.train_state.step in ("layers", "unrolled", "compiled")
+    (2, True)
+    """
 
     loss: Any = None
     optimizer: Any = None
@@ -97,28 +163,28 @@ class TrainingState:
     epochs: int = 0
     steps: int = 0
     stop: bool = False
-    #: set by a callback during a batch (before its update) to end fit at once
     halt: bool = False
     pack: ParameterPack | None = None
-    #: the DataParallel strategy of the last fit, if any (saving happens on rank 0 only)
     strategy: Any = None
-    #: the step the last fit ran (``mlpkit.training.steps``): "layers" (layer by layer,
-    #: the reference), "unrolled" (the layers unrolled, NumPy), "compiled" (the same
-    #: with Numba's element-wise pieces) or "fused" (asked for: the whole step compiled)
     step: str = ""
-    #: the optimizer kernel the last fit ran: "rule" (the optimizer's ``_update``),
-    #: "passes", "stacked" or "compiled" (Adam's kernels, the same bits)
     update: str = ""
-    #: what fit was asked for (``fit(step=...)``), kept so a later fit and a saved and
-    #: loaded model continue on it: "auto" or a step's name
     step_request: str = "auto"
-    #: how the last choice was made: {"how": ..., "seconds": {candidate: seconds a call}}
     choice: dict[str, Any] = field(default_factory=dict)
-    #: the chosen step and update objects, kept for the next fit of the same kind
     plan: Any = None
 
     def packed(self, model: Any) -> ParameterPack:
-        """The model's parameter pack, made (or made again) when needed."""
+        """The model's parameter pack, made (or made again) when needed.
+
+        Parameters
+        ----------
+        model : Sequential
+            The model.
+
+        Returns
+        -------
+        ParameterPack
+            The pack.
+        """
         if self.pack is None or not self.pack.holds(model):
             self.pack = ParameterPack(model)
             self.plan = None
