@@ -15,6 +15,7 @@ changed (delete .mutants/GROUP to start that group again).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -52,6 +53,14 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "playground": (["playground/settings.py", "playground/recipe.py"], ["test_playground.py"]),
     "kernels": (["_kernels.py"], ["test_kernels.py", "test_heads.py", "test_activations.py",
                                   "test_optimizers.py"]),
+    # the data and measures the examples and the course use; the docstrings' examples
+    # (doctests) reach them in-process too
+    "data": (["datasets.py", "metrics.py", "initializers.py"],
+             ["test_metrics_datasets.py", "test_layers.py", "test_custom.py", "test_io.py",
+              "test_docs.py::test_every_docstring_example_runs_as_written"]),
+    # DataParallel's logic on ranks that are threads (tests/threadcomm.py): the mpiexec
+    # tests run in subprocesses mutmut cannot see
+    "distributed": (["distributed.py"], ["test_distributed_inprocess.py"]),
 }  # fmt: skip
 
 #: what a group's copy of the project leaves out
@@ -66,6 +75,8 @@ SKIP = {
     ".ruff_cache",
 }
 
+#: the file in a group's copy where a run records what it ran on (``inputs``)
+INPUTS = "mutants-inputs.json"
 KILLED = {1, 3, 24, -24, 36, 152, 255, 37}  # a failing test, a timeout, a type check
 NO_TESTS = {5, 33}
 SURVIVED = {0, *NO_TESTS}
@@ -84,6 +95,47 @@ def mutmut_config(modules: list[str], tests: list[str]) -> str:
         'also_copy = ["benchmarks/", "examples/", "docs/", "README.md", "requirements/", "Makefile", "tools/"]\n'
         "timeout_multiplier = 5.0\n"
     )
+
+
+def inputs(group: str, root: Path = ROOT) -> dict[str, str]:
+    """SHA-256 digests of what a group's results depend on: its modules' source and its
+    test files (with conftest.py). A run records them; a later change to either makes the
+    results stale."""
+    modules, tests = GROUPS[group]
+    test_files = sorted({t.split("::")[0] for t in tests} | {"conftest.py"})
+
+    def digest(paths: list[Path]) -> str:
+        h = hashlib.sha256()
+        for path in paths:
+            h.update(path.name.encode() + b"\0" + (path.read_bytes() if path.exists() else b""))
+        return h.hexdigest()
+
+    return {
+        "sources": digest([root / "src" / "mlpkit" / m for m in modules]),
+        "tests": digest([root / "tests" / t for t in test_files]),
+    }
+
+
+def recorded(where: Path) -> dict[str, str]:
+    """The digests the group's last run recorded (empty before any)."""
+    try:
+        data = json.loads((where / INPUTS).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def forget_stale_test_map(where: Path, now: dict[str, str]) -> bool:
+    """When the group's tests changed since its last run, delete mutmut's map from tests
+    to the functions they reach (``mutmut-stats.json``): mutmut keeps it when only test
+    files change, so a survivor would stay "not caught" after the test that kills it was
+    added. Returns whether it was deleted."""
+    before = recorded(where)
+    stats = where / "mutants" / "mutmut-stats.json"
+    if before.get("tests") != now["tests"] and stats.exists():
+        stats.unlink()
+        return True
+    return False
 
 
 def run(groups: list[str]) -> int:
@@ -114,6 +166,9 @@ def run(groups: list[str]) -> int:
         pyproject = (ROOT / "pyproject.toml").read_text()
         (where / "pyproject.toml").write_text(pyproject + mutmut_config(modules, tests))
         print(f"== {group}: {', '.join(modules)} against {', '.join(tests)}", flush=True)
+        now = inputs(group)
+        if forget_stale_test_map(where, now):
+            print("   its tests changed since the last run: mutmut maps them afresh", flush=True)
         env = {**os.environ, "SCIPY_ARRAY_API": "1"}
         done = subprocess.run([str(mutmut), "run"], cwd=where, env=env)
         # mutmut re-tests a mutant only when its function changed: survivors of an earlier
@@ -125,6 +180,8 @@ def run(groups: list[str]) -> int:
                 break
             print(f"   re-testing {len(survivors)} survivors against the current tests", flush=True)
             done = subprocess.run([str(mutmut), "run", *survivors], cwd=where, env=env)
+        if done.returncode == 0:
+            (where / INPUTS).write_text(json.dumps(now))
         status = status or done.returncode
     return status
 
@@ -227,8 +284,11 @@ error was written twice, worded two ways; two helpers in the CSV reader were unu
 Not covered yet (each would need its own group and tests that reach it in-process):
 {uncovered}.
 
-| module | mutants | killed | not caught | equivalent | not run | killed of the rest |
-|---|---|---|---|---|---|---|
+A module marked *stale* was changed, or its group's tests were, since its last run: its
+numbers are from the code before (rerun its group: `python tools/mutants.py run GROUP`).
+
+| module | mutants | killed | not caught | equivalent | not run | killed of the rest | run |
+|---|---|---|---|---|---|---|---|
 """
 
 
@@ -272,8 +332,11 @@ def report(args: argparse.Namespace) -> int:
             )
         counted = len(entries) - equivalent - unchecked
         score = killed / counted if counted else 1.0
+        group = entries[0][2].name
+        state = "current" if recorded(entries[0][2]) == inputs(group) else "stale"
         rows.append(
-            f"| `{module}` | {len(entries)} | {killed} | {missed} | {equivalent} | {unchecked} | {score:.1%} |"
+            f"| `{module}` | {len(entries)} | {killed} | {missed} | {equivalent} | {unchecked} "
+            f"| {score:.1%} | {state} |"
         )
         if score < args.goal:
             short.append(f"{module}: {score:.1%}")
