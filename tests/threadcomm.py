@@ -66,13 +66,15 @@ def run_ranks(size: int, work: Callable[[ThreadComm], Any]) -> list[Any]:
     rank's exception is re-raised here)."""
     world = _World(size)
     results: list[Any] = [None] * size
-    errors: list[BaseException | None] = [None] * size
+    failed: list[BaseException] = []  # in the order the ranks failed
+    lock = threading.Lock()
 
     def main(rank: int) -> None:
         try:
             results[rank] = work(ThreadComm(world, rank))
         except BaseException as exc:
-            errors[rank] = exc
+            with lock:
+                failed.append(exc)
             world.barrier.abort()
 
     threads = [threading.Thread(target=main, args=(r,), daemon=True) for r in range(size)]
@@ -80,10 +82,6 @@ def run_ranks(size: int, work: Callable[[ThreadComm], Any]) -> list[Any]:
         t.start()
     for t in threads:
         t.join(timeout=120)
-    for error in errors:
-        if error is not None and not isinstance(error, threading.BrokenBarrierError):
-            raise error
-    for error in errors:
-        if error is not None:
-            raise error
+    if failed:  # the rank that failed first, not the ones it left waiting
+        raise failed[0]
     return results

@@ -60,7 +60,9 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
               "test_docs.py::test_every_docstring_example_runs_as_written"]),
     # DataParallel's logic on ranks that are threads (tests/threadcomm.py): the mpiexec
     # tests run in subprocesses mutmut cannot see
-    "distributed": (["distributed.py"], ["test_distributed_inprocess.py"]),
+    "distributed": (["distributed.py"], ["test_distributed_inprocess.py",
+        "test_distributed.py::test_blas_threads_per_rank_follow_the_cores_unless_the_user_chose",
+        "test_distributed.py::test_one_process_is_plain_fit_bit_for_bit"]),
 }  # fmt: skip
 
 #: what a group's copy of the project leaves out
