@@ -344,6 +344,8 @@ def test_the_guides_command_line_session_runs_as_shown(tmp_path):
     root = Path(__file__).resolve().parents[1]
     guide = (root / "docs" / "guide" / "tables-and-cli.md").read_text()
     session = guide.split("```text", 1)[1].split("```", 1)[0]
+    readme = (root / "README.md").read_text().split("## The command line", 1)[1]
+    assert readme.split("```text", 1)[1].split("```", 1)[0] == session  # the README's copy
     (tmp_path / "examples" / "data").mkdir(parents=True)
     for name in ("sales.csv", "sales_test.csv"):
         shutil.copy(root / "examples" / "data" / name, tmp_path / "examples" / "data")
