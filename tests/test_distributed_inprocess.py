@@ -15,6 +15,16 @@ from .threadcomm import run_ranks
 
 
 @pytest.fixture(autouse=True)
+def _plain_step():
+    """Every fit here, the ranks' and the one process's, takes the plain step. Set once,
+    in the test's thread: ``fast_paths`` is the process's, and ranks entering and leaving
+    ``with fast_paths(...)`` in threads of their own would restore each other's values."""
+    with mlpkit.fast_paths(False):
+        yield
+    assert mlpkit.fast_paths.enabled
+
+
+@pytest.fixture(autouse=True)
 def _blas_threads_restored():
     """A rank limits BLAS's threads for its process (its setting is kept); here the ranks
     share the test process, so the limit is undone after each test."""
@@ -34,9 +44,8 @@ def _net():
 
 def _fit(strategy, x, y, **kwargs):
     net = _net()
-    with mlpkit.fast_paths(False):  # the plain step: every rank alike
-        history = net.fit(x, y, epochs=3, batch_size=32, verbose=0, strategy=strategy,
-                          optimizer=mlpkit.optimizers.SGD(lr=0.5), **kwargs)  # fmt: skip
+    history = net.fit(x, y, epochs=3, batch_size=32, verbose=0, strategy=strategy,
+                      optimizer=mlpkit.optimizers.SGD(lr=0.5), **kwargs)  # fmt: skip
     return net.get_weights(), history.history["loss"]
 
 
@@ -101,9 +110,8 @@ def test_validation_and_train_metrics_are_one_process_numbers():
 
     def history(strategy):
         net = _net()
-        with mlpkit.fast_paths(False):
-            return net.fit(x, y, epochs=2, batch_size=32, verbose=0, strategy=strategy,
-                           optimizer=mlpkit.optimizers.SGD(lr=0.5), **kwargs).history  # fmt: skip
+        return net.fit(x, y, epochs=2, batch_size=32, verbose=0, strategy=strategy,
+                       optimizer=mlpkit.optimizers.SGD(lr=0.5), **kwargs).history  # fmt: skip
 
     alone = history(None)
     for ranked in run_ranks(3, lambda comm: history(DataParallel(comm=comm, blas_threads=1))):
@@ -121,9 +129,8 @@ def test_every_rank_starts_from_rank_zeros_weights_and_generator():
             dtype="float64",
             seed=comm.Get_rank(),
         )  # another start on rank 1
-        with mlpkit.fast_paths(False):
-            net.fit(x, y, epochs=3, batch_size=32, verbose=0, optimizer=mlpkit.optimizers.SGD(lr=0.5),
-                    strategy=DataParallel(comm=comm, blas_threads=1))  # fmt: skip
+        net.fit(x, y, epochs=3, batch_size=32, verbose=0, optimizer=mlpkit.optimizers.SGD(lr=0.5),
+                strategy=DataParallel(comm=comm, blas_threads=1))  # fmt: skip
         return net.get_weights()
 
     for weights in run_ranks(2, rank):
@@ -239,10 +246,9 @@ def test_a_resumed_fit_continues_from_rank_zeros_optimizer_state():
 
     def train(strategy, before_x, before_y):
         net = _net()
-        with mlpkit.fast_paths(False):
-            net.fit(before_x, before_y, epochs=2, batch_size=16, verbose=0,
-                    optimizer=mlpkit.optimizers.Adam(lr=0.01))  # fmt: skip
-            net.fit(x, y, epochs=2, batch_size=32, verbose=0, strategy=strategy)
+        net.fit(before_x, before_y, epochs=2, batch_size=16, verbose=0,
+                optimizer=mlpkit.optimizers.Adam(lr=0.01))  # fmt: skip
+        net.fit(x, y, epochs=2, batch_size=32, verbose=0, strategy=strategy)
         return net.get_weights()
 
     alone = train(None, xa, ya)
