@@ -11,6 +11,7 @@ import pytest
 import mlpkit
 from mlpkit.distributed import DataParallel
 
+from .conftest import require
 from .threadcomm import run_ranks
 
 
@@ -28,7 +29,7 @@ def _plain_step():
 def _blas_threads_restored():
     """A rank limits BLAS's threads for its process (its setting is kept); here the ranks
     share the test process, so the limit is undone after each test."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
+    threadpoolctl = require("threadpoolctl", "pip install 'mlpkit[mpi]'")
     with threadpoolctl.threadpool_limits(limits=None):
         yield
 

@@ -10,6 +10,8 @@ import pytest
 
 import mlpkit
 
+from .docsconf import public_modules
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -62,15 +64,9 @@ def _public_modules() -> list[str]:
     """Every module that defines a public name (the reference's objects live there)."""
     import importlib
     import inspect
-    import sys as _sys
 
-    _sys.path.insert(0, str(ROOT / "docs"))
-    try:
-        conf = importlib.import_module("conf")
-    finally:
-        _sys.path.remove(str(ROOT / "docs"))
     names = set()
-    for module_name, _ in conf.PUBLIC:
+    for module_name in public_modules():
         module = importlib.import_module(module_name)
         names.add(module_name)
         for name in module.__all__:

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import require
+from .docsconf import docs_conf, public_modules
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 SITE = DOCS / "_build" / "html"  # where `make docs` builds it, so the run is incremental
@@ -22,7 +25,7 @@ SITE = DOCS / "_build" / "html"  # where `make docs` builds it, so the run is in
 
 @pytest.fixture(scope="module")
 def site() -> Path:
-    pytest.importorskip("sphinx")
+    require("sphinx", "pip install -r requirements/dev.lock (the docs extra)")
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
     build = subprocess.run(
         [
@@ -52,36 +55,22 @@ def _text(path: Path) -> str:
 
 
 def test_every_public_name_is_in_the_reference(site):
-    sys.path.insert(0, str(DOCS))
-    try:
-        conf = importlib.import_module("conf")
-    finally:
-        sys.path.remove(str(DOCS))
+    conf = docs_conf()
     pages = {
         module: (site / "reference" / "api" / f"{module}.html").read_text()
-        for module, _ in conf.PUBLIC
+        for module in public_modules()
     }
     documented = {m for page in pages.values() for m in re.findall(r'id="(mlpkit[\w.]*)"', page)}
+    modules = {name: importlib.import_module(name) for name in public_modules()}
+    listed = {name: {id(getattr(m, n)) for n in m.__all__} for name, m in modules.items()}
     missing = []
-    for module, _ in conf.PUBLIC:
-        mod = importlib.import_module(module)
+    for module, mod in modules.items():
         for name in mod.__all__:
             obj = getattr(mod, name)
             if isinstance(obj, type(sys)):  # a submodule: its own page
                 assert f"{obj.__name__}.html" in pages[module] or obj.__name__ in pages, name
                 continue
-            home = conf._home(
-                obj,
-                name,
-                module,
-                {
-                    m: {
-                        id(getattr(importlib.import_module(m), n))
-                        for n in importlib.import_module(m).__all__
-                    }
-                    for m, _ in conf.PUBLIC
-                },
-            )
+            home = conf._home(obj, name, module, listed)
             if f"{home}.{name}" not in documented and f"{module}.{name}" not in documented:
                 missing.append(f"{module}.{name}")
     assert not missing, f"not in the reference: {missing}"
@@ -186,18 +175,13 @@ def _documented(module_name: str) -> list[str]:
 
 
 def test_the_site_checks_every_public_module_as_this_test_does():
-    sys.path.insert(0, str(DOCS))
-    try:
-        conf = importlib.import_module("conf")
-    finally:
-        sys.path.remove(str(DOCS))
-    assert [m for m, _ in conf.PUBLIC] == NUMPYDOC_MODULES
-    assert NUMPYDOC_CHECKS <= conf.numpydoc_validation_checks
+    assert public_modules() == NUMPYDOC_MODULES
+    assert NUMPYDOC_CHECKS <= docs_conf().numpydoc_validation_checks
 
 
 @pytest.mark.parametrize("name", [n for m in NUMPYDOC_MODULES for n in _documented(m)])
 def test_every_public_docstring_is_numpydoc(name):
-    validate = pytest.importorskip("numpydoc.validate").validate
+    validate = require("numpydoc.validate", "pip install -r requirements/dev.lock").validate
     checks = NUMPYDOC_CHECKS | ({"EX01"} if name.count(".") <= _depth(name) else set())
     errors = [f"{c}: {m}" for c, m in validate(name)["errors"] if c in checks]
     assert not errors, errors
