@@ -70,3 +70,36 @@ def test_every_group_names_files_that_exist(tool):
             assert (ROOT / "src" / "mlpkit" / module).is_file(), (group, module)
         for test in tests:
             assert (ROOT / "tests" / test.split("::")[0]).is_file(), (group, test)
+
+
+def test_every_module_of_the_package_is_in_one_group_with_tests_that_exist():
+    spec = importlib.util.spec_from_file_location("mutants_groups", ROOT / "tools" / "mutants.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    mutated = [m for modules, _ in module.GROUPS.values() for m in modules]
+    assert sorted(mutated) == module.package_modules()  # each once, none missing
+    assert module.uncovered() == ""
+    for group, (_, tests) in module.GROUPS.items():
+        for test in tests:
+            assert (ROOT / "tests" / test.split("::")[0]).is_file(), (group, test)
+
+
+def test_a_changed_cast_type_is_equivalent_and_a_changed_value_is_not(tool):
+    say = tool.equivalence
+    before = 'return cast("np.ndarray | None", self.activation.vjp(z, a, dy))'
+    for after in (
+        'return cast("XXnp.ndarray | NoneXX", self.activation.vjp(z, a, dy))',
+        "return cast(None, self.activation.vjp(z, a, dy))",
+        'return cast("NP.NDARRAY | NONE", self.activation.vjp(z, a, dy))',
+    ):
+        assert say("mlpkit.m.xǁAǁf__mutmut_1", before, after) is not None, after
+    for after in (
+        'return cast("np.ndarray | None", None)',
+        'return cast("np.ndarray | None", self.activation.vjp(None, a, dy))',
+    ):
+        assert say("mlpkit.m.xǁAǁf__mutmut_1", before, after) is None, after
+    assert say("mlpkit.m.x_f__mutmut_1", "x = 1", "x = 2") is None
