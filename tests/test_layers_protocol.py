@@ -81,6 +81,8 @@ def test_activation_layers_take_the_activations_settings():
     layer = layers.ActivationLayer("leaky_relu", negative_slope=0.2)
     np.testing.assert_allclose(layer.forward(np.array([[-1.0, 1.0]])), [[-0.2, 1.0]])
     assert layer.activation == act.LeakyReLU(negative_slope=0.2)
+    assert repr(layer) == "ActivationLayer('leaky_relu', negative_slope=0.2)"  # says which
+    assert repr(layers.ActivationLayer("tanh")) == "ActivationLayer('tanh')"
     assert repr(layers.activation_layer("elu", alpha=0.5)) == "ELU(alpha=0.5)"
 
 

@@ -84,8 +84,10 @@ class ActivationLayer(Layer):
         }
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.activation.get_config().items())
-        return f"{type(self).__name__}({settings})"
+        shown = [f"{k}={v!r}" for k, v in self.activation.get_config().items()]
+        if type(self) is ActivationLayer:  # no class names the activation: the repr does
+            shown.insert(0, repr(self.activation.name))
+        return f"{type(self).__name__}({', '.join(shown)})"
 
 
 #: the Parameters section of the named activation layers' docstrings
