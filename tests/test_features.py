@@ -84,7 +84,7 @@ def test_a_network_on_features_passes_gradcheck_and_learns_circles(tmp_path, cap
         ([3], {}, "a feature term is"),
         ([], {}, "terms must be a non-empty list"),
         ("x1", {}, "terms must be a non-empty list"),
-        (["x1", "x1"], {}, "a feature term is given twice"),
+        (["x1", "x2", "x1"], {}, "a feature term is given twice: x1$"),
         (["x3"], {"in_features": 2}, "in_features must be a whole number >= 3"),
         (["x1"], {"in_features": True}, "in_features must be a whole number"),
         (["x1"] * 300, {}, "at most 256 feature terms"),
@@ -124,3 +124,19 @@ def test_a_file_with_a_bad_feature_layer_is_one_line(tmp_path):
     assert "layer 0 (InputFeatures)" in message and "'x2^9'" in message and "\n" not in message
     assert json.loads(json.dumps(net.layers[0].get_config())) == {"terms": ["x1", "x2^2"],
                                                                    "in_features": 2}  # fmt: skip
+
+
+def test_one_input_has_its_gradient_and_the_term_limit_is_inclusive(rng):
+    """A single input (x1 only) backpropagates; MAX_TERMS terms are allowed, one more is not."""
+    from mlpkit.layers.features import MAX_TERMS
+
+    layer = InputFeatures(["x1", "x1^2", "sin(x1)"])
+    layer.build(1, rng, np.dtype("float64"))
+    x = rng.normal(size=(4, 1))
+    layer.forward(x)
+    dx = layer.backward(np.ones((4, 3)))
+    np.testing.assert_allclose(dx[:, 0], 1 + 2 * x[:, 0] + np.cos(x[:, 0]))
+    terms = [f"x{i}" for i in range(1, MAX_TERMS + 2)]
+    assert len(InputFeatures(terms[:MAX_TERMS]).terms) == MAX_TERMS
+    with pytest.raises(ValueError, match=f"at most {MAX_TERMS} feature terms"):
+        InputFeatures(terms)

@@ -564,3 +564,7 @@ same("optimizers.Optimizer.step_packed",
      "if self.clip_norm is not None or self.clip_value is not None:",
      "if self.clip_norm is None or self.clip_value is not None:",
      "_clip tests both settings itself; the condition only spares its call")  # fmt: skip
+
+# -- layers.features ---------------------------------------------------------------------
+same("layers.features.parse_term", "elif m.group(3) is not None:", "elif m.group(4) is not None:",
+     "the product's two groups, x(\\d+)\\*x(\\d+), match together or not at all")  # fmt: skip

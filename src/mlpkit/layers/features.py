@@ -77,8 +77,9 @@ class InputFeatures(Layer):
             raise ValueError(f"at most {MAX_TERMS} feature terms, got {len(terms)}")
         self.terms = [str(t) for t in terms]
         self._ops = [parse_term(t) for t in terms]
-        if len(set(self.terms)) != len(self.terms):
-            raise ValueError(f"a feature term is given twice in {self.terms}")
+        twice = sorted({t for t in self.terms if self.terms.count(t) > 1})
+        if twice:  # named, not the whole list: a file may hold hundreds of terms
+            raise ValueError(f"a feature term is given twice: {', '.join(twice)}")
         needed = 1 + max(i for _, inputs in self._ops for i in inputs)
         if in_features is None:
             in_features = needed
