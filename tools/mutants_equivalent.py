@@ -568,3 +568,20 @@ same("optimizers.Optimizer.step_packed",
 # -- layers.features ---------------------------------------------------------------------
 same("layers.features.parse_term", "elif m.group(3) is not None:", "elif m.group(4) is not None:",
      "the product's two groups, x(\\d+)\\*x(\\d+), match together or not at all")  # fmt: skip
+
+# -- layers.base and layers.noise --------------------------------------------------------
+ABSTRACT = (
+    "the base class's method only raises NotImplementedError: its default documents the protocol"
+)
+same("layers.base.Layer.forward", "def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:",
+     "def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:", ABSTRACT)  # fmt: skip
+same("layers.base.Layer.backward",
+     "def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:",
+     "def backward(self, dy: np.ndarray, need_input_grad: bool = False) -> np.ndarray | None:",
+     ABSTRACT)  # fmt: skip
+same("layers.noise.Dropout.forward", "if not training or self.rate == 0.0:",
+     "if not training or self.rate == 1.0:", "Dropout refuses a rate of 1 when it is made")  # fmt: skip
+same("layers.noise.Dropout.forward",
+     "mask = (self._rng.random(x.shape, dtype=dtype) < keep).astype(dtype) * (1.0 / keep)",
+     "mask = (self._rng.random(x.shape, dtype=dtype) <= keep).astype(dtype) * (1.0 / keep)",
+     "a uniform draw equals keep exactly with probability 2^-24 (float32) or 2^-53 per element")  # fmt: skip
