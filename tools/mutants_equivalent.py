@@ -585,3 +585,11 @@ same("layers.noise.Dropout.forward",
      "mask = (self._rng.random(x.shape, dtype=dtype) < keep).astype(dtype) * (1.0 / keep)",
      "mask = (self._rng.random(x.shape, dtype=dtype) <= keep).astype(dtype) * (1.0 / keep)",
      "a uniform draw equals keep exactly with probability 2^-24 (float32) or 2^-53 per element")  # fmt: skip
+UNUSED_TRAINING = (
+    "this layer's forward is the same in training and at inference: it never reads the flag"
+)
+same("layers.activation.ActivationLayer.forward",
+     "def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:",
+     "def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:", UNUSED_TRAINING)  # fmt: skip
+same("layers.features.InputFeatures.forward", "def forward(self, x: Any, training: bool = False) -> Any:",
+     "def forward(self, x: Any, training: bool = True) -> Any:", UNUSED_TRAINING)  # fmt: skip
