@@ -167,3 +167,15 @@ def test_dropout_keeps_each_input_with_the_networks_draws_and_scales_the_survivo
 def test_layer_reprs_show_their_settings():
     assert repr(layers.Dropout(0.3)) == "Dropout(rate=0.3)"
     assert repr(layers.BatchNorm(4)) == "BatchNorm(4, momentum=0.1, eps=1e-05, affine=True)"
+
+
+def test_dropout_passes_the_gradient_through_when_no_mask_is_held():
+    layer = layers.Dropout(0.5)
+    layer.build(2, np.random.default_rng(0), np.dtype("float64"))
+    dy = np.array([[1.0, -2.0]])
+    np.testing.assert_array_equal(layer.backward(dy), dy)  # before any forward
+    layer.forward(np.ones((1, 2)), training=True)
+    layer.clear_cache()
+    np.testing.assert_array_equal(layer.backward(dy), dy)  # after the cache is dropped
+    layer.forward(np.ones((1, 2)), training=False)
+    np.testing.assert_array_equal(layer.backward(dy), dy)  # after an inference pass
