@@ -14,6 +14,8 @@ import mlpkit
 from mlpkit import activations as act
 from mlpkit import layers
 
+from .conftest import require
+
 
 def kinds(stack):
     return [type(layer).__name__ for layer in stack]
@@ -179,3 +181,13 @@ def test_dropout_passes_the_gradient_through_when_no_mask_is_held():
     np.testing.assert_array_equal(layer.backward(dy), dy)  # after the cache is dropped
     layer.forward(np.ones((1, 2)), training=False)
     np.testing.assert_array_equal(layer.backward(dy), dy)  # after an inference pass
+
+
+def test_dense_takes_scipy_sparse_rows_as_their_dense_values():
+    sparse = require("scipy.sparse", "pip install scipy")
+    dense = layers.Dense(3, 2, "tanh")
+    dense.build(3, np.random.default_rng(0), np.dtype("float64"))
+    x = np.array([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]])
+    for rows in (sparse.csr_matrix(x), sparse.csr_array(x)):
+        np.testing.assert_allclose(dense.forward(rows), dense.forward(x))
+        np.testing.assert_allclose(dense.call(rows), dense.call(x))
