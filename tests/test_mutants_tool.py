@@ -14,12 +14,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def tool(monkeypatch):
+def load_tool(monkeypatch):
+    """tools/mutants.py as a module, with the project's real groups."""
     monkeypatch.syspath_prepend(str(ROOT / "tools"))
     spec = importlib.util.spec_from_file_location("mutants_tool", ROOT / "tools" / "mutants.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def tool(monkeypatch):
+    module = load_tool(monkeypatch)
     monkeypatch.setattr(module, "GROUPS", {"g": (["a.py"], ["test_a.py::test_one"])})
     return module
 
@@ -72,14 +78,8 @@ def test_every_group_names_files_that_exist(tool):
             assert (ROOT / "tests" / test.split("::")[0]).is_file(), (group, test)
 
 
-def test_every_module_of_the_package_is_in_one_group_with_tests_that_exist():
-    spec = importlib.util.spec_from_file_location("mutants_groups", ROOT / "tools" / "mutants.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
+def test_every_module_of_the_package_is_in_one_group_with_tests_that_exist(monkeypatch):
+    module = load_tool(monkeypatch)
     mutated = [m for modules, _ in module.GROUPS.values() for m in modules]
     assert sorted(mutated) == module.package_modules()  # each once, none missing
     assert module.uncovered() == ""

@@ -308,11 +308,21 @@ def equivalence(name: str, before: str, after: str) -> str | None:
     return None
 
 
+def module_name(path: str) -> str:
+    """ "layers/dense.py" -> "mlpkit.layers.dense" (a package's file keeps its __init__)."""
+    return "mlpkit." + path.removesuffix(".py").replace("/", ".")
+
+
+def run_state(group_dir: Path) -> str:
+    """ "current" when a group's results are from its modules and tests as they are now."""
+    return "current" if recorded(group_dir) == inputs(group_dir.name) else "stale"
+
+
 def collect(runs: Path) -> dict[str, list[tuple[str, int | None, Path]]]:
     """Every group's results: module -> [(mutant, exit code, the group's folder)]."""
     by_module: dict[str, list[tuple[str, int | None, Path]]] = defaultdict(list)
     for group, (modules, _) in sorted(GROUPS.items()):
-        wanted = {"mlpkit." + m.removesuffix(".py").replace("/", ".") for m in modules}
+        wanted = {module_name(m) for m in modules}
         for key, code, module in _results(runs / group / "mutants"):
             if module in wanted:
                 by_module[module].append((key, code, runs / group))
@@ -381,12 +391,13 @@ def report(args: argparse.Namespace) -> int:
         return 1
     rows, details, short = [], [], []
     for group, (modules, _) in sorted(GROUPS.items()):
-        for m in modules:
-            module = "mlpkit." + m.removesuffix(".py").replace("/", ".")
+        for module in map(module_name, modules):
             if module in by_module:
                 continue
             if (args.runs / group / INPUTS).exists():  # run, and mutmut found nothing to change
-                rows.append(f"| `{module}` | 0 | 0 | 0 | 0 | 0 | — | current |")
+                rows.append(
+                    f"| `{module}` | 0 | 0 | 0 | 0 | 0 | — | {run_state(args.runs / group)} |"
+                )
             else:
                 rows.append(f"| `{module}` | | | | | | | not run |")
                 short.append(f"{module}: not run")
@@ -412,8 +423,7 @@ def report(args: argparse.Namespace) -> int:
             )
         counted = len(entries) - equivalent - unchecked
         score = killed / counted if counted else 1.0
-        group = entries[0][2].name
-        state = "current" if recorded(entries[0][2]) == inputs(group) else "stale"
+        state = run_state(entries[0][2])
         rows.append(
             f"| `{module}` | {len(entries)} | {killed} | {missed} | {equivalent} | {unchecked} "
             f"| {score:.1%} | {state} |"

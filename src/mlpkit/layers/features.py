@@ -11,6 +11,7 @@ as through any other layer.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -77,7 +78,7 @@ class InputFeatures(Layer):
             raise ValueError(f"at most {MAX_TERMS} feature terms, got {len(terms)}")
         self.terms = [str(t) for t in terms]
         self._ops = [parse_term(t) for t in terms]
-        twice = sorted({t for t in self.terms if self.terms.count(t) > 1})
+        twice = sorted(t for t, n in Counter(self.terms).items() if n > 1)
         if twice:  # named, not the whole list: a file may hold hundreds of terms
             raise ValueError(f"a feature term is given twice: {', '.join(twice)}")
         needed = 1 + max(i for _, inputs in self._ops for i in inputs)
