@@ -142,6 +142,17 @@ def _alias_comment(mod: types.ModuleType, name: str) -> str:
     return f"A type alias: ``{name}``."
 
 
+def _private_bases(cls: type) -> list[type]:
+    """mlpkit's private base classes of ``cls`` (Sequential's LayerStack and
+    InferenceStack): not documented themselves, so their methods appear on ``cls``."""
+    return [
+        base
+        for base in cls.__mro__[1:]
+        if base.__module__.startswith("mlpkit")
+        and any(part.startswith("_") for part in [*base.__module__.split("."), base.__name__])
+    ]
+
+
 def _skip_member(app, what, name, obj, skip, options):
     """Leave out scikit-learn's generated ``set_*_request`` methods (metadata routing)."""
     if name.startswith("set_") and name.endswith("_request"):
@@ -188,7 +199,13 @@ def _write_reference(out: Path) -> None:
         for name in here:
             obj = getattr(mod, name)
             if inspect.isclass(obj):
-                lines += [f".. autoclass:: {module}.{name}", ""]
+                lines += [f".. autoclass:: {module}.{name}"]
+                if _private_bases(obj):  # their methods are this class's public ones
+                    others = [
+                        b.__name__ for b in obj.__mro__ if not b.__module__.startswith("mlpkit")
+                    ]
+                    lines += [f"   :inherited-members: {', '.join(others)}"]
+                lines += [""]
             elif callable(obj) and not isinstance(obj, types.GenericAlias):
                 lines += [f".. autofunction:: {module}.{name}", ""]
             elif isinstance(obj, types.GenericAlias):  # a type alias: its comment says it

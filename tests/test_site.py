@@ -75,6 +75,10 @@ def test_every_public_name_is_in_the_reference(site):
                 missing.append(f"{module}.{name}")
     assert not missing, f"not in the reference: {missing}"
     assert "Parameters" in pages["mlpkit"] and "Returns" in pages["mlpkit"]  # numpydoc rendered fit
+    # a public class's methods from mlpkit's private bases are on its own page
+    for method in ("Sequential.predict", "Sequential.get_weights", "Sequential.fit"):
+        assert f"mlpkit.{method}" in documented, method
+    assert "mlpkit.sklearn.MLPClassifier.partial_fit" in documented
 
 
 def test_the_course_notebooks_ran_and_show_the_notes_numbers(site):

@@ -5,36 +5,31 @@
 layer (Chapter 1's Theorem 1.5.1, the backpropagation handout's recursion), filling every parameter's
 gradient; ``gradients()`` lines up with ``get_weights()``:
 ``[W1, b1, W2, b2, ...]`` with W of shape (in, out) and b of shape (out,).
+
+What a model reads without training is in its two bases: :class:`~mlpkit._stack.LayerStack`
+(parameters, weights, buffers, the summary) and :class:`~mlpkit._inference.InferenceStack`
+(``check_input``, ``predict`` and its kinds); this file builds the stack and trains it.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 
-from . import activations as act
 from . import fileformat, training
-from . import layers as layers_mod
 from . import losses as losses_mod
-from ._backend import asarray, device_of, name_of, namespace, namespace_of, to_numpy
-from ._validation import as_2d_float, check_dtype, is_dask
+from ._backend import asarray, device_of, name_of, namespace, namespace_of
+from ._inference import InferenceStack
+from ._validation import check_dtype
 from .heads import OutputHead
-from .layers import ActivationLayer, Dense, Dropout, Layer
+from .layers import Dense, Layer
 
 __all__ = ["Sequential"]
-
-#: the layer and activation classes whose inference ``call`` also takes one row as a 1-D
-#: vector (mlpkit's own; a user-defined one may assume 2-D), for the single-row predict
-_ROW_SAFE = layers_mod.BUILT_IN | act.BUILT_IN | {type(None)}
-
-#: rows per chunk in predict(): bounds memory for any N while keeping BLAS efficient
-PREDICT_BATCH = 4096
 
 
 def _declared_width(layer: Layer) -> int | None:
@@ -59,7 +54,7 @@ class _TrainingAttribute:
         setattr(model.train_state, self.name, value)
 
 
-class Sequential:
+class Sequential(InferenceStack):
     """A feed-forward network: layers applied in order, trained by hand-written backprop.
 
     Parameters
@@ -322,251 +317,7 @@ class Sequential:
     steps_trained = _TrainingAttribute("steps", "Optimizer steps over all fit calls.")
     stop_training = _TrainingAttribute("stop", "Set by a callback to end fit after this epoch.")
 
-    # -- structure --------------------------------------------------------------------
-    @property
-    def output_activation(self) -> str:
-        """Name of the activation producing the network's output ("identity" if none)."""
-        return self.output_activation_fn.name
-
-    def parameters(self) -> list[np.ndarray]:
-        """The live parameter arrays (not copies).
-
-        Returns
-        -------
-        list of array
-            [W1, b1, W2, b2, ...].
-        """
-        return [p for layer in self.layers for p in layer.parameters()]
-
-    def gradients(self) -> list[np.ndarray]:
-        """The gradients from the last backward.
-
-        Returns
-        -------
-        list of array
-            Aligned with :meth:`parameters` and :meth:`get_weights`.
-        """
-        return [g for layer in self.layers for g in layer.gradients()]
-
-    def parameter_names(self) -> list[str]:
-        """Labels such as "layer0.W", aligned with :meth:`parameters`.
-
-        Returns
-        -------
-        list of str
-            The names.
-        """
-        return [f"layer{i}.{n}" for i, layer in enumerate(self.layers) for n in layer.param_names]
-
-    def named_parameters(self) -> dict[str, np.ndarray]:
-        """The live parameter arrays by name, in order.
-
-        Returns
-        -------
-        dict of str to array
-            ``{"layer0.W": W1, "layer0.b": b1, ...}``.
-        """
-        return dict(zip(self.parameter_names(), self.parameters(), strict=True))
-
-    def named_buffers(self) -> dict[str, np.ndarray]:
-        """The live state arrays that are not trained, by name (saved with the model).
-
-        Returns
-        -------
-        dict of str to array
-            ``{"layer1.running_mean": ..., ...}`` (BatchNorm's running statistics).
-        """
-        return {
-            f"layer{i}.{n}": b
-            for i, layer in enumerate(self.layers)
-            for n, b in zip(layer.buffer_names, layer.buffers(), strict=True)
-        }
-
-    def snapshot(self) -> list[np.ndarray]:
-        """Copies of every parameter and buffer: what :meth:`restore` puts back.
-
-        Returns
-        -------
-        list of array
-            The copies (early stopping's best weights).
-        """
-        arrays = (*self.parameters(), *self.named_buffers().values())
-        if self.xp is not np:
-            return [self.xp.asarray(a, copy=True) for a in arrays]
-        return [a.copy() for a in arrays]
-
-    def restore(self, snapshot: Sequence[np.ndarray]) -> None:
-        """Put back the arrays of a :meth:`snapshot` of this model.
-
-        Parameters
-        ----------
-        snapshot : list of array
-            What :meth:`snapshot` returned.
-        """
-        live = [*self.parameters(), *self.named_buffers().values()]
-        if len(live) != len(snapshot) or any(
-            a.shape != b.shape for a, b in zip(live, snapshot, strict=True)
-        ):
-            raise ValueError("restore() needs a snapshot() of this same model")
-        for a, b in zip(live, snapshot, strict=True):
-            a[...] = b
-
-    def count_params(self) -> int:
-        return sum(math.prod(p.shape) for p in self.parameters())
-
-    def gradient_norms(self) -> dict[int, float]:
-        """The L2 norm of each layer's gradients from the last backward.
-
-        Returns
-        -------
-        dict of int to float
-            By layer index, for every layer with parameters.
-        """
-        if self.xp is not np:
-            xp = self.xp
-            return {
-                i: math.sqrt(sum(float(xp.sum(g * g)) for g in layer.gradients()))
-                for i, layer in enumerate(self.layers)
-                if layer.param_names
-            }
-        return {
-            i: math.sqrt(sum(float(np.vdot(g, g)) for g in layer.gradients()))
-            for i, layer in enumerate(self.layers)
-            if layer.param_names
-        }
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Copies of the parameters as host NumPy arrays.
-
-        Returns
-        -------
-        list of ndarray
-            ``[W1 (in, out), b1 (out,), W2, b2, ...]``, BatchNorm's gamma and beta in place.
-        """
-        return [np.array(to_numpy(p), copy=True) for p in self.parameters()]
-
-    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
-        """Copy arrays into the network's parameters.
-
-        Parameters
-        ----------
-        weights : sequence of ndarray
-            The same order and shapes as :meth:`get_weights` returns.
-
-        Raises
-        ------
-        ValueError
-            A count or a shape that does not match, naming the parameter.
-        """
-        params = self.parameters()
-        names = self.parameter_names()
-        weights = list(weights)
-        if len(weights) != len(params):
-            raise ValueError(
-                f"set_weights got {len(weights)} arrays but the network has {len(params)} "
-                f"({', '.join(names)})"
-            )
-        checked = []
-        for i, (p, w, name) in enumerate(zip(params, weights, names, strict=True)):
-            a = np.asarray(to_numpy(w))
-            if a.dtype.kind not in "iuf":
-                raise ValueError(
-                    f"set_weights: array {i} ({name}) is not numeric (dtype {a.dtype})"
-                )
-            if a.shape != p.shape:
-                raise ValueError(
-                    f"set_weights: array {i} ({name}) has shape {a.shape}, expected {p.shape}"
-                )
-            if not np.all(np.isfinite(a)):
-                raise ValueError(f"set_weights: array {i} ({name}) contains NaN or inf")
-            checked.append(a)
-        for p, a in zip(params, checked, strict=True):
-            if self.xp is np:
-                np.copyto(p, a, casting="unsafe")
-            else:
-                p[...] = asarray(a, self.xp, self.device, dtype=self.dtype)
-
-    def penalty(self) -> float:
-        """The sum of the layers' regularisation penalties (added to the training loss).
-
-        Returns
-        -------
-        float
-            Σ R(W).
-        """
-        return sum(layer.penalty() for layer in self.layers)
-
     # -- computation ------------------------------------------------------------------
-    def check_input(self, x: object, what: str = "X") -> np.ndarray:
-        """X as a finite (N, n_features_in) array of the model's dtype, library and device.
-
-        Another library's X is moved there through the host.
-
-        Parameters
-        ----------
-        x : array-like
-            The inputs.
-        what : str, default "X"
-            How the message names it.
-
-        Returns
-        -------
-        array of shape (N, n_features_in)
-            The checked inputs.
-
-        Raises
-        ------
-        ValueError
-            A wrong shape, a non-numeric or non-finite value, named.
-        """
-        self._check_complete()
-        if self.xp is not np or type(x) is not np.ndarray:
-            x = self._on_model_library(x)
-        a = as_2d_float(x, self.dtype, what)
-        if not isinstance(a, np.ndarray) and not isinstance(self.layers[0], Dense):
-            raise ValueError(
-                f"a sparse {what} needs a Dense first layer (the one layer that multiplies it "
-                f"without densifying it); this model starts with {self.layers[0]!r}"
-            )
-        if a.shape[1] != self.n_features_in:
-            first = next(i for i, layer in enumerate(self.layers) if isinstance(layer, Dense))
-            raise ValueError(
-                f"layer {first} ({self.layers[first]!r}) expects {self.n_features_in} input "
-                f"features, got {what} with {a.shape[1]} (shape {a.shape})"
-            )
-        return a
-
-    def _on_model_library(self, x: Any) -> Any:
-        xp = namespace_of(x)
-        if xp is self.xp and (xp is np or device_of(x) == self.device):
-            return x
-        if self.xp is np:
-            return to_numpy(x)
-        return asarray(x, self.xp, self.device) if hasattr(x, "shape") else x
-
-    def output_width(self) -> int:
-        """n_outputs of a model that can run.
-
-        Returns
-        -------
-        int
-            The last layer's width.
-
-        Raises
-        ------
-        ValueError
-            The model cannot run yet, naming the fix.
-        """
-        self._check_complete()
-        return cast(int, self.n_outputs)
-
-    def _check_complete(self) -> None:
-        if self.n_features_in is None:
-            raise ValueError(
-                "Sequential needs at least one layer that knows its input width (Dense, "
-                "BatchNorm or LayerNorm) before it can run; add one with model.add(...)"
-            )
-
     def forward(self, x: np.ndarray, training: bool | None = None) -> np.ndarray:
         """The output for a batch, caching what :meth:`backward` needs.
 
@@ -614,12 +365,6 @@ class Sequential:
         return d
 
     # -- the output head and the loss ---------------------------------------------------
-    @property
-    def output_activation_fn(self) -> act.Activation:
-        """The Activation producing the network's output (identity if none)."""
-        last = self.layers[-1] if self.layers else None
-        return last.activation if isinstance(last, Dense | ActivationLayer) else act.Identity()
-
     def head(self, loss: str | losses_mod.Loss | None = None, fused: bool = True) -> OutputHead:
         """The output activation paired with a loss: the fused gradient's owner.
 
@@ -636,16 +381,6 @@ class Sequential:
             The head.
         """
         return OutputHead(self.output_activation_fn, loss if loss is not None else self.loss, fused)
-
-    def _output_split(self) -> tuple[list[Layer], Dense | None]:
-        """The layers run in full before the head, and the output Dense whose affine half
-        alone runs (None when the last layer is an activation layer or parameter-free)."""
-        last = self.layers[-1]
-        if isinstance(last, Dense):
-            return self.layers[:-1], last
-        if isinstance(last, ActivationLayer):
-            return self.layers[:-1], None
-        return self.layers, None
 
     def loss_and_gradients(
         self,
@@ -693,188 +428,6 @@ class Sequential:
         for i in range(len(body) - 1, -1, -1):
             d = body[i].backward(d, need_input_grad or i > 0)
         return value, z, d
-
-    def logits(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
-        """The output pre-activation Z, in chunks like :meth:`predict`; caches nothing.
-
-        ``head.outputs(Z)`` is ``predict(X)``.
-
-        Parameters
-        ----------
-        x : array of shape (N, n_features_in)
-            The inputs.
-        batch_size : int, optional
-            Rows at a time (default 4096).
-
-        Returns
-        -------
-        array of shape (N, n_outputs)
-            Z.
-        """
-        a = self.check_input(x)
-        body, dense = self._output_split()
-
-        def run(h: np.ndarray) -> np.ndarray:
-            for layer in body:
-                h = layer.call(h)
-            return dense._affine(h) if dense is not None else h
-
-        step = PREDICT_BATCH if batch_size is None else int(batch_size)
-        if a.shape[0] <= step:
-            return run(a)
-        chunks = [run(a[i : i + step]) for i in range(0, a.shape[0], step)]
-        return np.concatenate(chunks) if self.xp is np else self.xp.concat(chunks)
-
-    def predict(
-        self, x: np.ndarray, batch_size: int | None = None, out: np.ndarray | None = None
-    ) -> np.ndarray:
-        """The network's outputs for ``x``, in inference mode.
-
-        Runs in chunks of ``batch_size`` rows so memory stays bounded for any N; caches
-        nothing and leaves dropout off.
-
-        Parameters
-        ----------
-        x : array of shape (N, n_features_in)
-            NumPy, a memmap, another array library's array (the answer is of its kind) or a
-            Dask array (the answer is a lazy Dask array).
-        batch_size : int, optional
-            Rows computed at a time (default 4096): bounds memory, not the result.
-        out : ndarray of shape (N, n_outputs), optional
-            An array (a writable memmap, say) the chunks are written into.
-
-        Returns
-        -------
-        array of shape (N, n_outputs)
-            ``out`` when given.
-        """
-        if is_dask(x):
-            return cast("np.ndarray", self._predict_dask(x))
-        if self.xp is not np or type(x) is not np.ndarray:
-            kind = namespace_of(x)
-            if kind is not self.xp or self.xp is not np:
-                return cast("np.ndarray", self._predict_elsewhere(x, kind, batch_size, out))
-        a = self.check_input(x)
-        step = PREDICT_BATCH if batch_size is None else int(batch_size)
-        if step < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if out is not None and (out.shape != (a.shape[0], self.n_outputs)):
-            raise ValueError(
-                f"predict: out has shape {out.shape}, expected {(a.shape[0], self.n_outputs)}"
-            )
-        if out is None and a.shape[0] == 1 and isinstance(a, np.ndarray) and self._built_in_only():
-            # one row as a 1-D vector: matrix-vector products and no 2-D broadcasting,
-            # ~4 µs off a ~20 µs single-row predict (measured, 20-64-64-2 net)
-            return self._call(a[0]).reshape(1, -1)
-        if out is None and a.shape[0] <= step:
-            return self._call(a)
-        if out is None:
-            out = np.empty((a.shape[0], self.output_width()), dtype=self.dtype)
-        for start in range(0, a.shape[0], step):
-            out[start : start + step] = self._call(a[start : start + step])
-        return out
-
-    def _predict_elsewhere(self, x: Any, kind: Any, batch_size: int | None, out: Any) -> Any:
-        """predict for a model or an X of another array library: computed where the
-        parameters live, returned as X's kind (a NumPy X gets NumPy outputs)."""
-        a = self.check_input(x)
-        step = PREDICT_BATCH if batch_size is None else int(batch_size)
-        if step < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if a.shape[0] <= step:
-            y = self._call(a)
-        else:
-            y = self.xp.concat([self._call(a[i : i + step]) for i in range(0, a.shape[0], step)])
-        if kind is not self.xp:
-            y = to_numpy(y) if kind is np else asarray(y, kind, device_of(x))
-        if out is not None:
-            out[...] = y
-            return out
-        return y
-
-    def _predict_dask(self, x: Any) -> Any:
-        """A lazy Dask array of outputs, one block per block of rows of X."""
-        if x.ndim != 2 or x.shape[1] != self.n_features_in:
-            raise ValueError(f"X has shape {x.shape}; the model expects (N, {self.n_features_in})")
-        rows = x.rechunk({1: -1})
-        return rows.map_blocks(
-            self.predict, chunks=(rows.chunks[0], (self.n_outputs,)), dtype=self.dtype
-        )
-
-    def _built_in_only(self) -> bool:
-        """Every layer and activation is mlpkit's own, whose ``call`` also takes one row
-        as a 1-D vector (a user-defined layer may assume 2-D)."""
-        for layer in self.layers:
-            if (
-                type(layer) not in _ROW_SAFE
-                or type(getattr(layer, "activation", None)) not in _ROW_SAFE
-            ):
-                return False
-        return True
-
-    def _call(self, x: np.ndarray) -> np.ndarray:
-        for layer in self.layers:
-            x = layer.call(x)
-        return x
-
-    __call__ = predict
-
-    def predict_proba(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
-        """Class probabilities, as scikit-learn's ``predict_proba``.
-
-        Parameters
-        ----------
-        x : array of shape (N, n_features_in)
-            The inputs.
-        batch_size : int, optional
-            Rows computed at a time (default 4096).
-
-        Returns
-        -------
-        ndarray
-            A softmax output's (N, C); one sigmoid unit's [1 − p, p] as (N, 2); several
-            sigmoid units' per-label p as (N, L) (multilabel).
-        """
-        name = self.output_activation
-        if name not in ("softmax", "sigmoid"):
-            raise ValueError(
-                f"predict_proba needs a softmax or sigmoid output layer; this one is {name}"
-            )
-        p = self.predict(x, batch_size)
-        if name == "sigmoid" and p.shape[1] == 1:
-            return (
-                np.hstack([1.0 - p, p])
-                if isinstance(p, np.ndarray)
-                else namespace_of(p).concat([1.0 - p, p], axis=1)
-            )
-        return p
-
-    def predict_classes(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
-        """Class indices: the argmax of several outputs, output ≥ 0.5 for one sigmoid unit.
-
-        Parameters
-        ----------
-        x : array of shape (N, n_features_in)
-            The inputs.
-        batch_size : int, optional
-            Rows computed at a time (default 4096).
-
-        Returns
-        -------
-        ndarray of shape (N,)
-            Integer class indices.
-        """
-        y = self.predict(x, batch_size)
-        if not isinstance(y, np.ndarray):
-            xp = namespace_of(y)
-            if y.shape[1] == 1:
-                threshold = 0.0 if self.output_activation == "identity" else 0.5
-                return xp.astype(y[:, 0] >= threshold, xp.int64)
-            return xp.argmax(y, axis=1)
-        if y.shape[1] == 1:
-            threshold = 0.0 if self.output_activation == "identity" else 0.5
-            return (y[:, 0] >= threshold).astype(np.int64)
-        return cast("np.ndarray", np.argmax(y, axis=1))
 
     def clear_cache(self) -> None:
         """Drop the arrays layers keep for backward (e.g. after training a large set)."""
@@ -933,94 +486,3 @@ class Sequential:
             layer.cast(dt)
         new.train_state.optimizer = new.train_state.pack = None
         return new
-
-    def describe_layers(self) -> list[dict[str, Any]]:
-        """One row per layer: kind, activation, input/W/b/output shapes, parameter count.
-
-        Returns
-        -------
-        list of dict
-            What :meth:`summary` prints.
-        """
-        rows = []
-        width = self.n_features_in
-        for i, layer in enumerate(self.layers):
-            if isinstance(layer, Dense):
-                label = f"Dense({layer.activation.name})"
-                w = str(tuple(layer.W.shape))
-                b = str(tuple(layer.b.shape)) if layer.bias else "-"
-            elif isinstance(layer, Dropout):
-                label, w, b = f"Dropout({layer.rate:g})", "-", "-"
-            else:
-                label, w, b = type(layer).__name__, "-", "-"
-            out = layer.out_features
-            n = sum(math.prod(p.shape) for p in layer.parameters())
-            rows.append(
-                {
-                    "index": i,
-                    "layer": label,
-                    "input": f"(N, {width})",
-                    "W": w,
-                    "b": b,
-                    "output": f"(N, {out})",
-                    "params": n,
-                }
-            )
-            width = out
-        return rows
-
-    def summary(self, print_fn: Callable[[str], None] = print) -> None:
-        """Print every layer's input, weight, bias and output shapes and the parameter count.
-
-        Keras's contract: it returns None; the text is ``str(model)``.
-
-        Parameters
-        ----------
-        print_fn : callable, default print
-            Called once with the whole table.
-        """
-        print_fn(self._summary_text())
-
-    def __str__(self) -> str:
-        return self._summary_text()
-
-    def _summary_text(self) -> str:
-        rows = self.describe_layers()
-        head = {
-            "index": "#",
-            "layer": "layer",
-            "input": "input",
-            "W": "W",
-            "b": "b",
-            "output": "output",
-            "params": "params",
-        }
-        cols = list(head)
-        table = [head] + [{k: str(v) for k, v in r.items()} for r in rows]
-        widths = {c: max(len(r[c]) for r in table) for c in cols}
-        lines = [f"Sequential ({self.dtype.name}, seed={self.seed})"]
-        for j, r in enumerate(table):
-            cells = [
-                r[c].rjust(widths[c]) if c in ("index", "params") else r[c].ljust(widths[c])
-                for c in cols
-            ]
-            lines.append("  ".join(cells).rstrip())
-            if j == 0:
-                lines.append("-" * len(lines[-1]))
-        lines.append(f"total parameters: {self.count_params():,}")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        """The summary as an HTML table (how Jupyter shows a model)."""
-        from ._html import table
-
-        cols = ["index", "layer", "input", "W", "b", "output", "params"]
-        rows = [[r[c] for c in cols] for r in self.describe_layers()]
-        return table(["#", "layer", "input", "W", "b", "output", "params"], rows,
-                     caption=f"Sequential ({self.dtype.name}, seed={self.seed})",
-                     footer=f"total parameters: {self.count_params():,}",
-                     numeric=[True, False, False, False, False, False, True])  # fmt: skip
-
-    def __repr__(self) -> str:
-        inner = ", ".join(repr(layer) for layer in self.layers)
-        return f"Sequential([{inner}], seed={self.seed}, dtype={self.dtype.name!r})"
