@@ -42,25 +42,34 @@ same("callbacks.monitors.ReduceLROnPlateau.__init__",
      "the first epoch improves on 'no best yet', which zeroes wait; a cooldown of 1 ends "
      "in that same epoch")  # fmt: skip
 
+
 # -- losses ------------------------------------------------------------------------------
+def _where(name: str) -> str:
+    """The losses module a class or function is written in."""
+    first = name.split(".")[0]
+    if first in ("SquaredLoss", "MeanSquaredError", "PoissonDeviance"):
+        return "regression"
+    return "classification" if first == "CrossEntropy" else "base"
+
+
 for _name, _line in (
     ("SquaredLoss.sample_losses", 'return 0.5 * np.einsum("ij,ij->i", e, e)'),
     ("MeanSquaredError.sample_losses", 'return np.einsum("ij,ij->i", e, e) / p.shape[1]'),
     ("CrossEntropy._pick", 'return -np.einsum("ij,ij->i", t, logp)'),
 ):
-    same(f"losses.{_name}", _line, _line.replace("ij,ij->i", "IJ,IJ->I"), EINSUM)
+    same(f"losses.{_where(_name)}.{_name}", _line, _line.replace("ij,ij->i", "IJ,IJ->I"), EINSUM)
 for _name, _line in (
     ("Loss._check_pred", "p = p.reshape(-1, 1)"),
     ("Loss.prepare_targets", "t = t.reshape(-1, 1)"),
     ("as_sample_weights", "w = np.asarray(sample_weight, dtype=dtype).reshape(-1)"),
     ("CrossEntropy.prepare_targets", "t = t.reshape(-1)"),
 ):
-    same(f"losses.{_name}", _line, _line.replace("-1", "-2"), NEGATIVE)
+    same(f"losses.{_where(_name)}.{_name}", _line, _line.replace("-1", "-2"), NEGATIVE)
 for _after in ("copy=None)", ")", "copy=True)"):
-    same("losses._target_rows", "return t.astype(dtype, copy=False)",
+    same("losses.base._target_rows", "return t.astype(dtype, copy=False)",
          "return t.astype(dtype, " + _after,
          "whether the targets are copied changes no value: nothing writes into them")  # fmt: skip
-same("losses.PoissonDeviance._t_log_t", "return t * np.log(np.where(t > 0, t, 1.0))",
+same("losses.regression.PoissonDeviance._t_log_t", "return t * np.log(np.where(t > 0, t, 1.0))",
      "return t * np.log(np.where(t > 0, t, 2.0))",
      "the placeholder is only used where t = 0, and 0 · log(anything) = 0")  # fmt: skip
 for _name, _line in (
@@ -68,7 +77,7 @@ for _name, _line in (
     ("CrossEntropy.sample_gradients", "q = np.clip(p, eps, 1.0)"),
 ):
     for _after in ("None)", "2.0)"):
-        same(f"losses.{_name}", _line, _line.replace("1.0)", _after), UPPER_CLIP)
+        same(f"losses.{_where(_name)}.{_name}", _line, _line.replace("1.0)", _after), UPPER_CLIP)
 
 # -- trace and gradcheck -----------------------------------------------------------------
 STRICT = "the zipped sequences always have the same length, so strictness never triggers"
@@ -283,12 +292,12 @@ same("trace.Trace._gradient_lines",
      "precision=digits, suppress=True, linewidth=100, edgeitems=edge, threshold=400",
      "precision=digits, suppress=True, linewidth=101, edgeitems=edge, threshold=400",
      "differs only for a row exactly 101 characters wide")  # fmt: skip
-same("losses._numeric", 'if a.dtype.kind not in "iuf":', 'if a.dtype.kind not in "XXiufXX":',
+same("losses.base._numeric", 'if a.dtype.kind not in "iuf":', 'if a.dtype.kind not in "XXiufXX":',
      "a one-letter kind is in the longer string exactly when it is in 'iuf' (no kind is 'X')")  # fmt: skip
-same("losses._numeric", "a = a.astype(np.int64)", "a = a.astype(None)",
+same("losses.base._numeric", "a = a.astype(np.int64)", "a = a.astype(None)",
      "booleans as float64 0.0/1.0 are the same targets and labels as int64 0/1")  # fmt: skip
 same(
-    "losses.Loss._check_pred",
+    "losses.base.Loss._check_pred",
     "p = p.astype(np.float64)",
     "p = p.astype(None)",
     "NumPy reads dtype None as float64",
