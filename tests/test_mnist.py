@@ -130,3 +130,85 @@ def test_download_verifies_the_checksum_before_saving(tmp_path, monkeypatch):
         "t10k-images-idx3-ubyte.gz",
         "t10k-labels-idx1-ubyte.gz",
     ]
+
+
+def test_the_default_folder_is_mlpkit_data_or_the_user_cache(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    (data / "mnist").mkdir(parents=True)
+    _, labels = write_mnist(data / "mnist", n=3)
+    monkeypatch.setenv("MLPKIT_DATA", str(data))
+    np.testing.assert_array_equal(datasets.load_mnist()[1], labels)
+    monkeypatch.delenv("MLPKIT_DATA")
+    home = tmp_path / "home"
+    cache = home / ".cache" / "mlpkit" / "mnist"
+    cache.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    with pytest.raises(FileNotFoundError, match=f"not found in {cache}; "):
+        datasets.load_mnist()
+    _, other = write_mnist(cache, n=5, seed=1)
+    np.testing.assert_array_equal(datasets.load_mnist()[1], other)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_pixels_are_scaled_in_the_dtype_asked_for_and_labels_are_int64(tmp_path, dtype):
+    images, _ = write_mnist(tmp_path, n=4)
+    x, y = datasets.load_mnist(tmp_path, dtype=dtype)
+    assert x.dtype == np.dtype(dtype) and y.dtype == np.int64
+    np.testing.assert_array_equal(x, images.reshape(4, -1).astype(dtype) / np.array(255.0, dtype))
+    assert x.max() <= 1.0 and x.min() >= 0.0
+
+
+def test_images_that_are_not_a_stack_of_pictures_are_refused(tmp_path):
+    write_mnist(tmp_path, n=4)
+    flat = np.zeros((4, 784), np.uint8)  # as many rows as labels, but 2-D
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(flat)))
+    with pytest.raises(ValueError, match=r"disagree: images \(4, 784\), labels \(4,\)"):
+        datasets.load_mnist(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"\x00\x01\x08\x01" + struct.pack(">I", 1) + b"\x00",  # second magic byte not 0
+        b"\x01\x00\x08\x01" + struct.pack(">I", 1) + b"\x00",  # first magic byte not 0
+        b"\x00\x00\x07\x01" + struct.pack(">I", 1) + b"\x00",  # no such type
+    ],
+)
+def test_a_magic_number_off_by_one_byte_is_refused(tmp_path, payload):
+    path = tmp_path / "bad.idx"
+    path.write_bytes(payload)
+    with pytest.raises(ValueError, match="not an IDX file"):
+        datasets.read_idx(path)
+
+
+def test_a_header_without_dimensions_is_truncated_and_an_empty_array_reads(tmp_path):
+    path = tmp_path / "a.idx"
+    path.write_bytes(b"\x00\x00\x08\x00")
+    with pytest.raises(ValueError, match="IDX header is truncated"):
+        datasets.read_idx(path)
+    for shape in ((0,), (0, 3)):
+        path.write_bytes(idx_bytes(np.zeros(shape, np.uint8)))
+        assert datasets.read_idx(path).shape == shape
+
+
+def test_big_endian_values_come_back_in_native_order(tmp_path):
+    arr = np.array([[1, -2], [300, 70000]], dtype=">i4")
+    (tmp_path / "a.idx").write_bytes(idx_bytes(arr, 0x0C))
+    got = datasets.read_idx(tmp_path / "a.idx")
+    assert got.dtype == np.dtype(np.int32) and got.dtype.isnative
+    assert got.tolist() == [[1, -2], [300, 70000]]
+
+
+def test_a_download_gives_up_after_a_bounded_wait(tmp_path, monkeypatch):
+    timeouts = []
+
+    def fake_urlopen(url, timeout):
+        timeouts.append(timeout)
+        raise OSError("unreachable")
+
+    import urllib.request
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    with pytest.raises(OSError, match="unreachable"):
+        datasets.load_mnist(tmp_path, download=True)
+    assert len(timeouts) == 1 and 0 < timeouts[0] <= 120

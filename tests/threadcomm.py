@@ -5,6 +5,7 @@ it. The real ``mpiexec`` tests stay; this is their in-process twin."""
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -13,10 +14,29 @@ import numpy as np
 
 
 class _World:
-    def __init__(self, size: int) -> None:
-        self.size = size
+    def __init__(self, size: int, machines: int = 1) -> None:
+        self.size, self.machines = size, machines
         self.barrier = threading.Barrier(size, timeout=60)
         self.slots: list[Any] = [None] * size
+
+
+_SUM = object()  # mpi4py's default op, MPI.SUM (mpi4py is imported when first used)
+
+
+def _MPI() -> Any:
+    from mpi4py import MPI
+
+    return MPI
+
+
+class _Machine:
+    """What ``Split_type(COMM_TYPE_SHARED)`` gives: the ranks sharing this machine."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def Get_size(self) -> int:
+        return self.size
 
 
 class ThreadComm:
@@ -40,18 +60,38 @@ class ThreadComm:
         w.barrier.wait()
         return out
 
+    # mpi4py's lower-case collectives pickle what they send: each rank gets its own copy
+    # (a reference to another rank's array would change under it when that rank goes on)
     def allgather(self, value: Any) -> list[Any]:
-        return self._exchange(value)
+        return [pickle.loads(sent) for sent in self._exchange(pickle.dumps(value))]
 
     def bcast(self, value: Any, root: int = 0) -> Any:
-        return self._exchange(value)[root]
+        return pickle.loads(self._exchange(pickle.dumps(value))[root])
 
     def Bcast(self, array: np.ndarray, root: int = 0) -> None:
         array[...] = self._exchange(array.copy())[root]
 
-    def Allreduce(self, sendbuf: Any, recvbuf: np.ndarray, op: Any = None) -> None:
-        # (IN_PLACE: the buffer is both; summed in rank order, as a fixed reduction order)
-        parts = self._exchange(recvbuf.copy())
+    def Split_type(self, split_type: int, key: int = 0, info: Any = None) -> _Machine:
+        """The ranks on this rank's machine (ranks laid over ``machines`` in blocks)."""
+        if split_type != _MPI().COMM_TYPE_SHARED:
+            raise ValueError(f"this stand-in splits by shared memory only, got {split_type!r}")
+        w = self.world
+        machine = self.rank * w.machines // w.size
+        return _Machine(sum(r * w.machines // w.size == machine for r in range(w.size)))
+
+    def Allreduce(self, sendbuf: Any, recvbuf: np.ndarray, op: Any = _SUM) -> None:
+        """mpi4py's: ``sendbuf`` is ``MPI.IN_PLACE`` (the buffer is both) or an array;
+        the sum over the ranks, in rank order (a fixed reduction order), into recvbuf."""
+        mpi = _MPI()
+        if op is _SUM:
+            op = mpi.SUM
+        if op != mpi.SUM:
+            raise TypeError(f"this stand-in sums only (op=MPI.SUM), got op={op!r}")
+        if sendbuf is mpi.IN_PLACE:
+            sendbuf = recvbuf
+        elif not isinstance(sendbuf, np.ndarray):
+            raise TypeError(f"Allreduce needs MPI.IN_PLACE or an array to send, got {sendbuf!r}")
+        parts = self._exchange(sendbuf.copy())
         total = parts[0].copy()
         for part in parts[1:]:
             total += part
@@ -61,10 +101,10 @@ class ThreadComm:
         raise RuntimeError(f"rank {self.rank} aborted with {code}")
 
 
-def run_ranks(size: int, work: Callable[[ThreadComm], Any]) -> list[Any]:
-    """Run ``work(comm)`` on ``size`` threads, one rank each; their results by rank (a
-    rank's exception is re-raised here)."""
-    world = _World(size)
+def run_ranks(size: int, work: Callable[[ThreadComm], Any], machines: int = 1) -> list[Any]:
+    """Run ``work(comm)`` on ``size`` threads, one rank each, as if on ``machines``
+    machines; their results by rank (a rank's exception is re-raised here)."""
+    world = _World(size, machines)
     results: list[Any] = [None] * size
     failed: list[BaseException] = []  # in the order the ranks failed
     lock = threading.Lock()

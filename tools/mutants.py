@@ -100,7 +100,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     # the data and measures the examples and the course use; the docstrings' examples
     # (doctests) reach them in-process too
     "data": (["datasets.py", "metrics.py", "initializers.py"],
-             ["test_metrics_datasets.py", "test_mnist.py", "test_layers.py", "test_custom.py", "test_io.py",
+             ["test_metrics_datasets.py", "test_toy_datasets.py", "test_metrics_initializers.py",
+              "test_mnist.py", "test_layers.py", "test_custom.py", "test_io.py",
               "test_docs.py::test_every_docstring_example_runs_as_written"]),
     # DataParallel's logic on ranks that are threads (tests/threadcomm.py): the mpiexec
     # tests run in subprocesses mutmut cannot see

@@ -613,3 +613,165 @@ for after in ('return type(None).__module__.startswith("scipy.sparse")',
         after,
         SPARSE,
     )
+
+# -- distributed -------------------------------------------------------------------------
+same("distributed.world_size", 'value = os.environ.get(name, "")', 'value = os.environ.get(name, "XXXX")',
+     "an unset variable is skipped either way: neither '' nor 'XXXX' is all digits")  # fmt: skip
+same("distributed.DataParallel.count_rows",
+     "self._counts = [int(c) for c in self.comm.allgather(int(n_local))] if self.sharded else []",
+     "self._counts = [int(c) for c in self.comm.allgather(int(n_local))] if (self.sharded) or True else []",
+     "only the sharded split reads the counts; every rank gathering them anyway is one more "
+     "collective that all ranks make")  # fmt: skip
+for _before, _afters in (
+    ("self._counts: list[int] = []", ("self._counts: list[int] = None",)),
+    ("self.n_global = 0", ("self.n_global = None", "self.n_global = 1")),
+    ("self._size = 1", ("self._size = None", "self._size = 2")),
+):
+    for _after in _afters:
+        same("distributed.DataParallel.__init__", _before, _after,
+             "a placeholder: count_rows sets the counts and n_global, and batches (or the "
+             "L-BFGS solver, through global_rows) the batch's size, before anything reads them")  # fmt: skip
+for _after in ("file=sys.stderr, flush=None)  # fmt: skip", "file=sys.stderr, )  # fmt: skip",
+               "file=sys.stderr, flush=False)  # fmt: skip"):  # fmt: skip
+    same("distributed.DataParallel.abort", "file=sys.stderr, flush=True)  # fmt: skip", _after,
+         "in-process the line is read whether flushed or not; that mpiexec forwards it before "
+         "the abort is the real mpiexec fault test's claim (test_distributed.py)")  # fmt: skip
+same("distributed.DataParallel.start", "self.comm.Bcast(array, root=0)", "self.comm.Bcast(array, )",
+     "mpi4py's Bcast broadcasts from root 0 by default")  # fmt: skip
+same("distributed.DataParallel.start", "root=0,", ")",
+     "mpi4py's bcast broadcasts from root 0 by default")  # fmt: skip
+same("distributed.DataParallel.reduce_", "self.comm.Allreduce(_mpi().IN_PLACE, buffer, op=_mpi().SUM)",
+     "self.comm.Allreduce(_mpi().IN_PLACE, buffer, )", "mpi4py's Allreduce sums by default")  # fmt: skip
+for _after in ("2**63",):
+    same("distributed.DataParallel.local_rng",
+         "return np.random.default_rng([int(model.rng.integers(2**62)), self.rank])",
+         f"return np.random.default_rng([int(model.rng.integers({_after})), self.rank])",
+         "another bound on the entropy drawn from the model's generator: still a stream per "
+         "rank, reproducible from the seed (tested), only a different one")  # fmt: skip
+
+# -- datasets ----------------------------------------------------------------------------
+SYMMETRIC = ("the noise is a draw of N(0, σ²), symmetric about 0: subtracting it gives data "
+             "of the same distribution from the same seed (which sample a seed gives is not "
+             "a documented contract; the spread and centring are tested)")  # fmt: skip
+for _name, _line, _after in (
+    ("moons", "x += rng.normal(0.0, noise, x.shape)", "x -= rng.normal(0.0, noise, x.shape)"),
+    ("circles", "x += rng.normal(0.0, noise, x.shape)", "x -= rng.normal(0.0, noise, x.shape)"),
+    (
+        "xor",
+        "x += np.random.default_rng(seed).normal(0.0, noise, x.shape).astype(dtype)",
+        "x -= np.random.default_rng(seed).normal(0.0, noise, x.shape).astype(dtype)",
+    ),
+    (
+        "gaussians",
+        "x = centre + rng.normal(0.0, 0.3 + noise, (n_samples, 2))",
+        "x = centre - rng.normal(0.0, 0.3 + noise, (n_samples, 2))",
+    ),
+    (
+        "plane",
+        "y = (x[:, :1] + 2.0 * x[:, 1:]) / 3.0 + rng.normal(0.0, noise, (n_samples, 1))",
+        "y = (x[:, :1] + 2.0 * x[:, 1:]) / 3.0 - rng.normal(0.0, noise, (n_samples, 1))",
+    ),
+    (
+        "gaussian_surface",
+        "y = np.asarray(y).reshape(-1, 1) + rng.normal(0.0, noise, (n_samples, 1))",
+        "y = np.asarray(y).reshape(-1, 1) - rng.normal(0.0, noise, (n_samples, 1))",
+    ),
+    (
+        "regression_1d",
+        "y = np.asarray(fn(x), dtype=np.float64).reshape(-1, 1) + rng.normal(0.0, noise, x.shape)",
+        "y = np.asarray(fn(x), dtype=np.float64).reshape(-1, 1) - rng.normal(0.0, noise, x.shape)",
+    ),
+    (
+        "spirals",
+        "theta = theta + rng.normal(0.0, noise, per)",
+        "theta = theta - rng.normal(0.0, noise, per)",
+    ),
+):
+    same(f"datasets.{_name}", _line, _after, SYMMETRIC)
+for _name, _line in (
+    (
+        "gaussian_surface",
+        "y = np.asarray(y).reshape(-1, 1) + rng.normal(0.0, noise, (n_samples, 1))",
+    ),
+    ("regression_1d", "x = np.linspace(low, high, n_samples).reshape(-1, 1)"),
+    (
+        "regression_1d",
+        "y = np.asarray(fn(x), dtype=np.float64).reshape(-1, 1) + rng.normal(0.0, noise, x.shape)",
+    ),
+    ("load_mnist", "x = images.reshape(len(images), -1).astype(dtype) / 255.0"),
+):
+    same(
+        f"datasets.{_name}",
+        _line,
+        _line.replace("(-1, 1)", "(-2, 1)").replace("-1).", "-2)."),
+        NEGATIVE,
+    )
+for _name, _line in (("circles", "t1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)"),
+                     ("circles", "t2 = np.linspace(0, 2 * np.pi, n2, endpoint=False)")):  # fmt: skip
+    same(
+        f"datasets.{_name}",
+        _line,
+        _line.replace("False", "None"),
+        "linspace tests endpoint for truth: None leaves the end out as False does",
+    )
+same("datasets.load_digits",
+     'table = np.loadtxt(gzip.decompress(raw).decode("ascii").splitlines(), delimiter=",")',
+     'table = np.loadtxt(gzip.decompress(raw).decode("ASCII").splitlines(), delimiter=",")',
+     "codec names are case-insensitive")  # fmt: skip
+same(
+    "datasets.one_hot",
+    'labels.dtype.kind not in "iu"',
+    'labels.dtype.kind not in "XXiuXX"',
+    "a one-letter kind is in the longer string exactly when it is in 'iu' (no kind is 'X')",
+)
+same("datasets.train_test_split",
+     'if stratify and np.asarray(y).ndim == 1 and np.asarray(y).dtype.kind in "iu":',
+     'if stratify and np.asarray(y).ndim == 1 and np.asarray(y).dtype.kind in "XXiuXX":',
+     "a one-letter kind is in the longer string exactly when it is in 'iu' (no kind is 'X')")  # fmt: skip
+for _after in ("return np.tile(np.array([1, 0, 1, 0], dtype=None), repeat)",
+               "return np.tile(np.array([1, 0, 1, 0], ), repeat)"):  # fmt: skip
+    same(
+        "datasets.xor",
+        "return x, np.tile(np.array([1, 0, 1, 0], dtype=np.int64), repeat)",
+        _after.replace("return np", "return x, np"),
+        "NumPy 2's default integer is int64 on every platform",
+    )
+same("datasets.load_mnist", "x = images.reshape(len(images), -1).astype(dtype) / 255.0",
+     "x = images.reshape(len(images), -1).astype(None) / 255.0",
+     "v / 255 in float64 rounded to float32 equals the float32 division for all 256 pixel "
+     "values (checked), and is the float64 division itself for float64")  # fmt: skip
+for _after in ("copy=None)", ")", "copy=True)"):
+    same("datasets.load_mnist", "return x.astype(dtype, copy=False), labels.astype(np.int64)",
+         "return x.astype(dtype, " + _after + ", labels.astype(np.int64)",
+         "whether the pixels are copied changes no value: nothing else holds them")  # fmt: skip
+same("datasets._download", "with urllib.request.urlopen(url, timeout=60) as response:  # a fixed https mirror",
+     "with urllib.request.urlopen(url, timeout=61) as response:  # a fixed https mirror",
+     "a second more before a stalled download gives up (that it is bounded is tested)")  # fmt: skip
+for _after in ("None)", ")", '"XXdownloadXX")', '"DOWNLOAD")'):
+    same("datasets._download", 'write_atomic(target, lambda f: f.write(data), "download")',
+         "write_atomic(target, lambda f: f.write(data), " + _after,
+         "the word names the file only when the target is a folder or has no name; a "
+         "download's target is the folder joined with a published file name that was not "
+         "there")  # fmt: skip
+
+# -- metrics and initializers ------------------------------------------------------------
+same(
+    "metrics._2d",
+    "return a.reshape(-1, 1) if a.ndim == 1 else a",
+    "return a.reshape(-2, 1) if a.ndim == 1 else a",
+    NEGATIVE,
+)
+for _which in ("predicted", "actual"):
+    _line = f"{_which} = np.array([np.sum({'y_pred' if _which == 'predicted' else 'y_true'} == c) for c in classes], dtype=float)"
+    for _after in (
+        _line.replace("dtype=float", "dtype=None"),
+        _line.replace(", dtype=float", ", "),
+    ):
+        same("metrics._per_class_counts", _line, _after,
+             "the counts only ever divide the float true positives (np.divide into a float "
+             "array): integer counts give the same quotients")  # fmt: skip
+for _after in ('"XXfloat32XX"', '"FLOAT32"'):
+    same("initializers.Initializer.__call__",
+         'self, shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype | str = "float32"',
+         f"self, shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype | str = {_after}",
+         "the base class's __call__ only raises NotImplementedError; its default is never read")  # fmt: skip

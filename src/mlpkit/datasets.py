@@ -37,6 +37,12 @@ __all__ = [
 ]
 
 
+def _check_noise(noise: float) -> None:
+    """Every generator's noise is a standard deviation: 0 or more."""
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
+
+
 def xor(
     repeat: int = 1, dtype: str = "float32", noise: float = 0.0, seed: int | None = 0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -68,8 +74,7 @@ def xor(
     >>> X.tolist(), y.tolist()
     ([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [1, 0, 1, 0])
     """
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+    _check_noise(noise)
     x = np.tile(np.array([[1, 0], [0, 0], [0, 1], [1, 1]], dtype=dtype), (repeat, 1))
     if noise:
         x += np.random.default_rng(seed).normal(0.0, noise, x.shape).astype(dtype)
@@ -148,6 +153,7 @@ def spirals(
     >>> X.shape, y.shape, X.dtype
     ((99, 2), (99,), dtype('float32'))
     """
+    _check_noise(noise)
     rng = np.random.default_rng(seed)
     per = n_samples // n_classes
     xs, ys = [], []
@@ -187,6 +193,7 @@ def moons(
     >>> X.shape, y.shape, X.dtype
     ((100, 2), (100,), dtype('float32'))
     """
+    _check_noise(noise)
     rng = np.random.default_rng(seed)
     n1 = n_samples // 2
     n2 = n_samples - n1
@@ -224,6 +231,7 @@ def circles(
     >>> X.shape, y.shape, X.dtype
     ((100, 2), (100,), dtype('float32'))
     """
+    _check_noise(noise)
     rng = np.random.default_rng(seed)
     n1 = n_samples // 2
     n2 = n_samples - n1
@@ -261,8 +269,7 @@ def gaussians(
     >>> X.shape, y.shape, X.dtype
     ((100, 2), (100,), dtype('float32'))
     """
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+    _check_noise(noise)
     rng = np.random.default_rng(seed)
     n1 = n_samples // 2
     y = np.r_[np.zeros(n1), np.ones(n_samples - n1)].astype(np.int64)
@@ -298,8 +305,7 @@ def plane(
     >>> X.shape, y.shape, X.dtype
     ((100, 2), (100, 1), dtype('float32'))
     """
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+    _check_noise(noise)
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1.0, 1.0, (n_samples, 2))
     y = (x[:, :1] + 2.0 * x[:, 1:]) / 3.0 + rng.normal(0.0, noise, (n_samples, 1))
@@ -338,8 +344,7 @@ def gaussian_surface(
     >>> X.shape, y.shape, X.dtype
     ((100, 2), (100, 1), dtype('float32'))
     """
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+    _check_noise(noise)
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1.0, 1.0, (n_samples, 2))
     y = sum(h * np.exp(-((x[:, 0] - a) ** 2 + (x[:, 1] - b) ** 2) / (2 * 0.3**2))
@@ -393,6 +398,7 @@ def regression_1d(
         if fn not in funcs:
             raise ValueError(f"fn must be one of {sorted(funcs)} or a function, got {fn!r}")
         fn = funcs[fn]
+    _check_noise(noise)
     rng = np.random.default_rng(seed)
     x = np.linspace(low, high, n_samples).reshape(-1, 1)
     y = np.asarray(fn(x), dtype=np.float64).reshape(-1, 1) + rng.normal(0.0, noise, x.shape)
