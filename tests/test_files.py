@@ -146,3 +146,15 @@ def test_check_target_names_each_reason(tmp_path):
     with pytest.raises(ValueError, match="is a file, not a folder"):
         _files.check_target(tmp_path / "f" / "deeper" / "m.mlpk")
     assert _files.check_target(tmp_path / "new" / "m.mlpk") == tmp_path / "new" / "m.mlpk"
+
+
+def test_text_is_written_as_utf8_and_a_folder_is_named_by_what_it_was_for(tmp_path):
+    from mlpkit._files import write_text
+
+    target = tmp_path / "page.html"
+    assert write_text(target, "héllo ✓") == target
+    assert target.read_bytes() == "héllo ✓".encode()
+    with pytest.raises(ValueError, match=r"the output is a folder; give a file name inside it$"):
+        write_text(tmp_path, "x")
+    with pytest.raises(ValueError, match=r"the explorer page is a folder"):
+        write_text(tmp_path, "x", "explorer page")

@@ -10,6 +10,7 @@ import json
 import os
 import threading
 import tracemalloc
+import types
 
 import numpy as np
 import pytest
@@ -336,3 +337,166 @@ def test_a_model_file_with_malformed_metadata_gives_one_line_at_predict(valid, t
         )
         assert result.exit_code == 1 and "Traceback" not in result.output, (command, result.output)
         assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def _drop_array(name):
+    def edit(h):
+        h["arrays"] = [a for a in h["arrays"] if a["name"] != name]
+
+    return edit
+
+
+#: crafted header -> the whole message after "<path>: "
+EXACT = {
+    "no layers": (dict(edit=lambda h: h.update(layers=[])),
+                  "the header's layers must be a non-empty list"),
+    "a layer that is a string": (dict(edit=lambda h: h["layers"].insert(0, "Dense")),
+                                 "layer 0: each layer must be an object with a 'type'"),
+    "a layer wider than its weights": (
+        dict(edit=lambda h: h["layers"][0].update(in_features=5)),
+        "layer 0 (Dense) needs W of shape (5, 4); the file holds one of shape (3, 4)"),
+    "a layer without its weights": (dict(edit=_drop_array("layer0.W")),
+                                    "layer 0 (Dense) needs W of shape (3, 4); the file holds none"),
+    "a layer without its running mean": (
+        dict(edit=_drop_array("layer1.running_mean")),
+        "layer 1 (BatchNorm) needs running_mean of shape (4,); the file holds none"),
+    "a layer without its bias": (dict(edit=_drop_array("layer0.b")),
+                                 "layer 0 (Dense) needs b of shape (4,); the file holds none"),
+    "a layer without its scale": (dict(edit=_drop_array("layer1.gamma")),
+                                  "layer 1 (BatchNorm) needs gamma of shape (4,); the file holds none"),
+    "weights of another dtype": (dict(edit=lambda h: h.update(dtype="float64")),
+                                 "parameter layer0.W is missing or has the wrong shape or dtype"),
+    "metrics not names": (dict(edit=lambda h: h.update(metrics=[{"a": 1}])),
+                          "metrics must be a list of names"),
+    "metrics not a list": (dict(edit=lambda h: h.update(metrics="accuracy")),
+                           "metrics must be a list of names"),
+    "negative optimizer count": (
+        dict(edit=lambda h: h["optimizer"].update(t=-1)),
+        "the optimizer's step count must be an integer >= 0, got -1"),
+    "metadata not an object": (dict(edit=lambda h: h.update(metadata=[1])),
+                               "metadata must be a JSON object"),
+    "negative epochs": (dict(edit=lambda h: h.update(epochs_trained=-3)),
+                        "epochs_trained must be an integer >= 0, got -3"),
+    "boolean steps": (dict(edit=lambda h: h.update(steps_trained=True)),
+                      "steps_trained must be an integer >= 0, got True"),
+    "a long unknown step": (
+        dict(edit=lambda h: h.update(step="s" * 60)),
+        f"unknown training step {'s' * 40!r}; one of auto, layers, unrolled, compiled, fused"),
+    "history not an object": (dict(edit=lambda h: h.update(history=[1.0])),
+                              "history must be an object of lists"),
+    "a long history key of strings": (
+        dict(edit=lambda h: h["history"].update({"k" * 60: ["x"]})),
+        f"history {'k' * 40!r} must be a list of numbers"),
+    "history lists of two lengths": (
+        dict(edit=lambda h: h["history"].update(loss=[1.0], accuracy=[0.5, 0.6])),
+        "history lists of lengths [1, 2] do not fit 2 epochs"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(EXACT))
+def test_a_refused_file_is_named_first_then_exactly_what_is_wrong(valid, tmp_path, case):
+    change, message = EXACT[case]
+    bad = tmp_path / "crafted.mlpk"
+    bad.write_bytes(resign(valid, **change))
+    with pytest.raises(mlpkit.LoadError) as caught:
+        mlpkit.load(bad)
+    assert str(caught.value) == f"{bad}: {message}"
+
+
+def test_a_buffer_of_another_dtype_is_refused_by_name(tmp_path):
+    path = tmp_path / "bn.mlpk"
+    mlpkit.Sequential([mlpkit.BatchNorm(3, affine=False)], seed=0).save(path)
+    bad = tmp_path / "crafted.mlpk"
+    bad.write_bytes(resign(path.read_bytes(), lambda h: h.update(dtype="float64")))
+    with pytest.raises(mlpkit.LoadError) as caught:
+        mlpkit.load(bad)
+    assert str(caught.value) == (
+        f"{bad}: buffer layer0.running_mean is missing or has the wrong shape or dtype"
+    )
+
+
+def test_optional_header_fields_have_their_documented_defaults(valid, tmp_path):
+    """A header without metrics, metadata, counters, step or history (a hand-written
+    or older file) loads as a model that has none of them."""
+
+    def strip(h):
+        for key in ("metrics", "metadata", "epochs_trained", "steps_trained", "step", "history"):
+            h.pop(key, None)
+
+    path = tmp_path / "plain.mlpk"
+    path.write_bytes(resign(valid, strip))
+    model = mlpkit.load(path)
+    assert model.metrics == [] and model.metadata == {}
+    assert (model.epochs_trained, model.steps_trained) == (0, 0)
+    assert model.train_state.step_request == "auto"
+
+
+def test_a_history_shorter_than_the_epochs_belongs_to_the_last_ones(valid, tmp_path):
+    """Resumed training: 2 epochs trained in all, the last fit's History ran 1 of them."""
+    path = tmp_path / "resumed.mlpk"
+    path.write_bytes(resign(valid, lambda h: h.update(history={"loss": [0.5]})))
+    history = mlpkit.load(path).history
+    assert history.epoch == [1] and history.history == {"loss": [0.5]}
+    path.write_bytes(resign(valid, lambda h: h.update(history={})))
+    assert mlpkit.load(path).history.epoch == []
+
+
+def test_the_header_says_what_it_holds(tmp_path):
+    """The documented top-level fields of a Sequential's file (docs/reference/file-format.md)."""
+    net = mlpkit.Sequential([Dense(2, 3, "tanh"), Dense(3, 1, "sigmoid")], seed=4)
+    net.train_state.step_request = "layers"
+    path = net.save(tmp_path / "m.mlpk")
+    header, _, version = fileformat.read(path)
+    assert (header["kind"], header["version"], version) == ("Sequential", fileformat.FORMAT_VERSION,
+                                                            fileformat.FORMAT_VERSION)  # fmt: skip
+    assert header["step"] == "layers" and mlpkit.load(path).train_state.step_request == "layers"
+    assert header["optimizer"] is None and header["metadata"] == {}
+
+
+def test_a_loss_is_saved_with_its_settings(tmp_path):
+    net = mlpkit.Sequential([Dense(2, 3, "tanh"), Dense(3, 1)], seed=0)
+    x, y = (
+        np.random.default_rng(0).normal(size=(8, 2)),
+        np.random.default_rng(1).normal(size=(8, 1)),
+    )
+    net.fit(x, y, loss=mlpkit.losses.Huber(delta=0.25), epochs=1, verbose=0)
+    loaded = mlpkit.load(net.save(tmp_path / "h.mlpk"))
+    assert repr(loaded.loss) == "Huber(delta=0.25)"
+
+
+def test_saving_names_what_cannot_be_saved():
+    class Shift(mlpkit.Layer):
+        def forward(self, x, training=False):
+            return x + 1.0
+
+    net = mlpkit.Sequential([Dense(2, 2), Shift()], seed=0)
+    with pytest.raises(TypeError) as caught:
+        fileformat.save(net, "unused.mlpk")
+    assert str(caught.value).startswith("cannot save layer type Shift")
+    for thing in (object(), types.SimpleNamespace(network=net), types.SimpleNamespace(layers=[])):
+        with pytest.raises(TypeError) as caught:
+            mlpkit.save(thing, "unused.mlpk")
+        assert str(caught.value) == (
+            f"save() takes a Sequential or an Autoencoder, got {type(thing).__name__}"
+        )
+
+
+def test_a_rank_other_than_the_chief_writes_nothing(tmp_path):
+    net = mlpkit.Sequential([Dense(2, 2)], seed=0)
+    net.train_state.strategy = types.SimpleNamespace(is_chief=False)
+    target = tmp_path / "m.mlpk"
+    net.save(target)
+    assert not target.exists()
+    net.train_state.strategy = types.SimpleNamespace(is_chief=True)
+    net.save(target)
+    assert mlpkit.load(target).get_weights()[0].tolist() == net.get_weights()[0].tolist()
+
+
+def test_a_loaded_model_has_the_saved_running_statistics(valid, tmp_path):
+    path = tmp_path / "m.mlpk"
+    path.write_bytes(valid)
+    _, arrays, _ = fileformat.read(path)
+    buffers = mlpkit.load(path).named_buffers()
+    assert set(buffers) == {"layer1.running_mean", "layer1.running_var"}
+    for name, value in buffers.items():
+        np.testing.assert_array_equal(value, arrays[name])

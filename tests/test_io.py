@@ -7,6 +7,7 @@ import io
 import json
 import os
 import pickle
+import re
 import struct
 import subprocess
 import sys
@@ -353,3 +354,65 @@ def test_a_model_whose_initializer_has_settings_loads(init, tmp_path):
         == init.get_config()
     )
     np.testing.assert_array_equal(loaded.get_weights()[0], net.get_weights()[0])
+
+
+def _v1_with(tmp_path, edit):
+    """The version-1 Adam file with its header edited (checksums made right again)."""
+    from .test_hostile_files import resign
+
+    path = tmp_path / "v1.mlpk"
+    path.write_bytes(resign((DATA / "v1_adam_xor.mlpk").read_bytes(), edit))
+    return path
+
+
+def test_version_1_moments_are_rescaled_by_the_file_s_own_betas(tmp_path):
+    """Version 1 kept M = m / (1 − β1) and V = v / (1 − β2): loading rescales by the betas
+    in the file (the defaults 0.9, 0.999 when it names none), for Adam and AdamW alike."""
+    _, arrays, _ = mlpkit.fileformat.read(DATA / "v1_adam_xor.mlpk")
+    m_sum, v_sum = arrays["optimizer.0.grad_sum"], arrays["optimizer.0.grad_sq_sum"]
+
+    def moments(net):
+        state = net.optimizer.state_dict()["state"]
+        m = np.concatenate([state[n]["exp_avg"].ravel() for n in net.parameter_names()])
+        v = np.concatenate([state[n]["exp_avg_sq"].ravel() for n in net.parameter_names()])
+        assert all(state[n]["exp_avg"].dtype == np.float32 for n in net.parameter_names())
+        return m, v
+
+    def betas(b):
+        return lambda h: h["optimizer"]["config"].update(betas=b)
+
+    m, v = moments(mlpkit.load(_v1_with(tmp_path, betas([0.5, 0.75]))))
+    np.testing.assert_allclose(m, m_sum * 0.5, rtol=1e-6)
+    np.testing.assert_allclose(v, v_sum * 0.25, rtol=1e-6)
+    m, v = moments(mlpkit.load(_v1_with(tmp_path, lambda h: h["optimizer"]["config"].pop("betas"))))
+    np.testing.assert_allclose(m, m_sum * (1 - 0.9), rtol=1e-5)
+    np.testing.assert_allclose(v, v_sum * (1 - 0.999), rtol=1e-4)
+    adamw = mlpkit.load(_v1_with(tmp_path, lambda h: h["optimizer"].update(name="AdamW")))
+    assert type(adamw.optimizer).__name__ == "AdamW"
+    np.testing.assert_allclose(moments(adamw)[0], m_sum * (1 - 0.9), rtol=1e-5)
+
+
+def test_a_version_1_amsgrad_maximum_is_rescaled_like_the_second_moment(tmp_path):
+    def amsgrad(h):
+        h["optimizer"]["config"].update(amsgrad=True, betas=[0.9, 0.75])
+        h["optimizer"]["state"]["0"]["max_grad_sq_sum"] = "optimizer.0.grad_sq_sum"
+
+    net = mlpkit.load(_v1_with(tmp_path, amsgrad))
+    _, arrays, _ = mlpkit.fileformat.read(DATA / "v1_adam_xor.mlpk")
+    state = net.optimizer.state_dict()["state"]
+    got = np.concatenate([state[n]["max_exp_avg_sq"].ravel() for n in net.parameter_names()])
+    np.testing.assert_allclose(got, arrays["optimizer.0.grad_sq_sum"] * 0.25, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda h: h["optimizer"]["state"].update({"1": h["optimizer"]["state"]["0"]}),
+         "version 1 optimizer state must be one packed entry"),
+        (lambda h: h["optimizer"]["state"]["0"].update(grad_sum="layer0.b"),
+         "optimizer state 'grad_sum' has 4 entries, the model 22"),
+    ],
+)  # fmt: skip
+def test_a_version_1_optimizer_state_that_does_not_fit_is_refused(tmp_path, edit, message):
+    with pytest.raises(mlpkit.LoadError, match=re.escape(message)):
+        mlpkit.load(_v1_with(tmp_path, edit))

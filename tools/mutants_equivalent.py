@@ -775,3 +775,38 @@ for _after in ('"XXfloat32XX"', '"FLOAT32"'):
          'self, shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype | str = "float32"',
          f"self, shape: tuple[int, ...], rng: np.random.Generator, dtype: np.dtype | str = {_after}",
          "the base class's __call__ only raises NotImplementedError; its default is never read")  # fmt: skip
+
+# -- persistence -------------------------------------------------------------------------
+for _after in (
+    '"metadata": getattr(model, "metadata", None),',
+    '"metadata": getattr(model, "metadata", ),',
+):
+    same("fileformat._collect", '"metadata": getattr(model, "metadata", {}),', _after,
+         "every Sequential has metadata (set in __init__): the default is never taken")  # fmt: skip
+for _after in ("None,", '"XXdict[str, tuple[int, ...]]XX",', '"DICT[STR, TUPLE[INT, ...]]",'):
+    same(
+        "io._parameter_shapes",
+        '"dict[str, tuple[int, ...]]",',
+        _after,
+        "typing.cast's first argument is read only by type checkers",
+    )
+same("io._layers", 'raise _fail(path, f"layer {i} ({kind[:40]}): {exc}") from None',
+     'raise _fail(path, f"layer {i} ({kind[:41]}): {exc}") from None',
+     "a kind that reaches from_config is a registered layer name, far shorter than 40 "
+     "characters (an unknown one is refused before, by name)")  # fmt: skip
+for _what, _name in (("p", "parameter"), ("b", "buffer")):
+    same("io._build", f"if saved is None or saved.shape != {_what}.shape or saved.dtype != {_what}.dtype:",
+         f"if saved is None and saved.shape != {_what}.shape or saved.dtype != {_what}.dtype:",
+         f"_layers has already refused a missing or misshapen {_name}: here only the dtype "
+         "test can fire, and it still does")  # fmt: skip
+for _after in ('"XXfloat32XX"', '"FLOAT32"'):
+    same("io._Unfilled.__call__",
+         'self, shape: tuple[int, ...], rng: np.random.Generator, dtype: Any = "float32"',
+         f"self, shape: tuple[int, ...], rng: np.random.Generator, dtype: Any = {_after}",
+         "a layer always passes its dtype when it builds: the default is never read")  # fmt: skip
+same(
+    "io._v1_optimizer_state",
+    "vec = arrays[ref].reshape(-1)",
+    "vec = arrays[ref].reshape(-2)",
+    NEGATIVE,
+)
