@@ -91,10 +91,13 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
                 "test_backends.py"]),
     "trace": (["trace.py", "gradcheck.py"], ["test_options.py", "test_trace.py", "test_gradcheck.py"]),
     # (test_backends.py's fits are left out here: under mutation on strict/torch arrays they time out)
-    "optimizers": (["optimizers.py"], ["test_optimizers.py", "test_options.py",
+    "optimizers": (["optimizers/__init__.py", "optimizers/base.py", "optimizers/sgd.py",
+                    "optimizers/adaptive.py"], ["test_optimizers.py", "test_options.py",
                                        "test_backends.py::test_optimizers_step_for_step",
                                        "test_backends.py::test_packed_steps_and_the_state_moving_home_and_back"]),
-    "activations": (["activations.py"], ["test_activations.py", "test_gradcheck.py", "test_backends.py"]),
+    "activations": (["activations/__init__.py", "activations/base.py", "activations/classic.py",
+                     "activations/rectifiers.py"],
+                    ["test_activations.py", "test_gradcheck.py", "test_backends.py"]),
     "kernels": (["_kernels.py"], ["test_kernels.py", "test_heads.py", "test_activations.py",
                                   "test_optimizers.py"]),
     # the data and measures the examples and the course use; the docstrings' examples

@@ -303,7 +303,18 @@ same(
     "NumPy reads dtype None as float64",
 )
 
+
 # -- activations -------------------------------------------------------------------------
+def _act(name: str) -> str:
+    """``ELU.forward`` -> ``rectifiers.ELU.forward``: the file an activation is written in."""
+    first = name.split(".")[0]
+    if first in ("Sigmoid", "Tanh", "Softplus", "Exp", "Softmax"):
+        return f"classic.{name}"
+    if first in ("ReLU", "LeakyReLU", "ELU", "SELU", "SiLU", "GELU"):
+        return f"rectifiers.{name}"
+    return f"base.{name}"
+
+
 COPY = "astype of an array just made: whether it copies changes no value"
 _ASTYPE = {
     "sigmoid": "return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)",
@@ -328,7 +339,7 @@ for _name, _line in _ASTYPE.items():
         )
         if _name == "ELU.forward" and _after == ")":
             _mutant = "z.dtype, )"
-        same(f"activations.{_name}", _line, _mutant, COPY)
+        same(f"activations.{_act(_name)}", _line, _mutant, COPY)
 RECOMPUTE = "recomputing f(z) instead of using the a passed in gives the same values"
 for _name, _line in (
     ("ELU.derivative", "a = self.forward(z) if a is None else a"),
@@ -339,51 +350,54 @@ for _name, _line in (
     ("Softplus.derivative", "return sigmoid(z) if a is None else -np.expm1(-a)"),
 ):
     same(
-        f"activations.{_name}",
+        f"activations.{_act(_name)}",
         _line,
         _line.replace(" if a is None ", " if (a is None) or True "),
         RECOMPUTE,
     )
 for _after in ("return da * self.derivative(z, None)", "return da * self.derivative(z, )"):
-    same("activations.Activation.vjp", "return da * self.derivative(z, a)", _after, RECOMPUTE)
+    same("activations.base.Activation.vjp", "return da * self.derivative(z, a)", _after, RECOMPUTE)
 CORNER = "at z = 0 both branches give the same value"
 same(
-    "activations.sigmoid", _ASTYPE["sigmoid"], _ASTYPE["sigmoid"].replace("z >= 0", "z > 0"), CORNER
+    "activations.base.sigmoid",
+    _ASTYPE["sigmoid"],
+    _ASTYPE["sigmoid"].replace("z >= 0", "z > 0"),
+    CORNER,
 )
 same(
-    "activations.LeakyReLU.forward",
+    "activations.rectifiers.LeakyReLU.forward",
     _ASTYPE["LeakyReLU.forward"],
     _ASTYPE["LeakyReLU.forward"].replace("z > 0.0", "z >= 0.0"),
     CORNER,
 )
 same(
-    "activations.SELU.forward",
+    "activations.rectifiers.SELU.forward",
     _ASTYPE["SELU.forward"],
     _ASTYPE["SELU.forward"].replace("z > 0.0", "z >= 0.0"),
     CORNER,
 )
-same("activations.ELU.forward", "return np.where(z > 0.0, z, self.alpha * np.expm1(np.minimum(z, 0.0))).astype(",
+same("activations.rectifiers.ELU.forward", "return np.where(z > 0.0, z, self.alpha * np.expm1(np.minimum(z, 0.0))).astype(",
      "return np.where(z >= 0.0, z, self.alpha * np.expm1(np.minimum(z, 0.0))).astype(", CORNER)  # fmt: skip
 NEG_BRANCH = "the capped value is only used where z <= 0, below either cap"
-same("activations.ELU.forward", "return np.where(z > 0.0, z, self.alpha * np.expm1(np.minimum(z, 0.0))).astype(",
+same("activations.rectifiers.ELU.forward", "return np.where(z > 0.0, z, self.alpha * np.expm1(np.minimum(z, 0.0))).astype(",
      "return np.where(z > 0.0, z, self.alpha * np.expm1(np.minimum(z, 1.0))).astype(", NEG_BRANCH)  # fmt: skip
-same("activations.SELU.forward", "neg = self.alpha * np.expm1(np.minimum(z, 0.0))",
+same("activations.rectifiers.SELU.forward", "neg = self.alpha * np.expm1(np.minimum(z, 0.0))",
      "neg = self.alpha * np.expm1(np.minimum(z, 1.0))", NEG_BRANCH)  # fmt: skip
 for _name in ("GELU._tanh_u", "GELU.derivative"):
     for _after in ("zc = np.clip(z, -101.0, 100.0)", "zc = np.clip(z, -100.0, 101.0)"):
-        same(f"activations.{_name}", "zc = np.clip(z, -100.0, 100.0)", _after,
+        same(f"activations.{_act(_name)}", "zc = np.clip(z, -100.0, 100.0)", _after,
              "tanh of the GELU argument is ±1 to the last bit long before |z| = 100")  # fmt: skip
-same("activations.Exp.max_input", "return float(np.nextafter(dt(np.log(np.finfo(dt).max)), dt(0)))",
+same("activations.classic.Exp.max_input", "return float(np.nextafter(dt(np.log(np.finfo(dt).max)), dt(0)))",
      "return float(np.nextafter(dt(np.log(np.finfo(dt).max)), dt(1)))",
      "log(max) is far above both 0 and 1: the next value towards either is the same")  # fmt: skip
-same("activations.Activation.__hash__", "return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))",
+same("activations.base.Activation.__hash__", "return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))",
      "return hash((type(None).__name__, tuple(sorted(self.get_config().items()))))",
      "equal activations still hash equal; only collisions between kinds grow")  # fmt: skip
 for _before, _after in (('return np.einsum("nk,kj->nkj", a, np.eye(a.shape[-1], dtype=a.dtype)) - np.einsum(',
                          'return np.einsum("NK,KJ->NKJ", a, np.eye(a.shape[-1], dtype=a.dtype)) - np.einsum('),
                         ('"nk,nj->nkj", a, a', '"NK,NJ->NKJ", a, a')):  # fmt: skip
-    same("activations.Softmax.jacobian", _before, _after, EINSUM)
-same("activations.Softmax.jacobian", 'return np.einsum("nk,kj->nkj", a, np.eye(a.shape[-1], dtype=a.dtype)) - np.einsum(',
+    same("activations.classic.Softmax.jacobian", _before, _after, EINSUM)
+same("activations.classic.Softmax.jacobian", 'return np.einsum("nk,kj->nkj", a, np.eye(a.shape[-1], dtype=a.dtype)) - np.einsum(',
      'return np.einsum("nk,kj->nkj", a, np.eye(a.shape[+1], dtype=a.dtype)) - np.einsum(',
      "the Jacobian takes (N, k) rows: axis 1 is the last axis")  # fmt: skip
 
@@ -466,9 +480,9 @@ for before, after in (
         "return a.reshape(-1) if type(None) is np.ndarray else namespace_of(a).reshape(a, (-1,))",
     ),
 ):
-    same("optimizers._flat", before, after, NUMPY_RESHAPE)
+    same("optimizers.base._flat", before, after, NUMPY_RESHAPE)
 same(
-    "optimizers._flat",
+    "optimizers.base._flat",
     "return a.reshape(-1) if type(a) is np.ndarray else namespace_of(a).reshape(a, (-1,))",
     "return a.reshape(-2) if type(a) is np.ndarray else namespace_of(a).reshape(a, (-1,))",
     NEGATIVE,
@@ -478,7 +492,7 @@ for after in (
     "return a.reshape(shape) if type(None) is np.ndarray else namespace_of(a).reshape(a, shape)",
 ):
     same(
-        "optimizers._shaped",
+        "optimizers.base._shaped",
         "return a.reshape(shape) if type(a) is np.ndarray else namespace_of(a).reshape(a, shape)",
         after,
         NUMPY_RESHAPE,
@@ -492,7 +506,7 @@ for after in ('sd.get("name", "XXXX")', 'sd.get("name", None)', 'sd.get("name", 
         NO_NAME,
     )
     same(
-        "optimizers.Optimizer.load_state_dict",
+        "optimizers.base.Optimizer.load_state_dict",
         'if str(sd.get("name", "")).lower() != self.name.lower():  # names are looked up so too',
         f"if str({after}).lower() != self.name.lower():  # names are looked up so too",
         NO_NAME,
@@ -505,40 +519,40 @@ for after in ('if "XXbetasXX" in config:', 'if "BETAS" in config:'):
         "Adam takes betas as any pair and keeps a tuple; load_state_dict makes it one again",
     )
 same(
-    "optimizers.Optimizer.load_state_dict",
+    "optimizers.base.Optimizer.load_state_dict",
     "state[key] = {k: np.array(v, copy=True) for k, v in entries.items()}",
     "state[key] = {k: np.array(v, ) for k, v in entries.items()}",
     "np.array copies by default",
 )
 same(
-    "optimizers.RMSprop._update",
+    "optimizers.adaptive.RMSprop._update",
     "gbar += (1.0 - a) * g",
     "gbar -= (1.0 - a) * g",
     "the mean gradient enters only squared (v − ḡ²): its sign never shows",
 )
 REPACK = "the packed state is only a cache: made again, it holds the same values"
 same(
-    "optimizers.Optimizer._packed_state",
+    "optimizers.base.Optimizer._packed_state",
     "self._packed = (pack, flat)",
     "self._packed = None",
     REPACK,
 )
 same(
-    "optimizers.Optimizer._packed_state",
+    "optimizers.base.Optimizer._packed_state",
     "if self._packed is not None and self._packed[0] is pack:",
     "if self._packed is not None and self._packed[1] is pack:",
     REPACK,
 )
 same(
-    "optimizers.Optimizer._packed_state",
+    "optimizers.base.Optimizer._packed_state",
     "if self._packed is not None and self._packed[0] is pack:",
     "if self._packed is not None and self._packed[0] is not pack:",
     REPACK,
 )
 for function in (
-    "optimizers.Optimizer.check_state",
-    "optimizers.Optimizer.load_state_dict",
-    "optimizers.Optimizer.to",
+    "optimizers.base.Optimizer.check_state",
+    "optimizers.base.Optimizer.load_state_dict",
+    "optimizers.base.Optimizer.to",
 ):
     same(
         function,
@@ -555,7 +569,7 @@ for after in (
     "if hasattr(self, \"_SCRATCH\"):  # Adam's work buffer, NumPy's: made again when needed",
 ):
     same(
-        "optimizers.Optimizer.to",
+        "optimizers.base.Optimizer.to",
         "if hasattr(self, \"_scratch\"):  # Adam's work buffer, NumPy's: made again when needed",
         after,
         SCRATCH,
@@ -563,13 +577,13 @@ for after in (
 
 # -- optimizers: Adam's packed NumPy step --------------------------------------------------
 RECAST = "a condition that is always true makes the betas' scalars again at every step: only time"
-same("optimizers.Adam._betas_as", "if cast[0] != self.betas or cast[1] is not real:",
+same("optimizers.adaptive.Adam._betas_as", "if cast[0] != self.betas or cast[1] is not real:",
      "if cast[1] != self.betas or cast[1] is not real:", RECAST)  # fmt: skip
-same("optimizers.Adam._betas_as", "if cast[0] != self.betas or cast[1] is not real:",
+same("optimizers.adaptive.Adam._betas_as", "if cast[0] != self.betas or cast[1] is not real:",
      "if cast[0] != self.betas or cast[2] is not real:", RECAST)  # fmt: skip
-same("optimizers.Adam._update_packed", "scratch = self._scratch", "scratch = None",
+same("optimizers.adaptive.Adam._update_packed", "scratch = self._scratch", "scratch = None",
      "a new scratch buffer at every step: only time and memory")  # fmt: skip
-same("optimizers.Optimizer.step_packed",
+same("optimizers.base.Optimizer.step_packed",
      "if self.clip_norm is not None or self.clip_value is not None:",
      "if self.clip_norm is None or self.clip_value is not None:",
      "_clip tests both settings itself; the condition only spares its call")  # fmt: skip
