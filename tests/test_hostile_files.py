@@ -500,3 +500,131 @@ def test_a_loaded_model_has_the_saved_running_statistics(valid, tmp_path):
     assert set(buffers) == {"layer1.running_mean", "layer1.running_var"}
     for name, value in buffers.items():
         np.testing.assert_array_equal(value, arrays[name])
+
+
+def _prefix(version=fileformat.FORMAT_VERSION, hlen=0, magic=fileformat.MAGIC):
+    return fileformat._PREFIX.pack(magic, version, hlen)
+
+
+def _table(edit):
+    """A header edit of the arrays table (or data_length) of the valid file."""
+    return dict(edit=edit)
+
+
+#: raw bytes, or a header edit of the valid file -> the whole message after "<path>: "
+RAW = {
+    "five bytes": (lambda v: b"mlpk!", "file is 5 bytes, too short to be an mlpkit model"),
+    "text": (lambda v: b"x" * 40, "not an mlpkit model file: bad magic bytes"),
+    "a zip": (lambda v: b"PK\x03\x04" + b"\0" * 40,
+              "not an mlpkit model file: bad magic bytes (it looks like a zip/.npz archive)"),
+    "a pickle": (lambda v: b"\x80\x04" + b"\0" * 40,
+                 "not an mlpkit model file: bad magic bytes (it looks like a pickle)"),
+    "a newer version": (lambda v: _prefix(version=99) + b"\0" * 40,
+                        "format version 99 is not supported: this mlpkit reads versions 1 to 2; "
+                        "a newer mlpkit wrote it, upgrade mlpkit"),
+    "version 0": (lambda v: _prefix(version=0) + b"\0" * 40,
+                  "format version 0 is not supported: this mlpkit reads versions 1 to 2"),
+    "a header over the cap": (lambda v: _prefix(hlen=fileformat.MAX_HEADER + 1) + b"\0" * 40,
+                              f"header length {fileformat.MAX_HEADER + 1} exceeds the "
+                              f"{fileformat.MAX_HEADER}-byte cap"),
+    "a header at the cap": (lambda v: _prefix(hlen=fileformat.MAX_HEADER) + b"\0" * 40,
+                            f"truncated: header needs {fileformat.MAX_HEADER + 20} bytes, file has 60"),
+    "a truncated header": (lambda v: _prefix(hlen=100) + b"{}", "truncated: header needs 120 bytes, file has 22"),
+    "a header not UTF-8": (lambda v: _prefix(hlen=2) + b"\xff\xfe",
+                           "header is not valid UTF-8: 'utf-8' codec can't decode byte 0xff in "
+                           "position 0: invalid start byte"),
+    "a header that is a list": (lambda v: _prefix(hlen=2) + b"[]", "header is not an mlpkit header"),
+    "trailing bytes": (lambda v: v + b"\0",
+                       "file is {size} bytes but the header describes {described} "
+                       "(truncated or has trailing bytes)"),
+    "a flipped data byte": (lambda v: _flip_data(v),
+                            "checksum mismatch: the data section is corrupted"),
+    "a flipped last byte": (lambda v: v[:-1] + bytes([v[-1] ^ 1]),
+                            "checksum mismatch: the file is corrupted"),
+}  # fmt: skip
+
+
+def _flip_data(valid_bytes):
+    """The valid file with one data byte changed and the whole-file digest made right
+    again: only the data section's own checksum can tell."""
+    data = bytearray(valid_bytes[:-32])
+    data[-1] ^= 1
+    return bytes(data) + hashlib.sha256(bytes(data)).digest()
+
+
+@pytest.mark.parametrize("case", list(RAW))
+def test_a_file_that_is_not_a_model_is_named_with_exactly_what_is_wrong(valid, tmp_path, case):
+    make, message = RAW[case]
+    bad = tmp_path / "raw.mlpk"
+    bad.write_bytes(make(valid))
+    with pytest.raises(mlpkit.LoadError) as caught:
+        mlpkit.load(bad)
+    expected = message.format(size=len(valid) + 1, described=len(valid) - 32)  # (less the digest)
+    assert str(caught.value) == f"{bad}: {expected}"
+
+
+def _entry(**change):
+    def edit(h):
+        h["arrays"][0].update(change)
+
+    return edit
+
+
+TABLE = {
+    "no arrays table": (lambda h: h.pop("arrays"), "header lacks a valid arrays table or data_length"),
+    "a negative data length": (lambda h: h.update(data_length=-1),
+                               "header lacks a valid arrays table or data_length"),
+    "an entry that is a number": (lambda h: h["arrays"].insert(0, 7), "malformed entry in the arrays table"),
+    "a long duplicated name": (
+        lambda h: [a.update(name="n" * 100) for a in h["arrays"][:2]],
+        f"array {'n' * 80!r} appears twice in the arrays table"),
+    "integers": (_entry(dtype="<i4"),
+                 "array 'layer0.W' has unsupported dtype '<i4' (float32/float64 only)"),
+    "three axes": (_entry(shape=[3, 1, 4]), "array 'layer0.W' has an invalid shape [3, 1, 4]"),
+    "a negative length": (_entry(nbytes=-1), "array 'layer0.W' has an invalid offset/length"),
+    "a negative offset": (_entry(offset=-64), "array 'layer0.W' has an invalid offset/length"),
+    "bytes for another shape": (_entry(nbytes=44),
+                                "array 'layer0.W': shape [3, 4] needs 48 bytes, header says 44"),
+    "past the end": (_entry(offset=1 << 20),
+                     "array 'layer0.W' extends past the end of the data (1048624 > {length})"),
+    "two arrays in one place": (lambda h: h["arrays"][1].update(offset=h["arrays"][0]["offset"]),
+                                "arrays 'layer0.b' and 'layer0.W' overlap"),
+    "an empty array": (_entry(shape=[0, 4], nbytes=0),
+                       "layer 0 (Dense) needs W of shape (3, 4); the file holds one of shape (0, 4)"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(TABLE))
+def test_an_arrays_table_that_does_not_fit_is_named_with_exactly_what_is_wrong(
+    valid, tmp_path, case
+):
+    edit, message = TABLE[case]
+    bad = tmp_path / "table.mlpk"
+    bad.write_bytes(resign(valid, edit))
+    length = json.loads(valid[20 : 20 + fileformat._PREFIX.unpack_from(valid)[2]])["data_length"]
+    with pytest.raises(mlpkit.LoadError) as caught:
+        mlpkit.load(bad)
+    assert str(caught.value) == f"{bad}: {message.format(length=length)}"
+
+
+def test_a_folder_or_a_device_is_named_for_what_it_is(tmp_path):
+    with pytest.raises(mlpkit.LoadError) as caught:
+        mlpkit.load(tmp_path)
+    assert (
+        str(caught.value)
+        == f"{tmp_path}: not a regular file but a folder; a model is read from a file"
+    )
+    if os.path.exists("/dev/null"):
+        with pytest.raises(mlpkit.LoadError) as caught:
+            mlpkit.load("/dev/null")
+        assert str(caught.value) == (
+            "/dev/null: not a regular file but a device or socket; a model is read from a file"
+        )
+
+
+def test_saving_into_a_folder_names_the_model_file(tmp_path):
+    with pytest.raises(ValueError) as caught:
+        mlpkit.Sequential([Dense(2, 2)], seed=0).save(tmp_path)
+    assert (
+        str(caught.value) == f"{tmp_path}: the model file is a folder; give a file name inside it"
+    )

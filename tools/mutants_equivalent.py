@@ -824,3 +824,51 @@ same(
     "vec = arrays[ref].reshape(-2)",
     NEGATIVE,
 )
+
+# -- fileformat ---------------------------------------------------------------------------
+same("fileformat._check_prefix", 'f"{_READABLE[0]} to {_READABLE[-1]}"', 'f"{_READABLE[0]} to {_READABLE[+1]}"',
+     "the readable versions are two: the last is also the second")  # fmt: skip
+same("fileformat._check_prefix",
+     '+ ("; a newer mlpkit wrote it, upgrade mlpkit" if version > FORMAT_VERSION else ""),',
+     '+ ("; a newer mlpkit wrote it, upgrade mlpkit" if version >= FORMAT_VERSION else ""),',
+     "the message is only built for a version that cannot be read, never the current one")  # fmt: skip
+same(
+    "fileformat.parse_header",
+    "header = parse_json(text, MAX_DEPTH, MAX_INT_DIGITS)",
+    "header = parse_json(text, MAX_DEPTH, )",
+    "parse_json's default digit cap is the same 40",
+)
+for _fn, _line in (("parse_header", 'text = raw.decode("utf-8")'),
+                   ("write", 'blob = json.dumps(header, allow_nan=False, separators=(",", ":")).encode("utf-8")')):  # fmt: skip
+    same(
+        f"fileformat.{_fn}",
+        _line,
+        _line.replace('"utf-8"', '"UTF-8"'),
+        "codec names are case-insensitive",
+    )
+same("fileformat.write", 'blob = json.dumps(header, allow_nan=False, separators=(",", ":")).encode("utf-8")',
+     'blob = json.dumps(header, allow_nan=None, separators=(",", ":")).encode("utf-8")',
+     "json reads allow_nan for truth: None refuses NaN as False does")  # fmt: skip
+for _after in ('blob = json.dumps(header, allow_nan=False, separators=None).encode("utf-8")',
+               'blob = json.dumps(header, allow_nan=False, ).encode("utf-8")'):  # fmt: skip
+    same("fileformat.write", 'blob = json.dumps(header, allow_nan=False, separators=(",", ":")).encode("utf-8")',
+         _after, "the header's whitespace is not read: the same JSON, a few bytes longer")  # fmt: skip
+for _after in ("strict=None", "", "strict=False"):
+    same("fileformat.write", "for (_, arr), entry in zip(arrays, table, strict=True):",
+         f"for (_, arr), entry in zip(arrays, table, {_after}):".replace(", ):", ", ):"),
+         "the table is built from the arrays, one entry each: the lengths always agree")  # fmt: skip
+for _after in ("dtype=None", ""):
+    same("fileformat.write", 'raw = np.ascontiguousarray(arr, dtype=np.dtype(entry["dtype"])).tobytes()',
+         f"raw = np.ascontiguousarray(arr, {_after}).tobytes()",
+         "each entry's dtype is the array's own: converting to it changes nothing")  # fmt: skip
+_OPEN = (
+    'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))'
+)
+for _flag in ("O_NONBLOCK", "O_CLOEXEC"):
+    for _default in ("None)", ")", "1)"):
+        same("fileformat._open_regular", _OPEN, _OPEN.replace(f'"{_flag}", 0)', f'"{_flag}", {_default}'),
+             "Linux has both flags: getattr's default is for systems without them")  # fmt: skip
+for _name in ('"XXO_CLOEXECXX"', '"o_cloexec"'):
+    same("fileformat._open_regular", _OPEN, _OPEN.replace('"O_CLOEXEC"', _name),
+         "close-on-exec only matters to a child process started while the file is open; "
+         "none is: the descriptor is read and closed within load")  # fmt: skip
