@@ -534,3 +534,31 @@ def test_each_rank_s_stream_depends_on_the_whole_model_seed():
 
 def _net_seeded(seed):
     return mlpkit.Sequential([mlpkit.Dense(2, 2)], seed=seed)
+
+
+class _Recording(DataParallel):
+    """DataParallel that records how many rows this rank steps on in each batch."""
+
+    def reduced(self, step, pack):
+        run = super().reduced(step, pack)
+        self.rows = []
+
+        def recorded(x, t, w):
+            self.rows.append(x.shape[0])
+            return run(x, t, w)
+
+        return recorded
+
+
+def test_a_shuffled_sharded_fit_steps_on_each_rank_s_proportional_share():
+    """70 and 50 rows, global batches of 24: every batch takes 14 rows of rank 0's and 10
+    of rank 1's (in order, the first batches would be rank 0's alone)."""
+    x, y = _data()
+
+    def rank(comm):
+        rows = slice(0, 70) if comm.Get_rank() == 0 else slice(70, 120)
+        strategy = _Recording(sharded=True, comm=comm, blas_threads=1)
+        _net().fit(x[rows], y[rows], epochs=1, batch_size=24, verbose=0, strategy=strategy)
+        return strategy.rows
+
+    assert run_ranks(2, rank) == [[14] * 5, [10] * 5]

@@ -872,3 +872,10 @@ for _name in ('"XXO_CLOEXECXX"', '"o_cloexec"'):
     same("fileformat._open_regular", _OPEN, _OPEN.replace('"O_CLOEXEC"', _name),
          "close-on-exec only matters to a child process started while the file is open; "
          "none is: the descriptor is read and closed within load")  # fmt: skip
+for _after in ('self._limits = threadpool_limits(threads, user_api=None)  # kept: the rank\'s setting',
+               "self._limits = threadpool_limits(threads, )  # kept: the rank's setting"):  # fmt: skip
+    same("distributed.DataParallel._limit_blas",
+         "self._limits = threadpool_limits(threads, user_api=\"blas\")  # kept: the rank's setting", _after,
+         "here only BLAS's thread pool is loaded (no OpenMP runtime in the test process), so "
+         "limiting every pool limits BLAS's; the test asserts that other pools keep their "
+         "threads wherever there are any")  # fmt: skip
