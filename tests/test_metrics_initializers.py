@@ -123,7 +123,7 @@ def test_a_variance_scaling_class_is_named_documented_and_pickles(cls):
     assert (init.name, init.scale, init.fan, init.distribution) == (name, scale, fan, distribution)
     assert (cls.__module__, cls.__qualname__) == ("mlpkit.initializers", cls.__name__)
     assert cls.__doc__.startswith(
-        f"{distribution.title()} entries of variance {scale:g} / fan_{fan}."
+        f"{distribution.title()} entries of variance {scale:g} / fan_{fan}: "
     )
     assert isinstance(init, initializers.Initializer)
     assert type(pickle.loads(pickle.dumps(init))) is cls

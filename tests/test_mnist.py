@@ -78,6 +78,15 @@ def test_missing_files_say_what_to_do(tmp_path):
         datasets.load_mnist(tmp_path, "valid")
 
 
+def test_a_missing_file_s_message_says_where_and_both_ways_to_get_it(tmp_path):
+    with pytest.raises(FileNotFoundError) as caught:
+        datasets.load_mnist(tmp_path)
+    assert str(caught.value) == (
+        f"train-images-idx3-ubyte.gz not found in {tmp_path}; put the MNIST IDX files there or "
+        "call load_mnist(download=True)"
+    )
+
+
 def test_mismatched_files_are_refused(tmp_path):
     write_mnist(tmp_path, n=12)
     labels = np.zeros(5, np.uint8)

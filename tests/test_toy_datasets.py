@@ -36,6 +36,8 @@ def test_the_defaults_are_the_documented_ones(name):
     assert x.dtype == np.float32
     assert y.dtype == (np.int64 if labels else np.float32)
     assert len(x) == len(y) == defaults["n_samples"]
+    # the default seed is 0 when there is noise to draw, too
+    np.testing.assert_array_equal(make(noise=0.1)[0], make(noise=0.1, seed=0)[0])
 
 
 @pytest.mark.parametrize("name", sorted(GENERATORS))
@@ -205,6 +207,7 @@ def test_the_bundled_digits_are_the_uci_test_set():
     x, y = datasets.load_digits()
     assert np.bincount(y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
     assert y.dtype == np.int64 and x.shape == (1797, 64)
+    assert datasets.load_digits(scale=False)[0].dtype == np.float32
     raw, labels = datasets.load_digits(dtype="float64", scale=False)
     assert raw.dtype == np.float64 and raw.max() == 16.0 and raw.min() == 0.0
     np.testing.assert_array_equal(labels, y)
@@ -255,3 +258,11 @@ def test_an_unstratified_split_takes_the_test_fraction_of_all_rows():
     floats = np.linspace(0, 1, 20)  # 1-D float targets: no strata either
     _, xf, _, _ = datasets.train_test_split(x, floats, test_size=0.25)
     assert len(xf) == 5
+
+
+def test_a_split_too_small_to_take_a_row_leaves_the_test_part_empty():
+    x = np.arange(20, dtype=np.float32).reshape(20, 1)
+    y = np.array([0] * 10 + [1] * 10)
+    xa, xb, ya, yb = datasets.train_test_split(x, y, test_size=0.01)
+    assert len(ya) == 20
+    assert xb.shape == (0, 1) and yb.shape == (0,) and len(xa) == 20

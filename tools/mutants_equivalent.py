@@ -879,3 +879,33 @@ for _after in ('self._limits = threadpool_limits(threads, user_api=None)  # kept
          "here only BLAS's thread pool is loaded (no OpenMP runtime in the test process), so "
          "limiting every pool limits BLAS's; the test asserts that other pools keep their "
          "threads wherever there are any")  # fmt: skip
+same("datasets.regression_1d",
+     '"sin": np.sin, "abs": np.abs, "step": lambda v: (v > 0).astype(float)}  # fmt: skip',
+     '"sin": np.sin, "abs": np.abs, "step": lambda v: (v > 0).astype(None)}  # fmt: skip',
+     "the step's values are read through np.asarray(..., dtype=float64): 0.0 and 1.0 either way")  # fmt: skip
+for _after in ("dtype=None", ""):
+    same("datasets.regression_1d",
+         "y = np.asarray(fn(x), dtype=np.float64).reshape(-1, 1) + rng.normal(0.0, noise, x.shape)",
+         f"y = np.asarray(fn(x), {_after}).reshape(-1, 1) + rng.normal(0.0, noise, x.shape)",
+         "adding the float64 noise makes any numeric fn(x) float64 with the same values")  # fmt: skip
+same(
+    "datasets.spirals",
+    "n_samples: int = 600,",
+    "n_samples: int = 601,",
+    "three arms of 601 // 3 = 200 points are the 600 points of the default",
+)
+for _after in ("dtype=None", ""):
+    same("datasets.train_test_split", "test_idx = np.sort(np.array(test, dtype=np.int64))",
+         f"test_idx = np.sort(np.array(test, {_after}))".replace(", )", ", )"),
+         "the indices are NumPy integers (int64) whenever there are any; an empty split is "
+         "tested (it needs the int64 dtype)")  # fmt: skip
+same(
+    "datasets.train_test_split",
+    "mask[test_idx] = False",
+    "mask[test_idx] = None",
+    "NumPy stores None into a boolean array as False",
+)
+same("datasets.xor", "x += np.random.default_rng(seed).normal(0.0, noise, x.shape).astype(dtype)",
+     "x += np.random.default_rng(seed).normal(0.0, noise, x.shape).astype(None)",
+     "adding float64 noise in place rounds once to X's dtype instead of rounding the noise "
+     "first: the same N(0, σ²) cloud to X's precision (its spread and centring are tested)")  # fmt: skip

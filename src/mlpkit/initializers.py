@@ -201,7 +201,8 @@ class Uniform(Initializer):
 
 
 class _VarianceScaling(Initializer):
-    """Variance = scale / fan, drawn uniform or normal."""
+    """Variance = scale / fan, drawn uniform or normal; the fans: "in" = k1 (rows of W),
+    "avg" = (k1 + k2) / 2, a vector's fan is its length."""
 
     scale = 1.0
     fan = "in"  # "in" or "avg"
@@ -219,25 +220,106 @@ class _VarianceScaling(Initializer):
         return rng.normal(0.0, math.sqrt(variance), size=shape).astype(dtype)
 
 
-def _variance_scaling(
-    cls_name: str, name: str, scale: float, fan: str, distribution: str
-) -> type[_VarianceScaling]:
-    attrs = {"name": name, "scale": scale, "fan": fan, "distribution": distribution,
-             "__module__": __name__, "__qualname__": cls_name,
-             "__doc__": f"{distribution.title()} entries of variance {scale:g} / fan_{fan}.\n\n"
-                        f"Examples\n--------\n>>> import numpy as np\n"
-                        f">>> from mlpkit.initializers import {cls_name}\n"
-                        f">>> {cls_name}()((64, 32), np.random.default_rng(0)).shape\n(64, 32)\n"}  # fmt: skip
-    return type(cls_name, (_VarianceScaling,), attrs)
+class GlorotUniform(_VarianceScaling):
+    """Uniform entries of variance 1 / fan_avg: Glorot & Bengio (2010); Keras's default.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.initializers import GlorotUniform
+    >>> GlorotUniform()((64, 32), np.random.default_rng(0)).shape
+    (64, 32)
+    """
+
+    name = "glorot_uniform"
+    scale = 1.0
+    fan = "avg"
+    distribution = "uniform"
 
 
-#: the fans: "in" = k1 (rows of W), "avg" = (k1 + k2) / 2
-GlorotUniform = _variance_scaling("GlorotUniform", "glorot_uniform", 1.0, "avg", "uniform")
-GlorotNormal = _variance_scaling("GlorotNormal", "glorot_normal", 1.0, "avg", "normal")
-HeUniform = _variance_scaling("HeUniform", "he_uniform", 2.0, "in", "uniform")
-HeNormal = _variance_scaling("HeNormal", "he_normal", 2.0, "in", "normal")
-LecunUniform = _variance_scaling("LecunUniform", "lecun_uniform", 1.0, "in", "uniform")
-LecunNormal = _variance_scaling("LecunNormal", "lecun_normal", 1.0, "in", "normal")
+class GlorotNormal(_VarianceScaling):
+    """Normal entries of variance 1 / fan_avg: Glorot & Bengio (2010).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.initializers import GlorotNormal
+    >>> GlorotNormal()((64, 32), np.random.default_rng(0)).shape
+    (64, 32)
+    """
+
+    name = "glorot_normal"
+    scale = 1.0
+    fan = "avg"
+    distribution = "normal"
+
+
+class HeUniform(_VarianceScaling):
+    """Uniform entries of variance 2 / fan_in: He et al. (2015), for the ReLU family.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.initializers import HeUniform
+    >>> HeUniform()((64, 32), np.random.default_rng(0)).shape
+    (64, 32)
+    """
+
+    name = "he_uniform"
+    scale = 2.0
+    fan = "in"
+    distribution = "uniform"
+
+
+class HeNormal(_VarianceScaling):
+    """Normal entries of variance 2 / fan_in: He et al. (2015), for the ReLU family.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.initializers import HeNormal
+    >>> HeNormal()((64, 32), np.random.default_rng(0)).shape
+    (64, 32)
+    """
+
+    name = "he_normal"
+    scale = 2.0
+    fan = "in"
+    distribution = "normal"
+
+
+class LecunUniform(_VarianceScaling):
+    """Uniform entries of variance 1 / fan_in: LeCun et al. (1998).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.initializers import LecunUniform
+    >>> LecunUniform()((64, 32), np.random.default_rng(0)).shape
+    (64, 32)
+    """
+
+    name = "lecun_uniform"
+    scale = 1.0
+    fan = "in"
+    distribution = "uniform"
+
+
+class LecunNormal(_VarianceScaling):
+    """Normal entries of variance 1 / fan_in: LeCun et al. (1998), for SELU.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlpkit.initializers import LecunNormal
+    >>> LecunNormal()((64, 32), np.random.default_rng(0)).shape
+    (64, 32)
+    """
+
+    name = "lecun_normal"
+    scale = 1.0
+    fan = "in"
+    distribution = "normal"
 
 
 _ALIASES = {
