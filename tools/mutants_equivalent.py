@@ -894,11 +894,6 @@ same(
     "n_samples: int = 601,",
     "three arms of 601 // 3 = 200 points are the 600 points of the default",
 )
-for _after in ("dtype=None", ""):
-    same("datasets.train_test_split", "test_idx = np.sort(np.array(test, dtype=np.int64))",
-         f"test_idx = np.sort(np.array(test, {_after}))".replace(", )", ", )"),
-         "the indices are NumPy integers (int64) whenever there are any; an empty split is "
-         "tested (it needs the int64 dtype)")  # fmt: skip
 same(
     "datasets.train_test_split",
     "mask[test_idx] = False",
