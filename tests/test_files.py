@@ -158,3 +158,115 @@ def test_text_is_written_as_utf8_and_a_folder_is_named_by_what_it_was_for(tmp_pa
         write_text(tmp_path, "x")
     with pytest.raises(ValueError, match=r"the explorer page is a folder"):
         write_text(tmp_path, "x", "explorer page")
+
+
+def _stale(folder, name="m.mlpk", tag="x"):
+    path = folder / f".{name}.{tag}.tmp"
+    path.write_bytes(b"half a model")
+    return path
+
+
+def test_every_stale_temporary_file_is_removed_and_counted_whatever_lies_beside_it(tmp_path):
+    import fcntl
+
+    target = tmp_path / "m.mlpk"
+    stale = [_stale(tmp_path, tag=t) for t in ("a", "b", "c")]
+    (tmp_path / ".m.mlpk.link.tmp").symlink_to(tmp_path / "elsewhere")  # a link: left
+    (tmp_path / ".m.mlpk.dir.tmp").mkdir()  # not a regular file: left
+    live = _stale(tmp_path, tag="live")
+    fd = os.open(live, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a save in progress: left
+    keep = [tmp_path / ".m.mlpk.notes", tmp_path / ".other.mlpk.x.tmp", tmp_path / "m.mlpk.tmp"]
+    for path in keep:
+        path.write_text("a user's file")
+    try:
+        assert _files.remove_stale(target) == 3
+    finally:
+        os.close(fd)
+    assert not any(p.exists() for p in stale)
+    assert (tmp_path / ".m.mlpk.link.tmp").is_symlink() and (tmp_path / ".m.mlpk.dir.tmp").is_dir()
+    assert live.exists() and all(p.read_text() == "a user's file" for p in keep)
+    assert _files.remove_stale(target) == 1  # (the no-longer-locked one)
+    assert _files.remove_stale(tmp_path / "absent" / "m.mlpk") == 0
+
+
+def test_a_planted_link_named_like_a_temporary_file_is_left_in_place(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / ".m.mlpk.tmp").symlink_to(victim)
+    small_model().save(tmp_path / "m.mlpk")
+    assert (tmp_path / ".m.mlpk.tmp").is_symlink() and victim.read_text() == "keep me"
+
+
+def test_the_bytes_are_written_beside_the_target_under_a_locked_temporary_name(tmp_path):
+    import fcntl
+
+    target = tmp_path / "deep" / "er" / "m.bin"
+    seen = []
+
+    def fill(f):
+        names = [p.name for p in target.parent.iterdir()]
+        seen.extend(names)
+        (name,) = names
+        fd = os.open(target.parent / name, os.O_RDONLY)
+        try:
+            with pytest.raises(OSError):  # the writer holds its lock
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+        f.write(b"data")
+
+    assert _files.write_atomic(target, fill) == target
+    assert len(seen) == 1 and seen[0].startswith(".m.bin.") and seen[0].endswith(".tmp")
+    assert target.read_bytes() == b"data" and [p.name for p in target.parent.iterdir()] == ["m.bin"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_a_new_file_gets_what_open_would_give_it(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        _files.write_text(tmp_path / "f.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize(
+    "status",
+    [OSError("no /proc"), "Name:\tpython\n", "Umask:\tzz\n"],
+    ids=["unreadable", "no umask line", "not octal"],
+)
+def test_the_umask_falls_back_to_022_where_it_cannot_be_read(monkeypatch, status):
+    import io
+
+    def fake_open(path, *args, **kwargs):
+        if isinstance(status, Exception):
+            raise status
+        return io.StringIO(status)
+
+    monkeypatch.setattr(_files, "open", fake_open, raising=False)
+    assert _files._umask() == 0o022
+    monkeypatch.setattr(
+        _files, "open", lambda *a, **k: io.StringIO("Umask:\t0027\n"), raising=False
+    )
+    assert _files._umask() == 0o027
+
+
+def test_a_target_without_a_file_name_is_refused_by_name(tmp_path):
+    target = tmp_path / "sub" / ".."  # (not there yet: not refused as a folder)
+    with pytest.raises(ValueError) as caught:
+        _files.check_target(target)
+    assert str(caught.value) == f"{target}: the output needs a file name"
+
+
+def test_a_target_under_a_broken_link_or_an_unwritable_folder_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    target = tmp_path / "gone" / "m.mlpk"
+    with pytest.raises(ValueError) as caught:
+        _files.check_target(target)
+    assert str(caught.value) == f"{target}: {tmp_path / 'gone'} is a broken link"
+    # (root writes anywhere: the folder's answer is given here as an ordinary user's)
+    monkeypatch.setattr(_files.os, "access", lambda path, mode: mode != os.W_OK | os.X_OK)
+    with pytest.raises(ValueError) as caught:
+        _files.check_target(tmp_path / "m.mlpk")
+    assert str(caught.value) == f"{tmp_path / 'm.mlpk'}: the folder {tmp_path} is not writable"

