@@ -160,7 +160,8 @@ class InferenceStack(LayerStack):
         step = PREDICT_BATCH if batch_size is None else int(batch_size)
         if a.shape[0] <= step:
             return run(a)
-        chunks = [run(a[i : i + step]) for i in range(0, a.shape[0], step)]
+        n = a.shape[0]  # (the array API allows no stop past the end)
+        chunks = [run(a[i : min(i + step, n), ...]) for i in range(0, n, step)]
         return np.concatenate(chunks) if self.xp is np else self.xp.concat(chunks)
 
     def predict(
@@ -222,7 +223,10 @@ class InferenceStack(LayerStack):
         if a.shape[0] <= step:
             y = self._call(a)
         else:
-            y = self.xp.concat([self._call(a[i : i + step]) for i in range(0, a.shape[0], step)])
+            n = a.shape[0]  # (the array API allows no stop past the end, nor one index of 2-D)
+            y = self.xp.concat(
+                [self._call(a[i : min(i + step, n), ...]) for i in range(0, n, step)]
+            )
         if kind is not self.xp:
             y = to_numpy(y) if kind is np else asarray(y, kind, device_of(x))
         if out is not None:
