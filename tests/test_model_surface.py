@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import mlpkit
 from mlpkit import BatchNorm, Dense, Dropout, ReLU, Sequential
 
 
