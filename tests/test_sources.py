@@ -371,3 +371,38 @@ def test_a_worker_that_dies_fails_the_search_with_dasks_error():
     # Dask's own error (KilledWorker, or the cancellation of the other tasks it causes)
     assert type(failure.value).__module__.split(".")[0] == "distributed", repr(failure.value)
     assert not hasattr(search, "cv_results_")  # no silently shorter results
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_device_rows_come_in_the_order_and_batches_host_rows_do(shuffle, weighted):
+    """Another library's rows (array-api-strict here, as PyTorch's or CuPy's on a GPU)
+    give each epoch the batches NumPy rows give from the same generator: the order drawn
+    on the host, the rows, targets and weights gathered through it."""
+    xp = pytest.importorskip("array_api_strict")
+    from mlpkit.training.sources import ArraySource, DeviceSource
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(11, 3)).astype(np.float32)
+    t = rng.normal(size=(11, 2)).astype(np.float32)
+    w = rng.random(11).astype(np.float32) if weighted else None
+    host = ArraySource(x, t, w, 4, shuffle)
+    device = DeviceSource(xp.asarray(x), xp.asarray(t), None if w is None else xp.asarray(w),
+                          shuffle, None)  # fmt: skip
+    assert device.n == 11
+    for epoch in range(2):
+        host.begin_epoch(np.random.default_rng(epoch))
+        device.begin_epoch(np.random.default_rng(epoch))
+        np.testing.assert_array_equal(np.asarray(device.targets), host.targets)
+        got = [[None if a is None else np.asarray(a) for a in b[:3]] + list(b[3:])
+               for b in device.batches(4)]  # fmt: skip
+        want = [[None if a is None else np.array(a) for a in b[:3]] + list(b[3:])
+                for b in host.batches(4)]  # fmt: skip
+        assert [b[3:] for b in got] == [b[3:] for b in want] == [[0, 4], [4, 4], [8, 3]]
+        for g, h in zip(got, want, strict=True):
+            for a, b in zip(g[:3], h[:3], strict=True):
+                assert (a is None) == (b is None)
+                if a is not None:
+                    np.testing.assert_array_equal(a, b)
+    device.begin_epoch(None)  # no generator: the order stays
+    np.testing.assert_array_equal(np.asarray(device.targets), host.targets)
