@@ -103,3 +103,13 @@ def test_a_changed_cast_type_is_equivalent_and_a_changed_value_is_not(tool):
     ):
         assert say("mlpkit.m.xǁAǁf__mutmut_1", before, after) is None, after
     assert say("mlpkit.m.x_f__mutmut_1", "x = 1", "x = 2") is None
+
+
+def test_the_graph_name_rule_holds_in_the_onnx_module_only(monkeypatch):
+    tool = load_tool(monkeypatch)
+    before = 'w = g.constant("W", layer.W)'
+    for after in ('w = g.constant("XXWXX", layer.W)', "w = g.constant(None, layer.W)"):
+        assert "unique" in tool.equivalence("mlpkit.onnx.x_export__mutmut_1", before, after)
+        assert tool.equivalence("mlpkit.network.x_export__mutmut_1", before, after) is None
+    changed = 'w = g.constant("W", layer.b)'
+    assert tool.equivalence("mlpkit.onnx.x_export__mutmut_1", before, changed) is None

@@ -109,3 +109,79 @@ def test_a_users_own_layer_or_subclass_is_refused_not_exported_as_a_builtin(tmp_
         with pytest.raises(ValueError, match=message):
             export(mlpkit.Sequential(layers, seed=0), tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists()
+
+
+@pytest.mark.parametrize("opset", [17, 20])
+def test_normalisation_without_scale_and_with_its_own_eps_matches_predict(tmp_path, rng, opset):
+    """BatchNorm and LayerNorm without γ, β (affine=False) and with an eps of their own;
+    opset 17 is the first with LayerNormalization."""
+    net = mlpkit.Sequential(
+        [mlpkit.Dense(4, 6), mlpkit.BatchNorm(6, eps=0.5, affine=False), mlpkit.Tanh(),
+         mlpkit.Dense(6, 5), mlpkit.LayerNorm(5, eps=0.25, affine=False), mlpkit.Dense(5, 2)],
+        seed=1,
+    )  # fmt: skip
+    x = (rng.normal(size=(16, 4)) * 2).astype(np.float32)
+    net.fit(x, rng.normal(size=(16, 2)), epochs=2, batch_size=4, verbose=0)
+    path = export(net, tmp_path / "n.onnx", opset=opset)
+    np.testing.assert_allclose(run(path, x), net.predict(x), atol=1e-5, rtol=1e-5)
+
+
+def test_the_oldest_opset_exports_and_one_older_is_refused(tmp_path, rng):
+    net = mlpkit.Sequential([mlpkit.Dense(3, 4, "softmax")], seed=0)
+    x = rng.normal(size=(5, 3)).astype(np.float32)
+    np.testing.assert_allclose(run(export(net, tmp_path / "m.onnx", opset=13), x), net.predict(x),
+                               atol=1e-6)  # fmt: skip
+    with pytest.raises(ValueError, match=r"opset must be 13 or newer"):
+        export(net, tmp_path / "m.onnx", opset=12)
+
+
+def test_gelu_is_onnx_s_own_operator_from_opset_20(tmp_path):
+    net = mlpkit.Sequential([mlpkit.Dense(3, 4, "gelu")], seed=0)
+    ops = {opset: {n.op_type for n in onnx.load(str(export(net, tmp_path / f"{opset}.onnx",
+                                                           opset=opset))).graph.node}
+           for opset in (19, 20)}  # fmt: skip
+    assert "Gelu" in ops[20] and "Gelu" not in ops[19] and "Tanh" in ops[19]
+
+
+def test_exp_is_capped_where_the_dtype_overflows_as_predict_is(tmp_path):
+    net = mlpkit.Sequential([mlpkit.Dense(1, 1, "exp")], seed=0)
+    net.set_weights([np.ones((1, 1), np.float32), np.zeros(1, np.float32)])
+    x = np.array([[1.0], [88.0], [200.0]], np.float32)
+    got = run(export(net, tmp_path / "e.onnx"), x)
+    assert np.all(np.isfinite(got)) and np.all(np.isfinite(net.predict(x)))
+    np.testing.assert_allclose(got, net.predict(x), rtol=1e-5)
+
+
+def test_the_file_says_who_wrote_it_and_that_the_batch_is_any_size(tmp_path):
+    net = mlpkit.Sequential([mlpkit.Dense(3, 2)], seed=0)
+    model = onnx.load(str(export(net, tmp_path / "m.onnx")))
+    assert model.producer_name == "mlpkit" and model.graph.name == "mlpkit"
+    for value, width in ((model.graph.input[0], 3), (model.graph.output[0], 2)):
+        dims = value.type.tensor_type.shape.dim
+        assert (dims[0].dim_param, dims[1].dim_value) == ("N", width)
+    with pytest.raises(ValueError) as caught:
+        export(net, tmp_path)
+    assert str(caught.value) == f"{tmp_path}: the ONNX file is a folder; give a file name inside it"
+
+
+def test_what_cannot_be_exported_is_named_word_for_word(tmp_path, monkeypatch):
+    class Halved(mlpkit.Dense):
+        pass
+
+    class Clipped(mlpkit.activations.ReLU):
+        pass
+
+    with pytest.raises(ValueError) as caught:
+        export(mlpkit.Sequential([Halved(2, 3)], seed=0), tmp_path / "x.onnx")
+    assert str(caught.value) == ("no ONNX export for layer 0 (Halved): only mlpkit's own layers "
+                                 "are exported (a subclass's forward is Python)")  # fmt: skip
+    with pytest.raises(ValueError) as caught:
+        export(mlpkit.Sequential([mlpkit.Dense(2, 3, Clipped())], seed=0), tmp_path / "x.onnx")
+    assert str(caught.value) == ("no ONNX export for layer 0's activation Clipped: only mlpkit's "
+                                 "own activations are exported")  # fmt: skip
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as if the extra were not installed
+    with pytest.raises(ImportError) as caught:
+        export(mlpkit.Sequential([mlpkit.Dense(2, 3)], seed=0), tmp_path / "x.onnx")
+    assert str(caught.value) == "mlpkit.onnx needs onnx: pip install 'mlpkit[onnx]'"

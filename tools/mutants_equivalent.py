@@ -938,3 +938,38 @@ same(
     "vec = arrays[ref].reshape(None)",
     "version 1 stored its state vectors 1-D: reshape(None) leaves them as they are",
 )
+
+# -- onnx --------------------------------------------------------------------------------
+_SELU = 'return self.node("Selu", [x], alpha=1.6732632423543772, gamma=1.0507009873554805)'
+for _after in ("alpha=None, gamma=1.0507009873554805)", "gamma=1.0507009873554805)",
+               "alpha=1.6732632423543772, gamma=None)", "alpha=1.6732632423543772, )"):  # fmt: skip
+    same("onnx._Graph.activation", _SELU, _SELU.split("[x], ")[0] + "[x], " + _after,
+         "ONNX's Selu defaults are these constants (to float32), and make_node leaves a None "
+         "attribute out")  # fmt: skip
+for _after in ("axis=None)", ")", "axis=+1)"):
+    same("onnx._Graph.activation", 'return self.node("Softmax", [x], axis=-1)',
+         'return self.node("Softmax", [x], ' + _after,
+         "ONNX's Softmax takes the last axis by default (opset 13 and newer, the only ones "
+         "exported), and the last axis of (N, C) is axis 1")  # fmt: skip
+for _after in (
+    "axis=None, epsilon=layer.eps)",
+    "epsilon=layer.eps)",
+    "axis=+1, epsilon=layer.eps)",
+):
+    same("onnx._normalization", 'return g.node("LayerNormalization", inputs, axis=-1, epsilon=layer.eps)',
+         'return g.node("LayerNormalization", inputs, ' + _after,
+         "LayerNormalization's default axis is the last, which of (N, d) is axis 1")  # fmt: skip
+for _after in ("None)", ")"):
+    same("onnx._Graph.index",
+         "self.initializers.append(self.onnx.numpy_helper.from_array(np.array([i], np.int64), name))",
+         "self.initializers.append(self.onnx.numpy_helper.from_array(np.array([i], " + _after + ", name))",
+         "NumPy 2's default integer is int64 on every platform")  # fmt: skip
+for _fn, _before, _after in (("_Graph.__init__", "self.count = 0", "self.count = 1"),
+                             ("_Graph.name", "self.count += 1", "self.count -= 1"),
+                             ("_Graph.name", "self.count += 1", "self.count += 2")):  # fmt: skip
+    same(
+        f"onnx.{_fn}",
+        _before,
+        _after,
+        "the count only keeps tensor names apart: any start and any step that never repeats do",
+    )
