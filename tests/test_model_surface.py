@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import mlpkit
 from mlpkit import BatchNorm, Dense, Dropout, ReLU, Sequential
 
 
@@ -164,3 +165,219 @@ def test_train_and_eval_set_the_mode_forward_runs_in_and_return_the_model():
     assert net.eval() is net and net.training is False
     np.testing.assert_array_equal(net.forward(x), net.predict(x))
     assert net.train(False).training is False and net.train(1).training is True
+
+
+# -- names, reprs and registries -------------------------------------------------------------
+def test_the_model_s_repr_lists_its_layers():
+    net = Sequential([Dense(2, 3, "relu"), Dropout(0.5)], seed=4, dtype="float64")
+    assert repr(net) == (
+        "Sequential([Dense(in_features=2, out_features=3, activation='relu'), "
+        "Dropout(rate=0.5)], seed=4, dtype='float64')"
+    )
+    assert repr(mlpkit.optimizers.SGD(lr=0.5)) == (
+        "SGD(lr=0.5, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0)"
+    )
+
+
+def test_the_html_summary_has_its_header_and_right_aligns_the_numbers():
+    html = Sequential([Dense(3, 4)], seed=0)._repr_html_()
+    header = [c.split(">")[1] for c in html.split("<th")[1:]]
+    assert [h.split("<")[0] for h in header] == [
+        "#",
+        "layer",
+        "input",
+        "W",
+        "b",
+        "output",
+        "params",
+    ]
+    first_row = html.split("<tr")[2]
+    aligns = [cell.split("text-align:")[1].split('"')[0] for cell in first_row.split("<td")[1:]]
+    assert aligns == ["right", "left", "left", "left", "left", "left", "right"]
+
+
+def test_a_registry_made_here_knows_its_classes_aliases_and_hint():
+    from mlpkit._registry import Registry, UnknownNameError
+
+    class Base:
+        name = ""
+
+    class Alpha(Base):
+        name = "Alpha"
+
+    class Beta(Base):
+        name = "beta"
+
+    table = Registry("thing", Base, (Alpha, Beta), {"a": "alpha"}, function_hint="write a class")
+    assert (table.kind, table.base, table.function_hint) == ("thing", Base, "write a class")
+    assert table.names() == ["alpha", "beta"] and table.lookup("A") is Alpha
+    assert type(table.create("BETA")) is Beta
+    with pytest.raises(UnknownNameError) as caught:
+        table.create("gamma")
+    assert str(caught.value) == "unknown thing 'gamma'; choose one of alpha, beta"
+    with pytest.raises(TypeError, match=r"^thing 'len' is a plain function: write a class$"):
+        table.create(len)
+    empty = Registry("other", Base)
+    assert empty.names() == [] and empty.lookup("a") is None and empty.function_hint is None
+
+    class Nameless(Base):
+        pass
+
+    with pytest.raises(
+        ValueError, match=r"^Nameless needs a class attribute `name` to be registered$"
+    ):
+        table.register(Nameless)
+
+    class Impostor(Base):
+        name = "alpha"
+
+    with pytest.raises(ValueError) as caught:
+        table.register(Impostor)
+    assert str(caught.value).endswith(f"{Alpha.__qualname__}; give the new class another `name`")
+    assert table.register(Nameless, name="Gamma") is Nameless and table.lookup("gamma") is Nameless
+
+
+# -- weights in, gradients out ------------------------------------------------------------------
+def test_set_weights_takes_integers_and_says_how_many_arrays_it_needs():
+    net = Sequential([Dense(2, 2)], seed=0)
+    net.set_weights([np.ones((2, 2), np.int64), np.zeros(2, np.int32)])
+    assert net.get_weights()[0].dtype == np.float32 and net.get_weights()[0].sum() == 4.0
+    with pytest.raises(ValueError) as caught:
+        net.set_weights([np.ones((2, 2))])
+    assert (
+        str(caught.value) == "set_weights got 1 arrays but the network has 2 (layer0.W, layer0.b)"
+    )
+
+
+def test_set_weights_on_another_library_casts_to_the_model_s_dtype():
+    xp = pytest.importorskip("array_api_strict")
+    net = _net().to(xp)
+    doubles = [w.astype(np.float64) * 2 for w in net.get_weights()]
+    net.set_weights(doubles)
+    assert all(p.dtype == xp.float32 for p in net.parameters())
+    np.testing.assert_allclose(net.get_weights()[0], doubles[0], rtol=1e-6)
+
+
+def test_backward_takes_any_array_like_in_the_model_s_dtype_and_needs_a_forward():
+    net = _net("float64")
+    with pytest.raises(RuntimeError, match=r"^backward\(\) needs a forward\(\) first$"):
+        net.backward(np.zeros((2, 2)))
+    x = _rows(2).astype(np.float64)
+    net.forward(x)
+    dx = net.backward([[1, 0], [0, 1]])  # a list of integers
+    assert dx.dtype == np.float64 and dx.shape == (2, 3)
+    net.forward(x)
+    np.testing.assert_array_equal(net.backward(np.eye(2, dtype=np.float32)), dx)
+
+
+def test_backward_on_another_library_takes_a_host_gradient():
+    xp = pytest.importorskip("array_api_strict")
+    net, x = _net(), _rows(2)
+    net.forward(x)
+    expected = net.backward(np.eye(2, dtype=np.float32))
+    on = net.copy().to(xp)
+    on.forward(xp.asarray(x))
+    got = on.backward(np.eye(2, dtype=np.float32))
+    np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-6)
+
+
+# -- one row, and positional arguments ----------------------------------------------------------
+def test_one_row_through_a_user_s_layer_or_activation_is_a_row_of_a_matrix():
+    """The single-row shortcut (a 1-D vector through mlpkit's own layers) is not taken
+    for a user's layer or activation, which may index the second axis."""
+
+    class Columns(mlpkit.Layer):
+        def forward(self, x, training=False):
+            return x[:, ::-1] * 1.0
+
+    class Scaled(mlpkit.activations.Tanh):
+        name = "scaled_tanh_surface"
+
+        def forward(self, z):
+            assert z.ndim == 2, "2-D only"
+            return super().forward(z) * 2.0
+
+    x = _rows(1)
+    for layers in ([Dense(3, 3), Columns(), Dense(3, 2)], [Dense(3, 2, Scaled())]):
+        net = Sequential(layers, seed=0)
+        np.testing.assert_allclose(net.predict(x), net.predict(np.repeat(x, 2, axis=0))[:1])
+
+
+def test_positional_arguments_after_the_leading_ones_are_written_out_as_keywords():
+    net, x = _net(), _rows(4)
+    with pytest.raises(TypeError) as caught:
+        net.fit(x, np.zeros(4, int), 2, 1, 0, [], 0.5, None, True, None, None, "extra")
+    assert str(caught.value) == (
+        "fit() takes x, y by position and the rest by keyword; write fit(x, y, batch_size=2, "
+        "epochs=1, verbose=0, callbacks=<list>, validation_split=0.5, validation_data=None, "
+        "shuffle=True, class_weight=None, sample_weight=None) (and name the rest)"
+    )
+    with pytest.raises(TypeError) as caught:
+        mlpkit.EarlyStopping("loss", 3)
+    assert str(caught.value) == (
+        "EarlyStopping() takes monitor by position and the rest by keyword; "
+        "write EarlyStopping(monitor, patience=3)"
+    )
+    assert mlpkit.EarlyStopping("loss", patience=3).patience == 3
+
+
+# -- sparse rows ----------------------------------------------------------------------------
+def test_sparse_rows_are_checked_like_dense_ones_naming_the_row():
+    sparse = pytest.importorskip("scipy.sparse")
+    from mlpkit._validation import as_sparse_rows
+
+    net = Sequential([Dense(3, 2)], seed=0)
+    dense = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 0.0], [0.0, 3.0, 0.0], [4.0, 0.0, 0.0]])
+    for kind in (np.int64, np.bool_):  # integers and booleans become the model's dtype
+        rows = as_sparse_rows(sparse.csr_matrix(dense.astype(kind)), np.dtype(np.float32))
+        assert rows.dtype == np.float32 and rows.format == "csr"
+        np.testing.assert_array_equal(rows.toarray(), dense.astype(kind).astype(np.float32))
+    with_nan = dense.copy()
+    with_nan[2, 1] = np.nan
+    for where, message in (
+        (
+            sparse.csr_matrix(with_nan),
+            "X contains NaN or inf in row 2; remove or impute them first",
+        ),
+        (
+            sparse.csc_matrix(with_nan),
+            "X contains NaN or inf in row 2; remove or impute them first",
+        ),
+        (
+            sparse.csr_matrix((0, 3)),
+            "X is empty (shape (0, 3)); it needs at least one row and column",
+        ),
+        (
+            sparse.csr_matrix((2, 0)),
+            "X is empty (shape (2, 0)); it needs at least one row and column",
+        ),
+        (sparse.csr_matrix(np.ones((1, 3))), None),
+    ):
+        if message is None:
+            assert as_sparse_rows(where, np.dtype(np.float32)).shape == (1, 3)
+            continue
+        with pytest.raises(ValueError) as caught:
+            net.predict(where) if where.shape[1] == 3 else as_sparse_rows(
+                where, np.dtype(np.float32)
+            )
+        assert str(caught.value) == message
+    with pytest.raises(ValueError, match=r"^rows must be numeric; got dtype complex128$"):
+        as_sparse_rows(sparse.csr_matrix(np.ones((2, 3), complex)), np.dtype(np.float32), "rows")
+    if hasattr(sparse, "coo_array"):
+        try:
+            vector = sparse.coo_array(np.ones(3))
+        except ValueError:  # (older SciPy: sparse arrays are 2-D only)
+            vector = None
+        if vector is not None and vector.ndim == 1:
+            with pytest.raises(
+                ValueError, match=r"^X must be 2-D \(N samples, k features\), got shape \(3,\)$"
+            ):
+                as_sparse_rows(vector, np.dtype(np.float32))
+
+
+def test_dir_lists_the_lazy_modules_and_names():
+    listed = dir(mlpkit)
+    assert listed == sorted(listed)
+    for name in ("Sequential", "sklearn", "onnx", "plots", "explorer", "reduction", "Autoencoder",
+                 "one_hot", "from_one_hot"):  # fmt: skip
+        assert name in listed

@@ -973,3 +973,35 @@ for _fn, _before, _after in (("_Graph.__init__", "self.count = 0", "self.count =
         _after,
         "the count only keeps tensor names apart: any start and any step that never repeats do",
     )
+
+# -- network and its helpers ---------------------------------------------------------------
+same("_inference.InferenceStack._built_in_only", "return True", "return False",
+     "the one-row shortcut is only faster: without it the row goes through as a matrix "
+     "of one row, the same values (tested against two rows)")  # fmt: skip
+for _line in ("for i, (p, w, name) in enumerate(zip(params, weights, names, strict=True)):",
+              "for p, a in zip(params, checked, strict=True):"):  # fmt: skip
+    for _after in ("strict=None)", ")", "strict=False)"):
+        same("_stack.LayerStack.set_weights", _line,
+             _line.replace("strict=True)", _after).replace(", )", ", )"),
+             "the counts are compared just before: the zipped lists always have the same length")  # fmt: skip
+same("_stack.LayerStack.set_weights", 'if a.dtype.kind not in "iuf":', 'if a.dtype.kind not in "XXiufXX":',
+     "a one-letter kind is in the longer string exactly when it is in 'iuf' (no kind is 'X')")  # fmt: skip
+for _after in ('key = (name or getattr(new_class, "name", None) or "").lower()',
+               'key = (name or getattr(new_class, "name", ) or "").lower()'):  # fmt: skip
+    same("_registry.Registry.register", 'key = (name or getattr(new_class, "name", "") or "").lower()', _after,
+         "a missing name falls through to the final '' either way")  # fmt: skip
+same("network.Sequential.backward", "d = cast(np.ndarray, layer.backward(d, True))  # (need_input_grad: never None)",
+     "d = cast(np.ndarray, layer.backward(d, ))  # (need_input_grad: never None)",
+     "need_input_grad is True by default in every layer's backward")  # fmt: skip
+same(
+    "network.Sequential.eval",
+    "return self.train(False)",
+    "return self.train(None)",
+    "train reads its mode with bool(): None is False",
+)
+for _after in ("copy=None)", ")", "copy=True)"):
+    same("_validation.as_sparse_rows", "a = x.tocsr().astype(dtype, copy=False)",
+         "a = x.tocsr().astype(dtype, " + _after,
+         "tocsr() has made a new matrix (or the caller's own CSR is only read): a copy changes no value")  # fmt: skip
+same("_validation.as_sparse_rows", 'if x.dtype.kind not in "iufb":', 'if x.dtype.kind not in "XXiufbXX":',
+     "a one-letter kind is in the longer string exactly when it is in 'iufb' (no kind is 'X')")  # fmt: skip

@@ -47,33 +47,35 @@ def keyword_only(leading: Sequence[str], meant: Sequence[str]) -> Callable[[F], 
     ``fit(x, y, 32, 10)`` is told to write ``fit(x, y, batch_size=32, epochs=10)``. The
     signature stays the function's own (``inspect.signature`` follows ``__wrapped__``)."""
 
-    def shown(value: Any) -> str:
-        if isinstance(value, bool | int | float | str) or value is None:
-            return repr(value)
-        return f"<{type(value).__name__}>"
-
     def wrap(fn: F) -> F:
-        name = fn.__name__ if fn.__name__ != "__init__" else fn.__qualname__.split(".")[0]
-        limit = len(leading) + 1
-
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
-            if len(args) > limit:
-                extra = args[limit:]
-                written = [
-                    *leading,
-                    *(f"{k}={shown(v)}" for k, v in zip(meant, extra, strict=False)),
-                ]
-                raise TypeError(
-                    f"{name}() takes {', '.join(leading)} by position and the rest by keyword; "
-                    f"write {name}({', '.join(written)})"
-                    + ("" if len(extra) <= len(meant) else " (and name the rest)")
-                )
+            if len(args) > len(leading) + 1:  # (self, then the leading arguments)
+                raise positional_error(fn, leading, meant, args[len(leading) + 1 :])
             return fn(*args, **kwargs)
 
         return call  # type: ignore[return-value]
 
     return wrap
+
+
+def positional_error(fn: Callable[..., Any], leading: Sequence[str], meant: Sequence[str],
+                     extra: Sequence[Any]) -> TypeError:  # fmt: skip
+    """The TypeError of :func:`keyword_only`: the call written out with keywords (simple
+    values shown as they are, others by their type)."""
+
+    def shown(value: Any) -> str:
+        if isinstance(value, bool | int | float | str) or value is None:
+            return repr(value)
+        return f"<{type(value).__name__}>"
+
+    name = fn.__name__ if fn.__name__ != "__init__" else fn.__qualname__.split(".")[0]
+    written = [*leading, *(f"{k}={shown(v)}" for k, v in zip(meant, extra, strict=False))]
+    return TypeError(
+        f"{name}() takes {', '.join(leading)} by position and the rest by keyword; "
+        f"write {name}({', '.join(written)})"
+        + ("" if len(extra) <= len(meant) else " (and name the rest)")
+    )
 
 
 def json_too_deep(value: Any, limit: int) -> bool:
