@@ -381,3 +381,43 @@ def test_dir_lists_the_lazy_modules_and_names():
     for name in ("Sequential", "sklearn", "onnx", "plots", "explorer", "reduction", "Autoencoder",
                  "one_hot", "from_one_hot"):  # fmt: skip
         assert name in listed
+
+
+def test_the_summary_is_a_table_of_shapes_with_the_numbers_right_aligned():
+    net = Sequential([Dense(3, 4, "relu", bias=False), Dropout(0.25), BatchNorm(4),
+                      Dense(4, 2, "softmax")], seed=3)  # fmt: skip
+    assert str(net) == "\n".join([
+        "Sequential (float32, seed=3)",
+        "#  layer           input   W       b     output  params",
+        "-------------------------------------------------------",
+        "0  Dense(relu)     (N, 3)  (3, 4)  -     (N, 4)      12",
+        "1  Dropout(0.25)   (N, 4)  -       -     (N, 4)       0",
+        "2  BatchNorm       (N, 4)  -       -     (N, 4)       8",
+        "3  Dense(softmax)  (N, 4)  (4, 2)  (2,)  (N, 2)      10",
+        "total parameters: 30",
+    ])  # fmt: skip
+    printed = []
+    assert net.summary(printed.append) is None and printed == [str(net)]
+
+
+def test_astype_makes_an_independent_copy_that_starts_a_fresh_optimizer():
+    net = _net("float64")
+    x = _rows(8).astype(np.float64)
+    net.fit(x, np.arange(8) % 2, epochs=1, verbose=0)
+    single = net.astype("float32")
+    assert single.dtype == np.float32 and all(p.dtype == np.float32 for p in single.parameters())
+    assert net.dtype == np.float64 and all(p.dtype == np.float64 for p in net.parameters())
+    assert single.optimizer is None and net.optimizer is not None
+    np.testing.assert_allclose(single.predict(x.astype(np.float32)), net.predict(x), rtol=1e-5)
+    single.fit(x.astype(np.float32), np.arange(8) % 2, epochs=1, verbose=0)  # trains afresh
+    assert single.optimizer is not None
+
+
+def test_on_host_is_the_model_itself_on_numpy_and_a_numpy_copy_elsewhere():
+    xp = pytest.importorskip("array_api_strict")
+    net = _net()
+    assert net.on_host() is net
+    away = _net().to(xp)
+    home = away.on_host()
+    assert home is not away and home.backend == "numpy" and away.backend == "array_api_strict"
+    np.testing.assert_array_equal(home.get_weights()[0], away.get_weights()[0])

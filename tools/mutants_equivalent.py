@@ -1005,3 +1005,12 @@ for _after in ("copy=None)", ")", "copy=True)"):
          "tocsr() has made a new matrix (or the caller's own CSR is only read): a copy changes no value")  # fmt: skip
 same("_validation.as_sparse_rows", 'if x.dtype.kind not in "iufb":', 'if x.dtype.kind not in "XXiufbXX":',
      "a one-letter kind is in the longer string exactly when it is in 'iufb' (no kind is 'X')")  # fmt: skip
+AT_IMPORT = ("runs only while mlpkit is imported, before mutmut switches any mutant on (it "
+             "forks after import): no test in any process can see the change; what it builds "
+             "is tested through its users")  # fmt: skip
+same(
+    "network._TrainingAttribute.__init__",
+    "self.name, self.__doc__ = name, doc",
+    "self.name, self.__doc__ = None",
+    AT_IMPORT,
+)
