@@ -421,3 +421,18 @@ def test_on_host_is_the_model_itself_on_numpy_and_a_numpy_copy_elsewhere():
     home = away.on_host()
     assert home is not away and home.backend == "numpy" and away.backend == "array_api_strict"
     np.testing.assert_array_equal(home.get_weights()[0], away.get_weights()[0])
+
+
+def test_the_package_loads_its_optional_parts_on_first_use(monkeypatch):
+    """PEP 562: ``mlpkit.sklearn`` and ``mlpkit.load`` load when first asked for (called
+    directly here: in a test process they may have been loaded already)."""
+    import importlib
+
+    lazy = mlpkit.__getattr__
+    assert lazy("metrics") is importlib.import_module("mlpkit.metrics")
+    monkeypatch.delitem(vars(mlpkit), "from_one_hot", raising=False)
+    found = lazy("from_one_hot")
+    assert found is mlpkit.datasets.from_one_hot and vars(mlpkit)["from_one_hot"] is found
+    with pytest.raises(AttributeError, match=r"^module 'mlpkit' has no attribute 'nope'$"):
+        lazy("nope")
+    assert "one_hot" in mlpkit.__dir__() and "sklearn" in mlpkit.__dir__()
