@@ -29,6 +29,14 @@ def _plain_step():
 
 
 @pytest.fixture(autouse=True)
+def _no_thread_variables(monkeypatch):
+    """The ranks decide their BLAS threads from the environment: these tests start from
+    one where the user set none (a test that wants one sets it)."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _blas_threads_restored():
     """A rank limits BLAS's threads for its process (its setting is kept); here the ranks
     share the test process, so the limit is undone after each test."""
@@ -287,8 +295,7 @@ def test_the_threads_a_rank_takes_are_blas_s_thread_count_afterwards():
             p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"
         }
 
-    if not blas_threads():
-        pytest.skip("no BLAS library loaded that threadpoolctl can see")
+    assert blas_threads(), "threadpoolctl sees no BLAS library (NumPy's wheels bundle OpenBLAS)"
     others = [p for p in threadpoolctl.threadpool_info() if p["user_api"] != "blas"]
     run_ranks(2, lambda comm: DataParallel(comm=comm, blas_threads=1))
     assert blas_threads() == {1}

@@ -11,6 +11,8 @@ import pytest
 import mlpkit
 from mlpkit import BatchNorm, Dense, Dropout, ReLU, Sequential
 
+from .conftest import require
+
 
 def _net(dtype="float32"):
     return Sequential([Dense(3, 5, "tanh"), Dense(5, 2, "softmax")], seed=0, dtype=dtype)
@@ -40,7 +42,7 @@ def test_predict_refuses_a_batch_size_under_one_and_an_out_of_the_wrong_shape():
 
 
 def test_a_sparse_input_needs_a_dense_first_layer():
-    sparse = pytest.importorskip("scipy.sparse")
+    sparse = require("scipy.sparse", "pip install -r requirements/dev.lock (SciPy)")
     net = Sequential([BatchNorm(3), Dense(3, 2)], seed=0)
     with pytest.raises(ValueError) as caught:
         net.predict(sparse.csr_matrix(_rows(4)))
@@ -51,7 +53,7 @@ def test_a_sparse_input_needs_a_dense_first_layer():
 
 
 def test_another_library_s_rows_are_predicted_in_chunks_and_into_out():
-    xp = pytest.importorskip("array_api_strict")
+    xp = require("array_api_strict", "pip install -r requirements/dev.lock (array-api-strict)")
     net, x = _net(), _rows(9)
     expected = net.predict(x)
     rows = xp.asarray(x)
@@ -70,7 +72,7 @@ def test_another_library_s_rows_are_predicted_in_chunks_and_into_out():
 
 
 def test_a_dask_array_is_predicted_lazily_block_by_block():
-    da = pytest.importorskip("dask.array")
+    da = require("dask.array", "pip install 'mlpkit[dask]'")
     net, x = _net(), _rows(12)
     lazy = net.predict(da.from_array(x, chunks=(5, 2)))
     assert type(lazy).__module__.startswith("dask")
@@ -102,7 +104,7 @@ def test_set_weights_refuses_what_is_not_numbers_naming_the_array():
 
 
 def test_set_weights_on_another_library_writes_its_own_arrays():
-    xp = pytest.importorskip("array_api_strict")
+    xp = require("array_api_strict", "pip install -r requirements/dev.lock (array-api-strict)")
     net = _net().to(xp)
     new = [w + 1.0 for w in net.get_weights()]
     net.set_weights(new)
@@ -149,7 +151,7 @@ def test_a_built_layer_must_fit_the_width_and_dtype_it_joins():
 
 
 def test_a_layer_added_to_a_model_on_another_library_lives_there():
-    xp = pytest.importorskip("array_api_strict")
+    xp = require("array_api_strict", "pip install -r requirements/dev.lock (array-api-strict)")
     net = Sequential([Dense(3, 4)], seed=0).to(xp)
     net.add(Dense(4, 2))
     assert all(type(p).__module__.startswith("array_api_strict") for p in net.parameters())
@@ -250,7 +252,7 @@ def test_set_weights_takes_integers_and_says_how_many_arrays_it_needs():
 
 
 def test_set_weights_on_another_library_casts_to_the_model_s_dtype():
-    xp = pytest.importorskip("array_api_strict")
+    xp = require("array_api_strict", "pip install -r requirements/dev.lock (array-api-strict)")
     net = _net().to(xp)
     doubles = [w.astype(np.float64) * 2 for w in net.get_weights()]
     net.set_weights(doubles)
@@ -271,7 +273,7 @@ def test_backward_takes_any_array_like_in_the_model_s_dtype_and_needs_a_forward(
 
 
 def test_backward_on_another_library_takes_a_host_gradient():
-    xp = pytest.importorskip("array_api_strict")
+    xp = require("array_api_strict", "pip install -r requirements/dev.lock (array-api-strict)")
     net, x = _net(), _rows(2)
     net.forward(x)
     expected = net.backward(np.eye(2, dtype=np.float32))
@@ -323,7 +325,7 @@ def test_positional_arguments_after_the_leading_ones_are_written_out_as_keywords
 
 # -- sparse rows ----------------------------------------------------------------------------
 def test_sparse_rows_are_checked_like_dense_ones_naming_the_row():
-    sparse = pytest.importorskip("scipy.sparse")
+    sparse = require("scipy.sparse", "pip install -r requirements/dev.lock (SciPy)")
     from mlpkit._validation import as_sparse_rows
 
     net = Sequential([Dense(3, 2)], seed=0)
@@ -414,7 +416,7 @@ def test_astype_makes_an_independent_copy_that_starts_a_fresh_optimizer():
 
 
 def test_on_host_is_the_model_itself_on_numpy_and_a_numpy_copy_elsewhere():
-    xp = pytest.importorskip("array_api_strict")
+    xp = require("array_api_strict", "pip install -r requirements/dev.lock (array-api-strict)")
     net = _net()
     assert net.on_host() is net
     away = _net().to(xp)

@@ -379,7 +379,7 @@ def test_device_rows_come_in_the_order_and_batches_host_rows_do(shuffle, weighte
     """Another library's rows (array-api-strict here, as PyTorch's or CuPy's on a GPU)
     give each epoch the batches NumPy rows give from the same generator: the order drawn
     on the host, the rows, targets and weights gathered through it."""
-    xp = pytest.importorskip("array_api_strict")
+    xp = require("array_api_strict", "pip install -r requirements/dev.lock (array-api-strict)")
     from mlpkit.training.sources import ArraySource, DeviceSource
 
     rng = np.random.default_rng(3)
