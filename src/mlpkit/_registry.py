@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Registry", "UnknownNameError", "config_repr"]
+__all__ = ["Registry", "UnknownNameError", "config_repr", "known_as"]
 
 T = TypeVar("T")
 
@@ -20,6 +20,14 @@ def config_repr(obj: Any) -> str:
     """``ClassName(key=value, ...)`` from ``obj.get_config()``."""
     settings = ", ".join(f"{k}={v!r}" for k, v in obj.get_config().items())
     return f"{type(obj).__name__}({settings})"
+
+
+def known_as(module: str, *objects: Any) -> None:
+    """Name classes and functions by the package that exports them (in messages, reprs and
+    pickles), as NumPy's are by ``numpy``: where in the package one is written is not its
+    address."""
+    for obj in objects:
+        obj.__module__ = module
 
 
 class UnknownNameError(ValueError):

@@ -17,7 +17,7 @@ the input: NumPy, PyTorch, CuPy, ...), so they run on any of those arrays; the
 
 from __future__ import annotations
 
-from .._registry import Registry
+from .._registry import Registry, known_as
 from .base import Activation, Identity, sigmoid
 from .classic import Exp, Sigmoid, Softmax, Softplus, Tanh
 from .rectifiers import ELU, GELU, SELU, LeakyReLU, ReLU, SiLU
@@ -41,11 +41,24 @@ __all__ = [
     "sigmoid",
 ]
 
-# the public classes are known by this module's name (in messages, reprs and pickles)
-for _public in (Activation, Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, SELU, Softplus, Exp,
-                SiLU, GELU, Softmax):  # fmt: skip
-    _public.__module__ = __name__
-sigmoid.__module__ = __name__
+# the public classes are known by this package's name (in messages, reprs and pickles)
+known_as(
+    __name__,
+    Activation,
+    Identity,
+    Sigmoid,
+    Tanh,
+    ReLU,
+    LeakyReLU,
+    ELU,
+    SELU,
+    Softplus,
+    Exp,
+    SiLU,
+    GELU,
+    Softmax,
+    sigmoid,
+)
 
 _ALIASES = {"linear": "identity", "logistic": "sigmoid", "swish": "silu", "none": "identity"}
 #: the one table of activations by name (layers, the file format and the CLI read it)

@@ -29,7 +29,7 @@ term: it is −Σ_k y_k log ŷ_k, which is what is implemented.)
 
 from __future__ import annotations
 
-from .._registry import Registry
+from .._registry import Registry, known_as
 from .base import Loss, as_sample_weights, one_hot_like
 from .classification import BinaryCrossEntropy, CrossEntropy
 from .regression import (
@@ -57,11 +57,19 @@ __all__ = [
     "one_hot_like",
 ]
 
-# the public classes are known by this module's name (in messages, reprs and pickles),
-# as NumPy's are by ``numpy``: where in the package a class is written is not its address
-for _public in (Loss, SquaredLoss, MeanSquaredError, HalfSquaredError, MeanAbsoluteError,
-                Huber, PoissonDeviance, BinaryCrossEntropy, CrossEntropy):  # fmt: skip
-    _public.__module__ = __name__
+# the public classes are known by this package's name (in messages, reprs and pickles)
+known_as(
+    __name__,
+    Loss,
+    SquaredLoss,
+    MeanSquaredError,
+    HalfSquaredError,
+    MeanAbsoluteError,
+    Huber,
+    PoissonDeviance,
+    BinaryCrossEntropy,
+    CrossEntropy,
+)
 
 _ALIASES = {
     "squared_loss": "squared",

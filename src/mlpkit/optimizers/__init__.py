@@ -28,16 +28,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._registry import Registry
+from .._registry import Registry, known_as
 from .adaptive import Adagrad, Adam, AdamW, RMSprop
 from .base import Optimizer
 from .sgd import SGD, Momentum
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Momentum", "Optimizer", "RMSprop", "get"]
 
-# the public classes are known by this module's name (in messages, reprs and pickles)
-for _public in (Optimizer, SGD, Momentum, Adagrad, RMSprop, Adam, AdamW):
-    _public.__module__ = __name__
+# the public classes are known by this package's name (in messages, reprs and pickles)
+known_as(__name__, Optimizer, SGD, Momentum, Adagrad, RMSprop, Adam, AdamW)
 
 
 #: the one table of optimizers by name
